@@ -1,0 +1,256 @@
+//! The arena: a grid of cells split into shards, and cell storage that fits the density.
+//!
+//! Cells are numbered row-major, `cell = y · width + x`; a `1 × N` grid serves as `N` bins.
+//! The [`Partition`] gives each shard a contiguous block of cells and a contiguous block of task
+//! ids, so a shard's tasks and cells are found by one division, and messages gathered from the
+//! shards in shard order are already in task-id order.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The arena's size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grid {
+    /// Cells per row.
+    pub width: u64,
+    /// Rows.
+    pub height: u64,
+}
+
+impl Grid {
+    /// A `width × height` grid.
+    pub const fn new(width: u64, height: u64) -> Self {
+        Grid { width, height }
+    }
+
+    /// The number of cells.
+    pub const fn cells(&self) -> u64 {
+        self.width * self.height
+    }
+
+    /// The cell at column `x`, row `y`.
+    #[inline]
+    pub const fn cell(&self, x: u64, y: u64) -> u64 {
+        y * self.width + x
+    }
+}
+
+/// Which shard owns which cells and which tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    shards: usize,
+    cells_per_shard: u64,
+    tasks_per_shard: u64,
+}
+
+impl Partition {
+    /// Splits `cells` cells and `tasks` tasks into `shards` contiguous blocks (the last blocks
+    /// may be short or empty).
+    ///
+    /// # Panics
+    /// If `shards` is zero (validation refuses that before a run is built).
+    pub fn new(shards: usize, cells: u64, tasks: u64) -> Self {
+        assert!(shards > 0, "a partition needs at least one shard");
+        let n = shards as u64;
+        Partition {
+            shards,
+            cells_per_shard: cells.div_ceil(n).max(1),
+            tasks_per_shard: tasks.div_ceil(n).max(1),
+        }
+    }
+
+    /// The number of shards.
+    pub const fn shards(&self) -> usize {
+        self.shards
+    }
+
+    /// The shard that owns `cell`.
+    #[inline]
+    pub fn cell_shard(&self, cell: u64) -> usize {
+        if self.shards == 1 { 0 } else { (cell / self.cells_per_shard) as usize }
+    }
+
+    /// The shard that runs task `task`.
+    #[inline]
+    pub fn task_shard(&self, task: u32) -> usize {
+        if self.shards == 1 { 0 } else { (task as u64 / self.tasks_per_shard) as usize }
+    }
+
+    /// The cells of `shard`, clipped to `cells`.
+    pub fn cell_range(&self, shard: usize, cells: u64) -> std::ops::Range<u64> {
+        let lo = (shard as u64 * self.cells_per_shard).min(cells);
+        lo..(lo + self.cells_per_shard).min(cells)
+    }
+
+    /// The task ids of `shard`, clipped to `tasks`.
+    pub fn task_range(&self, shard: usize, tasks: u64) -> std::ops::Range<u64> {
+        let lo = (shard as u64 * self.tasks_per_shard).min(tasks);
+        lo..(lo + self.tasks_per_shard).min(tasks)
+    }
+}
+
+/// A set of cells of one shard, stored as a bitmap when dense and a hash set when sparse.
+///
+/// The choice is made from the expected number of members: a bitmap costs one bit per cell,
+/// a hash set about [`SPARSE_BYTES_PER_MEMBER`] bytes per member; the cheaper wins. The
+/// 10000×10000 arena with 1M claims costs 12.5 MB as a bitmap, not 400 MB as a byte per cell.
+#[derive(Clone, Debug)]
+pub struct CellSet {
+    base: u64,
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Dense { words: Vec<u64>, len: u64 },
+    Sparse(HashSet<u64, BuildHasherDefault<MixHasher>>),
+}
+
+/// What a sparse [`CellSet`] member costs, on average, in bytes (8-byte key, control byte,
+/// and the hash table's spare capacity at its worst load factor).
+pub const SPARSE_BYTES_PER_MEMBER: u64 = 18;
+
+impl CellSet {
+    /// An empty set over `range`, sized for about `expected` members.
+    pub fn new(range: std::ops::Range<u64>, expected: u64) -> Self {
+        let size = range.end - range.start;
+        let repr = if Self::dense_bytes(size) <= Self::sparse_bytes(expected) {
+            Repr::Dense { words: vec![0; size.div_ceil(64) as usize], len: 0 }
+        } else {
+            Repr::Sparse(HashSet::with_capacity_and_hasher(expected as usize, Default::default()))
+        };
+        CellSet { base: range.start, repr }
+    }
+
+    /// Bytes a dense set over `cells` cells takes.
+    pub const fn dense_bytes(cells: u64) -> u64 {
+        cells.div_ceil(64) * 8
+    }
+
+    /// Bytes a sparse set with `members` members takes, about.
+    pub const fn sparse_bytes(members: u64) -> u64 {
+        members * SPARSE_BYTES_PER_MEMBER
+    }
+
+    /// What a set over `cells` cells with about `members` members will take.
+    pub const fn estimate_bytes(cells: u64, members: u64) -> u64 {
+        let (d, s) = (Self::dense_bytes(cells), Self::sparse_bytes(members));
+        if d <= s { d } else { s }
+    }
+
+    /// Adds `cell`; true if it was not there before.
+    #[inline]
+    pub fn insert(&mut self, cell: u64) -> bool {
+        let i = cell - self.base;
+        match &mut self.repr {
+            Repr::Dense { words, len } => {
+                let (w, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+                let fresh = words[w] & bit == 0;
+                words[w] |= bit;
+                *len += fresh as u64;
+                fresh
+            }
+            Repr::Sparse(set) => set.insert(i),
+        }
+    }
+
+    /// Whether `cell` is in the set.
+    #[inline]
+    pub fn contains(&self, cell: u64) -> bool {
+        let i = cell - self.base;
+        match &self.repr {
+            Repr::Dense { words, .. } => words[(i / 64) as usize] & (1 << (i % 64)) != 0,
+            Repr::Sparse(set) => set.contains(&i),
+        }
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> u64 {
+        match &self.repr {
+            Repr::Dense { len, .. } => *len,
+            Repr::Sparse(set) => set.len() as u64,
+        }
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether this set chose the bitmap.
+    pub fn is_dense(&self) -> bool {
+        matches!(self.repr, Repr::Dense { .. })
+    }
+}
+
+/// A fast hasher for cell offsets: one SplitMix64 round. Keys are not attacker-controlled.
+#[derive(Default, Clone, Copy)]
+pub struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = crate::rng::mix(self.0 ^ b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = crate::rng::mix(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn partition_covers_every_cell_and_task_once() {
+        for shards in [1, 2, 7, 64] {
+            let p = Partition::new(shards, 1000, 333);
+            let cells: u64 = (0..shards).map(|s| p.cell_range(s, 1000).count() as u64).sum();
+            let tasks: u64 = (0..shards).map(|s| p.task_range(s, 333).count() as u64).sum();
+            assert_eq!((cells, tasks), (1000, 333));
+            for c in 0..1000 {
+                assert!(p.cell_range(p.cell_shard(c), 1000).contains(&c));
+            }
+            for t in 0..333u32 {
+                assert!(p.task_range(p.task_shard(t), 333).contains(&(t as u64)));
+            }
+        }
+    }
+
+    #[test]
+    fn the_seed_arena_is_a_bitmap_of_12_5_megabytes() {
+        let set = CellSet::new(0..100_000_000, 1_000_000);
+        assert!(set.is_dense());
+        assert_eq!(CellSet::estimate_bytes(100_000_000, 1_000_000), 12_500_000);
+    }
+
+    #[test]
+    fn a_huge_sparse_arena_uses_a_hash_set() {
+        let set = CellSet::new(0..10_000_000_000, 1000);
+        assert!(!set.is_dense());
+    }
+
+    proptest! {
+        /// Dense and sparse sets agree with a reference set on any sequence of inserts.
+        #[test]
+        fn dense_and_sparse_agree(base in 0u64..1_000_000, cells in proptest::collection::vec(0u64..500, 0..300)) {
+            let mut dense = CellSet::new(base..base + 500, 1_000_000);
+            let mut sparse = CellSet::new(base..base + 500, 1);
+            prop_assert!(dense.is_dense() && !sparse.is_dense());
+            let mut reference = std::collections::BTreeSet::new();
+            for c in cells {
+                let fresh = reference.insert(c);
+                prop_assert_eq!(dense.insert(base + c), fresh);
+                prop_assert_eq!(sparse.insert(base + c), fresh);
+                prop_assert!(dense.contains(base + c) && sparse.contains(base + c));
+            }
+            prop_assert_eq!(dense.len(), reference.len() as u64);
+            prop_assert_eq!(sparse.len(), reference.len() as u64);
+        }
+    }
+}

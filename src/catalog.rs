@@ -1,0 +1,177 @@
+//! The built-in models by name: their parameters, checks, metrics and starter scenarios.
+//!
+//! A scenario names its model as a string; this is the one place that turns the name into a
+//! concrete [`Model`] type. Everything downstream is generic over the model, reached through
+//! [`Visit`], so adding a model means adding one entry here.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::model::Model;
+use crate::models::musical_chairs::{self, MusicalChairs};
+use crate::scenario::sections::{Problem, check_range};
+
+/// What `microsim list` shows of a model.
+pub struct ModelInfo {
+    /// The name a scenario uses.
+    pub name: &'static str,
+    /// One line on what it simulates.
+    pub summary: &'static str,
+    /// Scalar metrics, in output order.
+    pub metrics: &'static [&'static str],
+    /// A commented `[model]` section with the defaults.
+    pub starter: &'static str,
+}
+
+/// Every built-in model.
+pub const MODELS: &[ModelInfo] = &[ModelInfo {
+    name: "musical_chairs",
+    summary: "robots claim random cells; a cell once taken stays taken (seed 003)",
+    metrics: <MusicalChairs as Model>::METRICS,
+    starter: "\
+[model]
+# Robots (tasks); each plays `rounds` rounds.
+robots = 100000
+# Arena size in cells; a robot picks a uniform random cell each round.
+width = 10000
+height = 10000
+rounds = 10
+",
+}];
+
+/// The names of the built-in models, for messages.
+pub fn names() -> String {
+    MODELS.iter().map(|m| format!("`{}`", m.name)).collect::<Vec<_>>().join(", ")
+}
+
+/// Looks a model up by name.
+pub fn find(name: &str) -> Option<&'static ModelInfo> {
+    MODELS.iter().find(|m| m.name == name)
+}
+
+/// A model's validated parameters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ModelParams {
+    /// `musical_chairs`
+    MusicalChairs(musical_chairs::Params),
+}
+
+/// Something done with a concrete model (Rust has no generic closures).
+pub trait Visit {
+    /// The result.
+    type Out;
+    /// Does it.
+    fn visit<M: Model + Sync>(self, model: &M) -> Self::Out;
+}
+
+/// A model's parameter type: parsed from `[model]`, checked, turned into the model.
+pub trait Params: DeserializeOwned + Serialize + Default + Clone {
+    /// Stage-two checks; fields are named `model.<key>`.
+    fn check(&self, out: &mut Vec<Problem>);
+    /// Cells in the arena these parameters describe (for the shard check).
+    fn cells(&self) -> u64;
+    /// Wraps these parameters.
+    fn wrap(self) -> ModelParams;
+}
+
+impl Params for musical_chairs::Params {
+    fn check(&self, out: &mut Vec<Problem>) {
+        check_range(out, "model.robots", self.robots, 1, u32::MAX as u64);
+        check_range(out, "model.width", self.width, 1, 1 << 31);
+        check_range(out, "model.height", self.height, 1, 1 << 31);
+        check_range(out, "model.rounds", self.rounds as u64, 1, 1_000_000);
+    }
+    fn cells(&self) -> u64 {
+        self.width.saturating_mul(self.height)
+    }
+    fn wrap(self) -> ModelParams {
+        ModelParams::MusicalChairs(self)
+    }
+}
+
+impl ModelParams {
+    /// The model's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelParams::MusicalChairs(_) => "musical_chairs",
+        }
+    }
+
+    /// Builds the model and hands it to `v`.
+    pub fn visit<V: Visit>(&self, v: V) -> V::Out {
+        match self {
+            ModelParams::MusicalChairs(p) => v.visit(&MusicalChairs::new(p.clone())),
+        }
+    }
+
+    /// The model's scalar metric names.
+    pub fn metrics(&self) -> &'static [&'static str] {
+        find(self.name()).map_or(&[], |m| m.metrics)
+    }
+}
+
+/// Calls `f` with the parameter type of model `name`, or returns `None` for an unknown name.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_params_type {
+    ($name:expr, $f:ident ( $($arg:expr),* )) => {
+        match $name {
+            "musical_chairs" => Some($f::<$crate::models::musical_chairs::Params>($($arg),*)),
+            _ => None,
+        }
+    };
+}
+
+/// A complete, commented starter scenario for model `name`.
+pub fn starter(name: &str) -> Option<String> {
+    let m = find(name)?;
+    Some(format!(
+        "\
+# A microsim scenario: {summary}.
+# Run it with `microsim run FILE`; check it with `microsim check FILE`.
+
+[scenario]
+# Names the result directory outputs/<name>/ (default: this file's name).
+name = \"{name}\"
+description = \"\"
+model = \"{name}\"
+
+{model}
+[run]
+# Every random number derives from the seed: the same seed gives the same results.
+seed = 1
+# Shards split the arena; threads run them. Neither changes the results.
+shards = 16
+threads = 0          # 0: one per core
+order = \"by_id\"      # conflicts go to the lower task id; \"shuffled\": a seeded random order
+quantum = 1          # times a task may run in a row within a step
+max_steps = 1000000  # a replication stops here even if tasks are alive
+histograms = true    # record messages per task and mailbox depth
+
+[montecarlo]
+replications = 1
+
+[output]
+# dir = \"outputs/{name}\"
+",
+        summary = m.summary,
+        model = m.starter,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn every_starter_scenario_is_valid() {
+        for m in MODELS {
+            let text = starter(m.name).unwrap();
+            let s = Scenario::from_bytes(text.as_bytes(), std::path::Path::new("starter.toml"), &[])
+                .unwrap_or_else(|e| panic!("{}: {e}", m.name));
+            assert_eq!(s.model.name(), m.name);
+        }
+    }
+}

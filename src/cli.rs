@@ -1,0 +1,107 @@
+//! Command-line parsing and the exit-code contract; each subcommand lives in its own file.
+
+mod check;
+mod list;
+mod new;
+mod progress;
+mod run;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use microsim::scenario::{ErrorKind, Override, ScenarioError};
+
+/// microsim: run lightweight-task microsimulations from scenario files.
+#[derive(Parser, Debug)]
+#[command(name = "microsim", version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  microsim run scenarios/musical_chairs.toml
+  microsim run scenarios/musical_chairs.toml --set model.robots=1000000 --seed 7
+  microsim check scenarios/musical_chairs.toml
+  microsim list
+  microsim new musical_chairs my_robots.toml";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Run(run::Args),
+    Check(check::Args),
+    List(list::Args),
+    New(new::Args),
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input or usage: exit 2.
+    Input(String),
+    /// The run itself failed (I/O while writing results, …): exit 1.
+    Run(String),
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        let _ = ErrorKind::Io;
+        Failure::Input(e.to_string())
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Run(e.to_string())
+    }
+}
+
+/// Turns `--set` texts and flag shorthands into overrides.
+pub fn overrides(sets: &[String], flags: &[(&str, Option<u64>)]) -> Result<Vec<Override>, ScenarioError> {
+    let mut out: Vec<Override> = sets.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+    for (field, value) in flags {
+        if let Some(v) = value {
+            out.push(Override::new(field, *v as i64));
+        }
+    }
+    Ok(out)
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Check(a) => check::run(a),
+        Command::List(a) => list::run(a),
+        Command::New(a) => new::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Run(msg)) if msg.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => report(&msg, 2),
+        Err(Failure::Run(msg)) => report(&msg, 1),
+    }
+}
+
+fn report(msg: &str, code: u8) -> ExitCode {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{} {msg}", label("error:"));
+    ExitCode::from(code)
+}
+
+/// `text` in bold red when stderr is a terminal and NO_COLOR is unset.
+pub fn label(text: &str) -> String {
+    if io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        format!("\x1b[1;31m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}

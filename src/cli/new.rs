@@ -1,0 +1,47 @@
+//! `microsim new MODEL [PATH]`: a commented starter scenario.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use microsim::catalog;
+
+use super::Failure;
+
+/// Write a commented starter scenario for a model.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  microsim new musical_chairs\n  microsim new musical_chairs robots.toml\n  microsim new musical_chairs -   # print to stdout")]
+pub struct Args {
+    /// The model (see `microsim list`).
+    model: String,
+    /// Where to write it (default: MODEL.toml; `-` prints it).
+    path: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let Some(text) = catalog::starter(&args.model) else {
+        return Err(Failure::Input(format!(
+            "unknown model `{}`\n  hint: built-in models are {}",
+            args.model,
+            catalog::names()
+        )));
+    };
+    let path = args.path.unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.model)));
+    if path.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if path.exists() && !args.force {
+        return Err(Failure::Input(format!(
+            "{} already exists\n  hint: choose another path, or pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    microsim::output::write_atomic(&path, text.as_bytes())
+        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
+    eprintln!("wrote {} — run it with `microsim run {}`", path.display(), path.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,62 @@
+//! Progress bars that never slow the run (seed 002): drawn at most 10 times a second, on
+//! stderr, only when stderr is a terminal and `--quiet` is not given.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use microsim::montecarlo::Progress;
+use microsim::stats::StepRow;
+
+/// A progress display for a run of `replications` replications.
+pub struct Bar {
+    bar: Option<ProgressBar>,
+    single: bool,
+    steps: AtomicU64,
+}
+
+impl Bar {
+    pub fn new(replications: u64, quiet: bool) -> Self {
+        let show = !quiet && std::io::stderr().is_terminal();
+        let single = replications == 1;
+        let bar = show.then(|| {
+            let target = ProgressDrawTarget::stderr_with_hz(10);
+            let (bar, template) = if single {
+                (ProgressBar::with_draw_target(None, target), "{spinner} {elapsed_precise} step {pos} · {msg}")
+            } else {
+                (
+                    ProgressBar::with_draw_target(Some(replications), target),
+                    "{bar:40} {pos}/{len} replications · {elapsed_precise} (eta {eta}) {msg}",
+                )
+            };
+            bar.set_style(ProgressStyle::with_template(template).expect("the template is valid"));
+            bar
+        });
+        Bar { bar, single, steps: AtomicU64::new(0) }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn step(&self, _replication: u64, row: &StepRow) {
+        let Some(bar) = &self.bar else { return };
+        let n = self.steps.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.single {
+            bar.set_position(n);
+            bar.set_message(format!("{} tasks alive", row.tasks_alive));
+        }
+    }
+
+    fn replication_done(&self, _replication: u64) {
+        if let Some(bar) = &self.bar
+            && !self.single
+        {
+            bar.inc(1);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! `microsim run FILE`: run a scenario and write its results.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use microsim::montecarlo;
+use microsim::output::{Manifest, RunWriter, choose_dir, fmt_num, now_rfc3339};
+use microsim::scenario::{Scenario, available_memory, parse_bytes};
+
+use super::progress::Bar;
+use super::{Failure, label};
+
+/// Run a scenario; results go to outputs/<scenario name>/ unless --out is given.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  microsim run scenarios/musical_chairs.toml
+  microsim run scenarios/musical_chairs.toml --set model.robots=1000000 --seed 7
+  microsim run scenarios/musical_chairs_small.toml --replications 100 --json
+  microsim run scenarios/musical_chairs_small.toml --replication 7   # re-create one replication
+
+Exit codes: 0 ok, 1 the run failed, 2 bad input or usage, 130 interrupted (partial results kept).")]
+pub struct Args {
+    /// The scenario file.
+    file: PathBuf,
+    /// Result directory (default: [output] dir, else outputs/<scenario name>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Override a field: --set section.key=value (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Shorthand for --set run.seed=N.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Shorthand for --set run.threads=N (0: one per core).
+    #[arg(long, value_name = "N")]
+    threads: Option<u64>,
+    /// Shorthand for --set montecarlo.replications=N.
+    #[arg(long, value_name = "N")]
+    replications: Option<u64>,
+    /// Run only replication K (from 0), exactly as it ran among the others.
+    #[arg(long, value_name = "K")]
+    replication: Option<u64>,
+    /// Write into the result directory even if it holds an earlier result.
+    #[arg(long)]
+    force: bool,
+    /// Refuse scenarios estimated to need more than this (e.g. 4G; default 70% of available).
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<String>,
+    /// No progress and no report; errors only.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print summary.json on stdout (for scripts) instead of the report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The memory limit: `--max-memory`, else 70% of the memory available now.
+pub fn memory_limit(arg: Option<&str>) -> Result<u64, Failure> {
+    match arg {
+        Some(text) => parse_bytes(text).ok_or_else(|| {
+            Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
+        }),
+        None => Ok(available_memory().map_or(4 << 30, |a| a / 10 * 7)),
+    }
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let overrides = super::overrides(
+        &args.set,
+        &[("run.seed", args.seed), ("run.threads", args.threads), ("montecarlo.replications", args.replications)],
+    )?;
+    let scenario = Scenario::load(&args.file, &overrides)?;
+    let (first, count) = match args.replication {
+        Some(k) => (k, 1),
+        None => (0, scenario.montecarlo.replications),
+    };
+    let limit = memory_limit(args.max_memory.as_deref())?;
+    let mut estimate_for = scenario.clone();
+    estimate_for.montecarlo.replications = count;
+    estimate_for.estimate_memory().check(&scenario, limit)?;
+
+    let base = match (&args.out, &scenario.output.dir) {
+        (Some(out), _) => out.clone(),
+        (None, Some(dir)) => PathBuf::from(dir),
+        (None, None) => Path::new("outputs").join(&scenario.name),
+    };
+    let dir = choose_dir(&base, args.force).map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let mut writer = create_writer(&scenario, &dir)?;
+
+    install_interrupt_handler();
+    let manifest = Manifest {
+        command_line: std::env::args().collect(),
+        started_at: now_rfc3339(),
+        threads: scenario.threads(),
+    };
+    let start = Instant::now();
+    let bar = Bar::new(count, args.quiet || args.json);
+    let stats = montecarlo::run(&scenario, first, count, &mut writer, &STOP, &bar)
+        .map_err(|e| Failure::Run(format!("{}: {e}", dir.display())))?;
+    bar.finish();
+    let partial = stats.interrupted;
+    let summary = writer
+        .finish(&scenario, &manifest, start.elapsed(), partial)
+        .map_err(|e| Failure::Run(format!("{}: {e}", dir.display())))?;
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&summary).expect("JSON serialises"))?;
+    } else if !args.quiet {
+        print_report(&mut out, &scenario, &summary, &dir)?;
+    }
+    if partial {
+        eprintln!(
+            "{} interrupted: {} replication(s) written to {}, marked partial",
+            label("note:"),
+            stats.replications,
+            dir.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn create_writer(scenario: &Scenario, dir: &Path) -> Result<RunWriter, Failure> {
+    struct Names;
+    impl microsim::catalog::Visit for Names {
+        type Out = &'static [&'static str];
+        fn visit<M: microsim::Model + Sync>(self, _: &M) -> Self::Out {
+            M::COUNTERS
+        }
+    }
+    let counters = scenario.model.visit(Names);
+    RunWriter::create(dir, scenario.model.metrics(), counters)
+        .map_err(|e| Failure::Run(format!("{}: cannot write results: {e}", dir.display())))
+}
+
+/// First Ctrl-C: finish the steps under way and write what is done. Second: leave at once.
+fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+}
+
+fn print_report(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value, dir: &Path) -> std::io::Result<()> {
+    let reps = summary["replications"].as_u64().unwrap_or(0);
+    writeln!(
+        out,
+        "{} · model {} · seed {} · {} replication{} · {} shards · {} threads · {:.2} s",
+        s.name,
+        s.model.name(),
+        s.seed(),
+        reps,
+        if reps == 1 { "" } else { "s" },
+        s.run.shards.unwrap_or(1),
+        s.threads(),
+        summary["elapsed_seconds"].as_f64().unwrap_or(0.0)
+    )?;
+    writeln!(out, "{:<16} {:>14} {:>30} {:>12} {:>12}", "metric", "mean", "95% CI", "min", "max")?;
+    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| short(x));
+    if let Some(metrics) = summary["metrics"].as_object() {
+        for name in s.model.metrics() {
+            let Some(m) = metrics.get(*name) else { continue };
+            let ci = match m["ci95"].as_array() {
+                Some(ci) => format!("[{}, {}]", num(&ci[0]), num(&ci[1])),
+                None => "— (one replication)".to_string(),
+            };
+            writeln!(out, "{:<16} {:>14} {:>30} {:>12} {:>12}", name, num(&m["mean"]), ci, num(&m["min"]), num(&m["max"]))?;
+        }
+    }
+    writeln!(out, "results: {}", dir.display())
+}
+
+/// A number for people: integers whole, others to 6 significant digits.
+fn short(x: f64) -> String {
+    if x.fract() == 0.0 { fmt_num(x) } else { format!("{:.6}", x).trim_end_matches('0').to_string() }
+}

@@ -1,0 +1,201 @@
+//! The seed's robots (seed 003): musical chairs where a chair, once sat on, is taken for good.
+//!
+//! Each round every robot picks a uniformly random cell and sends a claim to the shard that
+//! owns it. The owner grants the first claim on a free cell and denies the rest (first in
+//! delivery order: the lower robot id, or under `shuffled` the lower seeded priority); a
+//! granted claim is a point. Robots do not wait for answers before the next round, so ten
+//! rounds take twelve steps: claims go out in steps 0–9, the last answers arrive in step 11.
+//!
+//! Who won: the robots with the most points. `winners` counts them, `details.winner_ids`
+//! names up to ten (lowest ids first), and the `points` histogram shows the whole field.
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::arena::{CellSet, Grid};
+use crate::model::{End, Model, Report};
+use crate::rng::TaskRng;
+use crate::stats::histogram;
+use crate::task::{CellCtx, Ctx, Mail, Next, TaskId};
+
+/// The model's parameters (`[model]` in a scenario).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Number of robots.
+    pub robots: u64,
+    /// Arena width, in cells.
+    pub width: u64,
+    /// Arena height, in cells.
+    pub height: u64,
+    /// Rounds each robot plays.
+    pub rounds: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { robots: 100_000, width: 10_000, height: 10_000, rounds: 10 }
+    }
+}
+
+/// A robot: how far it has played and how it has done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Robot {
+    /// Claims sent.
+    pub played: u32,
+    /// Answers received.
+    pub answered: u32,
+    /// Claims granted.
+    pub points: u32,
+}
+
+/// Messages between robots and chairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// A robot asks for the chair in the destination cell.
+    Claim,
+    /// The chair was free and is now the robot's.
+    Granted,
+    /// The chair was taken.
+    Denied,
+}
+
+/// Counter indices.
+const GRANTED: usize = 0;
+const DENIED: usize = 1;
+
+/// The musical chairs model.
+#[derive(Clone, Debug)]
+pub struct MusicalChairs {
+    params: Params,
+    grid: Grid,
+}
+
+impl MusicalChairs {
+    /// A model with these (validated) parameters.
+    pub fn new(params: Params) -> Self {
+        let grid = Grid::new(params.width, params.height);
+        MusicalChairs { params, grid }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Claims made in the whole run.
+    pub fn claims(&self) -> u64 {
+        self.params.robots * self.params.rounds as u64
+    }
+
+    /// The expected number of cells taken: `C · (1 − (1 − 1/C)^n)` for `C` cells and `n`
+    /// claims, since a cell is taken exactly when at least one claim lands on it.
+    pub fn expected_cells_taken(&self) -> f64 {
+        let c = self.grid.cells() as f64;
+        let n = self.claims() as f64;
+        c * -(n * (-1.0 / c).ln_1p()).exp_m1()
+    }
+}
+
+impl Model for MusicalChairs {
+    type Task = Robot;
+    type Msg = Msg;
+    type Cells = CellSet;
+
+    const COUNTERS: &'static [&'static str] = &["claims_granted", "claims_denied"];
+    const METRICS: &'static [&'static str] =
+        &["claims_granted", "claims_denied", "cells_taken", "max_points", "winners"];
+
+    fn tasks(&self) -> u64 {
+        self.params.robots
+    }
+
+    fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    fn spawn(&self, _id: TaskId, _rng: &mut TaskRng) -> Robot {
+        Robot::default()
+    }
+
+    fn cells(&self, range: std::ops::Range<u64>, shards: usize) -> CellSet {
+        let expected = self.claims().div_ceil(shards as u64);
+        CellSet::new(range, expected)
+    }
+
+    #[inline]
+    fn step(&self, robot: &mut Robot, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
+        for m in mail {
+            robot.answered += 1;
+            robot.points += (m.msg == Msg::Granted) as u32;
+        }
+        if robot.played < self.params.rounds {
+            let x = ctx.rng().random_range(0..self.grid.width);
+            let y = ctx.rng().random_range(0..self.grid.height);
+            ctx.send_to_cell(self.grid.cell(x, y), Msg::Claim);
+            robot.played += 1;
+            Next::Continue
+        } else if robot.answered < robot.played {
+            Next::Wait
+        } else {
+            Next::Done
+        }
+    }
+
+    #[inline]
+    fn on_cell(&self, chairs: &mut CellSet, cell: u64, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
+        debug_assert_eq!(mail.msg, Msg::Claim);
+        if chairs.insert(cell) {
+            ctx.count(GRANTED, 1);
+            ctx.send_to_task(mail.from, Msg::Granted);
+        } else {
+            ctx.count(DENIED, 1);
+            ctx.send_to_task(mail.from, Msg::Denied);
+        }
+    }
+
+    fn report(&self, end: &End<'_, Self>) -> Report {
+        let mut points = histogram(self.params.rounds as u64 + 1);
+        let (mut max_points, mut winners, mut winner_ids) = (0u32, 0u64, Vec::new());
+        for (id, robot) in end.tasks() {
+            points.saturating_record(robot.points as u64);
+            if robot.points > max_points {
+                (max_points, winners) = (robot.points, 0);
+                winner_ids.clear();
+            }
+            if robot.points == max_points {
+                winners += 1;
+                if winner_ids.len() < 10 {
+                    winner_ids.push(id);
+                }
+            }
+        }
+        let cells_taken: u64 = end.cells().map(CellSet::len).sum();
+        Report {
+            metrics: vec![
+                end.counters[GRANTED] as f64,
+                end.counters[DENIED] as f64,
+                cells_taken as f64,
+                max_points as f64,
+                winners as f64,
+            ],
+            histograms: vec![("points", points)],
+            details: serde_json::json!({
+                "winner_ids": winner_ids,
+                "expected_cells_taken": self.expected_cells_taken(),
+            }),
+        }
+    }
+
+    fn messages_per_step(&self, quantum: u32) -> u64 {
+        // A step carries this round's claims and the last round's answers.
+        2 * self.params.robots * quantum.min(self.params.rounds) as u64
+    }
+
+    fn estimate_bytes(&self, shards: usize) -> u64 {
+        let tasks = self.params.robots * std::mem::size_of::<Robot>() as u64;
+        let per_shard = self.grid.cells().div_ceil(shards as u64);
+        let claims = self.claims().div_ceil(shards as u64);
+        tasks + shards as u64 * CellSet::estimate_bytes(per_shard, claims)
+    }
+}

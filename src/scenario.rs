@@ -1,0 +1,289 @@
+//! Scenario files: a TOML document in two stages, a serde mirror that refuses unknown fields,
+//! then checks into typed values. Every error names the file, line, column and field.
+//!
+//! ```toml
+//! [scenario]
+//! name = "robots"            # result directory name (default: the file name)
+//! model = "musical_chairs"   # `microsim list` shows the built-in models
+//!
+//! [model]                    # the model's parameters (defaults: `microsim new MODEL`)
+//! robots = 100000
+//!
+//! [run]
+//! seed = 42                  # every random number derives from it
+//! shards = 16                # results do not depend on it
+//! threads = 0                # 0: one per core; results do not depend on it
+//!
+//! [montecarlo]
+//! replications = 10
+//! ```
+//!
+//! Overrides (`--set model.robots=1000`) are applied to the document before stage one, and an
+//! error in one is reported against the `--set` that caused it. The resolved scenario (every
+//! default filled, overrides applied, seed and shards recorded) reproduces the run exactly.
+
+mod error;
+mod locate;
+mod memory;
+mod overrides;
+pub mod sections;
+
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{self, ModelParams, Params};
+use crate::scheduler::Settings;
+
+pub use error::{ErrorKind, Origin, ScenarioError, line_column};
+pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
+pub use overrides::Override;
+use sections::{Doc, MonteCarloSection, OutputSection, Problem, RunSection};
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The scenario's name (names the result directory).
+    pub name: String,
+    /// Free text from the file.
+    pub description: String,
+    /// The model and its parameters.
+    pub model: ModelParams,
+    /// `[run]`, with the shard count filled in.
+    pub run: RunSection,
+    /// `[montecarlo]`
+    pub montecarlo: MonteCarloSection,
+    /// `[output]`
+    pub output: OutputSection,
+    /// The file it came from.
+    pub path: PathBuf,
+    resolved: String,
+}
+
+impl Scenario {
+    /// Reads and validates the scenario at `path`, with `overrides` applied.
+    pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        let bytes = std::fs::read(path).map_err(|e| ScenarioError::io(path, &e))?;
+        Self::from_bytes(&bytes, path, overrides)
+    }
+
+    /// Validates scenario text as if read from `path`.
+    pub fn from_bytes(bytes: &[u8], path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        let src = Source { path, text: text_of(bytes, path)? };
+        let mut table: toml::Table = toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Syntax))?;
+        for o in overrides {
+            o.apply(&mut table)?;
+        }
+        let model = model_name(&src, &table, overrides)?;
+        crate::with_params_type!(model.as_str(), typed(&src, &table, overrides)).unwrap_or_else(|| {
+            let at = locate::key_span(src.text, &["scenario", "model"]);
+            Err(src.error(ErrorKind::Schema, at, format!("unknown model `{model}`"))
+                .field("scenario.model")
+                .hint(format!("built-in models are {} (`microsim list` describes them)", catalog::names())))
+        })
+    }
+
+    /// The seed of the scenario (replication seeds derive from it).
+    pub fn seed(&self) -> u64 {
+        self.run.seed
+    }
+
+    /// The worker thread count: as given, or one per core.
+    pub fn threads(&self) -> usize {
+        match self.run.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n as usize,
+        }
+    }
+
+    /// The engine settings for replication `replication`.
+    pub fn settings(&self, replication: u64) -> Settings {
+        Settings {
+            seed: crate::rng::replication_seed(self.run.seed, replication),
+            shards: self.run.shards.unwrap_or(1) as usize,
+            order: self.run.order,
+            quantum: self.run.quantum as u32,
+            max_steps: self.run.max_steps as u32,
+            histograms: self.run.histograms,
+        }
+    }
+
+    /// The resolved scenario as TOML: running it again reproduces this run exactly.
+    pub fn resolved_toml(&self) -> &str {
+        &self.resolved
+    }
+
+    /// What the run will need in memory, about.
+    pub fn estimate_memory(&self) -> MemoryEstimate {
+        MemoryEstimate::of(self)
+    }
+}
+
+/// The scenario text and where it came from, for error messages.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn error(&self, kind: ErrorKind, span: Option<std::ops::Range<usize>>, msg: impl Into<String>) -> ScenarioError {
+        let path = self.path.display().to_string();
+        let origin = match span {
+            Some(span) => {
+                let (line, column) = line_column(self.text, span.start);
+                Origin::File { path, line, column }
+            }
+            None => Origin::FileOnly { path },
+        };
+        ScenarioError::new(kind, origin, msg)
+    }
+
+    /// A parser error, with the field it points at and a hint when one helps.
+    fn toml_error(&self, e: &toml::de::Error, kind: ErrorKind) -> ScenarioError {
+        let field = e.span().and_then(|s| locate::field_at(self.text, s.start));
+        let message = describe(e.message().trim(), field.as_ref().map(|f| f.path.as_str()));
+        let mut err = self.error(kind, e.span(), message);
+        if let Some(f) = field {
+            err = err.field(f.path);
+        }
+        match hint_for(e.message()) {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+/// Rephrases a serde message to say where an unknown field was found.
+fn describe(message: &str, field: Option<&str>) -> String {
+    let section = field.and_then(|f| f.rsplit_once('.')).map(|(s, _)| s);
+    match (message.strip_prefix("unknown field "), section) {
+        (Some(rest), Some(section)) => match rest.split_once(", expected ") {
+            Some((name, expected)) => format!("unknown field {name} in [{section}]; expected one of {expected}"),
+            None => format!("unknown field {rest} in [{section}]"),
+        },
+        _ => message.to_string(),
+    }
+}
+
+fn hint_for(message: &str) -> Option<&'static str> {
+    if message.contains("integer `-") {
+        Some("sizes and counts cannot be negative; use a whole number ≥ 0")
+    } else if message.contains("expected u") || message.contains("expected i") {
+        Some("use a whole number, without quotes (e.g. 1000 or 1_000_000)")
+    } else if message.contains("expected f64") {
+        Some("use a number, e.g. 0.5")
+    } else if message.contains("expected a boolean") {
+        Some("use true or false")
+    } else if message.starts_with("unknown field") {
+        Some("check the spelling; `microsim new MODEL` writes a file with every field")
+    } else {
+        None
+    }
+}
+
+/// The text of a scenario file, refusing binary data and invalid UTF-8.
+fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
+    let binary = |offset: usize, what: &str| {
+        let text = String::from_utf8_lossy(&bytes[..offset]);
+        let (line, column) = line_column(&text, text.len());
+        let origin = Origin::File { path: path.display().to_string(), line, column };
+        Err(ScenarioError::new(ErrorKind::Syntax, origin, format!("this is not a scenario file: {what}"))
+            .hint("a scenario is a UTF-8 TOML text file; `microsim new MODEL FILE` writes one"))
+    };
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        return binary(nul, "it contains binary data (a NUL byte)");
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return binary(e.valid_up_to(), "it is not UTF-8 text"),
+    };
+    if text.trim().is_empty() {
+        let origin = Origin::FileOnly { path: path.display().to_string() };
+        return Err(ScenarioError::new(ErrorKind::Syntax, origin, "the scenario file is empty")
+            .field("scenario.model")
+            .hint("a scenario needs at least `[scenario]` with `model = \"...\"`; `microsim new MODEL FILE` writes a starter"));
+    }
+    Ok(text)
+}
+
+fn model_name(src: &Source, table: &toml::Table, overrides: &[Override]) -> Result<String, ScenarioError> {
+    let hint = format!("add `model = \"...\"` under [scenario]; built-in models are {}", catalog::names());
+    let section = match table.get("scenario") {
+        Some(toml::Value::Table(t)) => t,
+        Some(_) => {
+            let at = locate::key_span(src.text, &["scenario"]);
+            return Err(src.error(ErrorKind::Schema, at, "`scenario` must be a table ([scenario])").field("scenario"));
+        }
+        None => {
+            return Err(src.error(ErrorKind::Schema, None, "missing section [scenario]").field("scenario.model").hint(hint));
+        }
+    };
+    match section.get("model") {
+        Some(toml::Value::String(name)) => Ok(name.clone()),
+        Some(other) => {
+            let err = match overrides.iter().find(|o| o.is("scenario.model")) {
+                Some(o) => o.error(ErrorKind::Schema, format!("the model must be a name, not {}", other.type_str())),
+                None => src.error(
+                    ErrorKind::Schema,
+                    locate::key_span(src.text, &["scenario", "model"]),
+                    format!("`scenario.model` must be a string, not {}", other.type_str()),
+                ),
+            };
+            Err(err.field("scenario.model").hint(hint))
+        }
+        None => {
+            let at = locate::key_span(src.text, &["scenario"]);
+            Err(src.error(ErrorKind::Schema, at, "missing field `model` in [scenario]").field("scenario.model").hint(hint))
+        }
+    }
+}
+
+/// Stages one and two for a model whose parameters are `P`.
+fn typed<P: Params>(src: &Source, table: &toml::Table, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    // Stage one on the file alone, so its errors point into the file ...
+    let file_doc: Doc<P> = toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Schema))?;
+    // ... then with the overrides, blaming the first one that breaks it.
+    let doc = if overrides.is_empty() { file_doc } else { overrides::apply_typed::<Doc<P>>(src.text, overrides)? };
+    let _ = table;
+    let mut problems = Vec::new();
+    doc.model.check(&mut problems);
+    let cells = doc.model.cells();
+    doc.run.check(cells, &mut problems);
+    doc.montecarlo.check(&mut problems);
+    let name = match &doc.scenario.name {
+        Some(n) => n.clone(),
+        None => src.path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
+    };
+    sections::check_name(&name, &mut problems);
+    if let Some(p) = problems.into_iter().next() {
+        return Err(problem_error(src, overrides, p));
+    }
+    let mut resolved = doc.clone();
+    resolved.scenario.name = Some(name.clone());
+    resolved.run.shards = Some(doc.run.shards_for(cells));
+    let body = toml::to_string(&resolved).expect("a scenario document serialises");
+    let header = format!(
+        "# Resolved by microsim {} from {}: defaults filled in, overrides applied.\n# Running this file again reproduces the results exactly.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        src.path.display()
+    );
+    Ok(Scenario {
+        name,
+        description: resolved.scenario.description.clone(),
+        model: resolved.model.clone().wrap(),
+        run: resolved.run,
+        montecarlo: resolved.montecarlo,
+        output: resolved.output,
+        path: src.path.to_path_buf(),
+        resolved: header + &body,
+    })
+}
+
+fn problem_error(src: &Source, overrides: &[Override], p: Problem) -> ScenarioError {
+    let err = match overrides.iter().rev().find(|o| o.is(&p.field)) {
+        Some(o) => o.error(ErrorKind::Invalid, p.message),
+        None => {
+            let path: Vec<&str> = p.field.split('.').collect();
+            src.error(ErrorKind::Invalid, locate::key_span(src.text, &path), p.message)
+        }
+    };
+    err.field(p.field).hint(p.hint)
+}

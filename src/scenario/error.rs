@@ -1,0 +1,128 @@
+//! Scenario errors: every one names the file (or the `--set` it came from), the line and
+//! column, the field, and what would be accepted.
+
+use std::fmt;
+use std::path::Path;
+
+/// Where a problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// In the scenario file, at this 1-based line and column (if known).
+    File {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+    },
+    /// In the scenario file, position unknown (e.g. a field that is missing).
+    FileOnly {
+        /// The file.
+        path: String,
+    },
+    /// In a `--set` override from the command line.
+    Override {
+        /// The override as given, `section.key=value`.
+        text: String,
+    },
+}
+
+/// What kind of problem, so callers can react without parsing messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file could not be read.
+    Io,
+    /// The file is empty, binary, or not TOML.
+    Syntax,
+    /// A section or field is unknown, missing, or of the wrong type.
+    Schema,
+    /// A value is out of range or inconsistent with another.
+    Invalid,
+    /// The run would need more memory than allowed.
+    TooLarge,
+}
+
+/// A scenario that cannot be run, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// What kind of problem.
+    pub kind: ErrorKind,
+    /// Where.
+    pub origin: Origin,
+    /// The field, as `section.key`, when one is to blame.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What would be accepted, or how to fix it.
+    pub hint: Option<String>,
+}
+
+impl ScenarioError {
+    pub(crate) fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> Self {
+        ScenarioError { kind, origin, field: None, message: message.into(), hint: None }
+    }
+
+    pub(crate) fn io(path: &Path, err: &std::io::Error) -> Self {
+        let origin = Origin::FileOnly { path: path.display().to_string() };
+        let e = Self::new(ErrorKind::Io, origin, format!("cannot read the scenario file: {err}"));
+        match err.kind() {
+            std::io::ErrorKind::NotFound => e.hint("check the path; `microsim new MODEL FILE` writes a starter scenario"),
+            _ => e,
+        }
+    }
+
+    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Origin::File { path, line, column } => write!(f, "{path}:{line}:{column}: ")?,
+            Origin::FileOnly { path } => write!(f, "{path}: ")?,
+            Origin::Override { text } => write!(f, "--set {text}: ")?,
+        }
+        f.write_str(&self.message)?;
+        if let Some(field) = &self.field {
+            write!(f, "\n  field: {field}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let t = "a = 1\nbé = 2\n";
+        assert_eq!(line_column(t, 0), (1, 1));
+        assert_eq!(line_column(t, 6), (2, 1));
+        assert_eq!(line_column(t, 9), (2, 3)); // after the two-byte 'é'
+    }
+}

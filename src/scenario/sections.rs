@@ -1,0 +1,185 @@
+//! The serde mirror of a scenario file (stage one) and the checks that turn it into typed
+//! values (stage two).
+
+use serde::{Deserialize, Serialize};
+
+use crate::scheduler::Order;
+
+/// A whole scenario document, generic over the model's parameters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Doc<P> {
+    /// `[scenario]`
+    pub scenario: ScenarioSection,
+    /// `[model]`: the model's parameters.
+    #[serde(default)]
+    pub model: P,
+    /// `[run]`
+    #[serde(default)]
+    pub run: RunSection,
+    /// `[montecarlo]`
+    #[serde(default)]
+    pub montecarlo: MonteCarloSection,
+    /// `[output]`
+    #[serde(default)]
+    pub output: OutputSection,
+}
+
+/// `[scenario]`: what this is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSection {
+    /// Names the result directory; defaults to the file name without `.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The built-in model to run (`microsim list` shows them).
+    pub model: String,
+}
+
+/// `[run]`: how each replication runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunSection {
+    /// The scenario seed; every random number derives from it.
+    pub seed: u64,
+    /// Shards the arena is split into; results do not depend on it. Default: min(16, cells).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u64>,
+    /// Worker threads; 0 means one per core. Results do not depend on it.
+    pub threads: u64,
+    /// Message order within a step: "by_id" or "shuffled".
+    pub order: Order,
+    /// How many times a task may run in a row within one step.
+    pub quantum: u64,
+    /// A replication stops after this many steps.
+    pub max_steps: u64,
+    /// Whether to record per-task histograms (messages per task, mailbox depth).
+    pub histograms: bool,
+}
+
+/// The seed used when a scenario names none (recorded in the resolved scenario).
+pub const DEFAULT_SEED: u64 = 2008;
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            seed: DEFAULT_SEED,
+            shards: None,
+            threads: 0,
+            order: Order::ById,
+            quantum: 1,
+            max_steps: 1_000_000,
+            histograms: true,
+        }
+    }
+}
+
+/// `[montecarlo]`: how many replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonteCarloSection {
+    /// Independent replications, each seeded from the scenario seed.
+    pub replications: u64,
+}
+
+impl Default for MonteCarloSection {
+    fn default() -> Self {
+        MonteCarloSection { replications: 1 }
+    }
+}
+
+/// `[output]`: where results go.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSection {
+    /// The result directory; default `outputs/<scenario name>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+}
+
+/// A problem found in stage two: which field, what is wrong, what would do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// `section.key`
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// What would be accepted.
+    pub hint: String,
+}
+
+impl Problem {
+    /// A problem with `field`.
+    pub fn new(field: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Problem { field: field.to_string(), message: message.into(), hint: hint.into() }
+    }
+}
+
+/// Checks that `value` of `field` is within `lo..=hi`.
+pub fn check_range(out: &mut Vec<Problem>, field: &str, value: u64, lo: u64, hi: u64) {
+    if value < lo || value > hi {
+        let what = if value < lo { "too small" } else { "too large" };
+        out.push(Problem::new(
+            field,
+            format!("`{field}` is {what}: {value}"),
+            format!("use a whole number from {lo} to {hi}"),
+        ));
+    }
+}
+
+/// Checks that a probability `value` of `field` is in [0, 1].
+pub fn check_probability(out: &mut Vec<Problem>, field: &str, value: f64) {
+    if !(0.0..=1.0).contains(&value) {
+        out.push(Problem::new(field, format!("`{field}` is not a probability: {value}"), "use a number from 0 to 1"));
+    }
+}
+
+/// The largest thread count accepted.
+pub const MAX_THREADS: u64 = 1024;
+/// The largest shard count accepted (the exchange is quadratic in shards).
+pub const MAX_SHARDS: u64 = 4096;
+/// The largest replication count accepted.
+pub const MAX_REPLICATIONS: u64 = 10_000_000;
+
+impl RunSection {
+    /// Stage-two checks of `[run]` for an arena of `cells` cells.
+    pub fn check(&self, cells: u64, out: &mut Vec<Problem>) {
+        if let Some(shards) = self.shards {
+            check_range(out, "run.shards", shards, 1, MAX_SHARDS.min(cells.max(1)));
+        }
+        check_range(out, "run.threads", self.threads, 0, MAX_THREADS);
+        check_range(out, "run.quantum", self.quantum, 1, u32::MAX as u64);
+        check_range(out, "run.max_steps", self.max_steps, 1, u32::MAX as u64 - 2);
+    }
+
+    /// The shard count: as given, or min(16, cells).
+    pub fn shards_for(&self, cells: u64) -> u64 {
+        self.shards.unwrap_or(16.min(cells.max(1)))
+    }
+}
+
+impl MonteCarloSection {
+    /// Stage-two checks of `[montecarlo]`.
+    pub fn check(&self, out: &mut Vec<Problem>) {
+        check_range(out, "montecarlo.replications", self.replications, 1, MAX_REPLICATIONS);
+    }
+}
+
+/// Checks a scenario name, which becomes a directory name.
+pub fn check_name(name: &str, out: &mut Vec<Problem>) {
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        out.push(Problem::new(
+            "scenario.name",
+            format!("`scenario.name` {name:?} cannot name a result directory"),
+            "use letters, digits, '-', '_' and '.', at most 100 characters",
+        ));
+    }
+}

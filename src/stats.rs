@@ -1,0 +1,226 @@
+//! Step-level statistics and the engine's HDR histograms.
+//!
+//! Recording is kept off the hot path: a task's per-run numbers (messages sent, mailbox depth)
+//! go into a shard-local array of small counts ([`SmallCounts`]), folded into the HDR
+//! histograms once per step; times are recorded once per step and once per shard-step.
+
+mod summary;
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::model::Model;
+use crate::scheduler::Shard;
+
+pub use summary::{Summary, t_quantile_975};
+
+/// Counts of small values, with an HDR histogram for the rare large ones.
+#[derive(Clone, Debug)]
+pub struct SmallCounts {
+    small: [u64; SMALL],
+    large: Vec<u64>,
+}
+
+const SMALL: usize = 64;
+
+impl Default for SmallCounts {
+    fn default() -> Self {
+        SmallCounts { small: [0; SMALL], large: Vec::new() }
+    }
+}
+
+impl SmallCounts {
+    /// Counts one occurrence of `v`.
+    #[inline]
+    pub fn record(&mut self, v: u64) {
+        match self.small.get_mut(v as usize) {
+            Some(c) => *c += 1,
+            None => self.large.push(v),
+        }
+    }
+
+    /// Adds everything counted to `h` and starts again from zero.
+    pub fn drain_into(&mut self, h: &mut Histogram<u64>) {
+        for (v, c) in self.small.iter_mut().enumerate() {
+            if *c > 0 {
+                h.saturating_record_n(v as u64, *c);
+                *c = 0;
+            }
+        }
+        for v in self.large.drain(..) {
+            h.saturating_record(v);
+        }
+    }
+}
+
+/// A histogram for values from 0 (or 1) up to `high`, 3 significant digits.
+pub fn histogram(high: u64) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, high.max(2), 3).expect("bounds 1..high with 3 digits are valid")
+}
+
+/// The engine's histograms of one run.
+#[derive(Clone, Debug)]
+pub struct EngineHistograms {
+    /// Wall time of each step, microseconds.
+    pub step_time_us: Histogram<u64>,
+    /// Wall time of each shard in each step, microseconds (load imbalance shows as spread).
+    pub shard_time_us: Histogram<u64>,
+    /// Messages a task sent each time it ran.
+    pub messages_per_task: Histogram<u64>,
+    /// Mail waiting for a task each time it ran.
+    pub mailbox_depth: Histogram<u64>,
+}
+
+impl EngineHistograms {
+    /// Empty histograms.
+    pub fn new() -> Self {
+        EngineHistograms {
+            step_time_us: histogram(3_600_000_000),
+            shard_time_us: histogram(3_600_000_000),
+            messages_per_task: histogram(u32::MAX as u64),
+            mailbox_depth: histogram(u32::MAX as u64),
+        }
+    }
+
+    /// The histograms by file name, deterministic ones first.
+    pub fn named(&self) -> [(&'static str, &Histogram<u64>); 4] {
+        [
+            ("messages_per_task", &self.messages_per_task),
+            ("mailbox_depth", &self.mailbox_depth),
+            ("step_time_us", &self.step_time_us),
+            ("shard_time_us", &self.shard_time_us),
+        ]
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: &EngineHistograms) {
+        for (a, b) in [
+            (&mut self.step_time_us, &other.step_time_us),
+            (&mut self.shard_time_us, &other.shard_time_us),
+            (&mut self.messages_per_task, &other.messages_per_task),
+            (&mut self.mailbox_depth, &other.mailbox_depth),
+        ] {
+            a.add(b).expect("histograms with the same bounds merge");
+        }
+    }
+}
+
+impl Default for EngineHistograms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The statistics of one step, one row of `steps.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRow {
+    /// The step, from 0.
+    pub step: u32,
+    /// Tasks that ran.
+    pub tasks_run: u64,
+    /// Tasks not finished after the step.
+    pub tasks_alive: u64,
+    /// Tasks that finished in the step.
+    pub tasks_finished: u64,
+    /// Messages sent whose destination is on the sender's shard.
+    pub messages_local: u64,
+    /// Messages sent to another shard.
+    pub messages_cross: u64,
+    /// Mail that reached a finished task and was dropped.
+    pub messages_dropped: u64,
+    /// The model's counters for this step, in [`Model::COUNTERS`] order.
+    pub counters: Vec<u64>,
+    /// Wall time of the step, nanoseconds (not deterministic).
+    pub wall_ns: u64,
+    /// The slowest shard's time, nanoseconds (not deterministic).
+    pub shard_ns_max: u64,
+    /// The mean shard time, nanoseconds (not deterministic).
+    pub shard_ns_mean: u64,
+}
+
+impl StepRow {
+    /// Collects the step's numbers from the shards (in shard order) and folds their per-task
+    /// counts into `hists`.
+    pub(crate) fn gather<M: Model>(
+        step: u32,
+        wall: Duration,
+        shards: &mut [Shard<M>],
+        hists: &mut EngineHistograms,
+    ) -> Self {
+        let mut row = StepRow {
+            step,
+            tasks_run: 0,
+            tasks_alive: 0,
+            tasks_finished: 0,
+            messages_local: 0,
+            messages_cross: 0,
+            messages_dropped: 0,
+            counters: vec![0; M::COUNTERS.len()],
+            wall_ns: wall.as_nanos() as u64,
+            shard_ns_max: 0,
+            shard_ns_mean: 0,
+        };
+        let mut shard_ns = 0;
+        for s in shards.iter_mut() {
+            row.tasks_run += s.tally.run;
+            row.tasks_finished += s.tally.finished;
+            row.messages_dropped += s.tally.dropped;
+            row.tasks_alive += s.alive();
+            row.messages_local += std::mem::take(&mut s.out.local);
+            row.messages_cross += std::mem::take(&mut s.out.cross);
+            for (total, n) in row.counters.iter_mut().zip(&s.counters) {
+                *total += n;
+            }
+            row.shard_ns_max = row.shard_ns_max.max(s.tally.nanos);
+            shard_ns += s.tally.nanos;
+            hists.shard_time_us.saturating_record(s.tally.nanos / 1000);
+            s.sent_per_task.drain_into(&mut hists.messages_per_task);
+            s.mailbox_depth.drain_into(&mut hists.mailbox_depth);
+        }
+        row.shard_ns_mean = shard_ns / shards.len().max(1) as u64;
+        hists.step_time_us.saturating_record(row.wall_ns / 1000);
+        row
+    }
+
+    /// The `steps.csv` header for a model with these counters.
+    pub fn csv_header(counters: &[&str]) -> String {
+        let mut h = String::from(
+            "step,tasks_run,tasks_alive,tasks_finished,messages_local,messages_cross,messages_dropped",
+        );
+        for c in counters {
+            h.push(',');
+            h.push_str(c);
+        }
+        h.push_str(",wall_ms,shard_ms_max,shard_ms_mean");
+        h
+    }
+
+    /// This row as CSV, matching [`StepRow::csv_header`]. Columns up to the counters are
+    /// deterministic; the last three are timings.
+    pub fn csv(&self) -> String {
+        use std::fmt::Write;
+        let mut s = format!(
+            "{},{},{},{},{},{},{}",
+            self.step,
+            self.tasks_run,
+            self.tasks_alive,
+            self.tasks_finished,
+            self.messages_local,
+            self.messages_cross,
+            self.messages_dropped
+        );
+        for c in &self.counters {
+            let _ = write!(s, ",{c}");
+        }
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let _ = write!(
+            s,
+            ",{:.3},{:.3},{:.3}",
+            ms(self.wall_ns),
+            ms(self.shard_ns_max),
+            ms(self.shard_ns_mean)
+        );
+        s
+    }
+}

@@ -1,0 +1,148 @@
+//! Green tasks: small state machines stepped by the scheduler.
+//!
+//! A task is plain data (the model's `Task` type, serialisable with serde) plus the engine's
+//! 20 bytes of bookkeeping: its random stream and when it next wants to run. Each step the
+//! scheduler hands a runnable task its mailbox and a [`Ctx`] through which it sends messages,
+//! draws random numbers and bumps the model's counters; the task answers with a [`Next`].
+//!
+//! # When a task runs
+//! 1. A task runs in a step when it is due (it said [`Next::Continue`], or its
+//!    [`Next::Sleep`] has run out) **or** when mail arrived for it this step.
+//! 2. Mail is delivered only to a task that runs; a waiting task ([`Next::Wait`]) therefore
+//!    wakes exactly when mail arrives, and a sleeping one is woken early by mail.
+//! 3. Within one step a task runs at most `quantum` times in a row, while it keeps answering
+//!    `Continue`; only the first of those runs sees the mailbox.
+//! 4. Mail sent to a finished task is dropped and counted (`messages_dropped`).
+
+use crate::channel::Outbox;
+use crate::rng::TaskRng;
+
+/// A task's id: its index in the model's task list, `0..tasks`.
+pub type TaskId = u32;
+
+/// What a task wants after it ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Run again next step (or again in this step, if the quantum allows).
+    Continue,
+    /// Run again after this many further steps (`Sleep(0)` is `Continue`), or earlier on mail.
+    Sleep(u32),
+    /// Run again when mail arrives.
+    Wait,
+    /// Never run again.
+    Done,
+}
+
+/// A delivered message: who sent it, and what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mail<M> {
+    /// The task that sent it, or, for a cell's answer, the task whose message the cell answered.
+    pub from: TaskId,
+    /// The payload.
+    pub msg: M,
+}
+
+/// The engine's bookkeeping for one task, stored beside the model's state.
+#[derive(Clone, Debug)]
+pub(crate) struct Slot<T> {
+    pub(crate) state: T,
+    pub(crate) rng: TaskRng,
+    /// The step at which the task is next due; [`WAITING`] or [`DONE`] otherwise.
+    pub(crate) wake: u32,
+}
+
+/// `Slot::wake` of a task waiting for mail.
+pub(crate) const WAITING: u32 = u32::MAX - 1;
+/// `Slot::wake` of a finished task.
+pub(crate) const DONE: u32 = u32::MAX;
+
+impl<T> Slot<T> {
+    /// The wake step after `next`, decided while running at `step`.
+    #[inline]
+    pub(crate) fn wake_after(next: Next, step: u32) -> u32 {
+        match next {
+            Next::Continue => step + 1,
+            Next::Sleep(n) => step.saturating_add(1).saturating_add(n).min(WAITING - 1),
+            Next::Wait => WAITING,
+            Next::Done => DONE,
+        }
+    }
+}
+
+/// The ordering key of the `seq`-th message `from` sent in a step. Delivery is in key order.
+#[inline]
+pub(crate) const fn key(from: TaskId, seq: u32) -> u64 {
+    ((from as u64) << 32) | seq as u64
+}
+
+/// What a running task may do: draw random numbers, send messages, count.
+pub struct Ctx<'a, M> {
+    pub(crate) me: TaskId,
+    pub(crate) step: u32,
+    pub(crate) rng: &'a mut TaskRng,
+    pub(crate) out: &'a mut Outbox<M>,
+    pub(crate) counters: &'a mut [u64],
+    pub(crate) sent: u32,
+}
+
+impl<M> Ctx<'_, M> {
+    /// This task's id.
+    #[inline]
+    pub fn id(&self) -> TaskId {
+        self.me
+    }
+
+    /// The current step, counted from 0.
+    #[inline]
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// This task's own random stream (see [`crate::rng`]).
+    #[inline]
+    pub fn rng(&mut self) -> &mut TaskRng {
+        self.rng
+    }
+
+    /// Sends `msg` to the owner of `cell`; it is handled at the start of the next step.
+    #[inline]
+    pub fn send_to_cell(&mut self, cell: u64, msg: M) {
+        self.out.to_cell(cell, key(self.me, self.sent), msg);
+        self.sent += 1;
+    }
+
+    /// Sends `msg` to task `to`; it is in that task's mailbox next step.
+    #[inline]
+    pub fn send_to_task(&mut self, to: TaskId, msg: M) {
+        self.out.to_task(to, key(self.me, self.sent), msg);
+        self.sent += 1;
+    }
+
+    /// Adds `n` to the model counter with index `counter` (see [`crate::Model::COUNTERS`]).
+    #[inline]
+    pub fn count(&mut self, counter: usize, n: u64) {
+        self.counters[counter] += n;
+    }
+}
+
+/// What a cell handler may do: answer tasks and count.
+pub struct CellCtx<'a, M> {
+    pub(crate) out: &'a mut Outbox<M>,
+    pub(crate) counters: &'a mut [u64],
+    /// The ordering key of the message being handled; answers inherit it.
+    pub(crate) key: u64,
+}
+
+impl<M> CellCtx<'_, M> {
+    /// Sends `msg` to task `to`; it is in that task's mailbox next step.
+    #[inline]
+    pub fn send_to_task(&mut self, to: TaskId, msg: M) {
+        self.out.to_task(to, self.key, msg);
+    }
+
+    /// Adds `n` to the model counter with index `counter`.
+    #[inline]
+    pub fn count(&mut self, counter: usize, n: u64) {
+        self.counters[counter] += n;
+    }
+}
