@@ -67,13 +67,21 @@ impl Partition {
     /// The shard that owns `cell`.
     #[inline]
     pub fn cell_shard(&self, cell: u64) -> usize {
-        if self.shards == 1 { 0 } else { (cell / self.cells_per_shard) as usize }
+        if self.shards == 1 {
+            0
+        } else {
+            (cell / self.cells_per_shard) as usize
+        }
     }
 
     /// The shard that runs task `task`.
     #[inline]
     pub fn task_shard(&self, task: u32) -> usize {
-        if self.shards == 1 { 0 } else { (task as u64 / self.tasks_per_shard) as usize }
+        if self.shards == 1 {
+            0
+        } else {
+            (task as u64 / self.tasks_per_shard) as usize
+        }
     }
 
     /// The cells of `shard`, clipped to `cells`.
@@ -115,11 +123,20 @@ impl CellSet {
     pub fn new(range: std::ops::Range<u64>, expected: u64) -> Self {
         let size = range.end - range.start;
         let repr = if Self::dense_bytes(size) <= Self::sparse_bytes(expected) {
-            Repr::Dense { words: vec![0; size.div_ceil(64) as usize], len: 0 }
+            Repr::Dense {
+                words: vec![0; size.div_ceil(64) as usize],
+                len: 0,
+            }
         } else {
-            Repr::Sparse(HashSet::with_capacity_and_hasher(expected as usize, Default::default()))
+            Repr::Sparse(HashSet::with_capacity_and_hasher(
+                expected as usize,
+                Default::default(),
+            ))
         };
-        CellSet { base: range.start, repr }
+        CellSet {
+            base: range.start,
+            repr,
+        }
     }
 
     /// Bytes a dense set over `cells` cells takes.
@@ -210,8 +227,12 @@ mod tests {
     fn partition_covers_every_cell_and_task_once() {
         for shards in [1, 2, 7, 64] {
             let p = Partition::new(shards, 1000, 333);
-            let cells: u64 = (0..shards).map(|s| p.cell_range(s, 1000).count() as u64).sum();
-            let tasks: u64 = (0..shards).map(|s| p.task_range(s, 333).count() as u64).sum();
+            let cells: u64 = (0..shards)
+                .map(|s| p.cell_range(s, 1000).count() as u64)
+                .sum();
+            let tasks: u64 = (0..shards)
+                .map(|s| p.task_range(s, 333).count() as u64)
+                .sum();
             assert_eq!((cells, tasks), (1000, 333));
             for c in 0..1000 {
                 assert!(p.cell_range(p.cell_shard(c), 1000).contains(&c));

@@ -8,8 +8,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::model::Model;
+use crate::models::gift_lottery::{self, GiftLottery};
 use crate::models::musical_chairs::{self, MusicalChairs};
-use crate::scenario::sections::{Problem, check_range};
+use crate::models::pi::{self, Pi};
+use crate::scenario::sections::{Problem, check_positive, check_probability, check_range};
 
 /// What `microsim list` shows of a model.
 pub struct ModelInfo {
@@ -24,11 +26,12 @@ pub struct ModelInfo {
 }
 
 /// Every built-in model.
-pub const MODELS: &[ModelInfo] = &[ModelInfo {
-    name: "musical_chairs",
-    summary: "robots claim random cells; a cell once taken stays taken (seed 003)",
-    metrics: <MusicalChairs as Model>::METRICS,
-    starter: "\
+pub const MODELS: &[ModelInfo] = &[
+    ModelInfo {
+        name: "musical_chairs",
+        summary: "robots claim random cells; a cell once taken stays taken (seed 003)",
+        metrics: <MusicalChairs as Model>::METRICS,
+        starter: "\
 [model]
 # Robots (tasks); each plays `rounds` rounds.
 robots = 100000
@@ -37,11 +40,51 @@ width = 10000
 height = 10000
 rounds = 10
 ",
-}];
+    },
+    ModelInfo {
+        name: "gift_lottery",
+        summary: "items are given to random bins; how many bins get 1, 2, 3 … (seed 003, Mamma Mia)",
+        metrics: <GiftLottery as Model>::METRICS,
+        starter: "\
+[model]
+# Items given away (tasks) and bins they land in (cells): the seed's DVDs and trees.
+items = 600000
+bins = 2000000
+# How likely each bin is: \"uniform\", \"zipf\" (weight of bin i ∝ 1/i^zipf_s) or
+# \"lognormal\" (weights exp(lognormal_sigma · z), fixed per bin across replications).
+weights = \"uniform\"
+zipf_s = 1.0
+lognormal_sigma = 1.0
+# Probability a buyer keeps the item instead of giving it.
+keep_fraction = 0.0
+# Probability a buyer who learns the bin already has a copy picks again (a message round
+# trip per retry), at most max_retries times.
+interaction = 0.0
+max_retries = 3
+",
+    },
+    ModelInfo {
+        name: "pi",
+        summary: "points thrown into the unit square estimate π (seed 000)",
+        metrics: <Pi as Model>::METRICS,
+        starter: "\
+[model]
+# Points thrown in all, shared by `tasks` tasks (shares differ by at most one).
+points = 10000000
+tasks = 1000
+# Points a task draws per step at most; 0: its whole share in one step.
+points_per_step = 0
+",
+    },
+];
 
 /// The names of the built-in models, for messages.
 pub fn names() -> String {
-    MODELS.iter().map(|m| format!("`{}`", m.name)).collect::<Vec<_>>().join(", ")
+    MODELS
+        .iter()
+        .map(|m| format!("`{}`", m.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Looks a model up by name.
@@ -55,6 +98,10 @@ pub fn find(name: &str) -> Option<&'static ModelInfo> {
 pub enum ModelParams {
     /// `musical_chairs`
     MusicalChairs(musical_chairs::Params),
+    /// `gift_lottery`
+    GiftLottery(gift_lottery::Params),
+    /// `pi`
+    Pi(pi::Params),
 }
 
 /// Something done with a concrete model (Rust has no generic closures).
@@ -90,11 +137,55 @@ impl Params for musical_chairs::Params {
     }
 }
 
+impl Params for gift_lottery::Params {
+    fn check(&self, out: &mut Vec<Problem>) {
+        check_range(out, "model.items", self.items, 1, gift_lottery::MAX_ITEMS);
+        check_range(out, "model.bins", self.bins, 1, gift_lottery::MAX_BINS);
+        check_positive(out, "model.zipf_s", self.zipf_s, gift_lottery::MAX_ZIPF_S);
+        check_positive(
+            out,
+            "model.lognormal_sigma",
+            self.lognormal_sigma,
+            gift_lottery::MAX_SIGMA,
+        );
+        check_probability(out, "model.keep_fraction", self.keep_fraction);
+        check_probability(out, "model.interaction", self.interaction);
+        check_range(
+            out,
+            "model.max_retries",
+            self.max_retries as u64,
+            0,
+            gift_lottery::MAX_RETRIES as u64,
+        );
+    }
+    fn cells(&self) -> u64 {
+        self.bins
+    }
+    fn wrap(self) -> ModelParams {
+        ModelParams::GiftLottery(self)
+    }
+}
+
+impl Params for pi::Params {
+    fn check(&self, out: &mut Vec<Problem>) {
+        check_range(out, "model.points", self.points, 1, u64::MAX / 2);
+        check_range(out, "model.tasks", self.tasks, 1, pi::MAX_TASKS);
+    }
+    fn cells(&self) -> u64 {
+        self.tasks
+    }
+    fn wrap(self) -> ModelParams {
+        ModelParams::Pi(self)
+    }
+}
+
 impl ModelParams {
     /// The model's name.
     pub fn name(&self) -> &'static str {
         match self {
             ModelParams::MusicalChairs(_) => "musical_chairs",
+            ModelParams::GiftLottery(_) => "gift_lottery",
+            ModelParams::Pi(_) => "pi",
         }
     }
 
@@ -102,6 +193,8 @@ impl ModelParams {
     pub fn visit<V: Visit>(&self, v: V) -> V::Out {
         match self {
             ModelParams::MusicalChairs(p) => v.visit(&MusicalChairs::new(p.clone())),
+            ModelParams::GiftLottery(p) => v.visit(&GiftLottery::new(p.clone())),
+            ModelParams::Pi(p) => v.visit(&Pi::new(p.clone())),
         }
     }
 
@@ -118,6 +211,8 @@ macro_rules! with_params_type {
     ($name:expr, $f:ident ( $($arg:expr),* )) => {
         match $name {
             "musical_chairs" => Some($f::<$crate::models::musical_chairs::Params>($($arg),*)),
+            "gift_lottery" => Some($f::<$crate::models::gift_lottery::Params>($($arg),*)),
+            "pi" => Some($f::<$crate::models::pi::Params>($($arg),*)),
             _ => None,
         }
     };
@@ -169,8 +264,9 @@ mod tests {
     fn every_starter_scenario_is_valid() {
         for m in MODELS {
             let text = starter(m.name).unwrap();
-            let s = Scenario::from_bytes(text.as_bytes(), std::path::Path::new("starter.toml"), &[])
-                .unwrap_or_else(|e| panic!("{}: {e}", m.name));
+            let s =
+                Scenario::from_bytes(text.as_bytes(), std::path::Path::new("starter.toml"), &[])
+                    .unwrap_or_else(|e| panic!("{}: {e}", m.name));
             assert_eq!(s.model.name(), m.name);
         }
     }

@@ -81,7 +81,11 @@ impl<M> Outbox<M> {
 
     /// Messages queued and not yet exchanged.
     pub fn pending(&self) -> usize {
-        self.to_cells.iter().chain(&self.to_tasks).map(Vec::len).sum()
+        self.to_cells
+            .iter()
+            .chain(&self.to_tasks)
+            .map(Vec::len)
+            .sum()
     }
 }
 
@@ -135,7 +139,11 @@ mod tests {
 
     #[test]
     fn gather_merges_sorted_runs_in_key_order() {
-        let mut runs = vec![vec![env(0, 1), env(0, 5)], vec![env(0, 2), env(0, 3)], vec![]];
+        let mut runs = vec![
+            vec![env(0, 1), env(0, 5)],
+            vec![env(0, 2), env(0, 3)],
+            vec![],
+        ];
         let mut into = Vec::new();
         gather(&mut runs, &mut into, None);
         let keys: Vec<u64> = into.iter().map(|e| e.key).collect();
@@ -196,7 +204,10 @@ mod tests {
 
     #[test]
     fn exchange_transposes_buffers() {
-        let mut outs = vec![vec![vec![env(0, 0)], vec![env(1, 0)]], vec![vec![env(2, 0)], vec![]]];
+        let mut outs = vec![
+            vec![vec![env(0, 0)], vec![env(1, 0)]],
+            vec![vec![env(2, 0)], vec![]],
+        ];
         let mut ins: Vec<Vec<Vec<Envelope<u8>>>> = vec![vec![vec![], vec![]], vec![vec![], vec![]]];
         let pairs = outs.iter_mut().zip(ins.iter_mut()).collect();
         exchange(pairs);

@@ -59,7 +59,10 @@ impl From<io::Error> for Failure {
 }
 
 /// Turns `--set` texts and flag shorthands into overrides.
-pub fn overrides(sets: &[String], flags: &[(&str, Option<u64>)]) -> Result<Vec<Override>, ScenarioError> {
+pub fn overrides(
+    sets: &[String],
+    flags: &[(&str, Option<u64>)],
+) -> Result<Vec<Override>, ScenarioError> {
     let mut out: Vec<Override> = sets.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     for (field, value) in flags {
         if let Some(v) = value {

@@ -42,7 +42,12 @@ pub trait Model: Sync {
     fn cells(&self, range: Range<u64>, shards: usize) -> Self::Cells;
 
     /// Runs a task once: read `mail`, act through `ctx`, say what comes next.
-    fn step(&self, task: &mut Self::Task, mail: &[Mail<Self::Msg>], ctx: &mut Ctx<'_, Self::Msg>) -> Next;
+    fn step(
+        &self,
+        task: &mut Self::Task,
+        mail: &[Mail<Self::Msg>],
+        ctx: &mut Ctx<'_, Self::Msg>,
+    ) -> Next;
 
     /// Handles one message sent to `cell` (owned by `cells`).
     fn on_cell(

@@ -88,7 +88,14 @@ pub fn run(
         .num_threads(scenario.threads())
         .build()
         .map_err(std::io::Error::other)?;
-    let job = Job { scenario, first, count, sink, stop, progress };
+    let job = Job {
+        scenario,
+        first,
+        count,
+        sink,
+        stop,
+        progress,
+    };
     pool.install(|| scenario.model.visit(job))
 }
 
@@ -113,7 +120,14 @@ impl Visit for Job<'_> {
             let start = self.first + done;
             let one = |i: u64| {
                 let index = start + i;
-                replicate(model, index, self.scenario.settings(index), n == 1, self.stop, self.progress)
+                replicate(
+                    model,
+                    index,
+                    self.scenario.settings(index),
+                    n == 1,
+                    self.stop,
+                    self.progress,
+                )
             };
             let results: Vec<Replication> = if n == 1 {
                 vec![one(0)]
@@ -125,7 +139,10 @@ impl Visit for Job<'_> {
             }
             done += n;
         }
-        Ok(RunStats { replications: done, interrupted: self.stop.load(Ordering::Relaxed) })
+        Ok(RunStats {
+            replications: done,
+            interrupted: self.stop.load(Ordering::Relaxed),
+        })
     }
 }
 

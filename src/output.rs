@@ -39,10 +39,17 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Starts writing `dest`.
     pub fn create(dest: &Path) -> io::Result<Self> {
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dest.with_file_name(format!(".{name}.{}.partial", std::process::id()));
         let out = BufWriter::new(File::create(&tmp)?);
-        Ok(AtomicFile { tmp, dest: dest.to_path_buf(), out })
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            out,
+        })
     }
 
     /// Flushes, syncs and renames the file into place.
@@ -82,7 +89,10 @@ pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
     if force || free(base)? {
         return Ok(base.to_path_buf());
     }
-    let name = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    let name = base
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
     for i in 2.. {
         let candidate = base.with_file_name(format!("{name}-{i}"));
         if free(&candidate)? {
@@ -95,7 +105,11 @@ pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
 /// Formats a metric value: integers without a fraction, others in the shortest form that
 /// reads back exactly.
 pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 9e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 /// What the caller knows about the run that the engine does not.
@@ -125,12 +139,24 @@ pub struct RunWriter {
 
 impl RunWriter {
     /// Creates `dir` (and `dir/histograms`) and starts the streamed files.
-    pub fn create(dir: &Path, metric_names: &'static [&'static str], counter_names: &[&str]) -> io::Result<Self> {
+    pub fn create(
+        dir: &Path,
+        metric_names: &'static [&'static str],
+        counter_names: &[&str],
+    ) -> io::Result<Self> {
         fs::create_dir_all(dir.join("histograms"))?;
         let mut replications_csv = AtomicFile::create(&dir.join("replications.csv"))?;
-        writeln!(replications_csv, "replication,seed,ending,steps,{}", metric_names.join(","))?;
+        writeln!(
+            replications_csv,
+            "replication,seed,ending,steps,{}",
+            metric_names.join(",")
+        )?;
         let mut steps_csv = AtomicFile::create(&dir.join("steps.csv"))?;
-        writeln!(steps_csv, "replication,{}", StepRow::csv_header(counter_names))?;
+        writeln!(
+            steps_csv,
+            "replication,{}",
+            StepRow::csv_header(counter_names)
+        )?;
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             metric_names,
@@ -153,24 +179,44 @@ impl RunWriter {
     /// Summaries of every metric over the replications that ran to their end (or over all, if
     /// none did).
     pub fn summaries(&self) -> Vec<(&'static str, Summary)> {
-        let complete: Vec<bool> = self.endings.iter().map(|e| *e != Ending::Interrupted).collect();
+        let complete: Vec<bool> = self
+            .endings
+            .iter()
+            .map(|e| *e != Ending::Interrupted)
+            .collect();
         let use_all = !complete.iter().any(|&c| c);
         self.metric_names
             .iter()
             .zip(&self.values)
             .filter_map(|(name, vals)| {
-                let kept: Vec<f64> = vals.iter().zip(&complete).filter(|(_, c)| use_all || **c).map(|(v, _)| *v).collect();
+                let kept: Vec<f64> = vals
+                    .iter()
+                    .zip(&complete)
+                    .filter(|(_, c)| use_all || **c)
+                    .map(|(v, _)| *v)
+                    .collect();
                 (!kept.is_empty()).then(|| (*name, Summary::of(&kept)))
             })
             .collect()
     }
 
     /// Completes every file and returns `summary.json`'s content.
-    pub fn finish(self, scenario: &crate::scenario::Scenario, manifest: &Manifest, elapsed: Duration, partial: bool) -> io::Result<Value> {
+    pub fn finish(
+        self,
+        scenario: &crate::scenario::Scenario,
+        manifest: &Manifest,
+        elapsed: Duration,
+        partial: bool,
+    ) -> io::Result<Value> {
         let metrics: serde_json::Map<String, Value> = self
             .summaries()
             .into_iter()
-            .map(|(name, s)| (name.to_string(), serde_json::to_value(s).expect("a summary serialises")))
+            .map(|(name, s)| {
+                (
+                    name.to_string(),
+                    serde_json::to_value(s).expect("a summary serialises"),
+                )
+            })
             .collect();
         let count = |e: Ending| self.endings.iter().filter(|&&x| x == e).count();
         let summary = json!({
@@ -203,13 +249,27 @@ impl RunWriter {
         self.replications_csv.commit()?;
         self.steps_csv.commit()?;
         for (name, h) in &self.histograms {
-            write_hlog(&self.dir.join("histograms").join(format!("{name}.hlog")), name, h)?;
+            write_hlog(
+                &self.dir.join("histograms").join(format!("{name}.hlog")),
+                name,
+                h,
+            )?;
         }
         for (name, h) in self.engine.named() {
-            write_hlog(&self.dir.join("histograms").join(format!("{name}.hlog")), name, h)?;
+            write_hlog(
+                &self.dir.join("histograms").join(format!("{name}.hlog")),
+                name,
+                h,
+            )?;
         }
-        write_atomic(&self.dir.join("details.json"), pretty(&Value::Array(self.details)).as_bytes())?;
-        write_atomic(&self.dir.join("scenario.toml"), scenario.resolved_toml().as_bytes())?;
+        write_atomic(
+            &self.dir.join("details.json"),
+            pretty(&Value::Array(self.details)).as_bytes(),
+        )?;
+        write_atomic(
+            &self.dir.join("scenario.toml"),
+            scenario.resolved_toml().as_bytes(),
+        )?;
         write_atomic(&self.dir.join("summary.json"), pretty(&summary).as_bytes())?;
         Ok(summary)
     }
@@ -220,7 +280,15 @@ impl Sink for RunWriter {
         let ending = serde_json::to_value(r.ending).expect("an ending serialises");
         let ending = ending.as_str().unwrap_or("unknown");
         let metrics: Vec<String> = r.metrics.iter().map(|&v| fmt_num(v)).collect();
-        writeln!(self.replications_csv, "{},{},{},{},{}", r.index, r.seed, ending, r.steps.len(), metrics.join(","))?;
+        writeln!(
+            self.replications_csv,
+            "{},{},{},{},{}",
+            r.index,
+            r.seed,
+            ending,
+            r.steps.len(),
+            metrics.join(",")
+        )?;
         for row in &r.steps {
             writeln!(self.steps_csv, "{},{}", r.index, row.csv())?;
         }
@@ -236,7 +304,8 @@ impl Sink for RunWriter {
             }
         }
         self.engine.merge(&r.engine);
-        self.details.push(json!({ "replication": r.index, "seed": r.seed, "details": r.details }));
+        self.details
+            .push(json!({ "replication": r.index, "seed": r.seed, "details": r.details }));
         self.compute_seconds += r.elapsed.as_secs_f64();
         Ok(())
     }
@@ -279,7 +348,12 @@ pub fn now_rfc3339() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + (m <= 2) as i64;
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -325,7 +399,11 @@ mod tests {
         let p = tmp.path().join("h.hlog");
         write_hlog(&p, "h", &h).unwrap();
         let bytes = fs::read(&p).unwrap();
-        let entries: Vec<_> = hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&bytes).collect();
-        assert!(entries.iter().any(|e| matches!(e, Ok(hdrhistogram::serialization::interval_log::LogEntry::Interval(_)))));
+        let entries: Vec<_> =
+            hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&bytes).collect();
+        assert!(entries.iter().any(|e| matches!(
+            e,
+            Ok(hdrhistogram::serialization::interval_log::LogEntry::Interval(_))
+        )));
     }
 }

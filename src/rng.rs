@@ -68,10 +68,22 @@ mod tests {
 
     #[test]
     fn task_streams_are_reproducible_and_distinct() {
-        let a: Vec<u32> = (0..8).map(|_| 0).scan(task_rng(7, 3), |r, _| Some(r.next_u32())).collect();
-        let b: Vec<u32> = (0..8).map(|_| 0).scan(task_rng(7, 3), |r, _| Some(r.next_u32())).collect();
-        let c: Vec<u32> = (0..8).map(|_| 0).scan(task_rng(7, 4), |r, _| Some(r.next_u32())).collect();
-        let d: Vec<u32> = (0..8).map(|_| 0).scan(task_rng(8, 3), |r, _| Some(r.next_u32())).collect();
+        let a: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(task_rng(7, 3), |r, _| Some(r.next_u32()))
+            .collect();
+        let b: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(task_rng(7, 3), |r, _| Some(r.next_u32()))
+            .collect();
+        let c: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(task_rng(7, 4), |r, _| Some(r.next_u32()))
+            .collect();
+        let d: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(task_rng(8, 3), |r, _| Some(r.next_u32()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
@@ -79,7 +91,8 @@ mod tests {
 
     #[test]
     fn replication_seeds_differ() {
-        let seeds: std::collections::HashSet<u64> = (0..1000).map(|r| replication_seed(42, r)).collect();
+        let seeds: std::collections::HashSet<u64> =
+            (0..1000).map(|r| replication_seed(42, r)).collect();
         assert_eq!(seeds.len(), 1000);
     }
 }

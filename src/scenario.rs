@@ -66,19 +66,33 @@ impl Scenario {
     }
 
     /// Validates scenario text as if read from `path`.
-    pub fn from_bytes(bytes: &[u8], path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-        let src = Source { path, text: text_of(bytes, path)? };
-        let mut table: toml::Table = toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Syntax))?;
+    pub fn from_bytes(
+        bytes: &[u8],
+        path: &Path,
+        overrides: &[Override],
+    ) -> Result<Scenario, ScenarioError> {
+        let src = Source {
+            path,
+            text: text_of(bytes, path)?,
+        };
+        let mut table: toml::Table =
+            toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Syntax))?;
         for o in overrides {
             o.apply(&mut table)?;
         }
         let model = model_name(&src, &table, overrides)?;
-        crate::with_params_type!(model.as_str(), typed(&src, &table, overrides)).unwrap_or_else(|| {
-            let at = locate::key_span(src.text, &["scenario", "model"]);
-            Err(src.error(ErrorKind::Schema, at, format!("unknown model `{model}`"))
-                .field("scenario.model")
-                .hint(format!("built-in models are {} (`microsim list` describes them)", catalog::names())))
-        })
+        crate::with_params_type!(model.as_str(), typed(&src, &table, overrides)).unwrap_or_else(
+            || {
+                let at = locate::key_span(src.text, &["scenario", "model"]);
+                Err(src
+                    .error(ErrorKind::Schema, at, format!("unknown model `{model}`"))
+                    .field("scenario.model")
+                    .hint(format!(
+                        "built-in models are {} (`microsim list` describes them)",
+                        catalog::names()
+                    )))
+            },
+        )
     }
 
     /// The seed of the scenario (replication seeds derive from it).
@@ -124,7 +138,12 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn error(&self, kind: ErrorKind, span: Option<std::ops::Range<usize>>, msg: impl Into<String>) -> ScenarioError {
+    fn error(
+        &self,
+        kind: ErrorKind,
+        span: Option<std::ops::Range<usize>>,
+        msg: impl Into<String>,
+    ) -> ScenarioError {
         let path = self.path.display().to_string();
         let origin = match span {
             Some(span) => {
@@ -156,7 +175,9 @@ fn describe(message: &str, field: Option<&str>) -> String {
     let section = field.and_then(|f| f.rsplit_once('.')).map(|(s, _)| s);
     match (message.strip_prefix("unknown field "), section) {
         (Some(rest), Some(section)) => match rest.split_once(", expected ") {
-            Some((name, expected)) => format!("unknown field {name} in [{section}]; expected one of {expected}"),
+            Some((name, expected)) => {
+                format!("unknown field {name} in [{section}]; expected one of {expected}")
+            }
             None => format!("unknown field {rest} in [{section}]"),
         },
         _ => message.to_string(),
@@ -184,9 +205,17 @@ fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
     let binary = |offset: usize, what: &str| {
         let text = String::from_utf8_lossy(&bytes[..offset]);
         let (line, column) = line_column(&text, text.len());
-        let origin = Origin::File { path: path.display().to_string(), line, column };
-        Err(ScenarioError::new(ErrorKind::Syntax, origin, format!("this is not a scenario file: {what}"))
-            .hint("a scenario is a UTF-8 TOML text file; `microsim new MODEL FILE` writes one"))
+        let origin = Origin::File {
+            path: path.display().to_string(),
+            line,
+            column,
+        };
+        Err(ScenarioError::new(
+            ErrorKind::Syntax,
+            origin,
+            format!("this is not a scenario file: {what}"),
+        )
+        .hint("a scenario is a UTF-8 TOML text file; `microsim new MODEL FILE` writes one"))
     };
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         return binary(nul, "it contains binary data (a NUL byte)");
@@ -196,7 +225,9 @@ fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
         Err(e) => return binary(e.valid_up_to(), "it is not UTF-8 text"),
     };
     if text.trim().is_empty() {
-        let origin = Origin::FileOnly { path: path.display().to_string() };
+        let origin = Origin::FileOnly {
+            path: path.display().to_string(),
+        };
         return Err(ScenarioError::new(ErrorKind::Syntax, origin, "the scenario file is empty")
             .field("scenario.model")
             .hint("a scenario needs at least `[scenario]` with `model = \"...\"`; `microsim new MODEL FILE` writes a starter"));
@@ -204,44 +235,78 @@ fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
     Ok(text)
 }
 
-fn model_name(src: &Source, table: &toml::Table, overrides: &[Override]) -> Result<String, ScenarioError> {
-    let hint = format!("add `model = \"...\"` under [scenario]; built-in models are {}", catalog::names());
+fn model_name(
+    src: &Source,
+    table: &toml::Table,
+    overrides: &[Override],
+) -> Result<String, ScenarioError> {
+    let hint = format!(
+        "add `model = \"...\"` under [scenario]; built-in models are {}",
+        catalog::names()
+    );
     let section = match table.get("scenario") {
         Some(toml::Value::Table(t)) => t,
         Some(_) => {
             let at = locate::key_span(src.text, &["scenario"]);
-            return Err(src.error(ErrorKind::Schema, at, "`scenario` must be a table ([scenario])").field("scenario"));
+            return Err(src
+                .error(
+                    ErrorKind::Schema,
+                    at,
+                    "`scenario` must be a table ([scenario])",
+                )
+                .field("scenario"));
         }
         None => {
-            return Err(src.error(ErrorKind::Schema, None, "missing section [scenario]").field("scenario.model").hint(hint));
+            return Err(src
+                .error(ErrorKind::Schema, None, "missing section [scenario]")
+                .field("scenario.model")
+                .hint(hint));
         }
     };
     match section.get("model") {
         Some(toml::Value::String(name)) => Ok(name.clone()),
         Some(other) => {
             let err = match overrides.iter().find(|o| o.is("scenario.model")) {
-                Some(o) => o.error(ErrorKind::Schema, format!("the model must be a name, not {}", other.type_str())),
+                Some(o) => o.error(
+                    ErrorKind::Schema,
+                    format!("the model must be a name, not {}", other.type_str()),
+                ),
                 None => src.error(
                     ErrorKind::Schema,
                     locate::key_span(src.text, &["scenario", "model"]),
-                    format!("`scenario.model` must be a string, not {}", other.type_str()),
+                    format!(
+                        "`scenario.model` must be a string, not {}",
+                        other.type_str()
+                    ),
                 ),
             };
             Err(err.field("scenario.model").hint(hint))
         }
         None => {
             let at = locate::key_span(src.text, &["scenario"]);
-            Err(src.error(ErrorKind::Schema, at, "missing field `model` in [scenario]").field("scenario.model").hint(hint))
+            Err(src
+                .error(ErrorKind::Schema, at, "missing field `model` in [scenario]")
+                .field("scenario.model")
+                .hint(hint))
         }
     }
 }
 
 /// Stages one and two for a model whose parameters are `P`.
-fn typed<P: Params>(src: &Source, table: &toml::Table, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+fn typed<P: Params>(
+    src: &Source,
+    table: &toml::Table,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
     // Stage one on the file alone, so its errors point into the file ...
-    let file_doc: Doc<P> = toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Schema))?;
+    let file_doc: Doc<P> =
+        toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Schema))?;
     // ... then with the overrides, blaming the first one that breaks it.
-    let doc = if overrides.is_empty() { file_doc } else { overrides::apply_typed::<Doc<P>>(src.text, overrides)? };
+    let doc = if overrides.is_empty() {
+        file_doc
+    } else {
+        overrides::apply_typed::<Doc<P>>(src.text, overrides)?
+    };
     let _ = table;
     let mut problems = Vec::new();
     doc.model.check(&mut problems);
@@ -250,7 +315,10 @@ fn typed<P: Params>(src: &Source, table: &toml::Table, overrides: &[Override]) -
     doc.montecarlo.check(&mut problems);
     let name = match &doc.scenario.name {
         Some(n) => n.clone(),
-        None => src.path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
+        None => src
+            .path
+            .file_stem()
+            .map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
     };
     sections::check_name(&name, &mut problems);
     if let Some(p) = problems.into_iter().next() {
@@ -282,7 +350,11 @@ fn problem_error(src: &Source, overrides: &[Override], p: Problem) -> ScenarioEr
         Some(o) => o.error(ErrorKind::Invalid, p.message),
         None => {
             let path: Vec<&str> = p.field.split('.').collect();
-            src.error(ErrorKind::Invalid, locate::key_span(src.text, &path), p.message)
+            src.error(
+                ErrorKind::Invalid,
+                locate::key_span(src.text, &path),
+                p.message,
+            )
         }
     };
     err.field(p.field).hint(p.hint)

@@ -27,9 +27,9 @@ use rayon::prelude::*;
 
 use crate::arena::Partition;
 use crate::channel::{Envelope, exchange};
-use crate::task::{Mail, Slot};
 use crate::model::{End, Model, Report};
 use crate::stats::{EngineHistograms, StepRow};
+use crate::task::{Mail, Slot};
 
 pub use shard::Shard;
 
@@ -161,13 +161,25 @@ impl<'m, M: Model> Simulation<'m, M> {
         let (model, step, settings) = (self.model, self.step, self.settings);
         let start = Instant::now();
         if self.parallel {
-            self.shards.par_iter_mut().for_each(|s| s.step(model, step, &settings));
+            self.shards
+                .par_iter_mut()
+                .for_each(|s| s.step(model, step, &settings));
         } else {
-            self.shards.iter_mut().for_each(|s| s.step(model, step, &settings));
+            self.shards
+                .iter_mut()
+                .for_each(|s| s.step(model, step, &settings));
         }
-        let pairs = self.shards.iter_mut().map(|s| (&mut s.out.to_cells, &mut s.in_cells)).collect();
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.to_cells, &mut s.in_cells))
+            .collect();
         exchange(pairs);
-        let pairs = self.shards.iter_mut().map(|s| (&mut s.out.to_tasks, &mut s.in_tasks)).collect();
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.to_tasks, &mut s.in_tasks))
+            .collect();
         exchange(pairs);
         let wall = start.elapsed();
         let row = StepRow::gather(step, wall, &mut self.shards, &mut self.histograms);
@@ -198,7 +210,10 @@ impl<'m, M: Model> Simulation<'m, M> {
 
     /// The current state, as the model sees it at the end.
     pub fn end(&self) -> End<'_, M> {
-        End { shards: &self.shards, counters: &self.counters }
+        End {
+            shards: &self.shards,
+            counters: &self.counters,
+        }
     }
 
     /// The totals of the model's counters so far.

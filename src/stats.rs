@@ -26,7 +26,10 @@ const SMALL: usize = 64;
 
 impl Default for SmallCounts {
     fn default() -> Self {
-        SmallCounts { small: [0; SMALL], large: Vec::new() }
+        SmallCounts {
+            small: [0; SMALL],
+            large: Vec::new(),
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use super::Failure;
 
 /// Validate a scenario without running it: print the resolved scenario and memory estimate.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  microsim check scenarios/musical_chairs.toml\n  microsim check robots.toml --set model.robots=10000000")]
+#[command(
+    after_help = "Examples:\n  microsim check scenarios/musical_chairs.toml\n  microsim check robots.toml --set model.robots=10000000"
+)]
 pub struct Args {
     /// The scenario file.
     file: PathBuf,
@@ -29,7 +31,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let limit = super::run::memory_limit(args.max_memory.as_deref())?;
     let mut out = std::io::stdout().lock();
     write!(out, "{}", scenario.resolved_toml())?;
-    writeln!(out, "\n# memory estimate: {estimate} (limit {})", microsim::scenario::Bytes(limit))?;
+    writeln!(
+        out,
+        "\n# memory estimate: {estimate} (limit {})",
+        microsim::scenario::Bytes(limit)
+    )?;
     estimate.check(&scenario, limit)?;
     writeln!(out, "# ok: {} is valid", args.file.display())?;
     Ok(ExitCode::SUCCESS)

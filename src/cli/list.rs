@@ -23,16 +23,29 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             .iter()
             .map(|m| serde_json::json!({ "name": m.name, "summary": m.summary, "metrics": m.metrics, "parameters": m.starter }))
             .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&list).expect("JSON serialises"))?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&list).expect("JSON serialises")
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     for m in MODELS {
-        writeln!(out, "{}\n  {}\n  metrics: {}\n  parameters (defaults):", m.name, m.summary, m.metrics.join(", "))?;
+        writeln!(
+            out,
+            "{}\n  {}\n  metrics: {}\n  parameters (defaults):",
+            m.name,
+            m.summary,
+            m.metrics.join(", ")
+        )?;
         for line in m.starter.lines().filter(|l| !l.starts_with('[')) {
             writeln!(out, "    {line}")?;
         }
         writeln!(out)?;
     }
-    writeln!(out, "Write a starter scenario with `microsim new MODEL [FILE]`.")?;
+    writeln!(
+        out,
+        "Write a starter scenario with `microsim new MODEL [FILE]`."
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,9 @@ use super::Failure;
 
 /// Write a commented starter scenario for a model.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  microsim new musical_chairs\n  microsim new musical_chairs robots.toml\n  microsim new musical_chairs -   # print to stdout")]
+#[command(
+    after_help = "Examples:\n  microsim new musical_chairs\n  microsim new musical_chairs robots.toml\n  microsim new musical_chairs -   # print to stdout"
+)]
 pub struct Args {
     /// The model (see `microsim list`).
     model: String,
@@ -29,7 +31,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             catalog::names()
         )));
     };
-    let path = args.path.unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.model)));
+    let path = args
+        .path
+        .unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.model)));
     if path.as_os_str() == "-" {
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
@@ -42,6 +46,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     }
     microsim::output::write_atomic(&path, text.as_bytes())
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
-    eprintln!("wrote {} — run it with `microsim run {}`", path.display(), path.display());
+    eprintln!(
+        "wrote {} — run it with `microsim run {}`",
+        path.display(),
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

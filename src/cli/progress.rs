@@ -22,7 +22,10 @@ impl Bar {
         let bar = show.then(|| {
             let target = ProgressDrawTarget::stderr_with_hz(10);
             let (bar, template) = if single {
-                (ProgressBar::with_draw_target(None, target), "{spinner} {elapsed_precise} step {pos} · {msg}")
+                (
+                    ProgressBar::with_draw_target(None, target),
+                    "{spinner} {elapsed_precise} step {pos} · {msg}",
+                )
             } else {
                 (
                     ProgressBar::with_draw_target(Some(replications), target),
@@ -32,7 +35,11 @@ impl Bar {
             bar.set_style(ProgressStyle::with_template(template).expect("the template is valid"));
             bar
         });
-        Bar { bar, single, steps: AtomicU64::new(0) }
+        Bar {
+            bar,
+            single,
+            steps: AtomicU64::new(0),
+        }
     }
 
     pub fn finish(&self) {

@@ -73,7 +73,11 @@ static STOP: AtomicBool = AtomicBool::new(false);
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(
         &args.set,
-        &[("run.seed", args.seed), ("run.threads", args.threads), ("montecarlo.replications", args.replications)],
+        &[
+            ("run.seed", args.seed),
+            ("run.threads", args.threads),
+            ("montecarlo.replications", args.replications),
+        ],
     )?;
     let scenario = Scenario::load(&args.file, &overrides)?;
     let (first, count) = match args.replication {
@@ -90,7 +94,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         (None, Some(dir)) => PathBuf::from(dir),
         (None, None) => Path::new("outputs").join(&scenario.name),
     };
-    let dir = choose_dir(&base, args.force).map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let dir = choose_dir(&base, args.force)
+        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
     let mut writer = create_writer(&scenario, &dir)?;
 
     install_interrupt_handler();
@@ -111,7 +116,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&summary).expect("JSON serialises"))?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&summary).expect("JSON serialises")
+        )?;
     } else if !args.quiet {
         print_report(&mut out, &scenario, &summary, &dir)?;
     }
@@ -149,7 +158,12 @@ fn install_interrupt_handler() {
     });
 }
 
-fn print_report(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value, dir: &Path) -> std::io::Result<()> {
+fn print_report(
+    out: &mut impl Write,
+    s: &Scenario,
+    summary: &serde_json::Value,
+    dir: &Path,
+) -> std::io::Result<()> {
     let reps = summary["replications"].as_u64().unwrap_or(0);
     writeln!(
         out,
@@ -163,16 +177,30 @@ fn print_report(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value,
         s.threads(),
         summary["elapsed_seconds"].as_f64().unwrap_or(0.0)
     )?;
-    writeln!(out, "{:<16} {:>14} {:>30} {:>12} {:>12}", "metric", "mean", "95% CI", "min", "max")?;
+    writeln!(
+        out,
+        "{:<16} {:>14} {:>30} {:>12} {:>12}",
+        "metric", "mean", "95% CI", "min", "max"
+    )?;
     let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| short(x));
     if let Some(metrics) = summary["metrics"].as_object() {
         for name in s.model.metrics() {
-            let Some(m) = metrics.get(*name) else { continue };
+            let Some(m) = metrics.get(*name) else {
+                continue;
+            };
             let ci = match m["ci95"].as_array() {
                 Some(ci) => format!("[{}, {}]", num(&ci[0]), num(&ci[1])),
                 None => "— (one replication)".to_string(),
             };
-            writeln!(out, "{:<16} {:>14} {:>30} {:>12} {:>12}", name, num(&m["mean"]), ci, num(&m["min"]), num(&m["max"]))?;
+            writeln!(
+                out,
+                "{:<16} {:>14} {:>30} {:>12} {:>12}",
+                name,
+                num(&m["mean"]),
+                ci,
+                num(&m["min"]),
+                num(&m["max"])
+            )?;
         }
     }
     writeln!(out, "results: {}", dir.display())
@@ -180,5 +208,9 @@ fn print_report(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value,
 
 /// A number for people: integers whole, others to 6 significant digits.
 fn short(x: f64) -> String {
-    if x.fract() == 0.0 { fmt_num(x) } else { format!("{:.6}", x).trim_end_matches('0').to_string() }
+    if x.fract() == 0.0 {
+        fmt_num(x)
+    } else {
+        format!("{:.6}", x).trim_end_matches('0').to_string()
+    }
 }

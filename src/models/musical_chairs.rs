@@ -34,7 +34,12 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { robots: 100_000, width: 10_000, height: 10_000, rounds: 10 }
+        Params {
+            robots: 100_000,
+            width: 10_000,
+            height: 10_000,
+            rounds: 10,
+        }
     }
 }
 
@@ -103,8 +108,13 @@ impl Model for MusicalChairs {
     type Cells = CellSet;
 
     const COUNTERS: &'static [&'static str] = &["claims_granted", "claims_denied"];
-    const METRICS: &'static [&'static str] =
-        &["claims_granted", "claims_denied", "cells_taken", "max_points", "winners"];
+    const METRICS: &'static [&'static str] = &[
+        "claims_granted",
+        "claims_denied",
+        "cells_taken",
+        "max_points",
+        "winners",
+    ];
 
     fn tasks(&self) -> u64 {
         self.params.robots
@@ -143,7 +153,13 @@ impl Model for MusicalChairs {
     }
 
     #[inline]
-    fn on_cell(&self, chairs: &mut CellSet, cell: u64, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
+    fn on_cell(
+        &self,
+        chairs: &mut CellSet,
+        cell: u64,
+        mail: Mail<Msg>,
+        ctx: &mut CellCtx<'_, Msg>,
+    ) {
         debug_assert_eq!(mail.msg, Msg::Claim);
         if chairs.insert(cell) {
             ctx.count(GRANTED, 1);

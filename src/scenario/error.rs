@@ -61,14 +61,28 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     pub(crate) fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> Self {
-        ScenarioError { kind, origin, field: None, message: message.into(), hint: None }
+        ScenarioError {
+            kind,
+            origin,
+            field: None,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub(crate) fn io(path: &Path, err: &std::io::Error) -> Self {
-        let origin = Origin::FileOnly { path: path.display().to_string() };
-        let e = Self::new(ErrorKind::Io, origin, format!("cannot read the scenario file: {err}"));
+        let origin = Origin::FileOnly {
+            path: path.display().to_string(),
+        };
+        let e = Self::new(
+            ErrorKind::Io,
+            origin,
+            format!("cannot read the scenario file: {err}"),
+        );
         match err.kind() {
-            std::io::ErrorKind::NotFound => e.hint("check the path; `microsim new MODEL FILE` writes a starter scenario"),
+            std::io::ErrorKind::NotFound => {
+                e.hint("check the path; `microsim new MODEL FILE` writes a starter scenario")
+            }
             _ => e,
         }
     }
@@ -109,8 +123,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 

@@ -38,12 +38,21 @@ pub fn field_at(text: &str, offset: usize) -> Option<Found> {
     best
 }
 
-fn walk<'a>(table: &'a DeTable<'a>, path: &mut Vec<&'a str>, offset: usize, best: &mut Option<Found>) {
+fn walk<'a>(
+    table: &'a DeTable<'a>,
+    path: &mut Vec<&'a str>,
+    offset: usize,
+    best: &mut Option<Found>,
+) {
     for (key, value) in table.iter() {
-        let covers = |r: std::ops::Range<usize>| r.start <= offset && offset < r.end.max(r.start + 1);
+        let covers =
+            |r: std::ops::Range<usize>| r.start <= offset && offset < r.end.max(r.start + 1);
         path.push(key.get_ref().as_ref());
         if covers(key.span()) || covers(value.span()) {
-            *best = Some(Found { path: path.join("."), key: key.span() });
+            *best = Some(Found {
+                path: path.join("."),
+                key: key.span(),
+            });
         }
         if let DeValue::Table(t) = value.get_ref() {
             walk(t, path, offset, best);

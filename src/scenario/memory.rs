@@ -30,8 +30,16 @@ impl MemoryEstimate {
         }
         let per_replication = s.model.visit(Est(s.settings(0)));
         let reps = s.montecarlo.replications;
-        let concurrent = if reps > 1 { reps.min(s.threads() as u64) } else { 1 };
-        MemoryEstimate { per_replication, concurrent, total: per_replication.saturating_mul(concurrent) }
+        let concurrent = if reps > 1 {
+            reps.min(s.threads() as u64)
+        } else {
+            1
+        };
+        MemoryEstimate {
+            per_replication,
+            concurrent,
+            total: per_replication.saturating_mul(concurrent),
+        }
     }
 
     /// Refuses the run if it needs more than `limit` bytes.
@@ -39,18 +47,26 @@ impl MemoryEstimate {
         if self.total <= limit {
             return Ok(());
         }
-        let origin = Origin::FileOnly { path: s.path.display().to_string() };
+        let origin = Origin::FileOnly {
+            path: s.path.display().to_string(),
+        };
         let msg = format!(
             "this scenario needs about {} of memory, more than the {} allowed",
             Bytes(self.total),
             Bytes(limit)
         );
         let hint = if self.concurrent > 1 {
-            format!("{} per replication × {} at once; use fewer threads, a smaller model, or --max-memory", Bytes(self.per_replication), self.concurrent)
+            format!(
+                "{} per replication × {} at once; use fewer threads, a smaller model, or --max-memory",
+                Bytes(self.per_replication),
+                self.concurrent
+            )
         } else {
             "make the model smaller (fewer tasks or cells), or raise the limit with --max-memory SIZE".to_string()
         };
-        Err(ScenarioError::new(ErrorKind::TooLarge, origin, msg).field("model").hint(hint))
+        Err(ScenarioError::new(ErrorKind::TooLarge, origin, msg)
+            .field("model")
+            .hint(hint))
     }
 }
 
@@ -67,7 +83,11 @@ impl fmt::Display for Bytes {
             v /= 1024.0;
             u += 1;
         }
-        if u == 0 { write!(f, "{} B", self.0) } else { write!(f, "{v:.1} {}", units[u]) }
+        if u == 0 {
+            write!(f, "{} B", self.0)
+        } else {
+            write!(f, "{v:.1} {}", units[u])
+        }
     }
 }
 
@@ -75,7 +95,12 @@ impl fmt::Display for MemoryEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", Bytes(self.total))?;
         if self.concurrent > 1 {
-            write!(f, " ({} per replication × {} at once)", Bytes(self.per_replication), self.concurrent)?;
+            write!(
+                f,
+                " ({} per replication × {} at once)",
+                Bytes(self.per_replication),
+                self.concurrent
+            )?;
         }
         Ok(())
     }
@@ -92,7 +117,9 @@ pub fn available_memory() -> Option<u64> {
 /// Parses a size such as `512M`, `4G`, `1.5GiB` or `1000000` (bytes).
 pub fn parse_bytes(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let num: f64 = num.parse().ok()?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {

@@ -28,9 +28,16 @@ impl FromStr for Override {
             return bad("an override needs `=` between the field and its value".into());
         };
         let path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
-        let valid = |p: &String| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = |p: &String| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
         if path.len() < 2 || !path.iter().all(valid) {
-            return bad(format!("`{}` is not a field; name it as section.key", key.trim()));
+            return bad(format!(
+                "`{}` is not a field; name it as section.key",
+                key.trim()
+            ));
         }
         let raw = raw.trim();
         if raw.is_empty() {
@@ -38,12 +45,25 @@ impl FromStr for Override {
         }
         let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
             Ok(mut t) => t.remove("v").expect("the table has the key just written"),
-            Err(_) if raw.chars().all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c)) => {
+            Err(_)
+                if raw
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c)) =>
+            {
                 toml::Value::String(raw.to_string())
             }
-            Err(e) => return bad(format!("cannot read the value `{raw}`: {}", e.message().trim())),
+            Err(e) => {
+                return bad(format!(
+                    "cannot read the value `{raw}`: {}",
+                    e.message().trim()
+                ));
+            }
         };
-        Ok(Override { path, value, text: s.to_string() })
+        Ok(Override {
+            path,
+            value,
+            text: s.to_string(),
+        })
     }
 }
 
@@ -51,7 +71,11 @@ impl Override {
     /// An override of `field` (`section.key`) with `value`.
     pub fn new(field: &str, value: impl Into<toml::Value>) -> Self {
         let value = value.into();
-        Override { path: field.split('.').map(str::to_string).collect(), text: format!("{field}={value}"), value }
+        Override {
+            path: field.split('.').map(str::to_string).collect(),
+            text: format!("{field}={value}"),
+            value,
+        }
     }
 
     /// Whether this overrides `field` (`section.key`).
@@ -61,20 +85,36 @@ impl Override {
 
     /// An error blamed on this override.
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::new(kind, Origin::Override { text: self.text.clone() }, message)
+        ScenarioError::new(
+            kind,
+            Origin::Override {
+                text: self.text.clone(),
+            },
+            message,
+        )
     }
 
     /// Sets this override's field in `table`, making sections as needed.
     pub fn apply(&self, table: &mut toml::Table) -> Result<(), ScenarioError> {
-        let (last, sections) = self.path.split_last().expect("a path has at least two parts");
+        let (last, sections) = self
+            .path
+            .split_last()
+            .expect("a path has at least two parts");
         let mut t = table;
         for (i, part) in sections.iter().enumerate() {
-            let entry = t.entry(part.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+            let entry = t
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()));
             t = match entry {
                 toml::Value::Table(inner) => inner,
                 _ => {
                     let at = self.path[..=i].join(".");
-                    return Err(self.error(ErrorKind::Schema, format!("`{at}` is a value, not a section")).field(at));
+                    return Err(self
+                        .error(
+                            ErrorKind::Schema,
+                            format!("`{at}` is a value, not a section"),
+                        )
+                        .field(at));
                 }
             };
         }
@@ -85,17 +125,25 @@ impl Override {
 
 /// Deserialises the document `text` with `overrides` applied, blaming the first override that
 /// makes it fail.
-pub(super) fn apply_typed<D: DeserializeOwned>(text: &str, overrides: &[Override]) -> Result<D, ScenarioError> {
+pub(super) fn apply_typed<D: DeserializeOwned>(
+    text: &str,
+    overrides: &[Override],
+) -> Result<D, ScenarioError> {
     let mut table: toml::Table = toml::from_str(text).expect("the caller parsed this text already");
     for o in overrides {
         o.apply(&mut table)?;
         if let Err(e) = table.clone().try_into::<D>() {
             let msg = e.message().trim().to_string();
             let hint = super::hint_for(&msg).unwrap_or("check the field name and the value's type");
-            return Err(o.error(ErrorKind::Schema, msg).field(o.path.join(".")).hint(hint));
+            return Err(o
+                .error(ErrorKind::Schema, msg)
+                .field(o.path.join("."))
+                .hint(hint));
         }
     }
-    Ok(table.try_into::<D>().expect("the last override was checked"))
+    Ok(table
+        .try_into::<D>()
+        .expect("the last override was checked"))
 }
 
 #[cfg(test)]
@@ -115,7 +163,14 @@ mod tests {
 
     #[test]
     fn refuses_malformed_overrides() {
-        for bad in ["model.robots", "robots=5", "model..x=1", "model.robots=", "model.x=[1,", "=3"] {
+        for bad in [
+            "model.robots",
+            "robots=5",
+            "model..x=1",
+            "model.robots=",
+            "model.x=[1,",
+            "=3",
+        ] {
             assert!(bad.parse::<Override>().is_err(), "{bad}");
         }
     }

@@ -114,7 +114,11 @@ pub struct Problem {
 impl Problem {
     /// A problem with `field`.
     pub fn new(field: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Problem { field: field.to_string(), message: message.into(), hint: hint.into() }
+        Problem {
+            field: field.to_string(),
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 }
 
@@ -133,7 +137,22 @@ pub fn check_range(out: &mut Vec<Problem>, field: &str, value: u64, lo: u64, hi:
 /// Checks that a probability `value` of `field` is in [0, 1].
 pub fn check_probability(out: &mut Vec<Problem>, field: &str, value: f64) {
     if !(0.0..=1.0).contains(&value) {
-        out.push(Problem::new(field, format!("`{field}` is not a probability: {value}"), "use a number from 0 to 1"));
+        out.push(Problem::new(
+            field,
+            format!("`{field}` is not a probability: {value}"),
+            "use a number from 0 to 1",
+        ));
+    }
+}
+
+/// Checks that `value` of `field` is in (0, max].
+pub fn check_positive(out: &mut Vec<Problem>, field: &str, value: f64, max: f64) {
+    if !(value > 0.0 && value <= max) {
+        out.push(Problem::new(
+            field,
+            format!("`{field}` must be positive: {value}"),
+            format!("use a number above 0 and at most {max}"),
+        ));
     }
 }
 
@@ -164,7 +183,13 @@ impl RunSection {
 impl MonteCarloSection {
     /// Stage-two checks of `[montecarlo]`.
     pub fn check(&self, out: &mut Vec<Problem>) {
-        check_range(out, "montecarlo.replications", self.replications, 1, MAX_REPLICATIONS);
+        check_range(
+            out,
+            "montecarlo.replications",
+            self.replications,
+            1,
+            MAX_REPLICATIONS,
+        );
     }
 }
 
@@ -174,7 +199,9 @@ pub fn check_name(name: &str, out: &mut Vec<Problem>) {
         && name != "."
         && name != ".."
         && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !ok {
         out.push(Problem::new(
             "scenario.name",

@@ -53,7 +53,11 @@ impl<M: Model> Shard<M> {
             .map(|id| {
                 let mut rng = task_rng(settings.seed, id);
                 let state = model.spawn(id as TaskId, &mut rng);
-                Slot { state, rng, wake: 0 }
+                Slot {
+                    state,
+                    rng,
+                    wake: 0,
+                }
             })
             .collect();
         let n = part.shards();
@@ -79,7 +83,10 @@ impl<M: Model> Shard<M> {
 
     /// Every task's state with its id, in id order.
     pub fn tasks(&self) -> impl Iterator<Item = (TaskId, &M::Task)> + '_ {
-        self.slots.iter().enumerate().map(|(i, s)| (self.first_task + i as TaskId, &s.state))
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (self.first_task + i as TaskId, &s.state))
     }
 
     pub(crate) fn alive(&self) -> u64 {
@@ -87,7 +94,12 @@ impl<M: Model> Shard<M> {
     }
 
     pub(crate) fn pending(&self) -> usize {
-        self.in_cells.iter().chain(&self.in_tasks).map(Vec::len).sum::<usize>() + self.out.pending()
+        self.in_cells
+            .iter()
+            .chain(&self.in_tasks)
+            .map(Vec::len)
+            .sum::<usize>()
+            + self.out.pending()
     }
 
     /// Whether some task will run without being sent mail.
@@ -115,10 +127,17 @@ impl<M: Model> Shard<M> {
 
     fn handle_cells(&mut self, model: &M, rank: Option<&dyn Fn(u64) -> u64>) {
         gather(&mut self.in_cells, &mut self.cell_inbox, rank);
-        let mut ctx = CellCtx { out: &mut self.out, counters: &mut self.counters, key: 0 };
+        let mut ctx = CellCtx {
+            out: &mut self.out,
+            counters: &mut self.counters,
+            key: 0,
+        };
         for e in &self.cell_inbox {
             ctx.key = e.key;
-            let mail = Mail { from: (e.key >> 32) as TaskId, msg: e.msg };
+            let mail = Mail {
+                from: (e.key >> 32) as TaskId,
+                msg: e.msg,
+            };
             model.on_cell(&mut self.cells, e.to, mail, &mut ctx);
         }
     }
@@ -128,8 +147,13 @@ impl<M: Model> Shard<M> {
     fn group_mail(&mut self) {
         self.mail.clear();
         self.ends.clear();
-        let Some(first) = self.task_inbox.first() else { return };
-        let filler = Mail { from: 0, msg: first.msg };
+        let Some(first) = self.task_inbox.first() else {
+            return;
+        };
+        let filler = Mail {
+            from: 0,
+            msg: first.msg,
+        };
         self.ends.resize(self.slots.len(), 0);
         for e in &self.task_inbox {
             self.ends[(e.to - self.first_task as u64) as usize] += 1;
@@ -143,7 +167,10 @@ impl<M: Model> Shard<M> {
         self.mail.resize(self.task_inbox.len(), filler);
         for e in &self.task_inbox {
             let slot = &mut self.ends[(e.to - self.first_task as u64) as usize];
-            self.mail[*slot as usize] = Mail { from: (e.key >> 32) as TaskId, msg: e.msg };
+            self.mail[*slot as usize] = Mail {
+                from: (e.key >> 32) as TaskId,
+                msg: e.msg,
+            };
             *slot += 1;
         }
     }

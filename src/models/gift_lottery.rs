@@ -1,0 +1,1042 @@
+//! The seed's Christmas lottery (seed 003, "Simulating Mamma Mia under the xmas tree"): 600,000
+//! DVDs are each given to one of 2,000,000 Christmas trees at random; how many trees get 1, 2,
+//! 3 … copies?
+//!
+//! Every item (a DVD) is a task; every bin (a tree, a household) is a cell of a `1 × bins`
+//! arena, and each bin's count of copies lives on the shard that owns the cell. The seed's own
+//! numbers (ten runs) were ~444.5k trees with one copy, ~66.7k with two, ~6.7k with three,
+//! ~500 with four, ~30 with five, and a 6 or 7 now and then; [`GiftLottery::expected_bins_with`]
+//! gives the exact expectations.
+//!
+//! # The what-ifs the seed asks about
+//! - **Skew** (`weights`): households are not equally likely to receive gifts. `"uniform"`
+//!   (the seed), `"zipf"` (bin `i`, 0-based, has weight `1/(i+1)^zipf_s`: bin 0 is the most
+//!   gifted household) or `"lognormal"` (bin `i` has weight `exp(lognormal_sigma · z_i)`, with
+//!   `z_i` a standard normal fixed per bin, see [`lognormal_z`]). The weights belong to the
+//!   households, not to the replication: they are the same in every replication and every run,
+//!   and only the gifts vary. Non-uniform draws use a Vose alias table built once per model
+//!   ([`AliasTable`]): O(1) per draw, shared read-only by every task.
+//! - **Buying for oneself** (`keep_fraction`): with this probability the buyer keeps the item;
+//!   it is counted in `items_kept` and goes to no bin.
+//! - **Interaction between buyers** (`interaction`, `max_retries`): a buyer who learns that the
+//!   household already has a copy may pick another one. See the protocol below.
+//!
+//! # The protocol
+//! An item runs once at step 0. It first decides whether it is kept (probability
+//! `keep_fraction`; no draw is made when that is 0). Otherwise it draws a bin from the weights
+//! and then decides whether its buyer *minds a duplicate* (probability `interaction`; no draw
+//! when that is 0):
+//! - A buyer who does not mind, or who has used up `max_retries` retries, sends
+//!   [`Msg::Place`] to the bin and finishes: the bin counts it, whatever it holds.
+//! - A buyer who minds sends [`Msg::Offer`] and waits. The bin answers [`Msg::Accepted`] (it
+//!   was empty and now holds this copy; the item finishes) or [`Msg::AlreadyHas`] (it holds a
+//!   copy already and is left unchanged); on `AlreadyHas` the item counts a retry, draws a new
+//!   bin and decides again, as above.
+//!
+//! Deciding before the offer whether a duplicate would be refused is the same, in law, as
+//! being told of the duplicate and then deciding with probability `interaction` to try again:
+//! a bin that is empty accepts either way, and a bin that is not sends the buyer elsewhere with
+//! probability `interaction` while retries remain. Deciding first saves the round trip for
+//! buyers who would not act on the answer. So with `interaction = 0` (the seed) every item
+//! sends exactly one message and finishes in step 0, and the run takes two steps; with
+//! `interaction = 1` and `max_retries = r` it takes at most `2r + 2` steps.
+//!
+//! Offers to one bin in one step are handled in delivery order (lower item id first, or the
+//! seeded priority under `shuffled`), so the first offer to an empty bin is accepted and the
+//! rest are told `AlreadyHas`. A `Place` handled before an offer in the same step counts as a
+//! copy already there.
+//!
+//! # Counts cannot overflow
+//! A bin holds at most `items` copies and `items ≤ u32::MAX` (task ids are `u32`), so each
+//! bin's count is a `u32`.
+
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+use crate::arena::Grid;
+use crate::model::{End, Model, Report};
+use crate::rng::{TaskRng, task_rng};
+use crate::stats::histogram;
+use crate::task::{CellCtx, Ctx, Mail, Next, TaskId};
+
+/// The largest `items` (task ids are `u32`).
+pub const MAX_ITEMS: u64 = u32::MAX as u64;
+/// The largest `bins` (the alias table indexes bins with `u32`; 4 bytes of count per bin).
+pub const MAX_BINS: u64 = u32::MAX as u64;
+/// The largest `max_retries`.
+pub const MAX_RETRIES: u32 = 1_000_000;
+/// The largest `lognormal_sigma`. Box–Muller deviates satisfy `|z| ≤ sqrt(2 · 53 ln 2) < 8.6`,
+/// so `exp(σ z)` stays within `e^±430`: no weight overflows, nor does their sum.
+pub const MAX_SIGMA: f64 = 50.0;
+/// The largest `zipf_s`.
+pub const MAX_ZIPF_S: f64 = 100.0;
+/// The seed of the fixed random stream behind the lognormal household weights: bin `i`'s
+/// normal deviate comes from `task_rng(LOGNORMAL_STREAM, i)`, independent of the scenario seed.
+pub const LOGNORMAL_STREAM: u64 = 0x010C_0000_9E37_79B9;
+/// Metrics `bins_with_1` … `bins_with_K` are reported for `K` = this.
+pub const PROFILE: usize = 10;
+
+/// How gifts spread over the bins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weights {
+    /// Every bin equally likely (the seed).
+    #[default]
+    Uniform,
+    /// Bin `i` (0-based) has weight `1 / (i + 1)^zipf_s`.
+    Zipf,
+    /// Bin `i` has weight `exp(lognormal_sigma · z_i)`, `z_i` fixed standard normals.
+    Lognormal,
+}
+
+/// The model's parameters (`[model]` in a scenario), e.g.
+///
+/// ```toml
+/// [model]
+/// items = 600000
+/// bins = 2000000
+/// weights = "zipf"      # or "uniform" (default), "lognormal"
+/// zipf_s = 1.1          # used by "zipf" only
+/// keep_fraction = 0.1
+/// interaction = 0.5
+/// max_retries = 3
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Items given (tasks), `0 ..= MAX_ITEMS`.
+    pub items: u64,
+    /// Bins (cells), `1 ..= MAX_BINS`.
+    pub bins: u64,
+    /// How gifts spread over the bins.
+    pub weights: Weights,
+    /// The Zipf exponent, `> 0` (used when `weights = "zipf"`).
+    pub zipf_s: f64,
+    /// The lognormal spread σ, `> 0` (used when `weights = "lognormal"`).
+    pub lognormal_sigma: f64,
+    /// Probability that the buyer keeps the item, in `[0, 1]`.
+    pub keep_fraction: f64,
+    /// Probability that a buyer told of a duplicate picks another bin, in `[0, 1]`.
+    pub interaction: f64,
+    /// How many times one item may pick again.
+    pub max_retries: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            items: 600_000,
+            bins: 2_000_000,
+            weights: Weights::Uniform,
+            zipf_s: 1.0,
+            lognormal_sigma: 1.0,
+            keep_fraction: 0.0,
+            interaction: 0.0,
+            max_retries: 3,
+        }
+    }
+}
+
+impl Params {
+    /// Checks every field; the error names the first bad field (as in `[model]`) and what is
+    /// accepted.
+    pub fn validate(&self) -> Result<(), String> {
+        let prob = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be from 0 to 1, got {v}"))
+            }
+        };
+        let positive = |name: &str, v: f64, max: f64| {
+            if v > 0.0 && v <= max {
+                Ok(())
+            } else {
+                Err(format!("{name} must be > 0 and ≤ {max}, got {v}"))
+            }
+        };
+        if self.items > MAX_ITEMS {
+            return Err(format!(
+                "items must be at most {MAX_ITEMS}, got {}",
+                self.items
+            ));
+        }
+        if !(1..=MAX_BINS).contains(&self.bins) {
+            return Err(format!(
+                "bins must be from 1 to {MAX_BINS}, got {}",
+                self.bins
+            ));
+        }
+        positive("zipf_s", self.zipf_s, MAX_ZIPF_S)?;
+        positive("lognormal_sigma", self.lognormal_sigma, MAX_SIGMA)?;
+        prob("keep_fraction", self.keep_fraction)?;
+        prob("interaction", self.interaction)?;
+        if self.max_retries > MAX_RETRIES {
+            return Err(format!(
+                "max_retries must be at most {MAX_RETRIES}, got {}",
+                self.max_retries
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An item's progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not run yet.
+    #[default]
+    New,
+    /// Offered to `bin`, waiting for the answer.
+    Offered,
+    /// In `bin` (placed, or offered and accepted).
+    Placed,
+    /// Kept by the buyer; in no bin.
+    Kept,
+}
+
+/// An item (a gift): where it went and how many times it was sent elsewhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gift {
+    /// The bin it was last sent to (meaningless while `New` or `Kept`).
+    pub bin: u32,
+    /// Offers declined so far (each one a retry).
+    pub retries: u32,
+    /// Where it is.
+    pub status: Status,
+}
+
+/// Messages between items and bins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Put this copy in the destination bin, whatever it holds. No answer.
+    Place,
+    /// Put this copy in the destination bin if it holds none; answered.
+    Offer,
+    /// The offer was taken: the bin held no copy and now holds this one.
+    Accepted,
+    /// The bin already holds a copy; this one was not put there.
+    AlreadyHas,
+}
+
+/// One shard's bins: the copies in each of the cells `base .. base + counts.len()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bins {
+    /// The first cell of the shard.
+    pub base: u64,
+    /// Copies per bin.
+    pub counts: Vec<u32>,
+}
+
+/// Counter indices.
+const PLACED: usize = 0;
+const ACCEPTED: usize = 1;
+const DECLINED: usize = 2;
+const KEPT: usize = 3;
+
+/// A Vose alias table: draws index `i` with probability `w_i / Σw` in O(1).
+///
+/// Entry `i` holds a threshold and an alias: draw a column `i` uniformly, then a 32-bit coin
+/// `c`; the result is `i` if `c < threshold_i`, else `alias_i`. Thresholds are probabilities
+/// scaled by 2³² and rounded, so each draw's probability is exact to about 2⁻³³ per column.
+/// Full columns have `threshold = u32::MAX` and alias themselves. Every draw uses two 32-bit
+/// outputs of the task's stream (the column via `random_range`, then the coin).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasTable {
+    entries: Vec<AliasEntry>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AliasEntry {
+    threshold: u32,
+    alias: u32,
+}
+
+impl AliasTable {
+    /// A table for these non-negative, finite weights (at least one positive, at most
+    /// `u32::MAX` of them).
+    ///
+    /// # Panics
+    /// If the weights are empty, too many, negative, not finite or all zero.
+    pub fn new(weights: &[f64]) -> Self {
+        let n = weights.len();
+        assert!(
+            n > 0 && n as u64 <= u32::MAX as u64,
+            "an alias table needs 1 to 2^32-1 weights"
+        );
+        assert!(
+            weights.iter().all(|w| w.is_finite() && *w >= 0.0),
+            "weights must be finite and ≥ 0"
+        );
+        let total: f64 = weights.iter().sum();
+        assert!(
+            total > 0.0 && total.is_finite(),
+            "weights must not all be zero"
+        );
+        let scale = n as f64 / total;
+        let mut scaled: Vec<f64> = weights.iter().map(|w| w * scale).collect();
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        for (i, &p) in scaled.iter().enumerate() {
+            if p < 1.0 {
+                small.push(i as u32)
+            } else {
+                large.push(i as u32)
+            }
+        }
+        let full = |i: u32| AliasEntry {
+            threshold: u32::MAX,
+            alias: i,
+        };
+        let mut entries: Vec<AliasEntry> = (0..n as u32).map(full).collect();
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            large.pop();
+            let p = scaled[s as usize];
+            let threshold = (p * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
+            entries[s as usize] = AliasEntry {
+                threshold,
+                alias: l,
+            };
+            // Vose: (p_l + p_s) − 1 loses less than p_l − (1 − p_s).
+            scaled[l as usize] = (scaled[l as usize] + p) - 1.0;
+            if scaled[l as usize] < 1.0 {
+                small.push(l)
+            } else {
+                large.push(l)
+            }
+        }
+        // Whatever is left (large ones, or small ones short of 1 by rounding) is full.
+        AliasTable { entries }
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table is empty (never, once built).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Draws one index.
+    #[inline]
+    pub fn draw(&self, rng: &mut TaskRng) -> u32 {
+        let i = rng.random_range(0..self.entries.len() as u32);
+        let e = self.entries[i as usize];
+        if rng.next_u32() < e.threshold {
+            i
+        } else {
+            e.alias
+        }
+    }
+
+    /// The exact probability of each index under this table (for checks), `O(n)`.
+    pub fn probabilities(&self) -> Vec<f64> {
+        let n = self.entries.len() as f64;
+        let mut p = vec![0.0; self.entries.len()];
+        for (i, e) in self.entries.iter().enumerate() {
+            let keep = e.threshold as f64 / 4_294_967_296.0;
+            p[i] += keep / n;
+            p[e.alias as usize] += (1.0 - keep) / n;
+        }
+        p
+    }
+
+    /// Bytes a table of `n` columns takes.
+    pub const fn bytes(n: u64) -> u64 {
+        n * std::mem::size_of::<AliasEntry>() as u64
+    }
+}
+
+/// The standard normal deviate `z_i` behind bin `i`'s lognormal weight.
+///
+/// Box–Muller from the fixed stream `task_rng(LOGNORMAL_STREAM, i)`: `u1 = 1 − U₁` (in
+/// `(0, 1]`), `u2 = U₂` with `U` the stream's `random::<f64>()` draws, and
+/// `z = sqrt(−2 ln u1) · cos(2π u2)`. It depends on nothing but `i`, so a household keeps its
+/// weight whatever the number of bins, the seed or the replication.
+pub fn lognormal_z(i: u64) -> f64 {
+    let mut rng = task_rng(LOGNORMAL_STREAM, i);
+    let u1 = 1.0 - rng.random::<f64>();
+    let u2 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// How items draw their bin.
+#[derive(Clone, Debug)]
+enum Sampler {
+    Uniform,
+    Alias(AliasTable),
+}
+
+/// The gift lottery model.
+#[derive(Clone, Debug)]
+pub struct GiftLottery {
+    params: Params,
+    grid: Grid,
+    sampler: Sampler,
+    /// Expected bins with 0 ..= PROFILE copies under the weights, without interaction.
+    profile: [f64; PROFILE + 1],
+}
+
+impl GiftLottery {
+    /// A model with these parameters; for non-uniform weights this builds the alias table
+    /// (`O(bins)` time, 8 bytes per bin).
+    ///
+    /// # Panics
+    /// If the parameters fail [`Params::validate`].
+    pub fn new(params: Params) -> Self {
+        if let Err(e) = params.validate() {
+            panic!("invalid gift_lottery parameters: {e}");
+        }
+        let grid = Grid::new(params.bins, 1);
+        let weights = match params.weights {
+            Weights::Uniform => None,
+            Weights::Zipf => Some(Self::zipf_weights(params.bins, params.zipf_s)),
+            Weights::Lognormal => {
+                Some(Self::lognormal_weights(params.bins, params.lognormal_sigma))
+            }
+        };
+        let n = params.items as f64;
+        let q = 1.0 - params.keep_fraction;
+        let mut profile = [0.0; PROFILE + 1];
+        let sampler = match weights {
+            None => {
+                let pmf = binomial_pmf(n, q / params.bins as f64, PROFILE);
+                for (e, p) in profile.iter_mut().zip(pmf) {
+                    *e = params.bins as f64 * p;
+                }
+                Sampler::Uniform
+            }
+            Some(w) => {
+                let total: f64 = w.iter().sum();
+                for wi in &w {
+                    for (e, p) in profile
+                        .iter_mut()
+                        .zip(binomial_pmf(n, q * wi / total, PROFILE))
+                    {
+                        *e += p;
+                    }
+                }
+                Sampler::Alias(AliasTable::new(&w))
+            }
+        };
+        GiftLottery {
+            params,
+            grid,
+            sampler,
+            profile,
+        }
+    }
+
+    /// Zipf weights `1/(i+1)^s`, `i = 0 .. bins`.
+    pub fn zipf_weights(bins: u64, s: f64) -> Vec<f64> {
+        (0..bins).map(|i| ((i + 1) as f64).powf(-s)).collect()
+    }
+
+    /// Lognormal weights `exp(σ · z_i)`, `i = 0 .. bins`, `z_i` from [`lognormal_z`]; finite
+    /// for `σ ≤ MAX_SIGMA`. Bin `i`'s weight does not depend on `bins`.
+    pub fn lognormal_weights(bins: u64, sigma: f64) -> Vec<f64> {
+        (0..bins).map(|i| (sigma * lognormal_z(i)).exp()).collect()
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The expected number of bins with exactly `k` copies when gifts are spread uniformly and
+    /// buyers do not interact (the seed's model), whatever `weights` and `interaction` say:
+    /// `bins · C(n,k) p^k (1−p)^(n−k)` with `n = items` and `p = (1 − keep_fraction)/bins`.
+    ///
+    /// Keeping thins each item independently, so a bin's copies are exactly
+    /// `Binomial(items, (1 − keep_fraction)/bins)`; with `keep_fraction = 0` this is the
+    /// textbook `n = items`, `p = 1/bins`. The pmf is computed without factorials or
+    /// `ln Γ`: `P(0) = exp(n · ln(1 − p))` (via `ln_1p`) and
+    /// `P(j) = P(j−1) · (n − j + 1)/j · p/(1 − p)`, each factor of moderate size, so nothing
+    /// overflows or cancels. For the seed (600k items, 2M bins): 444,491 bins with 1,
+    /// 66,674 with 2, 6,667 with 3, 500 with 4, 30 with 5.
+    pub fn expected_bins_with(&self, k: u32) -> f64 {
+        let p = (1.0 - self.params.keep_fraction) / self.params.bins as f64;
+        let pmf = binomial_pmf(self.params.items as f64, p, k as usize);
+        self.params.bins as f64 * pmf[k as usize]
+    }
+
+    /// The expected number of bins with exactly `0 ..= 10` copies under the actual `weights`
+    /// (and `keep_fraction`), without interaction: `Σ_i C(n,k) p_i^k (1−p_i)^(n−k)` with
+    /// `p_i = (1 − keep_fraction) w_i / Σw`. Computed once, in [`GiftLottery::new`]. For uniform
+    /// weights it equals [`GiftLottery::expected_bins_with`].
+    pub fn expected_profile(&self) -> &[f64; PROFILE + 1] {
+        &self.profile
+    }
+
+    #[inline]
+    fn draw_bin(&self, rng: &mut TaskRng) -> u32 {
+        match &self.sampler {
+            Sampler::Uniform => rng.random_range(0..self.params.bins as u32),
+            Sampler::Alias(table) => table.draw(rng),
+        }
+    }
+
+    /// Draws a bin, decides whether the buyer minds a duplicate, and sends.
+    #[inline]
+    fn give(&self, gift: &mut Gift, ctx: &mut Ctx<'_, Msg>) -> Next {
+        gift.bin = self.draw_bin(ctx.rng());
+        let p = self.params.interaction;
+        let minds =
+            p > 0.0 && gift.retries < self.params.max_retries && ctx.rng().random::<f64>() < p;
+        if minds {
+            ctx.send_to_cell(gift.bin as u64, Msg::Offer);
+            gift.status = Status::Offered;
+            Next::Wait
+        } else {
+            ctx.send_to_cell(gift.bin as u64, Msg::Place);
+            gift.status = Status::Placed;
+            Next::Done
+        }
+    }
+}
+
+/// `P(X = j)` for `j = 0 ..= k`, `X ~ Binomial(n, p)` (`n` may be fractional; terms with
+/// `j > n + 1` are 0), by the recurrence in [`GiftLottery::expected_bins_with`].
+fn binomial_pmf(n: f64, p: f64, k: usize) -> Vec<f64> {
+    let mut pmf = Vec::with_capacity(k + 1);
+    if p >= 1.0 {
+        pmf.extend((0..=k).map(|j| if j as f64 == n { 1.0 } else { 0.0 }));
+        return pmf;
+    }
+    let ratio = p / (1.0 - p);
+    let mut term = (n * (-p).ln_1p()).exp();
+    pmf.push(term);
+    for j in 1..=k {
+        term *= ((n - j as f64 + 1.0) / j as f64).max(0.0) * ratio;
+        pmf.push(term);
+    }
+    pmf
+}
+
+impl Model for GiftLottery {
+    type Task = Gift;
+    type Msg = Msg;
+    type Cells = Bins;
+
+    const COUNTERS: &'static [&'static str] = &[
+        "gifts_placed",
+        "offers_accepted",
+        "offers_declined",
+        "items_kept",
+    ];
+    const METRICS: &'static [&'static str] = &[
+        "bins_with_1",
+        "bins_with_2",
+        "bins_with_3",
+        "bins_with_4",
+        "bins_with_5",
+        "bins_with_6",
+        "bins_with_7",
+        "bins_with_8",
+        "bins_with_9",
+        "bins_with_10",
+        "bins_empty",
+        "max_per_bin",
+        "items_kept",
+        "bins_with_over_10",
+        "offers_declined",
+    ];
+
+    fn tasks(&self) -> u64 {
+        self.params.items
+    }
+
+    fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    fn spawn(&self, _id: TaskId, _rng: &mut TaskRng) -> Gift {
+        Gift::default()
+    }
+
+    fn cells(&self, range: std::ops::Range<u64>, _shards: usize) -> Bins {
+        Bins {
+            base: range.start,
+            counts: vec![0; (range.end - range.start) as usize],
+        }
+    }
+
+    #[inline]
+    fn step(&self, gift: &mut Gift, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
+        match gift.status {
+            Status::New => {
+                let keep = self.params.keep_fraction;
+                if keep > 0.0 && ctx.rng().random::<f64>() < keep {
+                    gift.status = Status::Kept;
+                    ctx.count(KEPT, 1);
+                    return Next::Done;
+                }
+                self.give(gift, ctx)
+            }
+            Status::Offered => {
+                // A waiting item runs only on mail, and each offer gets exactly one answer.
+                debug_assert_eq!(mail.len(), 1);
+                match mail.first().map(|m| m.msg) {
+                    Some(Msg::Accepted) => {
+                        gift.status = Status::Placed;
+                        Next::Done
+                    }
+                    Some(Msg::AlreadyHas) => {
+                        gift.retries += 1;
+                        self.give(gift, ctx)
+                    }
+                    _ => Next::Wait,
+                }
+            }
+            Status::Placed | Status::Kept => Next::Done,
+        }
+    }
+
+    #[inline]
+    fn on_cell(&self, bins: &mut Bins, cell: u64, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
+        let count = &mut bins.counts[(cell - bins.base) as usize];
+        match mail.msg {
+            Msg::Place => {
+                *count += 1;
+                ctx.count(PLACED, 1);
+            }
+            Msg::Offer if *count == 0 => {
+                *count = 1;
+                ctx.count(PLACED, 1);
+                ctx.count(ACCEPTED, 1);
+                ctx.send_to_task(mail.from, Msg::Accepted);
+            }
+            Msg::Offer => {
+                ctx.count(DECLINED, 1);
+                ctx.send_to_task(mail.from, Msg::AlreadyHas);
+            }
+            Msg::Accepted | Msg::AlreadyHas => {
+                debug_assert!(false, "bins receive only Place and Offer")
+            }
+        }
+    }
+
+    fn report(&self, end: &End<'_, Self>) -> Report {
+        // tally[c] = bins holding c copies.
+        let mut tally: Vec<u64> = vec![0; PROFILE + 2];
+        for bins in end.cells() {
+            for &c in &bins.counts {
+                let c = c as usize;
+                if c >= tally.len() {
+                    tally.resize(c + 1, 0);
+                }
+                tally[c] += 1;
+            }
+        }
+        let max_per_bin = tally.iter().rposition(|&n| n > 0).unwrap_or(0);
+        let mut copies = histogram(self.params.items.max(1));
+        for (c, &n) in tally.iter().enumerate() {
+            if n > 0 {
+                copies.saturating_record_n(c as u64, n);
+            }
+        }
+        let mut metrics: Vec<f64> = (1..=PROFILE).map(|k| tally[k] as f64).collect();
+        metrics.push(tally[0] as f64);
+        metrics.push(max_per_bin as f64);
+        metrics.push(end.counters[KEPT] as f64);
+        metrics.push(tally[PROFILE + 1..].iter().sum::<u64>() as f64);
+        metrics.push(end.counters[DECLINED] as f64);
+        let uniform: Vec<f64> = (0..=PROFILE as u32)
+            .map(|k| self.expected_bins_with(k))
+            .collect();
+        Report {
+            metrics,
+            histograms: vec![("copies_per_bin", copies)],
+            details: serde_json::json!({
+                "expected_uniform_bins_with": uniform,
+                "expected_bins_with": self.profile,
+                "expected_note": "index k = bins with exactly k copies; expected_uniform_bins_with \
+                    assumes uniform weights, expected_bins_with uses the actual weights; \
+                    neither accounts for interaction",
+                "gifts_placed": end.counters[PLACED],
+                "offers_accepted": end.counters[ACCEPTED],
+            }),
+        }
+    }
+
+    fn estimate_bytes(&self, _shards: usize) -> u64 {
+        let tasks = self.params.items * std::mem::size_of::<Gift>() as u64;
+        let counts = self.params.bins * std::mem::size_of::<u32>() as u64;
+        let table = match self.params.weights {
+            Weights::Uniform => 0,
+            _ => AliasTable::bytes(self.params.bins),
+        };
+        tasks + counts + table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::replication_seed;
+    use crate::scheduler::{Ending, Order, Settings, Simulation};
+
+    fn settings(seed: u64, shards: usize) -> Settings {
+        Settings {
+            seed,
+            shards,
+            order: Order::ById,
+            quantum: 1,
+            max_steps: 10_000,
+            histograms: false,
+        }
+    }
+
+    /// Runs one replication; returns the report and the steps it took.
+    fn run(model: &GiftLottery, seed: u64, shards: usize) -> (Report, u32) {
+        let mut sim = Simulation::new(model, settings(seed, shards));
+        assert_eq!(sim.run(|_| true), Ending::Finished);
+        (sim.report(), sim.step_count())
+    }
+
+    fn params(items: u64, bins: u64) -> Params {
+        Params {
+            items,
+            bins,
+            ..Params::default()
+        }
+    }
+
+    /// Metric by name.
+    fn m(report: &Report, name: &str) -> f64 {
+        let i = GiftLottery::METRICS
+            .iter()
+            .position(|n| *n == name)
+            .expect("metric");
+        report.metrics[i]
+    }
+
+    /// Copies placed, from the `copies_per_bin` histogram (exact while no bin holds more than
+    /// 2047: the histogram keeps 3 significant digits).
+    fn copies(report: &Report) -> u64 {
+        let (_, h) = &report.histograms[0];
+        h.iter_recorded()
+            .map(|v| v.value_iterated_to() * v.count_at_value())
+            .sum()
+    }
+
+    #[test]
+    fn expectations_match_the_seed() {
+        let model = GiftLottery::new(Params::default());
+        let e: Vec<f64> = (1..=5).map(|k| model.expected_bins_with(k)).collect();
+        // Poisson(0.3) values times 2M, corrected to the exact binomial.
+        for (got, want) in e.iter().zip([444_491.0, 66_674.0, 6_667.0, 500.0, 30.0]) {
+            assert!((got - want).abs() < 1.0, "{got} vs {want}");
+        }
+        let all: f64 = (0..=40).map(|k| model.expected_bins_with(k)).sum();
+        assert!((all - 2e6).abs() < 1e-3, "{all}");
+        for (k, p) in model.expected_profile().iter().enumerate() {
+            assert!((p - model.expected_bins_with(k as u32)).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn seed_run_takes_two_steps_and_sends_one_message_per_item() {
+        let model = GiftLottery::new(params(60_000, 200_000));
+        let mut sim = Simulation::new(&model, settings(replication_seed(1, 0), 3));
+        assert_eq!(sim.run(|_| true), Ending::Finished);
+        assert_eq!(sim.step_count(), 2);
+        let sent: u64 = sim
+            .steps
+            .iter()
+            .map(|r| r.messages_local + r.messages_cross)
+            .sum();
+        assert_eq!(sent, 60_000);
+        assert_eq!(sim.steps[0].tasks_finished, 60_000);
+        assert_eq!(sim.counters()[PLACED], 60_000);
+    }
+
+    /// Observed bins_with_k against the binomial expectation, 4σ with var ≈ E (the Poisson
+    /// approximation; the true variance of an occupancy count is smaller, so this is lenient
+    /// by a little, never strict). Each replication, and the mean of the replications at
+    /// 4σ/√reps.
+    fn check_profile(items: u64, bins: u64, seeds: &[u64], ks: &[u32]) {
+        let model = GiftLottery::new(params(items, bins));
+        let mut sums = vec![0.0; ks.len()];
+        for &s in seeds {
+            let (report, _) = run(&model, replication_seed(2008, s), 2);
+            assert_eq!(copies(&report), items);
+            for (j, &k) in ks.iter().enumerate() {
+                let (got, want) = (report.metrics[k as usize - 1], model.expected_bins_with(k));
+                assert!(
+                    (got - want).abs() < 4.0 * want.sqrt(),
+                    "k={k}: {got} vs {want:.1} (seed {s})"
+                );
+                sums[j] += got;
+            }
+        }
+        let reps = seeds.len() as f64;
+        for (j, &k) in ks.iter().enumerate() {
+            let (mean, want) = (sums[j] / reps, model.expected_bins_with(k));
+            assert!(
+                (mean - want).abs() < 4.0 * (want / reps).sqrt(),
+                "k={k}: mean {mean} vs {want:.1}"
+            );
+        }
+    }
+
+    #[test]
+    fn profile_matches_binomial_at_full_size() {
+        check_profile(600_000, 2_000_000, &[0, 1], &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn profile_matches_binomial_at_a_tenth() {
+        check_profile(60_000, 200_000, &(10..20).collect::<Vec<_>>(), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn birthday_problem() {
+        // P(some shared birthday among 23 in 365 days) = 1 − 365!/(342! 365^23).
+        let p: f64 = 1.0 - (0..23).map(|i| (365 - i) as f64 / 365.0).product::<f64>();
+        assert!((p - 0.507_297).abs() < 1e-6);
+        let model = GiftLottery::new(params(23, 365));
+        let reps = 2000;
+        let shared = (0..reps)
+            .filter(|&r| m(&run(&model, replication_seed(23, r), 1).0, "max_per_bin") >= 2.0)
+            .count();
+        let frac = shared as f64 / reps as f64;
+        let half = 2.576 * (p * (1.0 - p) / reps as f64).sqrt(); // 99% binomial interval
+        assert!((frac - p).abs() < half, "{frac} vs {p} ± {half}");
+    }
+
+    #[test]
+    fn same_results_at_any_shard_count() {
+        for p in [
+            params(60_000, 200_000),
+            Params {
+                items: 30_000,
+                bins: 50_000,
+                weights: Weights::Zipf,
+                zipf_s: 0.8,
+                keep_fraction: 0.2,
+                interaction: 0.7,
+                max_retries: 3,
+                ..Params::default()
+            },
+            Params {
+                items: 20_000,
+                bins: 30_000,
+                weights: Weights::Lognormal,
+                interaction: 1.0,
+                ..Params::default()
+            },
+        ] {
+            let model = GiftLottery::new(p);
+            let seed = replication_seed(7, 3);
+            let (a, steps_a) = run(&model, seed, 1);
+            let (b, steps_b) = run(&model, seed, 7);
+            assert_eq!(a.metrics, b.metrics);
+            assert_eq!(steps_a, steps_b);
+            assert_eq!(a.histograms[0].1, b.histograms[0].1);
+        }
+    }
+
+    #[test]
+    fn zipf_skews_the_spread() {
+        let seed = replication_seed(5, 0);
+        let (uniform, _) = run(&GiftLottery::new(params(60_000, 200_000)), seed, 2);
+        let zipf = GiftLottery::new(Params {
+            weights: Weights::Zipf,
+            zipf_s: 1.2,
+            ..params(60_000, 200_000)
+        });
+        let (skewed, _) = run(&zipf, seed, 2);
+        assert!(m(&skewed, "bins_empty") > m(&uniform, "bins_empty") + 10_000.0);
+        assert!(m(&skewed, "max_per_bin") > 10.0 * m(&uniform, "max_per_bin"));
+        assert_eq!(skewed.details["gifts_placed"], 60_000);
+        // The sampler follows the weights: empty bins and singles against Σ_i P_i(k), 4σ.
+        for k in [0, 1, 2] {
+            let (got, want) = (
+                skewed.metrics[if k == 0 { 10 } else { k - 1 }],
+                zipf.expected_profile()[k],
+            );
+            assert!(
+                (got - want).abs() < 4.0 * want.sqrt(),
+                "k={k}: {got} vs {want:.1}"
+            );
+        }
+    }
+
+    #[test]
+    fn lognormal_weights_are_fixed_and_skew() {
+        let a = GiftLottery::lognormal_weights(1000, 1.5);
+        assert_eq!(a[..500], GiftLottery::lognormal_weights(500, 1.5)[..]);
+        // The deviates look standard normal: mean within 4σ/√n, variance within 10%.
+        let z: Vec<f64> = (0..100_000).map(lognormal_z).collect();
+        let mean = z.iter().sum::<f64>() / z.len() as f64;
+        let var = z.iter().map(|z| (z - mean).powi(2)).sum::<f64>() / z.len() as f64;
+        assert!(mean.abs() < 4.0 / (z.len() as f64).sqrt(), "{mean}");
+        assert!((var - 1.0).abs() < 0.02, "{var}");
+        let seed = replication_seed(6, 0);
+        let (uniform, _) = run(&GiftLottery::new(params(60_000, 200_000)), seed, 2);
+        let model = GiftLottery::new(Params {
+            weights: Weights::Lognormal,
+            lognormal_sigma: 1.0,
+            ..params(60_000, 200_000)
+        });
+        let (skewed, _) = run(&model, seed, 2);
+        assert!(m(&skewed, "bins_empty") > m(&uniform, "bins_empty"));
+        let want = model.expected_profile()[0];
+        let got = m(&skewed, "bins_empty");
+        assert!((got - want).abs() < 4.0 * want.sqrt(), "{got} vs {want:.1}");
+    }
+
+    #[test]
+    fn alias_table_is_exact() {
+        let w = [1.0, 2.0, 0.0, 3.0, 4.0, 0.5, 10.0];
+        let table = AliasTable::new(&w);
+        let total: f64 = w.iter().sum();
+        for (p, w) in table.probabilities().iter().zip(w) {
+            assert!((p - w / total).abs() < 1e-9, "{p} vs {}", w / total);
+        }
+        let zipf = AliasTable::new(&GiftLottery::zipf_weights(100_000, 1.1));
+        let zipf_total: f64 = GiftLottery::zipf_weights(100_000, 1.1).iter().sum();
+        let p = zipf.probabilities();
+        for i in [0usize, 1, 9, 999, 99_999] {
+            let want = ((i + 1) as f64).powf(-1.1) / zipf_total;
+            assert!(
+                (p[i] - want).abs() < 1e-9 * want.max(1e-6),
+                "{i}: {} vs {want}",
+                p[i]
+            );
+        }
+        // Draw frequencies: 700k draws, each count within 4σ of its binomial mean.
+        let mut rng = task_rng(99, 0);
+        let mut seen = [0u64; 7];
+        let draws = 700_000;
+        for _ in 0..draws {
+            seen[table.draw(&mut rng) as usize] += 1;
+        }
+        assert_eq!(seen[2], 0);
+        for (got, w) in seen.iter().zip(w) {
+            let q = w / total;
+            let (mean, sd) = (draws as f64 * q, (draws as f64 * q * (1.0 - q)).sqrt());
+            assert!((*got as f64 - mean).abs() <= 4.0 * sd, "{got} vs {mean}");
+        }
+    }
+
+    #[test]
+    fn keeping_half() {
+        let model = GiftLottery::new(Params {
+            keep_fraction: 0.5,
+            ..params(60_000, 200_000)
+        });
+        let (report, steps) = run(&model, replication_seed(9, 0), 4);
+        let kept = m(&report, "items_kept");
+        let sd = (60_000.0f64 * 0.25).sqrt();
+        assert!((kept - 30_000.0).abs() < 4.0 * sd, "{kept}");
+        assert_eq!(copies(&report) as f64, 60_000.0 - kept);
+        assert_eq!(steps, 2);
+        // Thinning: a bin's copies are Binomial(items, 0.5/bins).
+        let (got, want) = (m(&report, "bins_with_1"), model.expected_bins_with(1));
+        assert!((got - want).abs() < 4.0 * want.sqrt(), "{got} vs {want}");
+    }
+
+    #[test]
+    fn interaction_avoids_duplicates_and_places_every_item() {
+        let seed = replication_seed(11, 0);
+        let base = Params {
+            keep_fraction: 0.1,
+            ..params(60_000, 200_000)
+        };
+        let (alone, _) = run(&GiftLottery::new(base.clone()), seed, 3);
+        let model = GiftLottery::new(Params {
+            interaction: 1.0,
+            max_retries: 3,
+            ..base
+        });
+        let mut sim = Simulation::new(&model, settings(seed, 3));
+        assert_eq!(sim.run(|_| true), Ending::Finished);
+        let together = sim.report();
+        assert!(sim.step_count() <= 8, "{}", sim.step_count());
+        let dup = |r: &Report| -> f64 {
+            (2..=10)
+                .map(|k| m(r, &format!("bins_with_{k}")))
+                .sum::<f64>()
+                + m(r, "bins_with_over_10")
+        };
+        assert!(
+            dup(&together) < 0.1 * dup(&alone),
+            "{} vs {}",
+            dup(&together),
+            dup(&alone)
+        );
+        assert!(m(&together, "offers_declined") > 0.0);
+        for r in [&alone, &together] {
+            let placed: f64 = (1..=10)
+                .map(|k| k as f64 * m(r, &format!("bins_with_{k}")))
+                .sum();
+            assert_eq!(m(r, "bins_with_over_10"), 0.0);
+            assert_eq!(placed, 60_000.0 - m(r, "items_kept"));
+            assert_eq!(copies(r) as f64, placed);
+        }
+        assert_eq!(
+            sim.counters()[PLACED] as f64,
+            60_000.0 - m(&together, "items_kept")
+        );
+        // Every item ended placed or kept, and none retried more than allowed.
+        assert!(
+            sim.end()
+                .tasks()
+                .all(|(_, g)| matches!(g.status, Status::Placed | Status::Kept) && g.retries <= 3)
+        );
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        assert!(Params::default().validate().is_ok());
+        let bad = [
+            Params {
+                bins: 0,
+                ..Params::default()
+            },
+            Params {
+                items: MAX_ITEMS + 1,
+                ..Params::default()
+            },
+            Params {
+                keep_fraction: 1.5,
+                ..Params::default()
+            },
+            Params {
+                interaction: -0.1,
+                ..Params::default()
+            },
+            Params {
+                zipf_s: 0.0,
+                ..Params::default()
+            },
+            Params {
+                lognormal_sigma: f64::NAN,
+                ..Params::default()
+            },
+        ];
+        for (p, field) in bad.iter().zip([
+            "bins",
+            "items",
+            "keep_fraction",
+            "interaction",
+            "zipf_s",
+            "lognormal_sigma",
+        ]) {
+            let e = p.validate().unwrap_err();
+            assert!(e.starts_with(field), "{e}");
+        }
+        let p: Params = toml::from_str("weights = \"zipf\"\nzipf_s = 1.1\nitems = 10").unwrap();
+        assert_eq!(
+            (p.weights, p.zipf_s, p.items, p.bins),
+            (Weights::Zipf, 1.1, 10, 2_000_000)
+        );
+        assert!(toml::from_str::<Params>("weight = \"zipf\"").is_err());
+        assert!(toml::from_str::<Params>("weights = \"pareto\"").is_err());
+    }
+}

@@ -1,0 +1,360 @@
+//! Monte Carlo π (seed 000): throw points uniformly into the unit square and count those that
+//! land inside the quarter circle `x² + y² < 1`; the fraction inside tends to π/4.
+//!
+//! The points are split over `tasks` tasks, each drawing from its own stream. Task `i` (of
+//! `T = tasks`, `N = points`) draws `⌊N/T⌋` points, plus one more when `i < N mod T`; the
+//! shares differ by at most one and add up to exactly `N` (when `T > N` the last tasks draw
+//! none). Each point is `x = U₁, y = U₂` with `U` the stream's `random::<f64>()` in `[0, 1)`.
+//! Hits are counted on the task's shard with a model counter (`inside`), so no messages are
+//! sent. With `points_per_step = 0` (the default) a task draws its whole share in step 0; with
+//! `points_per_step = k > 0` it draws at most `k` per step and runs again next step, so a long
+//! run shows progress in `steps.csv` (the result does not depend on `k`: a task's points are
+//! the same stream in the same order).
+//!
+//! The arena is unused; it is a `1 × tasks` grid (one idle cell per task) only so that any
+//! shard count up to `tasks` is allowed.
+//!
+//! Metrics: `inside`, `pi_estimate = 4 · inside / points`, `abs_error = |pi_estimate − π|`, and
+//! `std_error = 4 · sqrt(p (1 − p) / points)` with `p = inside / points`, the estimate's
+//! binomial standard error (so `pi_estimate ± 1.96 · std_error` is a 95% interval).
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::arena::Grid;
+use crate::model::{End, Model, Report};
+use crate::rng::TaskRng;
+use crate::stats::histogram;
+use crate::task::{CellCtx, Ctx, Mail, Next, TaskId};
+
+/// The largest `tasks` (task ids are `u32`).
+pub const MAX_TASKS: u64 = u32::MAX as u64;
+
+/// The model's parameters (`[model]` in a scenario).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Points thrown in all, at least 1.
+    pub points: u64,
+    /// Tasks sharing the points, `1 ..= MAX_TASKS`.
+    pub tasks: u64,
+    /// Points a task draws per step at most; 0 means its whole share in one step.
+    pub points_per_step: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            points: 10_000_000,
+            tasks: 1000,
+            points_per_step: 0,
+        }
+    }
+}
+
+impl Params {
+    /// Checks every field; the error names the first bad field and what is accepted.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.points == 0 {
+            return Err("points must be at least 1".into());
+        }
+        if !(1..=MAX_TASKS).contains(&self.tasks) {
+            return Err(format!(
+                "tasks must be from 1 to {MAX_TASKS}, got {}",
+                self.tasks
+            ));
+        }
+        Ok(())
+    }
+
+    /// The points task `id` draws: `⌊points/tasks⌋`, plus one if `id < points mod tasks`.
+    pub fn share(&self, id: u64) -> u64 {
+        self.points / self.tasks + (id < self.points % self.tasks) as u64
+    }
+}
+
+/// A thrower: points still to draw, and hits so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thrower {
+    /// Points not drawn yet.
+    pub remaining: u64,
+    /// Points that landed inside the quarter circle.
+    pub inside: u64,
+}
+
+/// Counter indices.
+const INSIDE: usize = 0;
+const DRAWN: usize = 1;
+
+/// The Monte Carlo π model.
+#[derive(Clone, Debug)]
+pub struct Pi {
+    params: Params,
+}
+
+impl Pi {
+    /// A model with these parameters.
+    ///
+    /// # Panics
+    /// If the parameters fail [`Params::validate`].
+    pub fn new(params: Params) -> Self {
+        if let Err(e) = params.validate() {
+            panic!("invalid pi parameters: {e}");
+        }
+        Pi { params }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+}
+
+impl Model for Pi {
+    type Task = Thrower;
+    type Msg = ();
+    type Cells = ();
+
+    const COUNTERS: &'static [&'static str] = &["inside", "points_drawn"];
+    const METRICS: &'static [&'static str] = &["inside", "pi_estimate", "abs_error", "std_error"];
+
+    fn tasks(&self) -> u64 {
+        self.params.tasks
+    }
+
+    fn grid(&self) -> Grid {
+        Grid::new(self.params.tasks, 1)
+    }
+
+    fn spawn(&self, id: TaskId, _rng: &mut TaskRng) -> Thrower {
+        Thrower {
+            remaining: self.params.share(id as u64),
+            inside: 0,
+        }
+    }
+
+    fn cells(&self, _range: std::ops::Range<u64>, _shards: usize) {}
+
+    #[inline]
+    fn step(&self, t: &mut Thrower, _mail: &[Mail<()>], ctx: &mut Ctx<'_, ()>) -> Next {
+        let n = match self.params.points_per_step {
+            0 => t.remaining,
+            k => k.min(t.remaining),
+        };
+        let rng = ctx.rng();
+        let mut hits = 0u64;
+        for _ in 0..n {
+            let x: f64 = rng.random();
+            let y: f64 = rng.random();
+            hits += (x * x + y * y < 1.0) as u64;
+        }
+        t.remaining -= n;
+        t.inside += hits;
+        ctx.count(INSIDE, hits);
+        ctx.count(DRAWN, n);
+        if t.remaining == 0 {
+            Next::Done
+        } else {
+            Next::Continue
+        }
+    }
+
+    fn on_cell(&self, _cells: &mut (), _cell: u64, _mail: Mail<()>, _ctx: &mut CellCtx<'_, ()>) {}
+
+    fn report(&self, end: &End<'_, Self>) -> Report {
+        let mut per_task = histogram(self.params.share(0).max(1));
+        for (_, t) in end.tasks() {
+            per_task.saturating_record(t.inside);
+        }
+        let inside = end.counters[INSIDE];
+        let drawn = end.counters[DRAWN].max(1) as f64;
+        let p = inside as f64 / drawn;
+        let estimate = 4.0 * p;
+        Report {
+            metrics: vec![
+                inside as f64,
+                estimate,
+                (estimate - std::f64::consts::PI).abs(),
+                4.0 * (p * (1.0 - p) / drawn).sqrt(),
+            ],
+            histograms: vec![("inside_per_task", per_task)],
+            details: serde_json::json!({
+                "points_drawn": end.counters[DRAWN],
+                "points_per_task": [self.params.share(self.params.tasks - 1), self.params.share(0)],
+            }),
+        }
+    }
+
+    fn estimate_bytes(&self, _shards: usize) -> u64 {
+        self.params.tasks * std::mem::size_of::<Thrower>() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::replication_seed;
+    use crate::scheduler::{Ending, Order, Settings, Simulation};
+    use std::f64::consts::PI;
+
+    fn run(params: Params, seed: u64, shards: usize, quantum: u32) -> (Report, u32) {
+        let model = Pi::new(params);
+        let settings = Settings {
+            seed,
+            shards,
+            order: Order::ById,
+            quantum,
+            max_steps: 1_000_000,
+            histograms: false,
+        };
+        let mut sim = Simulation::new(&model, settings);
+        assert_eq!(sim.run(|_| true), Ending::Finished);
+        (sim.report(), sim.step_count())
+    }
+
+    #[test]
+    fn points_are_split_exactly() {
+        for (points, tasks) in [
+            (10, 3),
+            (10, 10),
+            (10, 25),
+            (10_000_000, 1000),
+            (7, 1),
+            (999_999, 1000),
+        ] {
+            let p = Params {
+                points,
+                tasks,
+                points_per_step: 0,
+            };
+            let shares: Vec<u64> = (0..tasks).map(|i| p.share(i)).collect();
+            assert_eq!(shares.iter().sum::<u64>(), points);
+            let (lo, hi) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
+            assert!(hi - lo <= 1);
+        }
+        let (report, steps) = run(
+            Params {
+                points: 1001,
+                tasks: 10,
+                points_per_step: 0,
+            },
+            1,
+            2,
+            1,
+        );
+        assert_eq!(report.details["points_drawn"], 1001);
+        assert_eq!(steps, 1);
+    }
+
+    #[test]
+    fn estimate_is_within_four_standard_errors() {
+        for s in 0..3 {
+            let (r, _) = run(
+                Params {
+                    points: 1_000_000,
+                    tasks: 100,
+                    points_per_step: 0,
+                },
+                replication_seed(314, s),
+                2,
+                1,
+            );
+            let (estimate, err, se) = (r.metrics[1], r.metrics[2], r.metrics[3]);
+            // SE of the estimate: 4·sqrt(π/4 (1 − π/4)/n) ≈ 0.00164 for a million points.
+            assert!((se - 0.001642).abs() < 1e-5, "{se}");
+            assert!(err < 4.0 * se, "{estimate} (seed {s})");
+            assert_eq!(r.metrics[0] * 4.0 / 1e6, estimate);
+        }
+    }
+
+    #[test]
+    fn same_result_at_any_shard_count_and_step_size() {
+        let params = Params {
+            points: 200_000,
+            tasks: 37,
+            points_per_step: 0,
+        };
+        let seed = replication_seed(1, 2);
+        let (one, steps) = run(params.clone(), seed, 1, 1);
+        let (five, _) = run(params.clone(), seed, 5, 1);
+        assert_eq!(one.metrics, five.metrics);
+        assert_eq!(steps, 1);
+        // 200000/37 = 5405.4…: shares of 5406 and 5405, 1000 a step → 6 steps.
+        let (slow, steps) = run(
+            Params {
+                points_per_step: 1000,
+                ..params.clone()
+            },
+            seed,
+            5,
+            1,
+        );
+        assert_eq!((slow.metrics.clone(), steps), (one.metrics.clone(), 6));
+        let (quick, steps) = run(
+            Params {
+                points_per_step: 1000,
+                ..params
+            },
+            seed,
+            3,
+            4,
+        );
+        assert_eq!((quick.metrics, steps), (one.metrics, 2));
+    }
+
+    #[test]
+    fn confidence_intervals_cover_pi_about_95_percent() {
+        let reps = 400;
+        let covered = (0..reps)
+            .filter(|&r| {
+                let (report, _) = run(
+                    Params {
+                        points: 10_000,
+                        tasks: 10,
+                        points_per_step: 0,
+                    },
+                    replication_seed(2009, r),
+                    1,
+                    1,
+                );
+                let (estimate, se) = (report.metrics[1], report.metrics[3]);
+                (estimate - 1.96 * se..=estimate + 1.96 * se).contains(&PI)
+            })
+            .count();
+        let frac = covered as f64 / reps as f64;
+        // Nominal 0.95; its binomial SD over 400 replications is 0.011, so ±0.03 is ≈ 2.7σ.
+        assert!((0.92..=0.98).contains(&frac), "{frac}");
+    }
+
+    #[test]
+    fn validation() {
+        assert!(Params::default().validate().is_ok());
+        assert!(
+            Params {
+                points: 0,
+                ..Params::default()
+            }
+            .validate()
+            .unwrap_err()
+            .starts_with("points")
+        );
+        assert!(
+            Params {
+                tasks: 0,
+                ..Params::default()
+            }
+            .validate()
+            .unwrap_err()
+            .starts_with("tasks")
+        );
+        assert!(toml::from_str::<Params>("points = 5\nthreads = 2").is_err());
+        let p: Params = toml::from_str("points = 5").unwrap();
+        assert_eq!(
+            p,
+            Params {
+                points: 5,
+                ..Params::default()
+            }
+        );
+    }
+}
