@@ -47,6 +47,7 @@ pub mod models;
 pub mod montecarlo;
 pub mod output;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod scheduler;
 pub mod stats;

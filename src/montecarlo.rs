@@ -17,7 +17,7 @@ use crate::catalog::Visit;
 use crate::model::Model;
 use crate::scenario::Scenario;
 use crate::scheduler::{Ending, Settings, Simulation};
-use crate::stats::{EngineHistograms, StepRow};
+use crate::stats::{EngineHistograms, StepRow, Summary};
 
 /// One finished (or interrupted) replication.
 #[derive(Clone, Debug)]
@@ -64,22 +64,72 @@ pub trait Progress: Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
+/// Which replications to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The first replication's index.
+    pub first: u64,
+    /// How many to run (with a target: at least this many before the first check).
+    pub count: u64,
+    /// Keep adding replications until a metric's confidence interval is tight enough.
+    pub target: Option<Target>,
+}
+
+/// A precision target: add `batch` replications at a time until the 95% CI half width of
+/// metric `metric` (an index into the model's metrics) is at most `half_width`, or `cap`
+/// replications have run. Checks happen at `count`, `count + batch`, `count + 2·batch`, … so
+/// the number run does not depend on the thread count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// The metric's index in the model's `METRICS`.
+    pub metric: usize,
+    /// The half width wanted.
+    pub half_width: f64,
+    /// Replications added between checks.
+    pub batch: u64,
+    /// The most replications run.
+    pub cap: u64,
+}
+
+impl Plan {
+    /// The plan a scenario asks for: its replications (and target), or one replication `k`.
+    pub fn of(scenario: &Scenario, only: Option<u64>) -> Plan {
+        if let Some(k) = only {
+            return Plan { first: k, count: 1, target: None };
+        }
+        let mc = &scenario.montecarlo;
+        let target = mc.target.as_ref().map(|t| Target {
+            metric: scenario.model.metrics().iter().position(|m| *m == t.metric).unwrap_or(0),
+            half_width: t.ci_half_width,
+            batch: t.batch,
+            cap: t.max_replications,
+        });
+        Plan { first: 0, count: mc.replications, target }
+    }
+
+    /// The most replications this plan may run.
+    pub fn max(&self) -> u64 {
+        self.target.as_ref().map_or(self.count, |t| t.cap.max(self.count))
+    }
+}
+
 /// What a call to [`run`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunStats {
     /// Replications handed to the sink.
     pub replications: u64,
     /// Whether `stop` cut the run short.
     pub interrupted: bool,
+    /// With a target: whether it was reached, and the half width at the end.
+    pub target: Option<(bool, Option<f64>)>,
 }
 
-/// Runs replications `first..first + count` of `scenario` on `threads` threads, handing each to
-/// `sink` in order. Setting `stop` ends the run after the steps under way: the replications in
-/// progress are handed on marked [`Ending::Interrupted`], later ones are not started.
+/// Runs the replications of `plan` on the scenario's threads, handing each to `sink` in order.
+/// Setting `stop` ends the run after the steps under way: the replications in progress are
+/// handed on marked [`Ending::Interrupted`], later ones are not started.
 pub fn run(
     scenario: &Scenario,
-    first: u64,
-    count: u64,
+    plan: &Plan,
     sink: &mut (dyn Sink + Send),
     stop: &AtomicBool,
     progress: &dyn Progress,
@@ -88,61 +138,66 @@ pub fn run(
         .num_threads(scenario.threads())
         .build()
         .map_err(std::io::Error::other)?;
-    let job = Job {
-        scenario,
-        first,
-        count,
-        sink,
-        stop,
-        progress,
-    };
+    let job = Job { scenario, plan, sink, stop, progress };
     pool.install(|| scenario.model.visit(job))
 }
 
 struct Job<'a> {
     scenario: &'a Scenario,
-    first: u64,
-    count: u64,
+    plan: &'a Plan,
     sink: &'a mut (dyn Sink + Send),
     stop: &'a AtomicBool,
     progress: &'a dyn Progress,
 }
 
+impl Job<'_> {
+    /// Runs replications `start..start + n`, in parallel chunks, handing them on in order.
+    fn chunk<M: Model + Sync>(&mut self, model: &M, start: u64, n: u64, watched: &mut Vec<f64>) -> std::io::Result<u64> {
+        let per_chunk = if n > 1 { rayon::current_num_threads() as u64 * 4 } else { 1 };
+        let mut done = 0;
+        while done < n && !self.stop.load(Ordering::Relaxed) {
+            let m = per_chunk.min(n - done);
+            let base = start + done;
+            let (scenario, stop, progress) = (self.scenario, self.stop, self.progress);
+            let one = |i: u64| {
+                let index = base + i;
+                replicate(model, index, scenario.settings(index), m == 1, stop, progress)
+            };
+            let results: Vec<Replication> =
+                if m == 1 { vec![one(0)] } else { (0..m).into_par_iter().map(one).collect() };
+            for r in results {
+                if let Some(t) = &self.plan.target {
+                    watched.push(r.metrics[t.metric]);
+                }
+                self.sink.replication(r)?;
+            }
+            done += m;
+        }
+        Ok(done)
+    }
+}
+
 impl Visit for Job<'_> {
     type Out = std::io::Result<RunStats>;
 
-    fn visit<M: Model + Sync>(self, model: &M) -> Self::Out {
-        let threads = rayon::current_num_threads() as u64;
-        let batch = if self.count > 1 { threads * 4 } else { 1 };
-        let mut done = 0;
-        while done < self.count && !self.stop.load(Ordering::Relaxed) {
-            let n = batch.min(self.count - done);
-            let start = self.first + done;
-            let one = |i: u64| {
-                let index = start + i;
-                replicate(
-                    model,
-                    index,
-                    self.scenario.settings(index),
-                    n == 1,
-                    self.stop,
-                    self.progress,
-                )
-            };
-            let results: Vec<Replication> = if n == 1 {
-                vec![one(0)]
-            } else {
-                (0..n).into_par_iter().map(one).collect()
-            };
-            for r in results {
-                self.sink.replication(r)?;
+    fn visit<M: Model + Sync>(mut self, model: &M) -> Self::Out {
+        let plan = self.plan.clone();
+        let mut watched = Vec::new();
+        let mut done = self.chunk(model, plan.first, plan.count, &mut watched)?;
+        let mut target = None;
+        if let Some(t) = &plan.target {
+            loop {
+                let half = (watched.len() > 1).then(|| Summary::of(&watched).ci_half_width()).flatten();
+                let reached = half.is_some_and(|h| h <= t.half_width);
+                target = Some((reached, half));
+                if reached || done >= t.cap || self.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let n = t.batch.min(t.cap - done);
+                done += self.chunk(model, plan.first + done, n, &mut watched)?;
             }
-            done += n;
         }
-        Ok(RunStats {
-            replications: done,
-            interrupted: self.stop.load(Ordering::Relaxed),
-        })
+        Ok(RunStats { replications: done, interrupted: self.stop.load(Ordering::Relaxed), target })
     }
 }
 

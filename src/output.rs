@@ -200,13 +200,20 @@ impl RunWriter {
             .collect()
     }
 
-    /// Completes every file and returns `summary.json`'s content.
+    /// Each metric's values, one per replication in order.
+    pub fn values(&self) -> &[Vec<f64>] {
+        &self.values
+    }
+
+    /// Completes every file and returns `summary.json`'s content; `extras` (a JSON object) is
+    /// added to the summary's top level.
     pub fn finish(
         self,
         scenario: &crate::scenario::Scenario,
         manifest: &Manifest,
         elapsed: Duration,
         partial: bool,
+        extras: Value,
     ) -> io::Result<Value> {
         let metrics: serde_json::Map<String, Value> = self
             .summaries()
@@ -219,7 +226,7 @@ impl RunWriter {
             })
             .collect();
         let count = |e: Ending| self.endings.iter().filter(|&&x| x == e).count();
-        let summary = json!({
+        let mut summary = json!({
             "scenario": scenario.name,
             "model": scenario.model.name(),
             "seed": scenario.seed(),
@@ -246,6 +253,9 @@ impl RunWriter {
                 "replication_seconds_total": self.compute_seconds,
             },
         });
+        if let (Some(obj), Value::Object(extra)) = (summary.as_object_mut(), extras) {
+            obj.extend(extra);
+        }
         self.replications_csv.commit()?;
         self.steps_csv.commit()?;
         for (name, h) in &self.histograms {

@@ -27,6 +27,7 @@ mod locate;
 mod memory;
 mod overrides;
 pub mod sections;
+mod variants;
 
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,8 @@ use crate::scheduler::Settings;
 pub use error::{ErrorKind, Origin, ScenarioError, line_column};
 pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
 pub use overrides::Override;
-use sections::{Doc, MonteCarloSection, OutputSection, Problem, RunSection};
+pub use variants::Variant;
+use sections::{Doc, MonteCarloSection, OutputSection, Problem, RunSection, SweepSection, check_range};
 
 /// A validated scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -53,6 +55,8 @@ pub struct Scenario {
     pub montecarlo: MonteCarloSection,
     /// `[output]`
     pub output: OutputSection,
+    /// `[sweep]`, if this scenario has variants.
+    pub sweep: Option<SweepSection>,
     /// The file it came from.
     pub path: PathBuf,
     resolved: String,
@@ -312,7 +316,12 @@ fn typed<P: Params>(
     doc.model.check(&mut problems);
     let cells = doc.model.cells();
     doc.run.check(cells, &mut problems);
-    doc.montecarlo.check(&mut problems);
+    let metrics = doc.model.clone().wrap().metrics();
+    check_range(&mut problems, "run.seed", doc.run.seed, 0, i64::MAX as u64);
+    doc.montecarlo.check(metrics, &mut problems);
+    if let Some(sweep) = &doc.sweep {
+        sweep.check(metrics, &mut problems);
+    }
     let name = match &doc.scenario.name {
         Some(n) => n.clone(),
         None => src
@@ -333,16 +342,21 @@ fn typed<P: Params>(
         env!("CARGO_PKG_VERSION"),
         src.path.display()
     );
-    Ok(Scenario {
+    let scenario = Scenario {
         name,
         description: resolved.scenario.description.clone(),
         model: resolved.model.clone().wrap(),
         run: resolved.run,
         montecarlo: resolved.montecarlo,
         output: resolved.output,
+        sweep: resolved.sweep,
         path: src.path.to_path_buf(),
         resolved: header + &body,
-    })
+    };
+    if scenario.sweep.is_some() {
+        scenario.variants()?;
+    }
+    Ok(scenario)
 }
 
 fn problem_error(src: &Source, overrides: &[Override], p: Problem) -> ScenarioError {

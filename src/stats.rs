@@ -4,6 +4,7 @@
 //! go into a shard-local array of small counts ([`SmallCounts`]), folded into the HDR
 //! histograms once per step; times are recorded once per step and once per shard-step.
 
+mod difference;
 mod summary;
 
 use std::time::Duration;
@@ -13,7 +14,8 @@ use hdrhistogram::Histogram;
 use crate::model::Model;
 use crate::scheduler::Shard;
 
-pub use summary::{Summary, t_quantile_975};
+pub use difference::Difference;
+pub use summary::{Summary, quantile, t_quantile_975};
 
 /// Counts of small values, with an HDR histogram for the rare large ones.
 #[derive(Clone, Debug)]

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-use microsim::montecarlo;
-use microsim::output::{Manifest, RunWriter, choose_dir, fmt_num, now_rfc3339};
+use microsim::montecarlo::Plan;
+use microsim::output::{Manifest, choose_dir, fmt_num, now_rfc3339};
+use microsim::runner::{self, Options};
 use microsim::scenario::{Scenario, available_memory, parse_bytes};
 
 use super::progress::Bar;
@@ -80,39 +80,40 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         ],
     )?;
     let scenario = Scenario::load(&args.file, &overrides)?;
-    let (first, count) = match args.replication {
-        Some(k) => (k, 1),
-        None => (0, scenario.montecarlo.replications),
-    };
     let limit = memory_limit(args.max_memory.as_deref())?;
-    let mut estimate_for = scenario.clone();
-    estimate_for.montecarlo.replications = count;
-    estimate_for.estimate_memory().check(&scenario, limit)?;
+    let variants: Vec<Scenario> = match &scenario.sweep {
+        Some(_) => scenario.variants()?.into_iter().map(|v| v.scenario).collect(),
+        None => vec![scenario.clone()],
+    };
+    for mut sized in variants.iter().cloned() {
+        if args.replication.is_some() {
+            sized.montecarlo.replications = 1;
+        }
+        sized.estimate_memory().check(&scenario, limit)?;
+    }
 
     let base = match (&args.out, &scenario.output.dir) {
         (Some(out), _) => out.clone(),
         (None, Some(dir)) => PathBuf::from(dir),
         (None, None) => Path::new("outputs").join(&scenario.name),
     };
-    let dir = choose_dir(&base, args.force)
-        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
-    let mut writer = create_writer(&scenario, &dir)?;
-
+    let dir = choose_dir(&base, args.force).map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
     install_interrupt_handler();
-    let manifest = Manifest {
-        command_line: std::env::args().collect(),
-        started_at: now_rfc3339(),
-        threads: scenario.threads(),
+    let opts = Options {
+        dir: dir.clone(),
+        only: args.replication,
+        manifest: Manifest {
+            command_line: std::env::args().collect(),
+            started_at: now_rfc3339(),
+            threads: scenario.threads(),
+        },
     };
-    let start = Instant::now();
-    let bar = Bar::new(count, args.quiet || args.json);
-    let stats = montecarlo::run(&scenario, first, count, &mut writer, &STOP, &bar)
-        .map_err(|e| Failure::Run(format!("{}: {e}", dir.display())))?;
+    let per_variant = if args.replication.is_some() { 1 } else { Plan::of(&scenario, None).max() };
+    let bar = Bar::new(variants.len() as u64 * per_variant, args.quiet || args.json);
+    let outcome = runner::execute(&scenario, &opts, &STOP, &bar)
+        .map_err(|e| Failure::Run(format!("{}: cannot write results: {e}", dir.display())))?;
     bar.finish();
-    let partial = stats.interrupted;
-    let summary = writer
-        .finish(&scenario, &manifest, start.elapsed(), partial)
-        .map_err(|e| Failure::Run(format!("{}: {e}", dir.display())))?;
+    let (summary, partial) = (outcome.summary, outcome.partial);
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -121,6 +122,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             "{}",
             serde_json::to_string_pretty(&summary).expect("JSON serialises")
         )?;
+    } else if !args.quiet && scenario.sweep.is_some() {
+        print_sweep(&mut out, &scenario, &summary, &dir)?;
     } else if !args.quiet {
         print_report(&mut out, &scenario, &summary, &dir)?;
     }
@@ -128,25 +131,12 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         eprintln!(
             "{} interrupted: {} replication(s) written to {}, marked partial",
             label("note:"),
-            stats.replications,
+            outcome.replications,
             dir.display()
         );
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn create_writer(scenario: &Scenario, dir: &Path) -> Result<RunWriter, Failure> {
-    struct Names;
-    impl microsim::catalog::Visit for Names {
-        type Out = &'static [&'static str];
-        fn visit<M: microsim::Model + Sync>(self, _: &M) -> Self::Out {
-            M::COUNTERS
-        }
-    }
-    let counters = scenario.model.visit(Names);
-    RunWriter::create(dir, scenario.model.metrics(), counters)
-        .map_err(|e| Failure::Run(format!("{}: cannot write results: {e}", dir.display())))
 }
 
 /// First Ctrl-C: finish the steps under way and write what is done. Second: leave at once.
@@ -206,11 +196,45 @@ fn print_report(
     writeln!(out, "results: {}", dir.display())
 }
 
-/// A number for people: integers whole, others to 6 significant digits.
-fn short(x: f64) -> String {
-    if x.fract() == 0.0 {
-        fmt_num(x)
-    } else {
-        format!("{:.6}", x).trim_end_matches('0').to_string()
+/// A number for people: integers whole, others to a precision that fits their size.
+pub fn short(x: f64) -> String {
+    let digits = match x.abs() {
+        a if a >= 1000.0 => 1,
+        a if a >= 1.0 => 4,
+        _ => 6,
+    };
+    if x.fract() == 0.0 { fmt_num(x) } else { format!("{x:.digits$}") }
+}
+
+fn print_sweep(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value, dir: &Path) -> std::io::Result<()> {
+    let table = &summary["sweep"];
+    let crn = if table["common_random_numbers"].as_bool() == Some(true) { "paired (common random numbers)" } else { "independent (Welch)" };
+    writeln!(
+        out,
+        "{} · model {} · seed {} · sweep of {} variants × {} replications · differences vs variant {}: {}",
+        s.name,
+        s.model.name(),
+        s.seed(),
+        table["variants"].as_array().map_or(0, Vec::len),
+        s.montecarlo.replications,
+        table["baseline"],
+        crn
+    )?;
+    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), short);
+    for v in table["variants"].as_array().into_iter().flatten() {
+        let params: Vec<String> = v["parameters"].as_object().into_iter().flatten().map(|(k, x)| format!("{k}={x}")).collect();
+        writeln!(out, "variant {} · {}", v["variant"], params.join(" "))?;
+        for m in table["compare"].as_array().into_iter().flatten().filter_map(|m| m.as_str()) {
+            let d = &v["vs_baseline"][m];
+            let diff = if d.is_object() {
+                let ci = d["ci95"].as_array().map_or("—".to_string(), |c| format!("[{}, {}]", num(&c[0]), num(&c[1])));
+                let sig = if d["significant"].as_bool() == Some(true) { " *" } else { "" };
+                format!("Δ {} {ci}{sig}", num(&d["mean"]))
+            } else {
+                "(baseline)".to_string()
+            };
+            writeln!(out, "  {:<18} mean {:>14}   {}", m, num(&v["metrics"][m]["mean"]), diff)?;
+        }
     }
+    writeln!(out, "(* the 95% CI of the difference excludes 0)\nresults: {}", dir.display())
 }

@@ -21,8 +21,10 @@ pub enum Origin {
         /// The file.
         path: String,
     },
-    /// In a `--set` override from the command line.
+    /// In an override: a `--set` from the command line, or a variant of a `[sweep]`.
     Override {
+        /// Where the override came from: `--set` or `[sweep]`.
+        via: String,
         /// The override as given, `section.key=value`.
         text: String,
     },
@@ -103,7 +105,7 @@ impl fmt::Display for ScenarioError {
         match &self.origin {
             Origin::File { path, line, column } => write!(f, "{path}:{line}:{column}: ")?,
             Origin::FileOnly { path } => write!(f, "{path}: ")?,
-            Origin::Override { text } => write!(f, "--set {text}: ")?,
+            Origin::Override { via, text } => write!(f, "{via} {text}: ")?,
         }
         f.write_str(&self.message)?;
         if let Some(field) = &self.field {

@@ -12,6 +12,7 @@ pub struct Override {
     path: Vec<String>,
     value: toml::Value,
     text: String,
+    via: &'static str,
 }
 
 impl FromStr for Override {
@@ -21,7 +22,7 @@ impl FromStr for Override {
     /// `"text"`, `[1, 2]`); a bare word that is not one is taken as a string.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = |msg: String| {
-            Err(ScenarioError::new(ErrorKind::Schema, Origin::Override { text: s.to_string() }, msg)
+            Err(ScenarioError::new(ErrorKind::Schema, Origin::Override { via: "--set".into(), text: s.to_string() }, msg)
                 .hint("write --set section.key=value, e.g. --set model.robots=1000000 or --set run.seed=7"))
         };
         let Some((key, raw)) = s.split_once('=') else {
@@ -63,6 +64,7 @@ impl FromStr for Override {
             path,
             value,
             text: s.to_string(),
+            via: "--set",
         })
     }
 }
@@ -75,7 +77,24 @@ impl Override {
             path: field.split('.').map(str::to_string).collect(),
             text: format!("{field}={value}"),
             value,
+            via: "--set",
         }
+    }
+
+    /// The same override, reported as coming from a `[sweep]` variant.
+    pub fn from_sweep(mut self) -> Self {
+        self.via = "[sweep]";
+        self
+    }
+
+    /// The field, as `section.key`.
+    pub fn field(&self) -> String {
+        self.path.join(".")
+    }
+
+    /// The value.
+    pub fn value(&self) -> &toml::Value {
+        &self.value
     }
 
     /// Whether this overrides `field` (`section.key`).
@@ -87,9 +106,7 @@ impl Override {
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> ScenarioError {
         ScenarioError::new(
             kind,
-            Origin::Override {
-                text: self.text.clone(),
-            },
+            Origin::Override { via: self.via.into(), text: self.text.clone() },
             message,
         )
     }

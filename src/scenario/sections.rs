@@ -23,6 +23,9 @@ pub struct Doc<P> {
     /// `[output]`
     #[serde(default)]
     pub output: OutputSection,
+    /// `[sweep]`: variants of this scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSection>,
 }
 
 /// `[scenario]`: what this is.
@@ -81,14 +84,98 @@ impl Default for RunSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonteCarloSection {
-    /// Independent replications, each seeded from the scenario seed.
+    /// Independent replications, each seeded from the scenario seed (with a `target`: the
+    /// replications run before the target is first checked).
     pub replications: u64,
+    /// Keep adding replications until a metric's confidence interval is this tight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetSection>,
 }
 
 impl Default for MonteCarloSection {
     fn default() -> Self {
-        MonteCarloSection { replications: 1 }
+        MonteCarloSection { replications: 1, target: None }
     }
+}
+
+/// `[montecarlo] target = { metric = "...", ci_half_width = ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSection {
+    /// The metric whose 95% confidence interval is watched.
+    pub metric: String,
+    /// Stop when the interval's half width is at most this.
+    pub ci_half_width: f64,
+    /// Replications added between checks (default: 10).
+    #[serde(default = "default_batch")]
+    pub batch: u64,
+    /// Stop here even if the target is not reached (default: 10,000).
+    #[serde(default = "default_cap")]
+    pub max_replications: u64,
+}
+
+fn default_batch() -> u64 {
+    10
+}
+
+fn default_cap() -> u64 {
+    10_000
+}
+
+/// `[sweep]`: a grid and/or a sample of parameter values; each combination is a variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SweepSection {
+    /// Values per field (`"model.zipf_s" = [1.0, 1.2]`); every combination is a variant, with
+    /// fields taken in name order and the last varying fastest.
+    pub grid: std::collections::BTreeMap<String, Vec<toml::Value>>,
+    /// Sampled values of numeric ranges, combined with every grid point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleSection>,
+    /// The variant the others are compared with (its index, from 0).
+    pub baseline: u64,
+    /// Metrics to compare with the baseline (default: all).
+    pub compare: Vec<String>,
+    /// Whether variants reuse the same replication seeds (common random numbers), which makes
+    /// paired differences far more precise. Default true.
+    pub common_random_numbers: bool,
+}
+
+impl Default for SweepSection {
+    fn default() -> Self {
+        SweepSection {
+            grid: Default::default(),
+            sample: None,
+            baseline: 0,
+            compare: Vec::new(),
+            common_random_numbers: true,
+        }
+    }
+}
+
+/// `[sweep.sample]`: `count` points from `ranges`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleSection {
+    /// "random" (independent uniform draws) or "latin_hypercube" (one draw per stratum).
+    #[serde(default)]
+    pub method: SampleMethod,
+    /// Points drawn.
+    pub count: u64,
+    /// `"model.zipf_s" = [0.5, 2.0]`: a field and its [low, high] range. Whole-number ends
+    /// give whole-number values.
+    pub ranges: std::collections::BTreeMap<String, [toml::Value; 2]>,
+}
+
+/// How a sweep samples ranges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleMethod {
+    /// Independent uniform draws.
+    #[default]
+    Random,
+    /// Latin hypercube: each range cut into `count` strata, each stratum used once.
+    LatinHypercube,
 }
 
 /// `[output]`: where results go.
@@ -181,15 +268,70 @@ impl RunSection {
 }
 
 impl MonteCarloSection {
-    /// Stage-two checks of `[montecarlo]`.
-    pub fn check(&self, out: &mut Vec<Problem>) {
-        check_range(
-            out,
-            "montecarlo.replications",
-            self.replications,
-            1,
-            MAX_REPLICATIONS,
-        );
+    /// Stage-two checks of `[montecarlo]` for a model with these metrics.
+    pub fn check(&self, metrics: &[&str], out: &mut Vec<Problem>) {
+        check_range(out, "montecarlo.replications", self.replications, 1, MAX_REPLICATIONS);
+        if let Some(t) = &self.target {
+            check_metric(out, "montecarlo.target", &t.metric, metrics);
+            check_positive(out, "montecarlo.target", t.ci_half_width, f64::MAX);
+            check_range(out, "montecarlo.target", t.batch, 1, MAX_REPLICATIONS);
+            check_range(out, "montecarlo.target", t.max_replications, self.replications.max(2), MAX_REPLICATIONS);
+        }
+    }
+}
+
+/// Checks that `metric` is one of `metrics`.
+pub fn check_metric(out: &mut Vec<Problem>, field: &str, metric: &str, metrics: &[&str]) {
+    if !metrics.contains(&metric) {
+        out.push(Problem::new(
+            field,
+            format!("unknown metric `{metric}`"),
+            format!("the model's metrics are {}", metrics.join(", ")),
+        ));
+    }
+}
+
+/// The most variants a sweep may have.
+pub const MAX_VARIANTS: u64 = 100_000;
+
+fn as_number(v: &toml::Value) -> Option<f64> {
+    v.as_float().or(v.as_integer().map(|i| i as f64))
+}
+
+impl SweepSection {
+    /// Stage-two checks of `[sweep]` (the variants themselves are checked like `--set`s).
+    pub fn check(&self, metrics: &[&str], out: &mut Vec<Problem>) {
+        for m in &self.compare {
+            check_metric(out, "sweep.compare", m, metrics);
+        }
+        for (field, values) in &self.grid {
+            if values.is_empty() {
+                out.push(Problem::new("sweep.grid", format!("`{field}` has no values"), "give at least one value"));
+            }
+        }
+        if let Some(sample) = &self.sample {
+            check_range(out, "sweep.sample", sample.count, 1, MAX_VARIANTS);
+            for (field, [lo, hi]) in &sample.ranges {
+                if !matches!((as_number(lo), as_number(hi)), (Some(l), Some(h)) if l <= h) {
+                    out.push(Problem::new(
+                        "sweep.sample",
+                        format!("`{field}` needs a numeric range [low, high] with low ≤ high"),
+                        "e.g. \"model.zipf_s\" = [0.5, 2.0]",
+                    ));
+                }
+            }
+        }
+        let variants = self.grid.values().map(|v| v.len() as u64).product::<u64>()
+            * self.sample.as_ref().map_or(1, |s| s.count);
+        if variants > MAX_VARIANTS {
+            out.push(Problem::new("sweep", format!("the sweep has {variants} variants"), format!("at most {MAX_VARIANTS}")));
+        } else if self.baseline >= variants.max(1) {
+            out.push(Problem::new(
+                "sweep.baseline",
+                format!("there is no variant {}", self.baseline),
+                format!("variants are numbered 0 to {}", variants.max(1) - 1),
+            ));
+        }
     }
 }
 
