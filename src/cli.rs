@@ -1,6 +1,7 @@
 //! Command-line parsing and the exit-code contract; each subcommand lives in its own file.
 
 mod check;
+mod compare;
 mod list;
 mod new;
 mod progress;
@@ -26,12 +27,14 @@ Examples:
   microsim run scenarios/musical_chairs.toml --set model.robots=1000000 --seed 7
   microsim check scenarios/musical_chairs.toml
   microsim list
-  microsim new musical_chairs my_robots.toml";
+  microsim new musical_chairs my_robots.toml
+  microsim compare outputs/mamma_mia outputs/mamma_mia-2";
 
 #[derive(Subcommand, Debug)]
 enum Command {
     Run(run::Args),
     Check(check::Args),
+    Compare(compare::Args),
     List(list::Args),
     New(new::Args),
 }
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::List(a) => list::run(a),
         Command::New(a) => new::run(a),
     };

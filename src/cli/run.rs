@@ -196,14 +196,15 @@ fn print_report(
     writeln!(out, "results: {}", dir.display())
 }
 
-/// A number for people: integers whole, others to a precision that fits their size.
+/// A number for people: integers whole, others to about six significant digits, without
+/// trailing zeros.
 pub fn short(x: f64) -> String {
-    let digits = match x.abs() {
-        a if a >= 1000.0 => 1,
-        a if a >= 1.0 => 4,
-        _ => 6,
-    };
-    if x.fract() == 0.0 { fmt_num(x) } else { format!("{x:.digits$}") }
+    if x.fract() == 0.0 || !x.is_finite() {
+        return fmt_num(x);
+    }
+    let decimals = (5 - x.abs().log10().floor() as i32).clamp(1, 6) as usize;
+    let s = format!("{x:.decimals$}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn print_sweep(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value, dir: &Path) -> std::io::Result<()> {
