@@ -53,6 +53,22 @@ pub const fn priority(rep_seed: u64, step: u32, id: u32) -> u64 {
     mix(rep_seed ^ mix((step as u64) ^ 0xA5A5_A5A5_0000_0000) ^ mix(id as u64))
 }
 
+/// Maps a uniform 64-bit word onto `0..n`: returns `(⌊r·n / 2⁶⁴⌋, r·n mod 2⁶⁴)`. The index is
+/// uniform up to a bias below `n / 2⁶⁴`; the remainder is a nearly uniform word that can be
+/// used for a second decision (Lemire 2019, without the rejection step, so that every draw
+/// takes exactly one word and streams stay aligned across parameter changes).
+#[inline]
+pub const fn scale(r: u64, n: u64) -> (u64, u64) {
+    let m = r as u128 * n as u128;
+    ((m >> 64) as u64, m as u64)
+}
+
+/// A uniform `f64` in `[0, 1)` from the top 53 bits of a word.
+#[inline]
+pub fn unit(r: u64) -> f64 {
+    (r >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +103,20 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
+    }
+
+    #[test]
+    fn scale_covers_the_range_evenly() {
+        assert_eq!(scale(0, 10).0, 0);
+        assert_eq!(scale(u64::MAX, 10).0, 9);
+        let mut counts = [0u32; 7];
+        let mut r = task_rng(1, 1);
+        for _ in 0..70_000 {
+            counts[scale(r.next_u64(), 7).0 as usize] += 1;
+        }
+        // Each count ~ Binomial(70000, 1/7): mean 10000, sd ≈ 92.6; allow 5 sd.
+        assert!(counts.iter().all(|&c| c.abs_diff(10_000) < 463), "{counts:?}");
+        assert!(unit(u64::MAX) < 1.0 && unit(0) == 0.0);
     }
 
     #[test]

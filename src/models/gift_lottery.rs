@@ -320,13 +320,15 @@ impl AliasTable {
         self.entries.is_empty()
     }
 
-    /// Draws one index.
+    /// Draws one index from one uniform 64-bit word `r`: the high half of `r · n` picks the
+    /// entry, the top 32 bits of the low half toss its coin. One word per draw, always, so
+    /// the stream stays aligned across variants (see [`GiftLottery`]).
     #[inline]
-    pub fn draw(&self, rng: &mut TaskRng) -> u32 {
-        let i = rng.random_range(0..self.entries.len() as u32);
+    pub fn draw(&self, r: u64) -> u32 {
+        let (i, frac) = crate::rng::scale(r, self.entries.len() as u64);
         let e = self.entries[i as usize];
-        if rng.next_u32() < e.threshold {
-            i
+        if ((frac >> 32) as u32) < e.threshold {
+            i as u32
         } else {
             e.alias
         }
@@ -472,20 +474,20 @@ impl GiftLottery {
     }
 
     #[inline]
-    fn draw_bin(&self, rng: &mut TaskRng) -> u32 {
+    fn draw_bin(&self, r: u64) -> u32 {
         match &self.sampler {
-            Sampler::Uniform => rng.random_range(0..self.params.bins as u32),
-            Sampler::Alias(table) => table.draw(rng),
+            Sampler::Uniform => crate::rng::scale(r, self.params.bins).0 as u32,
+            Sampler::Alias(table) => table.draw(r),
         }
     }
 
-    /// Draws a bin, decides whether the buyer minds a duplicate, and sends.
+    /// Draws a bin, decides whether the buyer minds a duplicate, and sends. Always takes two
+    /// words from the stream (bin, then the decision), whatever the parameters.
     #[inline]
     fn give(&self, gift: &mut Gift, ctx: &mut Ctx<'_, Msg>) -> Next {
-        gift.bin = self.draw_bin(ctx.rng());
-        let p = self.params.interaction;
-        let minds =
-            p > 0.0 && gift.retries < self.params.max_retries && ctx.rng().random::<f64>() < p;
+        gift.bin = self.draw_bin(ctx.rng().next_u64());
+        let u = crate::rng::unit(ctx.rng().next_u64());
+        let minds = gift.retries < self.params.max_retries && u < self.params.interaction;
         if minds {
             ctx.send_to_cell(gift.bin as u64, Msg::Offer);
             gift.status = Status::Offered;
@@ -568,8 +570,9 @@ impl Model for GiftLottery {
     fn step(&self, gift: &mut Gift, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
         match gift.status {
             Status::New => {
-                let keep = self.params.keep_fraction;
-                if keep > 0.0 && ctx.rng().random::<f64>() < keep {
+                // The keep decision always takes one word, so that variants with different
+                // keep fractions see the same bins for the same items.
+                if crate::rng::unit(ctx.rng().next_u64()) < self.params.keep_fraction {
                     gift.status = Status::Kept;
                     ctx.count(KEPT, 1);
                     return Next::Done;
@@ -914,7 +917,7 @@ mod tests {
         let mut seen = [0u64; 7];
         let draws = 700_000;
         for _ in 0..draws {
-            seen[table.draw(&mut rng) as usize] += 1;
+            seen[table.draw(rng.next_u64()) as usize] += 1;
         }
         assert_eq!(seen[2], 0);
         for (got, w) in seen.iter().zip(w) {
