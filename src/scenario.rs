@@ -22,6 +22,7 @@
 //! error in one is reported against the `--set` that caused it. The resolved scenario (every
 //! default filled, overrides applied, seed and shards recorded) reproduces the run exactly.
 
+mod diagnose;
 mod error;
 mod locate;
 mod memory;
@@ -59,6 +60,7 @@ pub struct Scenario {
     pub sweep: Option<SweepSection>,
     /// The file it came from.
     pub path: PathBuf,
+    source: String,
     resolved: String,
 }
 
@@ -87,9 +89,15 @@ impl Scenario {
         let model = model_name(&src, &table, overrides)?;
         crate::with_params_type!(model.as_str(), typed(&src, &table, overrides)).unwrap_or_else(
             || {
-                let at = locate::key_span(src.text, &["scenario", "model"]);
-                Err(src
-                    .error(ErrorKind::Schema, at, format!("unknown model `{model}`"))
+                let msg = format!("unknown model `{model}`");
+                let err = match overrides.iter().rev().find(|o| o.is("scenario.model")) {
+                    Some(o) => o.error(ErrorKind::Schema, msg),
+                    None => {
+                        let at = locate::key_span(src.text, &["scenario", "model"]);
+                        src.error(ErrorKind::Schema, at, msg)
+                    }
+                };
+                Err(err
                     .field("scenario.model")
                     .hint(format!(
                         "built-in models are {} (`microsim list` describes them)",
@@ -129,6 +137,20 @@ impl Scenario {
         &self.resolved
     }
 
+    /// Where `section.key` is in the scenario file, for messages about it.
+    pub fn origin_of(&self, field: &str) -> Origin {
+        let path: Vec<&str> = field.split('.').collect();
+        let span = locate::key_span(&self.source, &path);
+        let path_text = self.path.display().to_string();
+        match span {
+            Some(span) => {
+                let (line, column) = line_column(&self.source, span.start);
+                Origin::File { path: path_text, line, column }
+            }
+            None => Origin::FileOnly { path: path_text },
+        }
+    }
+
     /// What the run will need in memory, about.
     pub fn estimate_memory(&self) -> MemoryEstimate {
         MemoryEstimate::of(self)
@@ -161,46 +183,11 @@ impl Source<'_> {
 
     /// A parser error, with the field it points at and a hint when one helps.
     fn toml_error(&self, e: &toml::de::Error, kind: ErrorKind) -> ScenarioError {
-        let field = e.span().and_then(|s| locate::field_at(self.text, s.start));
-        let message = describe(e.message().trim(), field.as_ref().map(|f| f.path.as_str()));
-        let mut err = self.error(kind, e.span(), message);
-        if let Some(f) = field {
-            err = err.field(f.path);
-        }
-        match hint_for(e.message()) {
-            Some(h) => err.hint(h),
-            None => err,
-        }
-    }
-}
-
-/// Rephrases a serde message to say where an unknown field was found.
-fn describe(message: &str, field: Option<&str>) -> String {
-    let section = field.and_then(|f| f.rsplit_once('.')).map(|(s, _)| s);
-    match (message.strip_prefix("unknown field "), section) {
-        (Some(rest), Some(section)) => match rest.split_once(", expected ") {
-            Some((name, expected)) => {
-                format!("unknown field {name} in [{section}]; expected one of {expected}")
-            }
-            None => format!("unknown field {rest} in [{section}]"),
-        },
-        _ => message.to_string(),
-    }
-}
-
-fn hint_for(message: &str) -> Option<&'static str> {
-    if message.contains("integer `-") {
-        Some("sizes and counts cannot be negative; use a whole number ≥ 0")
-    } else if message.contains("expected u") || message.contains("expected i") {
-        Some("use a whole number, without quotes (e.g. 1000 or 1_000_000)")
-    } else if message.contains("expected f64") {
-        Some("use a number, e.g. 0.5")
-    } else if message.contains("expected a boolean") {
-        Some("use true or false")
-    } else if message.starts_with("unknown field") {
-        Some("check the spelling; `microsim new MODEL` writes a file with every field")
-    } else {
-        None
+        let d = diagnose::diagnose(self.text, e.message().trim(), e.span());
+        let mut err = self.error(kind, e.span(), d.message);
+        err.field = d.field;
+        err.hint = d.hint;
+        err
     }
 }
 
@@ -351,6 +338,7 @@ fn typed<P: Params>(
         output: resolved.output,
         sweep: resolved.sweep,
         path: src.path.to_path_buf(),
+        source: src.text.to_string(),
         resolved: header + &body,
     };
     if scenario.sweep.is_some() {

@@ -80,6 +80,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         ],
     )?;
     let scenario = Scenario::load(&args.file, &overrides)?;
+    if let Some(k) = args.replication {
+        let n = Plan::of(&scenario, None).max();
+        if k >= n {
+            return Err(Failure::Input(format!(
+                "--replication {k}: the scenario has {n} replication{} (0 to {})\n  hint: to re-create a replication of a longer run, also pass --replications N",
+                if n == 1 { "" } else { "s" },
+                n - 1
+            )));
+        }
+    }
     let limit = memory_limit(args.max_memory.as_deref())?;
     let variants: Vec<Scenario> = match &scenario.sweep {
         Some(_) => scenario.variants()?.into_iter().map(|v| v.scenario).collect(),

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::Scenario;
-use super::error::{ErrorKind, Origin, ScenarioError};
+use super::error::{ErrorKind, ScenarioError};
 use crate::catalog::Visit;
 use crate::model::Model;
 use crate::scheduler::estimate_bytes;
@@ -47,9 +47,7 @@ impl MemoryEstimate {
         if self.total <= limit {
             return Ok(());
         }
-        let origin = Origin::FileOnly {
-            path: s.path.display().to_string(),
-        };
+        let origin = s.origin_of("model");
         let msg = format!(
             "this scenario needs about {} of memory, more than the {} allowed",
             Bytes(self.total),

@@ -150,12 +150,13 @@ pub(super) fn apply_typed<D: DeserializeOwned>(
     for o in overrides {
         o.apply(&mut table)?;
         if let Err(e) = table.clone().try_into::<D>() {
-            let msg = e.message().trim().to_string();
-            let hint = super::hint_for(&msg).unwrap_or("check the field name and the value's type");
-            return Err(o
-                .error(ErrorKind::Schema, msg)
-                .field(o.path.join("."))
-                .hint(hint));
+            // Diagnose as if the override were written in a file, so the message names it.
+            let (key, sections) = o.path.split_last().expect("a path has at least two parts");
+            let doc = format!("[{}]\n{key} = {}\n", sections.join("."), o.value);
+            let at = doc.find(" = ").map(|i| i + 3);
+            let d = super::diagnose::diagnose(&doc, e.message().trim(), at.map(|i| i..doc.len() - 1));
+            let hint = d.hint.unwrap_or_else(|| "check the field name and the value's type".into());
+            return Err(o.error(ErrorKind::Schema, d.message).field(o.path.join(".")).hint(hint));
         }
     }
     Ok(table

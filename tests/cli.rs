@@ -1,0 +1,773 @@
+//! The `microsim` binary end to end: every subcommand's happy path, the result directory
+//! contract, reproducibility from the written scenario, interrupts, broken pipes, and a corpus
+//! of bad inputs (tests/bad_inputs/) that must each be refused with exit code 2, a message that
+//! says what is wrong and where, and nothing written.
+//!
+//! Every test runs the binary in a fresh temporary directory and writes its results there.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::files::{
+    Csv, TIMING_COLUMNS, check_result_dir, files_under, model_metrics, names_in, read_json,
+    read_toml,
+};
+use common::{Running, arg, bad_input, command, microsim, microsim_ok, repo_path, small};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Happy paths
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn run_writes_the_whole_result_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("result");
+    let run = microsim_ok(
+        tmp.path(),
+        &["run", &small(), "--replications", "3", "--out", arg(&out)],
+    );
+    assert!(
+        run.stdout.contains("results:"),
+        "the report names the result directory\n{run}"
+    );
+
+    let summary = check_result_dir(&out, 3, &model_metrics(tmp.path(), "musical_chairs"));
+    assert_eq!(summary["scenario"], "musical_chairs_small");
+    assert_eq!(summary["model"], "musical_chairs");
+    assert_eq!(summary["seed"], 1);
+    assert_eq!(summary["replications"], 3);
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        summary["elapsed_seconds"]
+            .as_f64()
+            .is_some_and(|s| s >= 0.0),
+        "{summary}"
+    );
+    assert!(summary["manifest"].is_object(), "{summary}");
+    assert_eq!(summary.get("partial"), Some(&Value::Bool(false)));
+}
+
+#[test]
+fn run_json_prints_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("result");
+    let run = microsim_ok(
+        tmp.path(),
+        &[
+            "run",
+            &small(),
+            "--replications",
+            "2",
+            "--json",
+            "--out",
+            arg(&out),
+        ],
+    );
+    let printed: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON: {e}\n{run}"));
+    let written = read_json(&out.join("summary.json"));
+    assert!(
+        printed["metrics"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty()),
+        "{printed}"
+    );
+    assert_eq!(printed["metrics"], written["metrics"]);
+    assert_eq!(printed, written, "--json prints summary.json");
+}
+
+#[test]
+fn run_without_out_writes_under_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    microsim_ok(
+        tmp.path(),
+        &["run", &small(), "--replications", "1", "--quiet"],
+    );
+    let dir = tmp.path().join("outputs").join("musical_chairs_small");
+    assert!(
+        dir.join("summary.json").is_file(),
+        "{:?}",
+        files_under(tmp.path())
+    );
+}
+
+#[test]
+fn check_prints_the_resolved_scenario_and_memory_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let check = microsim_ok(
+        tmp.path(),
+        &["check", &small(), "--set", "model.robots=1234"],
+    );
+    let resolved: toml::Table =
+        toml::from_str(&check.stdout).unwrap_or_else(|e| panic!("not TOML: {e}\n{check}"));
+    assert_eq!(
+        resolved["model"]["robots"].as_integer(),
+        Some(1234),
+        "the override is applied"
+    );
+    assert_eq!(
+        resolved["model"]["width"].as_integer(),
+        Some(30),
+        "the file's values are kept"
+    );
+    assert_eq!(
+        resolved["scenario"]["model"].as_str(),
+        Some("musical_chairs")
+    );
+    assert!(
+        resolved["run"].get("seed").is_some(),
+        "the seed is recorded"
+    );
+    assert!(
+        resolved["run"].get("shards").is_some(),
+        "the shard count is recorded"
+    );
+    assert!(check.stdout.contains("memory estimate"), "{check}");
+    assert_eq!(
+        names_in(tmp.path()),
+        Vec::<String>::new(),
+        "check writes nothing"
+    );
+}
+
+#[test]
+fn list_shows_models_and_their_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = microsim_ok(tmp.path(), &["list"]);
+    assert!(list.stdout.contains("musical_chairs"), "{list}");
+    for metric in model_metrics(tmp.path(), "musical_chairs") {
+        assert!(
+            list.stdout.contains(&metric),
+            "list does not show metric {metric}\n{list}"
+        );
+    }
+}
+
+#[test]
+fn new_writes_a_valid_scenario_and_never_overwrites_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, file) = (tmp.path(), tmp.path().join("robots.toml"));
+    microsim_ok(dir, &["new", "musical_chairs", "robots.toml"]);
+    let written = fs::read_to_string(&file).expect("new writes the file");
+    microsim_ok(dir, &["check", "robots.toml"]);
+    let printed = microsim_ok(dir, &["new", "musical_chairs", "-"]);
+    assert_eq!(
+        printed.stdout, written,
+        "`new MODEL -` prints what `new MODEL FILE` writes"
+    );
+
+    fs::write(&file, "# mine\n").unwrap();
+    let refused = microsim(dir, &["new", "musical_chairs", "robots.toml"]);
+    assert_eq!(refused.code, Some(2), "{refused}");
+    assert!(
+        refused.stderr.contains("robots.toml") && refused.stderr.contains("--force"),
+        "{refused}"
+    );
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "# mine\n",
+        "the file is untouched"
+    );
+
+    microsim_ok(dir, &["new", "musical_chairs", "robots.toml", "--force"]);
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        written,
+        "--force overwrites"
+    );
+    microsim_ok(dir, &["new", "musical_chairs"]);
+    assert_eq!(
+        names_in(dir),
+        ["musical_chairs.toml", "robots.toml"],
+        "MODEL.toml by default; no temp files"
+    );
+}
+
+#[test]
+fn every_help_has_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    for sub in ["", "run", "check", "list", "new"] {
+        let args: Vec<&str> = [sub, "--help"]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let help = microsim_ok(tmp.path(), &args);
+        assert!(
+            help.stdout.contains("Examples"),
+            "`microsim {sub} --help` has no examples\n{help}"
+        );
+        assert!(
+            help.stdout.contains(format!("microsim {sub}").trim()),
+            "{help}"
+        );
+    }
+    let version = microsim_ok(tmp.path(), &["--version"]);
+    assert!(
+        version.stdout.contains(env!("CARGO_PKG_VERSION")),
+        "{version}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The result directory and reproducibility
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_earlier_result_is_never_clobbered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, out) = (small(), tmp.path().join("result"));
+    let run = |extra: &[&str]| {
+        let args = [
+            &[
+                "run",
+                small.as_str(),
+                "--replications",
+                "2",
+                "--out",
+                arg(&out),
+            ][..],
+            extra,
+        ]
+        .concat();
+        microsim_ok(tmp.path(), &args)
+    };
+    run(&[]);
+    let first = fs::read(out.join("summary.json")).unwrap();
+
+    let second = run(&["--seed", "5"]);
+    let out2 = tmp.path().join("result-2");
+    assert!(
+        out2.join("summary.json").is_file(),
+        "the second run goes to result-2: {:?}",
+        names_in(tmp.path())
+    );
+    assert!(
+        second.stdout.contains("result-2"),
+        "the report names result-2\n{second}"
+    );
+    assert_eq!(
+        fs::read(out.join("summary.json")).unwrap(),
+        first,
+        "the first result is untouched"
+    );
+
+    run(&["--seed", "6", "--force"]);
+    assert_eq!(
+        names_in(tmp.path()),
+        ["result", "result-2"],
+        "--force reuses the directory"
+    );
+    assert_eq!(
+        read_json(&out.join("summary.json"))["seed"],
+        6,
+        "--force wrote into result"
+    );
+}
+
+#[test]
+fn the_written_scenario_reproduces_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, a, b) = (small(), tmp.path().join("a"), tmp.path().join("b"));
+    let sets = [
+        "--set",
+        "model.robots=300",
+        "--seed",
+        "9",
+        "--replications",
+        "5",
+    ];
+    microsim_ok(
+        tmp.path(),
+        &[
+            &["run", small.as_str(), "--quiet", "--out", arg(&a)][..],
+            &sets,
+        ]
+        .concat(),
+    );
+
+    let resolved = read_toml(&a.join("scenario.toml"));
+    assert_eq!(resolved["model"]["robots"].as_integer(), Some(300));
+    assert_eq!(resolved["run"]["seed"].as_integer(), Some(9));
+    assert_eq!(resolved["montecarlo"]["replications"].as_integer(), Some(5));
+
+    microsim_ok(
+        tmp.path(),
+        &[
+            "run",
+            arg(&a.join("scenario.toml")),
+            "--quiet",
+            "--out",
+            arg(&b),
+        ],
+    );
+    let (sa, sb) = (
+        read_json(&a.join("summary.json")),
+        read_json(&b.join("summary.json")),
+    );
+    assert_eq!(sa["metrics"], sb["metrics"], "the same metrics, exactly");
+    assert_eq!(sa["seed"], sb["seed"]);
+    let same = |f: &str| fs::read(a.join(f)).unwrap() == fs::read(b.join(f)).unwrap();
+    assert!(
+        same("replications.csv"),
+        "replications.csv is byte-identical"
+    );
+    assert!(same("details.json"), "details.json is byte-identical");
+    let steps = |d: &Path| Csv::read(&d.join("steps.csv")).without(TIMING_COLUMNS);
+    assert_eq!(
+        steps(&a),
+        steps(&b),
+        "steps.csv is the same but for wall times"
+    );
+    let body = |d: &Path| {
+        let text = fs::read_to_string(d.join("scenario.toml")).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        body(&a),
+        body(&b),
+        "resolving the resolved scenario changes nothing"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_threads_or_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = small();
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let args = [
+            &[
+                "run",
+                small.as_str(),
+                "--replications",
+                "4",
+                "--quiet",
+                "--out",
+                arg(&out),
+            ][..],
+            extra,
+        ];
+        microsim_ok(tmp.path(), &args.concat());
+        fs::read(out.join("replications.csv")).unwrap()
+    };
+    let one = run("one", &["--threads", "1", "--set", "run.shards=1"]);
+    let many = run("many", &["--threads", "2", "--set", "run.shards=8"]);
+    assert!(
+        one == many,
+        "replications.csv differs between 1 thread/1 shard and 2 threads/8 shards"
+    );
+}
+
+#[test]
+fn one_replication_is_recreated_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, all, one) = (small(), tmp.path().join("all"), tmp.path().join("one"));
+    let base = [
+        "run",
+        small.as_str(),
+        "--replications",
+        "6",
+        "--quiet",
+        "--out",
+    ];
+    microsim_ok(tmp.path(), &[&base[..], &[arg(&all)]].concat());
+    microsim_ok(
+        tmp.path(),
+        &[&base[..], &[arg(&one), "--replication", "4"]].concat(),
+    );
+
+    let (every, single) = (
+        Csv::read(&all.join("replications.csv")),
+        Csv::read(&one.join("replications.csv")),
+    );
+    assert_eq!(every.header, single.header);
+    assert_eq!(
+        every.values("replication"),
+        ["0", "1", "2", "3", "4", "5"],
+        "rows in replication order"
+    );
+    assert_eq!(
+        single.rows.len(),
+        1,
+        "--replication runs one replication: {single:?}"
+    );
+    assert_eq!(
+        single.rows[0], every.rows[4],
+        "replication 4 alone equals replication 4 among six"
+    );
+
+    let steps_of =
+        |d: &Path| Csv::read(&d.join("steps.csv")).rows_where("replication", "4", TIMING_COLUMNS);
+    let steps = steps_of(&one);
+    assert!(!steps.is_empty(), "steps.csv has replication 4's steps");
+    assert_eq!(steps_of(&all), steps, "its steps match too");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interrupts, pipes, colour
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_interrupted_run_keeps_partial_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, out) = (small(), tmp.path().join("long"));
+    // Two million robots on 900 cells for 200 rounds: minutes in a debug build.
+    let sets = [
+        "--set",
+        "model.robots=2000000",
+        "--set",
+        "model.rounds=200",
+        "--replications",
+        "1",
+    ];
+    let mut running = Running::start(
+        tmp.path(),
+        &[&["run", &small, "--quiet", "--out", arg(&out)][..], &sets].concat(),
+    );
+
+    // The result directory appears once the run is set up; then let it step for a while.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !out.is_dir() {
+        assert!(running.alive(), "the run ended before it started stepping");
+        assert!(
+            Instant::now() < deadline,
+            "the run did not start within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        running.alive(),
+        "the run finished before the interrupt; make it bigger"
+    );
+
+    let pid = running.child().id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs")
+            .success()
+    );
+    let done = running.wait(Duration::from_secs(15));
+
+    assert_eq!(done.code, Some(130), "an interrupted run exits 130\n{done}");
+    assert!(!done.stderr.contains("panicked"), "{done}");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(
+        summary["partial"], true,
+        "summary.json is marked partial: {summary}"
+    );
+    let reps = Csv::read(&out.join("replications.csv"));
+    assert!(
+        reps.values("ending").iter().all(|e| *e == "interrupted"),
+        "{reps:?}"
+    );
+    Csv::read(&out.join("steps.csv"));
+    let hidden: Vec<_> = files_under(&out)
+        .into_iter()
+        .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        hidden.is_empty(),
+        "temporary files were left behind: {hidden:?}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_after_one_line_is_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut running = Running::start(tmp.path(), &["list"]);
+    let mut first = String::new();
+    {
+        let mut reader = BufReader::new(running.child().stdout.take().unwrap());
+        reader.read_line(&mut first).unwrap();
+    } // `head -1` has read its line and gone
+    assert!(first.contains("musical_chairs"), "{first}");
+    let done = running.wait(Duration::from_secs(10));
+    assert!(!done.stderr.contains("panicked"), "{done}");
+    assert_eq!(done.code, Some(0), "{done}");
+}
+
+#[test]
+fn output_into_a_closed_pipe_exits_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, out) = (small(), tmp.path().join("result"));
+    let cases: &[&[&str]] = &[
+        &["list"],
+        &["list", "--json"],
+        &["new", "musical_chairs", "-"],
+        &["check", &small],
+        &[
+            "run",
+            &small,
+            "--replications",
+            "2",
+            "--json",
+            "--out",
+            arg(&out),
+        ],
+        &["run", "--help"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // every write to stdout fails with EPIPE
+        let done = command(tmp.path(), args)
+            .stdout(writer)
+            .output()
+            .expect("the binary starts");
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+        assert_eq!(done.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+    assert!(
+        out.join("summary.json").is_file(),
+        "the run still wrote its results"
+    );
+}
+
+#[test]
+fn no_color_means_no_escape_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, bad) = (small(), bad_input("unknown_field_in_model.toml"));
+    for args in [
+        vec!["run", &small, "--replications", "2", "--out", "r"],
+        vec!["run", &bad],
+        vec!["new", "musical_chairs", "n.toml"],
+    ] {
+        let done = command(tmp.path(), &args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            done.stdout.len() + done.stderr.len() > 0,
+            "{args:?} says nothing"
+        );
+        for (name, stream) in [("stdout", &done.stdout), ("stderr", &done.stderr)] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !stream.contains(&0x1b),
+                "{args:?}: ANSI escape on {name}: {text}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad inputs
+// ---------------------------------------------------------------------------------------------
+
+/// Said about no bad input: a panic, or a message that garbles serde's wording.
+const NEVER: &[&str] = &["panicked", "RUST_BACKTRACE", "one of one of"];
+
+/// A bad scenario file in tests/bad_inputs/; what stderr must say: the problem and where
+/// (`file:line:column`, or `file:` where no position applies, and the field); and what it must
+/// not say (misleading or internal wording).
+struct FileCase {
+    file: &'static str,
+    expect: &'static [&'static str],
+    forbid: &'static [&'static str],
+}
+
+const fn case(file: &'static str, expect: &'static [&'static str]) -> FileCase {
+    FileCase {
+        file,
+        expect,
+        forbid: &[],
+    }
+}
+
+const fn case_not(
+    file: &'static str,
+    expect: &'static [&'static str],
+    forbid: &'static [&'static str],
+) -> FileCase {
+    FileCase {
+        file,
+        expect,
+        forbid,
+    }
+}
+
+#[rustfmt::skip]
+const FILE_CASES: &[FileCase] = &[
+    // Not a TOML text at all.
+    case("empty.toml", &["empty.toml:", "empty"]),
+    case("comments_only.toml", &["comments_only.toml:", "[scenario]"]),
+    case("binary_garbage.toml", &["binary_garbage.toml:3:1", "not a scenario file"]),
+    case("invalid_utf8.toml", &["invalid_utf8.toml:4:12", "UTF-8"]),
+    // TOML syntax.
+    case("syntax_unclosed_table.toml", &["syntax_unclosed_table.toml:6:", "unclosed"]),
+    case("syntax_unclosed_string.toml", &["syntax_unclosed_string.toml:4:", "string"]),
+    case_not("syntax_missing_value.toml", &["syntax_missing_value.toml:7:9", "robots"], &["must be quoted"]),
+    case("syntax_bare_word_value.toml", &["syntax_bare_word_value.toml:4:9", "quoted"]),
+    case("duplicate_key.toml", &["duplicate_key.toml:8:1", "duplicate", "robots"]),
+    case("duplicate_table.toml", &["duplicate_table.toml:9:", "duplicate", "model"]),
+    case_not("integer_overflow.toml", &["integer_overflow.toml:7:10", "model.robots", "99999999999999999999"], &["i128", "any valid TOML value"]),
+    // Unknown names.
+    case("unknown_section.toml", &["unknown_section.toml:6:", "`modle`", "model"]),
+    case("unknown_field_in_model.toml", &["unknown_field_in_model.toml:7:1", "`robts`", "[model]", "robots"]),
+    case("unknown_field_in_run.toml", &["unknown_field_in_run.toml:10:3", "`sed`", "[run]", "seed"]),
+    case("unknown_field_in_scenario.toml", &["unknown_field_in_scenario.toml:4:1", "`nmae`", "[scenario]", "name"]),
+    case("unknown_field_in_montecarlo.toml", &["unknown_field_in_montecarlo.toml:7:1", "`replicatons`", "replications"]),
+    case("unknown_model.toml", &["unknown_model.toml:5:1", "`musical_chair`", "scenario.model", "musical_chairs"]),
+    // Missing or misshapen sections.
+    case("missing_scenario_section.toml", &["missing_scenario_section.toml:", "[scenario]", "model"]),
+    case("missing_model_name.toml", &["missing_model_name.toml:3:", "`model`", "scenario.model"]),
+    case("model_name_not_string.toml", &["model_name_not_string.toml:4:1", "scenario.model", "string"]),
+    case("scenario_not_table.toml", &["scenario_not_table.toml:2:", "scenario", "table"]),
+    case_not("model_section_not_table.toml", &["model_section_not_table.toml:2:", "model", "table"], &["struct"]),
+    // Wrong types.
+    case("wrong_type_string_for_int.toml", &["wrong_type_string_for_int.toml:8:9", "model.width", "\"30\""]),
+    case("wrong_type_float_for_int.toml", &["wrong_type_float_for_int.toml:7:10", "model.robots", "2.5"]),
+    case("wrong_type_array_for_int.toml", &["wrong_type_array_for_int.toml:7:10", "model.height"]),
+    case("bad_order_value.toml", &["bad_order_value.toml:7:9", "run.order", "`random`", "by_id", "shuffled"]),
+    case("bad_bool.toml", &["bad_bool.toml:7:14", "run.histograms", "true or false"]),
+    case("output_dir_not_string.toml", &["output_dir_not_string.toml:7:7", "output.dir", "string"]),
+    // Out of range.
+    case("negative_robots.toml", &["negative_robots.toml:7:10", "model.robots", "-5"]),
+    case("negative_seed.toml", &["negative_seed.toml:7:8", "run.seed", "-1"]),
+    case("zero_robots.toml", &["zero_robots.toml:7:1", "model.robots", "too small"]),
+    case("robots_too_many.toml", &["robots_too_many.toml:7:1", "model.robots", "too large"]),
+    case("zero_width.toml", &["zero_width.toml:8:1", "model.width", "too small"]),
+    case("width_too_large.toml", &["width_too_large.toml:8:1", "model.width", "too large"]),
+    case("zero_rounds.toml", &["zero_rounds.toml:10:1", "model.rounds", "too small"]),
+    case_not("rounds_over_u32.toml", &["rounds_over_u32.toml:7:10", "model.rounds", "5000000000"], &["without quotes"]),
+    case("zero_replications.toml", &["zero_replications.toml:10:1", "montecarlo.replications", "too small"]),
+    case("replications_too_many.toml", &["replications_too_many.toml:7:1", "montecarlo.replications", "too large"]),
+    case("zero_shards.toml", &["zero_shards.toml:7:1", "run.shards", "too small"]),
+    case("shards_more_than_cells.toml", &["shards_more_than_cells.toml:12:1", "run.shards", "too large"]),
+    case("threads_too_many.toml", &["threads_too_many.toml:7:1", "run.threads", "too large"]),
+    case("zero_quantum.toml", &["zero_quantum.toml:7:1", "run.quantum", "too small"]),
+    case("zero_max_steps.toml", &["zero_max_steps.toml:7:1", "run.max_steps", "too small"]),
+    case("name_with_slash.toml", &["name_with_slash.toml:4:1", "scenario.name", "../escape"]),
+    case("name_empty.toml", &["name_empty.toml:4:1", "scenario.name"]),
+    // Too big to run: refused from the estimate, before anything is allocated.
+    case("huge_arena_over_memory.toml", &["huge_arena_over_memory.toml:", "memory", "--max-memory"]),
+];
+
+#[test]
+fn every_bad_file_is_refused_with_file_line_column_and_field() {
+    let on_disk = names_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs"));
+    let mut in_table: Vec<&str> = FILE_CASES.iter().map(|c| c.file).collect();
+    in_table.sort();
+    in_table.dedup();
+    assert_eq!(in_table.len(), FILE_CASES.len(), "a file is listed twice");
+    assert_eq!(
+        on_disk, in_table,
+        "every file in tests/bad_inputs/ has a case, and every case a file"
+    );
+    assert!(
+        FILE_CASES.len() >= 30,
+        "the corpus has only {} cases",
+        FILE_CASES.len()
+    );
+
+    let mut failures = Vec::new();
+    for c in FILE_CASES {
+        for sub in ["run", "check"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let done = microsim(tmp.path(), &[sub, &bad_input(c.file)]);
+            let wrong = done.refusal_problems(c.expect, &[NEVER, c.forbid].concat(), tmp.path());
+            if !wrong.is_empty() {
+                failures.push(format!(
+                    "{sub} {}: {}\n  {}",
+                    c.file,
+                    wrong.join("; "),
+                    done.stderr.trim_end()
+                ));
+            }
+        }
+    }
+    let total = FILE_CASES.len() * 2;
+    assert!(
+        failures.is_empty(),
+        "{} of {total} refusals are wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A bad command line: `{S}` stands for the small scenario, `{B}` for a directory.
+struct ArgCase {
+    name: &'static str,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+}
+
+const fn cmd(
+    name: &'static str,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+) -> ArgCase {
+    ArgCase { name, args, expect }
+}
+
+#[rustfmt::skip]
+const ARG_CASES: &[ArgCase] = &[
+    cmd("missing_file", &["run", "no_such_file.toml"], &["no_such_file.toml", "cannot read"]),
+    cmd("missing_file_check", &["check", "no_such_file.toml"], &["no_such_file.toml", "cannot read"]),
+    cmd("directory_not_file", &["run", "{B}"], &["bad_inputs", "directory"]),
+    cmd("no_file_given", &["run"], &["<FILE>"]),
+    cmd("set_without_equals", &["run", "{S}", "--set", "model.robots"], &["--set model.robots", "="]),
+    cmd("set_without_section", &["run", "{S}", "--set", "robots=5"], &["--set robots=5", "section.key"]),
+    cmd("set_empty_value", &["run", "{S}", "--set", "model.robots="], &["--set model.robots=", "value"]),
+    cmd("set_not_a_number", &["run", "{S}", "--set", "model.robots=abc"], &["--set model.robots=abc", "model.robots", "abc"]),
+    cmd("set_negative", &["run", "{S}", "--set", "model.robots=-1"], &["--set model.robots=-1", "model.robots", "-1"]),
+    cmd("set_zero_robots", &["run", "{S}", "--set", "model.robots=0"], &["--set model.robots=0", "model.robots", "too small"]),
+    cmd("set_unknown_field", &["run", "{S}", "--set", "model.robts=5"], &["--set model.robts=5", "`robts`", "robots"]),
+    cmd("set_bad_order", &["run", "{S}", "--set", "run.order=sideways"], &["--set run.order=sideways", "`sideways`", "by_id"]),
+    cmd("set_into_a_value", &["run", "{S}", "--set", "model.robots.x=5"], &["--set model.robots.x=5", "model.robots"]),
+    cmd("set_unknown_model", &["run", "{S}", "--set", "scenario.model=nope"], &["--set scenario.model=nope", "`nope`", "musical_chairs"]),
+    cmd("set_on_check", &["check", "{S}", "--set", "model.width=0"], &["--set model.width=0", "model.width", "too small"]),
+    cmd("threads_too_many", &["run", "{S}", "--threads", "5000"], &["run.threads", "5000"]),
+    cmd("replications_zero", &["run", "{S}", "--replications", "0"], &["montecarlo.replications", "too small"]),
+    cmd("replication_out_of_range", &["run", "{S}", "--replication", "25"], &["--replication", "25"]),
+    cmd("seed_not_a_number", &["run", "{S}", "--seed", "abc"], &["--seed", "abc"]),
+    cmd("max_memory_not_a_size", &["run", "{S}", "--max-memory", "banana"], &["--max-memory banana", "not a size"]),
+    cmd("max_memory_too_small", &["run", "{S}", "--max-memory", "1K"], &["musical_chairs_small.toml", "memory", "1.0 KiB"]),
+    cmd("max_memory_too_small_check", &["check", "{S}", "--max-memory", "1K"], &["musical_chairs_small.toml", "memory"]),
+    cmd("unknown_subcommand", &["frobnicate"], &["frobnicate"]),
+    cmd("unknown_flag", &["run", "{S}", "--frob"], &["--frob"]),
+    cmd("new_unknown_model", &["new", "bogus", "x.toml"], &["`bogus`", "musical_chairs"]),
+    cmd("new_into_missing_directory", &["new", "musical_chairs", "no/such/dir/x.toml"], &["no/such/dir/x.toml"]),
+];
+
+#[test]
+fn every_bad_command_line_is_refused() {
+    let (small, dir) = (small(), repo_path("tests/bad_inputs"));
+    let expand = |a: &&'static str| match *a {
+        "{S}" => small.as_str(),
+        "{B}" => dir.as_str(),
+        other => other,
+    };
+    let mut failures = Vec::new();
+    for c in ARG_CASES {
+        let tmp = tempfile::tempdir().unwrap();
+        let done = microsim(tmp.path(), &c.args.iter().map(expand).collect::<Vec<_>>());
+        let wrong = done.refusal_problems(c.expect, NEVER, tmp.path());
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "{}: {}\n  {}",
+                c.name,
+                wrong.join("; "),
+                done.stderr.trim_end()
+            ));
+        }
+    }
+    let total = ARG_CASES.len();
+    assert!(
+        failures.is_empty(),
+        "{} of {total} refusals are wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
