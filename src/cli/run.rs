@@ -203,7 +203,25 @@ fn print_report(
             )?;
         }
     }
+    print_details(out, dir)?;
     writeln!(out, "results: {}", dir.display())
+}
+
+/// The first replication's model details (e.g. who won), one line each.
+fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.join("details.json")) else { return Ok(()) };
+    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
+    let first = &all[0];
+    let Some(details) = first["details"].as_object() else { return Ok(()) };
+    for (k, v) in details {
+        let shown = match v {
+            serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), short),
+            serde_json::Value::Array(a) if a.len() <= 12 => v.to_string(),
+            _ => continue,
+        };
+        writeln!(out, "{k} (replication {}): {shown}", first["replication"])?;
+    }
+    Ok(())
 }
 
 /// A number for people: integers whole, others to about six significant digits, without

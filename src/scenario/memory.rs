@@ -8,6 +8,9 @@ use crate::catalog::Visit;
 use crate::model::Model;
 use crate::scheduler::estimate_bytes;
 
+/// The process itself (binary, thread stacks, allocator), measured at about 10 MiB.
+pub const PROCESS_BYTES: u64 = 16 << 20;
+
 /// What a scenario will need, about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryEstimate {
@@ -15,7 +18,7 @@ pub struct MemoryEstimate {
     pub per_replication: u64,
     /// Replications in memory at once.
     pub concurrent: u64,
-    /// The total: `per_replication × concurrent`.
+    /// The total: `per_replication × concurrent`, plus the process itself.
     pub total: u64,
 }
 
@@ -38,7 +41,7 @@ impl MemoryEstimate {
         MemoryEstimate {
             per_replication,
             concurrent,
-            total: per_replication.saturating_mul(concurrent),
+            total: per_replication.saturating_mul(concurrent).saturating_add(PROCESS_BYTES),
         }
     }
 
