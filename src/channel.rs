@@ -112,11 +112,14 @@ pub fn gather<M: Copy>(
     }
 }
 
+/// One buffer of envelopes per shard.
+pub type Buffers<M> = Vec<Vec<Envelope<M>>>;
+
 /// Moves every shard's outgoing buffers to the destination shards' incoming buffers.
 ///
 /// `outs[s][d]` (sent by `s` to `d`) becomes `ins[d][s]`; the emptied incoming buffers go back
 /// to the senders, so no buffer is allocated in steady state.
-pub fn exchange<M>(mut pairs: Vec<(&mut Vec<Vec<Envelope<M>>>, &mut Vec<Vec<Envelope<M>>>)>) {
+pub fn exchange<M>(mut pairs: Vec<(&mut Buffers<M>, &mut Buffers<M>)>) {
     let n = pairs.len();
     for s in 0..n {
         for d in 0..n {
@@ -204,7 +207,7 @@ mod tests {
 
     #[test]
     fn exchange_transposes_buffers() {
-        let mut outs = vec![
+        let mut outs = [
             vec![vec![env(0, 0)], vec![env(1, 0)]],
             vec![vec![env(2, 0)], vec![]],
         ];

@@ -38,8 +38,10 @@ use crate::scheduler::Settings;
 pub use error::{ErrorKind, Origin, ScenarioError, line_column};
 pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
 pub use overrides::Override;
+use sections::{
+    Doc, MonteCarloSection, OutputSection, Problem, RunSection, SweepSection, check_range,
+};
 pub use variants::Variant;
-use sections::{Doc, MonteCarloSection, OutputSection, Problem, RunSection, SweepSection, check_range};
 
 /// A validated scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -97,12 +99,10 @@ impl Scenario {
                         src.error(ErrorKind::Schema, at, msg)
                     }
                 };
-                Err(err
-                    .field("scenario.model")
-                    .hint(format!(
-                        "built-in models are {} (`microsim list` describes them)",
-                        catalog::names()
-                    )))
+                Err(err.field("scenario.model").hint(format!(
+                    "built-in models are {} (`microsim list` describes them)",
+                    catalog::names()
+                )))
             },
         )
     }
@@ -145,7 +145,11 @@ impl Scenario {
         match span {
             Some(span) => {
                 let (line, column) = line_column(&self.source, span.start);
-                Origin::File { path: path_text, line, column }
+                Origin::File {
+                    path: path_text,
+                    line,
+                    column,
+                }
             }
             None => Origin::FileOnly { path: path_text },
         }

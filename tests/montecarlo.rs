@@ -11,12 +11,19 @@ use microsim::scenario::{Override, Scenario};
 use serde_json::Value;
 
 fn scenario(text: &str, overrides: &[Override]) -> Scenario {
-    Scenario::from_bytes(text.as_bytes(), Path::new("test.toml"), overrides).unwrap_or_else(|e| panic!("{e}"))
+    Scenario::from_bytes(text.as_bytes(), Path::new("test.toml"), overrides)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn run(s: &Scenario, dir: &Path) -> Value {
-    let opts = Options { dir: dir.to_path_buf(), only: None, manifest: Manifest::default() };
-    execute(s, &opts, &AtomicBool::new(false), &Silent).unwrap().summary
+    let opts = Options {
+        dir: dir.to_path_buf(),
+        only: None,
+        manifest: Manifest::default(),
+    };
+    execute(s, &opts, &AtomicBool::new(false), &Silent)
+        .unwrap()
+        .summary
 }
 
 fn read(p: &Path) -> Vec<u8> {
@@ -44,14 +51,31 @@ compare = ["bins_with_1", "bins_empty"]
 fn sweeps_are_byte_identical_at_one_and_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
-    let s1 = run(&scenario(LOTTERY_SWEEP, &[Override::new("run.threads", 1)]), &one);
-    let s2 = run(&scenario(LOTTERY_SWEEP, &[Override::new("run.threads", 2)]), &two);
+    let s1 = run(
+        &scenario(LOTTERY_SWEEP, &[Override::new("run.threads", 1)]),
+        &one,
+    );
+    let s2 = run(
+        &scenario(LOTTERY_SWEEP, &[Override::new("run.threads", 2)]),
+        &two,
+    );
     assert_eq!(s1["sweep"], s2["sweep"]);
     assert_eq!(read(&one.join("sweep.csv")), read(&two.join("sweep.csv")));
     for v in ["000", "001"] {
-        for f in ["replications.csv", "details.json", "histograms/copies_per_bin.hlog", "histograms/messages_per_task.hlog"] {
-            let (a, b) = (one.join("variants").join(v).join(f), two.join("variants").join(v).join(f));
-            assert!(read(&a) == read(&b), "variants/{v}/{f} differs between 1 and 2 threads");
+        for f in [
+            "replications.csv",
+            "details.json",
+            "histograms/copies_per_bin.hlog",
+            "histograms/messages_per_task.hlog",
+        ] {
+            let (a, b) = (
+                one.join("variants").join(v).join(f),
+                two.join("variants").join(v).join(f),
+            );
+            assert!(
+                read(&a) == read(&b),
+                "variants/{v}/{f} differs between 1 and 2 threads"
+            );
         }
     }
 }
@@ -67,10 +91,21 @@ fn diff_half_width(summary: &Value, metric: &str) -> f64 {
 fn common_random_numbers_give_much_tighter_differences() {
     let tmp = tempfile::tempdir().unwrap();
     let crn = run(&scenario(LOTTERY_SWEEP, &[]), &tmp.path().join("crn"));
-    let indep =
-        run(&scenario(LOTTERY_SWEEP, &[Override::new("sweep.common_random_numbers", false)]), &tmp.path().join("indep"));
-    assert_eq!(crn["sweep"]["variants"][1]["vs_baseline"]["bins_empty"]["method"], "paired");
-    assert_eq!(indep["sweep"]["variants"][1]["vs_baseline"]["bins_empty"]["method"], "welch");
+    let indep = run(
+        &scenario(
+            LOTTERY_SWEEP,
+            &[Override::new("sweep.common_random_numbers", false)],
+        ),
+        &tmp.path().join("indep"),
+    );
+    assert_eq!(
+        crn["sweep"]["variants"][1]["vs_baseline"]["bins_empty"]["method"],
+        "paired"
+    );
+    assert_eq!(
+        indep["sweep"]["variants"][1]["vs_baseline"]["bins_empty"]["method"],
+        "welch"
+    );
     for m in ["bins_with_1", "bins_empty"] {
         let (p, w) = (diff_half_width(&crn, m), diff_half_width(&indep, m));
         // Keeping 1% of items changes few bins; with the same draws the noise cancels. The
@@ -85,7 +120,10 @@ fn common_random_numbers_give_much_tighter_differences() {
     let empty = |n: f64| 60_000.0 * (1.0 - 1.0 / 60_000f64).powf(n);
     let expected = empty(19_800.0) - empty(20_000.0);
     let mean = d["mean"].as_f64().unwrap();
-    assert!((mean - expected).abs() < 15.0, "bins_empty difference {mean}, expected {expected:.1}");
+    assert!(
+        (mean - expected).abs() < 15.0,
+        "bins_empty difference {mean}, expected {expected:.1}"
+    );
 }
 
 #[test]
@@ -101,17 +139,29 @@ replications = 10
 target = { metric = "pi_estimate", ci_half_width = 0.004, batch = 10, max_replications = 1000 }
 "#;
     let tmp = tempfile::tempdir().unwrap();
-    let a = run(&scenario(text, &[Override::new("run.threads", 1)]), &tmp.path().join("a"));
-    let b = run(&scenario(text, &[Override::new("run.threads", 2)]), &tmp.path().join("b"));
+    let a = run(
+        &scenario(text, &[Override::new("run.threads", 1)]),
+        &tmp.path().join("a"),
+    );
+    let b = run(
+        &scenario(text, &[Override::new("run.threads", 2)]),
+        &tmp.path().join("b"),
+    );
     let t = &a["target"];
     assert_eq!(t["reached"], true);
     let half = t["achieved_half_width"].as_f64().unwrap();
     assert!(half <= 0.004);
     // sd of one estimate ≈ 4·sqrt(p(1−p)/n) ≈ 0.0116, so ~(1.97·0.0116/0.004)² ≈ 33 → 40 reps.
     let n = t["replications"].as_u64().unwrap();
-    assert!((20..=80).contains(&n) && n % 10 == 0, "took {n} replications");
+    assert!(
+        (20..=80).contains(&n) && n.is_multiple_of(10),
+        "took {n} replications"
+    );
     assert_eq!(a["replications"].as_u64(), Some(n));
-    assert_eq!(a["target"], b["target"], "the stopping point must not depend on threads");
+    assert_eq!(
+        a["target"], b["target"],
+        "the stopping point must not depend on threads"
+    );
     assert_eq!(a["metrics"], b["metrics"]);
 }
 
@@ -142,11 +192,22 @@ fn uniform_lottery_passes_a_chi_square_test_at_the_seed_size() {
         m("bins_with_2"),
         m("bins_with_3"),
         m("bins_with_4"),
-        bins - m("bins_empty") - m("bins_with_1") - m("bins_with_2") - m("bins_with_3") - m("bins_with_4"),
+        bins - m("bins_empty")
+            - m("bins_with_1")
+            - m("bins_with_2")
+            - m("bins_with_3")
+            - m("bins_with_4"),
     ];
-    let chi2: f64 = observed.iter().zip(&expected).map(|(o, e)| (o - e) * (o - e) / e).sum();
+    let chi2: f64 = observed
+        .iter()
+        .zip(&expected)
+        .map(|(o, e)| (o - e) * (o - e) / e)
+        .sum();
     assert!((expected[1] - 444_491.0).abs() < 1.0 && (expected[4] - 500.0).abs() < 1.0);
-    assert!(chi2 < 20.52, "χ² = {chi2:.2}; observed {observed:?}, expected {expected:?}");
+    assert!(
+        chi2 < 20.52,
+        "χ² = {chi2:.2}; observed {observed:?}, expected {expected:?}"
+    );
 }
 
 #[test]
@@ -155,7 +216,11 @@ fn replication_k_alone_matches_replication_k_among_all() {
     let s = scenario(text, &[]);
     let tmp = tempfile::tempdir().unwrap();
     run(&s, &tmp.path().join("all"));
-    let opts = Options { dir: tmp.path().join("one"), only: Some(4), manifest: Manifest::default() };
+    let opts = Options {
+        dir: tmp.path().join("one"),
+        only: Some(4),
+        manifest: Manifest::default(),
+    };
     execute(&s, &opts, &AtomicBool::new(false), &Silent).unwrap();
     let all = String::from_utf8(read(&tmp.path().join("all/replications.csv"))).unwrap();
     let one = String::from_utf8(read(&tmp.path().join("one/replications.csv"))).unwrap();

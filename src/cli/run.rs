@@ -92,7 +92,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     }
     let limit = memory_limit(args.max_memory.as_deref())?;
     let variants: Vec<Scenario> = match &scenario.sweep {
-        Some(_) => scenario.variants()?.into_iter().map(|v| v.scenario).collect(),
+        Some(_) => scenario
+            .variants()?
+            .into_iter()
+            .map(|v| v.scenario)
+            .collect(),
         None => vec![scenario.clone()],
     };
     for mut sized in variants.iter().cloned() {
@@ -107,7 +111,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         (None, Some(dir)) => PathBuf::from(dir),
         (None, None) => Path::new("outputs").join(&scenario.name),
     };
-    let dir = choose_dir(&base, args.force).map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let dir = choose_dir(&base, args.force)
+        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
     install_interrupt_handler();
     let opts = Options {
         dir: dir.clone(),
@@ -118,7 +123,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             threads: scenario.threads(),
         },
     };
-    let per_variant = if args.replication.is_some() { 1 } else { Plan::of(&scenario, None).max() };
+    let per_variant = if args.replication.is_some() {
+        1
+    } else {
+        Plan::of(&scenario, None).max()
+    };
     let bar = Bar::new(variants.len() as u64 * per_variant, args.quiet || args.json);
     let outcome = runner::execute(&scenario, &opts, &STOP, &bar)
         .map_err(|e| Failure::Run(format!("{}: cannot write results: {e}", dir.display())))?;
@@ -182,7 +191,7 @@ fn print_report(
         "{:<16} {:>14} {:>30} {:>12} {:>12}",
         "metric", "mean", "95% CI", "min", "max"
     )?;
-    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| short(x));
+    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), short);
     if let Some(metrics) = summary["metrics"].as_object() {
         for name in s.model.metrics() {
             let Some(m) = metrics.get(*name) else {
@@ -209,10 +218,16 @@ fn print_report(
 
 /// The first replication's model details (e.g. who won), one line each.
 fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
-    let Ok(text) = std::fs::read_to_string(dir.join("details.json")) else { return Ok(()) };
-    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
+    let Ok(text) = std::fs::read_to_string(dir.join("details.json")) else {
+        return Ok(());
+    };
+    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Ok(());
+    };
     let first = &all[0];
-    let Some(details) = first["details"].as_object() else { return Ok(()) };
+    let Some(details) = first["details"].as_object() else {
+        return Ok(());
+    };
     for (k, v) in details {
         let shown = match v {
             serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), short),
@@ -235,9 +250,18 @@ pub fn short(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-fn print_sweep(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value, dir: &Path) -> std::io::Result<()> {
+fn print_sweep(
+    out: &mut impl Write,
+    s: &Scenario,
+    summary: &serde_json::Value,
+    dir: &Path,
+) -> std::io::Result<()> {
     let table = &summary["sweep"];
-    let crn = if table["common_random_numbers"].as_bool() == Some(true) { "paired (common random numbers)" } else { "independent (Welch)" };
+    let crn = if table["common_random_numbers"].as_bool() == Some(true) {
+        "paired (common random numbers)"
+    } else {
+        "independent (Welch)"
+    };
     writeln!(
         out,
         "{} · model {} · seed {} · sweep of {} variants × {} replications · differences vs variant {}: {}",
@@ -251,19 +275,45 @@ fn print_sweep(out: &mut impl Write, s: &Scenario, summary: &serde_json::Value, 
     )?;
     let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), short);
     for v in table["variants"].as_array().into_iter().flatten() {
-        let params: Vec<String> = v["parameters"].as_object().into_iter().flatten().map(|(k, x)| format!("{k}={x}")).collect();
+        let params: Vec<String> = v["parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, x)| format!("{k}={x}"))
+            .collect();
         writeln!(out, "variant {} · {}", v["variant"], params.join(" "))?;
-        for m in table["compare"].as_array().into_iter().flatten().filter_map(|m| m.as_str()) {
+        for m in table["compare"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str())
+        {
             let d = &v["vs_baseline"][m];
             let diff = if d.is_object() {
-                let ci = d["ci95"].as_array().map_or("—".to_string(), |c| format!("[{}, {}]", num(&c[0]), num(&c[1])));
-                let sig = if d["significant"].as_bool() == Some(true) { " *" } else { "" };
+                let ci = d["ci95"].as_array().map_or("—".to_string(), |c| {
+                    format!("[{}, {}]", num(&c[0]), num(&c[1]))
+                });
+                let sig = if d["significant"].as_bool() == Some(true) {
+                    " *"
+                } else {
+                    ""
+                };
                 format!("Δ {} {ci}{sig}", num(&d["mean"]))
             } else {
                 "(baseline)".to_string()
             };
-            writeln!(out, "  {:<18} mean {:>14}   {}", m, num(&v["metrics"][m]["mean"]), diff)?;
+            writeln!(
+                out,
+                "  {:<18} mean {:>14}   {}",
+                m,
+                num(&v["metrics"][m]["mean"]),
+                diff
+            )?;
         }
     }
-    writeln!(out, "(* the 95% CI of the difference excludes 0)\nresults: {}", dir.display())
+    writeln!(
+        out,
+        "(* the 95% CI of the difference excludes 0)\nresults: {}",
+        dir.display()
+    )
 }

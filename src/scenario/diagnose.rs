@@ -24,10 +24,17 @@ fn key_at(text: &str, at: usize) -> (String, Option<String>) {
         .lines()
         .rev()
         .skip(1)
-        .chain(before.lines().last().filter(|l| !l.trim_start().starts_with('[')))
+        .chain(
+            before
+                .lines()
+                .last()
+                .filter(|l| !l.trim_start().starts_with('[')),
+        )
         .find_map(|l| {
             let l = l.trim();
-            l.strip_prefix('[').and_then(|l| l.split(']').next()).map(|s| s.trim_matches('[').trim().to_string())
+            l.strip_prefix('[')
+                .and_then(|l| l.split(']').next())
+                .map(|s| s.trim_matches('[').trim().to_string())
         });
     (key, section)
 }
@@ -54,10 +61,15 @@ fn largest(ty: &str) -> Option<u128> {
 /// Translates `message`, reported at byte span `span` of `text`.
 pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>) -> Diagnosis {
     let at = span.as_ref().map_or(0, |s| s.start);
-    let found = span.as_ref().and_then(|_| locate::field_at(text, at)).map(|f| f.path);
+    let found = span
+        .as_ref()
+        .and_then(|_| locate::field_at(text, at))
+        .map(|f| f.path);
     let (key, section) = key_at(text, at);
-    let in_section = |s: &Option<String>| s.as_ref().map_or(String::new(), |s| format!(" in [{s}]"));
-    let dotted = |s: &Option<String>, k: &str| s.as_ref().map_or(k.to_string(), |s| format!("{s}.{k}"));
+    let in_section =
+        |s: &Option<String>| s.as_ref().map_or(String::new(), |s| format!(" in [{s}]"));
+    let dotted =
+        |s: &Option<String>, k: &str| s.as_ref().map_or(k.to_string(), |s| format!("{s}.{k}"));
     let d = |message: String, field: Option<String>, hint: Option<&str>| Diagnosis {
         message,
         field,
@@ -65,11 +77,17 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
     };
 
     if let Some(rest) = message.strip_prefix("unknown field ") {
-        let section = found.as_deref().and_then(|f| f.rsplit_once('.')).map(|(s, _)| s.to_string());
+        let section = found
+            .as_deref()
+            .and_then(|f| f.rsplit_once('.'))
+            .map(|(s, _)| s.to_string());
         let msg = match rest.split_once(", expected ") {
             Some((name, expected)) => {
                 let expected = expected.strip_prefix("one of ").unwrap_or(expected);
-                format!("unknown field {name}{}; expected one of {expected}", in_section(&section))
+                format!(
+                    "unknown field {name}{}; expected one of {expected}",
+                    in_section(&section)
+                )
             }
             None => format!("unknown field {rest}{}", in_section(&section)),
         };
@@ -82,10 +100,18 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
     }
     if message.starts_with("duplicate key") {
         if line_at(text, at).trim_start().starts_with('[') {
-            return d(format!("section [{key}] appears twice"), Some(key.clone()), Some("merge the two sections into one"));
+            return d(
+                format!("section [{key}] appears twice"),
+                Some(key.clone()),
+                Some("merge the two sections into one"),
+            );
         }
         let field = dotted(&section, &key);
-        return d(format!("`{key}` is set twice{}", in_section(&section)), Some(field), Some("keep one of them"));
+        return d(
+            format!("`{key}` is set twice{}", in_section(&section)),
+            Some(field),
+            Some("keep one of them"),
+        );
     }
     let line = line_at(text, at);
     if let Some((k, v)) = line.split_once('=') {
@@ -95,7 +121,9 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
             return d(
                 format!("`{k}` has no value{}", in_section(&section)),
                 Some(dotted(&section, &k)),
-                Some("write a value after `=`, e.g. `robots = 1000`, `order = \"by_id\"`, `histograms = true`"),
+                Some(
+                    "write a value after `=`, e.g. `robots = 1000`, `order = \"by_id\"`, `histograms = true`",
+                ),
             );
         }
     }
@@ -109,7 +137,10 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
     }
     if let Some(expected) = message.split("expected struct ").nth(1) {
         let field = found.clone().unwrap_or(key);
-        let got = message.strip_prefix("invalid type: ").and_then(|m| m.split(',').next()).unwrap_or("a value");
+        let got = message
+            .strip_prefix("invalid type: ")
+            .and_then(|m| m.split(',').next())
+            .unwrap_or("a value");
         let _ = expected;
         return d(
             format!("`{field}` must be a section ([{field}]), not {got}"),
@@ -129,7 +160,11 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
         }
         if let Some(max) = largest(ty.trim()) {
             let name = found.clone().unwrap_or_else(|| "the value".into());
-            return d(format!("`{name}` is too large: {number}"), found, Some(&format!("use a whole number up to {max}")));
+            return d(
+                format!("`{name}` is too large: {number}"),
+                found,
+                Some(&format!("use a whole number up to {max}")),
+            );
         }
     }
     let hint = if message.contains("expected u") || message.contains("expected i") {
@@ -157,16 +192,27 @@ mod tests {
     fn duplicate_keys_and_sections_are_named() {
         let t = "[model]\nrobots = 1\nrobots = 2\n";
         let d = diagnose(t, "duplicate key", at(t, "robots = 2"));
-        assert_eq!((d.message.as_str(), d.field.as_deref()), ("`robots` is set twice in [model]", Some("model.robots")));
+        assert_eq!(
+            (d.message.as_str(), d.field.as_deref()),
+            ("`robots` is set twice in [model]", Some("model.robots"))
+        );
         let t = "[model]\nrobots = 1\n[model]\n";
-        let d = diagnose(t, "duplicate key", Some(t.rfind("model").unwrap()..t.len() - 2));
+        let d = diagnose(
+            t,
+            "duplicate key",
+            Some(t.rfind("model").unwrap()..t.len() - 2),
+        );
         assert_eq!(d.message, "section [model] appears twice");
     }
 
     #[test]
     fn a_missing_value_is_called_that() {
         let t = "[model]\nrobots =\n";
-        let d = diagnose(t, "string values must be quoted, expected literal string", Some(16..16));
+        let d = diagnose(
+            t,
+            "string values must be quoted, expected literal string",
+            Some(16..16),
+        );
         assert_eq!(d.message, "`robots` has no value in [model]");
         assert_eq!(d.field.as_deref(), Some("model.robots"));
     }
@@ -174,15 +220,29 @@ mod tests {
     #[test]
     fn too_large_numbers_say_the_limit() {
         let t = "[model]\nrounds = 5000000000\n";
-        let d = diagnose(t, "invalid value: integer `5000000000`, expected u32", at(t, "5000000000"));
+        let d = diagnose(
+            t,
+            "invalid value: integer `5000000000`, expected u32",
+            at(t, "5000000000"),
+        );
         assert_eq!(d.message, "`model.rounds` is too large: 5000000000");
-        assert_eq!(d.hint.as_deref(), Some("use a whole number up to 4294967295"));
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("use a whole number up to 4294967295")
+        );
     }
 
     #[test]
     fn unknown_fields_list_what_is_accepted_once() {
         let t = "[model]\nrobts = 5\n";
-        let d = diagnose(t, "unknown field `robts`, expected one of `robots`, `width`", at(t, "robts"));
-        assert_eq!(d.message, "unknown field `robts` in [model]; expected one of `robots`, `width`");
+        let d = diagnose(
+            t,
+            "unknown field `robts`, expected one of `robots`, `width`",
+            at(t, "robts"),
+        );
+        assert_eq!(
+            d.message,
+            "unknown field `robts` in [model]; expected one of `robots`, `width`"
+        );
     }
 }

@@ -46,9 +46,14 @@ pub enum ErrorKind {
     TooLarge,
 }
 
-/// A scenario that cannot be run, and why.
+/// A scenario that cannot be run, and why. Small to pass around (one pointer); read its
+/// [`Detail`] through `Deref` (`err.kind`, `err.field`, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
+pub struct ScenarioError(Box<Detail>);
+
+/// What a [`ScenarioError`] says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detail {
     /// What kind of problem.
     pub kind: ErrorKind,
     /// Where.
@@ -61,15 +66,28 @@ pub struct ScenarioError {
     pub hint: Option<String>,
 }
 
+impl std::ops::Deref for ScenarioError {
+    type Target = Detail;
+    fn deref(&self) -> &Detail {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ScenarioError {
+    fn deref_mut(&mut self) -> &mut Detail {
+        &mut self.0
+    }
+}
+
 impl ScenarioError {
     pub(crate) fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> Self {
-        ScenarioError {
+        ScenarioError(Box::new(Detail {
             kind,
             origin,
             field: None,
             message: message.into(),
             hint: None,
-        }
+        }))
     }
 
     pub(crate) fn io(path: &Path, err: &std::io::Error) -> Self {

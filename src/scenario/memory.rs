@@ -41,7 +41,9 @@ impl MemoryEstimate {
         MemoryEstimate {
             per_replication,
             concurrent,
-            total: per_replication.saturating_mul(concurrent).saturating_add(PROCESS_BYTES),
+            total: per_replication
+                .saturating_mul(concurrent)
+                .saturating_add(PROCESS_BYTES),
         }
     }
 
@@ -131,7 +133,7 @@ pub fn parse_bytes(s: &str) -> Option<u64> {
         "t" | "tb" | "tib" => 1 << 40,
         _ => return None,
     };
-    (num.is_finite() && num >= 0.0).then(|| (num * mult as f64) as u64)
+    (num.is_finite() && num >= 0.0).then_some((num * mult as f64) as u64)
 }
 
 #[cfg(test)]

@@ -106,7 +106,10 @@ impl Override {
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> ScenarioError {
         ScenarioError::new(
             kind,
-            Origin::Override { via: self.via.into(), text: self.text.clone() },
+            Origin::Override {
+                via: self.via.into(),
+                text: self.text.clone(),
+            },
             message,
         )
     }
@@ -154,9 +157,15 @@ pub(super) fn apply_typed<D: DeserializeOwned>(
             let (key, sections) = o.path.split_last().expect("a path has at least two parts");
             let doc = format!("[{}]\n{key} = {}\n", sections.join("."), o.value);
             let at = doc.find(" = ").map(|i| i + 3);
-            let d = super::diagnose::diagnose(&doc, e.message().trim(), at.map(|i| i..doc.len() - 1));
-            let hint = d.hint.unwrap_or_else(|| "check the field name and the value's type".into());
-            return Err(o.error(ErrorKind::Schema, d.message).field(o.path.join(".")).hint(hint));
+            let d =
+                super::diagnose::diagnose(&doc, e.message().trim(), at.map(|i| i..doc.len() - 1));
+            let hint = d
+                .hint
+                .unwrap_or_else(|| "check the field name and the value's type".into());
+            return Err(o
+                .error(ErrorKind::Schema, d.message)
+                .field(o.path.join("."))
+                .hint(hint));
         }
     }
     Ok(table

@@ -94,7 +94,10 @@ pub struct MonteCarloSection {
 
 impl Default for MonteCarloSection {
     fn default() -> Self {
-        MonteCarloSection { replications: 1, target: None }
+        MonteCarloSection {
+            replications: 1,
+            target: None,
+        }
     }
 }
 
@@ -270,12 +273,24 @@ impl RunSection {
 impl MonteCarloSection {
     /// Stage-two checks of `[montecarlo]` for a model with these metrics.
     pub fn check(&self, metrics: &[&str], out: &mut Vec<Problem>) {
-        check_range(out, "montecarlo.replications", self.replications, 1, MAX_REPLICATIONS);
+        check_range(
+            out,
+            "montecarlo.replications",
+            self.replications,
+            1,
+            MAX_REPLICATIONS,
+        );
         if let Some(t) = &self.target {
             check_metric(out, "montecarlo.target", &t.metric, metrics);
             check_positive(out, "montecarlo.target", t.ci_half_width, f64::MAX);
             check_range(out, "montecarlo.target", t.batch, 1, MAX_REPLICATIONS);
-            check_range(out, "montecarlo.target", t.max_replications, self.replications.max(2), MAX_REPLICATIONS);
+            check_range(
+                out,
+                "montecarlo.target",
+                t.max_replications,
+                self.replications.max(2),
+                MAX_REPLICATIONS,
+            );
         }
     }
 }
@@ -306,7 +321,11 @@ impl SweepSection {
         }
         for (field, values) in &self.grid {
             if values.is_empty() {
-                out.push(Problem::new("sweep.grid", format!("`{field}` has no values"), "give at least one value"));
+                out.push(Problem::new(
+                    "sweep.grid",
+                    format!("`{field}` has no values"),
+                    "give at least one value",
+                ));
             }
         }
         if let Some(sample) = &self.sample {
@@ -324,7 +343,11 @@ impl SweepSection {
         let variants = self.grid.values().map(|v| v.len() as u64).product::<u64>()
             * self.sample.as_ref().map_or(1, |s| s.count);
         if variants > MAX_VARIANTS {
-            out.push(Problem::new("sweep", format!("the sweep has {variants} variants"), format!("at most {MAX_VARIANTS}")));
+            out.push(Problem::new(
+                "sweep",
+                format!("the sweep has {variants} variants"),
+                format!("at most {MAX_VARIANTS}"),
+            ));
         } else if self.baseline >= variants.max(1) {
             out.push(Problem::new(
                 "sweep.baseline",

@@ -29,22 +29,31 @@ pub const SAMPLE_STREAM: u64 = 0x5EE9_5A3F_1E00_0000;
 impl Scenario {
     /// The variants of this scenario's `[sweep]`, or none if it has no sweep.
     pub fn variants(&self) -> Result<Vec<Variant>, ScenarioError> {
-        let Some(sweep) = &self.sweep else { return Ok(Vec::new()) };
-        let mut base: toml::Table = toml::from_str(&self.resolved).expect("the resolved scenario is TOML");
+        let Some(sweep) = &self.sweep else {
+            return Ok(Vec::new());
+        };
+        let mut base: toml::Table =
+            toml::from_str(&self.resolved).expect("the resolved scenario is TOML");
         base.remove("sweep");
         let text = toml::to_string(&base).expect("a TOML table serialises");
         points(sweep, self.seed())
             .into_iter()
             .enumerate()
             .map(|(i, parameters)| {
-                let mut overrides: Vec<Override> =
-                    parameters.iter().map(|(f, v)| Override::new(f, v.clone()).from_sweep()).collect();
+                let mut overrides: Vec<Override> = parameters
+                    .iter()
+                    .map(|(f, v)| Override::new(f, v.clone()).from_sweep())
+                    .collect();
                 if !sweep.common_random_numbers {
                     let seed = (mix(self.seed() ^ mix(i as u64 + 1)) >> 1) as i64;
                     overrides.push(Override::new("run.seed", seed).from_sweep());
                 }
                 let scenario = Scenario::from_bytes(text.as_bytes(), &self.path, &overrides)?;
-                Ok(Variant { index: i as u64, parameters, scenario })
+                Ok(Variant {
+                    index: i as u64,
+                    parameters,
+                    scenario,
+                })
             })
             .collect()
     }
@@ -65,7 +74,9 @@ fn points(sweep: &SweepSection, seed: u64) -> Vec<Vec<(String, toml::Value)>> {
             })
             .collect();
     }
-    let Some(sample) = &sweep.sample else { return grid };
+    let Some(sample) = &sweep.sample else {
+        return grid;
+    };
     let samples = sample_points(sample, seed);
     grid.into_iter()
         .flat_map(|g| {
@@ -79,11 +90,16 @@ fn points(sweep: &SweepSection, seed: u64) -> Vec<Vec<(String, toml::Value)>> {
 }
 
 fn number(v: &toml::Value) -> f64 {
-    v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap_or(0.0)
+    v.as_float()
+        .or(v.as_integer().map(|i| i as f64))
+        .unwrap_or(0.0)
 }
 
 /// `count` points from the ranges, by uniform draws or by Latin hypercube.
-fn sample_points(sample: &super::sections::SampleSection, seed: u64) -> Vec<Vec<(String, toml::Value)>> {
+fn sample_points(
+    sample: &super::sections::SampleSection,
+    seed: u64,
+) -> Vec<Vec<(String, toml::Value)>> {
     let n = sample.count as usize;
     let mut points = vec![Vec::new(); n];
     for (d, (field, [lo, hi])) in sample.ranges.iter().enumerate() {
@@ -132,14 +148,24 @@ mod tests {
 
     #[test]
     fn a_grid_is_the_cartesian_product_in_field_order() {
-        let s = scenario("[sweep.grid]\n\"model.items\" = [10, 20]\n\"model.bins\" = [100, 200, 300]\n").unwrap();
+        let s = scenario(
+            "[sweep.grid]\n\"model.items\" = [10, 20]\n\"model.bins\" = [100, 200, 300]\n",
+        )
+        .unwrap();
         let v = s.variants().unwrap();
         assert_eq!(v.len(), 6);
         // Fields in name order: model.bins, then model.items (fastest).
-        let first: Vec<String> = v[0].parameters.iter().map(|(f, x)| format!("{f}={x}")).collect();
+        let first: Vec<String> = v[0]
+            .parameters
+            .iter()
+            .map(|(f, x)| format!("{f}={x}"))
+            .collect();
         assert_eq!(first, ["model.bins=100", "model.items=10"]);
         assert_eq!(v[1].parameters[1].1, toml::Value::Integer(20));
-        assert!(v.iter().all(|x| x.scenario.seed() == s.seed() && x.scenario.sweep.is_none()));
+        assert!(
+            v.iter()
+                .all(|x| x.scenario.seed() == s.seed() && x.scenario.sweep.is_none())
+        );
     }
 
     #[test]
@@ -164,7 +190,10 @@ mod tests {
 
     #[test]
     fn without_common_random_numbers_variants_get_their_own_seeds() {
-        let s = scenario("[sweep]\ncommon_random_numbers = false\n[sweep.grid]\n\"model.items\" = [10, 20]\n").unwrap();
+        let s = scenario(
+            "[sweep]\ncommon_random_numbers = false\n[sweep.grid]\n\"model.items\" = [10, 20]\n",
+        )
+        .unwrap();
         let v = s.variants().unwrap();
         assert_ne!(v[0].scenario.seed(), v[1].scenario.seed());
     }
