@@ -75,11 +75,20 @@ impl Model for Walkers {
     fn spawn(&self, _id: TaskId, rng: &mut TaskRng) -> Walker {
         let x = rng.random_range(0..self.grid.width);
         let y = rng.random_range(0..self.grid.height);
-        Walker { x, y, left: self.steps, awaiting: 0, firsts: 0 }
+        Walker {
+            x,
+            y,
+            left: self.steps,
+            awaiting: 0,
+            firsts: 0,
+        }
     }
 
     fn cells(&self, range: Range<u64>, _shards: usize) -> Visits {
-        Visits { base: range.start, count: vec![0; (range.end - range.start) as usize] }
+        Visits {
+            base: range.start,
+            count: vec![0; (range.end - range.start) as usize],
+        }
     }
 
     fn step(&self, w: &mut Walker, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
@@ -91,7 +100,11 @@ impl Model for Walkers {
         }
         if w.left == 0 {
             // An answer comes two steps after its visit: finish when none is outstanding.
-            return if w.awaiting == 0 { Next::Done } else { Next::Wait };
+            return if w.awaiting == 0 {
+                Next::Done
+            } else {
+                Next::Wait
+            };
         }
         let (width, height) = (self.grid.width, self.grid.height);
         match ctx.rng().random_range(0..4u8) {
@@ -104,7 +117,11 @@ impl Model for Walkers {
         w.awaiting += 1;
         ctx.send_to_cell(self.grid.cell(w.x, w.y), Msg::Visit);
         // Keep moving; after the last move, wait for the last answers.
-        if w.left > 0 { Next::Continue } else { Next::Wait }
+        if w.left > 0 {
+            Next::Continue
+        } else {
+            Next::Wait
+        }
     }
 
     fn on_cell(&self, cells: &mut Visits, cell: u64, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
@@ -115,7 +132,11 @@ impl Model for Walkers {
     }
 
     fn report(&self, end: &End<'_, Self>) -> Report {
-        let visited: u64 = end.cells().flat_map(|c| &c.count).filter(|&&n| n > 0).count() as u64;
+        let visited: u64 = end
+            .cells()
+            .flat_map(|c| &c.count)
+            .filter(|&&n| n > 0)
+            .count() as u64;
         let firsts: u64 = end.tasks().map(|(_, w)| w.firsts as u64).sum();
         Report {
             metrics: vec![end.counters[0] as f64, visited as f64, firsts as f64],
@@ -126,23 +147,49 @@ impl Model for Walkers {
 }
 
 fn main() {
-    let model = Walkers { walkers: 20_000, steps: 50, grid: Grid::new(300, 300) };
+    let model = Walkers {
+        walkers: 20_000,
+        steps: 50,
+        grid: Grid::new(300, 300),
+    };
     let run = |shards| {
-        let settings = Settings { seed: 42, shards, order: Order::ById, quantum: 1, max_steps: 1000, histograms: true };
+        let settings = Settings {
+            seed: 42,
+            shards,
+            order: Order::ById,
+            quantum: 1,
+            max_steps: 1000,
+            histograms: true,
+        };
         let mut sim = Simulation::new(&model, settings);
         assert_eq!(sim.run(|_| true), Ending::Finished);
         let tasks: Vec<Walker> = sim.end().tasks().map(|(_, w)| *w).collect();
         (sim.report().metrics, tasks, sim.step_count())
     };
     let (metrics, tasks, steps) = run(1);
-    println!("{} walkers × {} steps on a {}×{} torus, {steps} scheduler steps", model.walkers, model.steps, 300, 300);
+    println!(
+        "{} walkers × {} steps on a {}×{} torus, {steps} scheduler steps",
+        model.walkers, model.steps, 300, 300
+    );
     for (name, v) in Walkers::METRICS.iter().zip(&metrics) {
         println!("  {name:<14} {v}");
     }
-    assert_eq!(metrics[0], (model.walkers * model.steps as u64) as f64, "every move is a visit");
+    assert_eq!(
+        metrics[0],
+        (model.walkers * model.steps as u64) as f64,
+        "every move is a visit"
+    );
     // A cell's first visitor is told 0, so first visits = cells visited.
     assert_eq!(metrics[1], metrics[2]);
-    assert_eq!(run(8).0, metrics, "metrics must not depend on the shard count");
-    assert_eq!(run(8).1, tasks, "task states must not depend on the shard count");
+    assert_eq!(
+        run(8).0,
+        metrics,
+        "metrics must not depend on the shard count"
+    );
+    assert_eq!(
+        run(8).1,
+        tasks,
+        "task states must not depend on the shard count"
+    );
     println!("same results at 1 and 8 shards ✓");
 }

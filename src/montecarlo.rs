@@ -95,21 +95,36 @@ impl Plan {
     /// The plan a scenario asks for: its replications (and target), or one replication `k`.
     pub fn of(scenario: &Scenario, only: Option<u64>) -> Plan {
         if let Some(k) = only {
-            return Plan { first: k, count: 1, target: None };
+            return Plan {
+                first: k,
+                count: 1,
+                target: None,
+            };
         }
         let mc = &scenario.montecarlo;
         let target = mc.target.as_ref().map(|t| Target {
-            metric: scenario.model.metrics().iter().position(|m| *m == t.metric).unwrap_or(0),
+            metric: scenario
+                .model
+                .metrics()
+                .iter()
+                .position(|m| *m == t.metric)
+                .unwrap_or(0),
             half_width: t.ci_half_width,
             batch: t.batch,
             cap: t.max_replications,
         });
-        Plan { first: 0, count: mc.replications, target }
+        Plan {
+            first: 0,
+            count: mc.replications,
+            target,
+        }
     }
 
     /// The most replications this plan may run.
     pub fn max(&self) -> u64 {
-        self.target.as_ref().map_or(self.count, |t| t.cap.max(self.count))
+        self.target
+            .as_ref()
+            .map_or(self.count, |t| t.cap.max(self.count))
     }
 }
 
@@ -138,7 +153,13 @@ pub fn run(
         .num_threads(scenario.threads())
         .build()
         .map_err(std::io::Error::other)?;
-    let job = Job { scenario, plan, sink, stop, progress };
+    let job = Job {
+        scenario,
+        plan,
+        sink,
+        stop,
+        progress,
+    };
     pool.install(|| scenario.model.visit(job))
 }
 
@@ -152,8 +173,18 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Runs replications `start..start + n`, in parallel chunks, handing them on in order.
-    fn chunk<M: Model + Sync>(&mut self, model: &M, start: u64, n: u64, watched: &mut Vec<f64>) -> std::io::Result<u64> {
-        let per_chunk = if n > 1 { rayon::current_num_threads() as u64 * 4 } else { 1 };
+    fn chunk<M: Model + Sync>(
+        &mut self,
+        model: &M,
+        start: u64,
+        n: u64,
+        watched: &mut Vec<f64>,
+    ) -> std::io::Result<u64> {
+        let per_chunk = if n > 1 {
+            rayon::current_num_threads() as u64 * 4
+        } else {
+            1
+        };
         let mut done = 0;
         while done < n && !self.stop.load(Ordering::Relaxed) {
             let m = per_chunk.min(n - done);
@@ -161,10 +192,20 @@ impl Job<'_> {
             let (scenario, stop, progress) = (self.scenario, self.stop, self.progress);
             let one = |i: u64| {
                 let index = base + i;
-                replicate(model, index, scenario.settings(index), m == 1, stop, progress)
+                replicate(
+                    model,
+                    index,
+                    scenario.settings(index),
+                    m == 1,
+                    stop,
+                    progress,
+                )
             };
-            let results: Vec<Replication> =
-                if m == 1 { vec![one(0)] } else { (0..m).into_par_iter().map(one).collect() };
+            let results: Vec<Replication> = if m == 1 {
+                vec![one(0)]
+            } else {
+                (0..m).into_par_iter().map(one).collect()
+            };
             for r in results {
                 if let Some(t) = &self.plan.target {
                     watched.push(r.metrics[t.metric]);
@@ -187,7 +228,9 @@ impl Visit for Job<'_> {
         let mut target = None;
         if let Some(t) = &plan.target {
             loop {
-                let half = (watched.len() > 1).then(|| Summary::of(&watched).ci_half_width()).flatten();
+                let half = (watched.len() > 1)
+                    .then(|| Summary::of(&watched).ci_half_width())
+                    .flatten();
                 let reached = half.is_some_and(|h| h <= t.half_width);
                 target = Some((reached, half));
                 if reached || done >= t.cap || self.stop.load(Ordering::Relaxed) {
@@ -197,7 +240,11 @@ impl Visit for Job<'_> {
                 done += self.chunk(model, plan.first + done, n, &mut watched)?;
             }
         }
-        Ok(RunStats { replications: done, interrupted: self.stop.load(Ordering::Relaxed), target })
+        Ok(RunStats {
+            replications: done,
+            interrupted: self.stop.load(Ordering::Relaxed),
+            target,
+        })
     }
 }
 

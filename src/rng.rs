@@ -115,7 +115,10 @@ mod tests {
             counts[scale(r.next_u64(), 7).0 as usize] += 1;
         }
         // Each count ~ Binomial(70000, 1/7): mean 10000, sd ≈ 92.6; allow 5 sd.
-        assert!(counts.iter().all(|&c| c.abs_diff(10_000) < 463), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| c.abs_diff(10_000) < 463),
+            "{counts:?}"
+        );
         assert!(unit(u64::MAX) < 1.0 && unit(0) == 0.0);
     }
 

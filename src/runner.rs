@@ -43,9 +43,16 @@ pub struct Outcome {
 }
 
 /// Runs `scenario` into `opts.dir`.
-pub fn execute(scenario: &Scenario, opts: &Options, stop: &AtomicBool, progress: &dyn Progress) -> io::Result<Outcome> {
+pub fn execute(
+    scenario: &Scenario,
+    opts: &Options,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> io::Result<Outcome> {
     if scenario.sweep.is_some() {
-        let variants = scenario.variants().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let variants = scenario
+            .variants()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         sweep(scenario, &variants, opts, stop, progress)
     } else {
         single(scenario, &opts.dir, opts, stop, progress).map(|(o, _)| o)
@@ -87,8 +94,18 @@ fn single(
         }}),
         _ => json!({}),
     };
-    let summary = writer.finish(scenario, &opts.manifest, start.elapsed(), stats.interrupted, extras)?;
-    let outcome = Outcome { summary, partial: stats.interrupted, replications: stats.replications };
+    let summary = writer.finish(
+        scenario,
+        &opts.manifest,
+        start.elapsed(),
+        stats.interrupted,
+        extras,
+    )?;
+    let outcome = Outcome {
+        summary,
+        partial: stats.interrupted,
+        replications: stats.replications,
+    };
     Ok((outcome, values))
 }
 
@@ -100,10 +117,16 @@ fn sweep(
     progress: &dyn Progress,
 ) -> io::Result<Outcome> {
     let start = Instant::now();
-    let sweep = scenario.sweep.as_ref().expect("a sweep scenario has [sweep]");
+    let sweep = scenario
+        .sweep
+        .as_ref()
+        .expect("a sweep scenario has [sweep]");
     let metrics = scenario.model.metrics();
-    let compare: Vec<&str> =
-        if sweep.compare.is_empty() { metrics.to_vec() } else { sweep.compare.iter().map(String::as_str).collect() };
+    let compare: Vec<&str> = if sweep.compare.is_empty() {
+        metrics.to_vec()
+    } else {
+        sweep.compare.iter().map(String::as_str).collect()
+    };
     let mut runs: Vec<(Outcome, Vec<Vec<f64>>)> = Vec::new();
     for v in variants {
         let dir = opts.dir.join("variants").join(format!("{:03}", v.index));
@@ -139,8 +162,13 @@ fn sweep(
             })
         })
         .collect();
-    let fields: Vec<String> = variants.first().map_or(Vec::new(), |v| v.parameters.iter().map(|(f, _)| f.clone()).collect());
-    write_atomic(&opts.dir.join("sweep.csv"), sweep_csv(&rows, &fields, metrics, &compare).as_bytes())?;
+    let fields: Vec<String> = variants.first().map_or(Vec::new(), |v| {
+        v.parameters.iter().map(|(f, _)| f.clone()).collect()
+    });
+    write_atomic(
+        &opts.dir.join("sweep.csv"),
+        sweep_csv(&rows, &fields, metrics, &compare).as_bytes(),
+    )?;
     let table = json!({
         "baseline": baseline,
         "common_random_numbers": sweep.common_random_numbers,
@@ -169,9 +197,16 @@ fn sweep(
             "variants": variants.len(),
         },
     });
-    write_atomic(&opts.dir.join("scenario.toml"), scenario.resolved_toml().as_bytes())?;
+    write_atomic(
+        &opts.dir.join("scenario.toml"),
+        scenario.resolved_toml().as_bytes(),
+    )?;
     write_atomic(&opts.dir.join("summary.json"), pretty(&summary).as_bytes())?;
-    Ok(Outcome { summary, partial, replications })
+    Ok(Outcome {
+        summary,
+        partial,
+        replications,
+    })
 }
 
 /// `b − a`: paired with common random numbers, Welch otherwise.
@@ -194,10 +229,19 @@ fn sweep_csv(rows: &[Value], fields: &[String], metrics: &[&str], compare: &[&st
     header.extend(fields.iter().cloned());
     header.push("replications".into());
     for m in metrics {
-        header.extend([format!("{m}_mean"), format!("{m}_ci_lo"), format!("{m}_ci_hi")]);
+        header.extend([
+            format!("{m}_mean"),
+            format!("{m}_ci_lo"),
+            format!("{m}_ci_hi"),
+        ]);
     }
     for m in compare {
-        header.extend([format!("{m}_diff"), format!("{m}_diff_lo"), format!("{m}_diff_hi"), format!("{m}_significant")]);
+        header.extend([
+            format!("{m}_diff"),
+            format!("{m}_diff_lo"),
+            format!("{m}_diff_hi"),
+            format!("{m}_significant"),
+        ]);
     }
     let num = |v: &Value| v.as_f64().map_or(String::new(), fmt_num);
     let mut out = header.join(",") + "\n";
@@ -214,7 +258,9 @@ fn sweep_csv(rows: &[Value], fields: &[String], metrics: &[&str], compare: &[&st
         }
         for m in compare {
             let d = &r["vs_baseline"][*m];
-            let sig = d["significant"].as_bool().map_or(String::new(), |b| b.to_string());
+            let sig = d["significant"]
+                .as_bool()
+                .map_or(String::new(), |b| b.to_string());
             cells.extend([num(&d["mean"]), num(&d["ci95"][0]), num(&d["ci95"][1]), sig]);
         }
         out += &(cells.join(",") + "\n");

@@ -40,29 +40,55 @@ struct Run {
 }
 
 fn read(dir: &Path) -> Result<Run, Failure> {
-    let bad = |what: String| Failure::Input(format!("{}: {what}\n  hint: give a directory written by `microsim run`", dir.display()));
-    let summary = std::fs::read_to_string(dir.join("summary.json")).map_err(|e| bad(format!("cannot read summary.json: {e}")))?;
-    let summary: Value = serde_json::from_str(&summary).map_err(|e| bad(format!("summary.json is not JSON: {e}")))?;
+    let bad = |what: String| {
+        Failure::Input(format!(
+            "{}: {what}\n  hint: give a directory written by `microsim run`",
+            dir.display()
+        ))
+    };
+    let summary = std::fs::read_to_string(dir.join("summary.json"))
+        .map_err(|e| bad(format!("cannot read summary.json: {e}")))?;
+    let summary: Value = serde_json::from_str(&summary)
+        .map_err(|e| bad(format!("summary.json is not JSON: {e}")))?;
     if summary.get("sweep").is_some() {
-        return Err(bad("this is a sweep; compare two of its variants/NNN directories".into()));
+        return Err(bad(
+            "this is a sweep; compare two of its variants/NNN directories".into(),
+        ));
     }
-    let csv = std::fs::read_to_string(dir.join("replications.csv")).map_err(|e| bad(format!("cannot read replications.csv: {e}")))?;
+    let csv = std::fs::read_to_string(dir.join("replications.csv"))
+        .map_err(|e| bad(format!("cannot read replications.csv: {e}")))?;
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let first_metric = header.iter().position(|h| *h == "steps").map_or(4, |i| i + 1);
+    let first_metric = header
+        .iter()
+        .position(|h| *h == "steps")
+        .map_or(4, |i| i + 1);
     let mut run = Run {
         model: summary["model"].as_str().unwrap_or("?").to_string(),
         seeds: Vec::new(),
-        columns: header[first_metric.min(header.len())..].iter().map(|h| (h.to_string(), Vec::new())).collect(),
+        columns: header[first_metric.min(header.len())..]
+            .iter()
+            .map(|h| (h.to_string(), Vec::new()))
+            .collect(),
     };
     for (n, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
         if cells.len() != header.len() {
-            return Err(bad(format!("replications.csv line {} has {} fields, not {}", n + 2, cells.len(), header.len())));
+            return Err(bad(format!(
+                "replications.csv line {} has {} fields, not {}",
+                n + 2,
+                cells.len(),
+                header.len()
+            )));
         }
         run.seeds.push(cells[1].to_string());
         for ((_, col), cell) in run.columns.iter_mut().zip(&cells[first_metric..]) {
-            col.push(cell.parse().map_err(|_| bad(format!("replications.csv line {}: `{cell}` is not a number", n + 2)))?);
+            col.push(cell.parse().map_err(|_| {
+                bad(format!(
+                    "replications.csv line {}: `{cell}` is not a number",
+                    n + 2
+                ))
+            })?);
         }
     }
     Ok(run)
@@ -71,31 +97,71 @@ fn read(dir: &Path) -> Result<Run, Failure> {
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let (a, b) = (read(&args.a)?, read(&args.b)?);
     if a.model != b.model {
-        return Err(Failure::Input(format!("the runs are of different models: {} and {}", a.model, b.model)));
+        return Err(Failure::Input(format!(
+            "the runs are of different models: {} and {}",
+            a.model, b.model
+        )));
     }
     let paired = a.seeds == b.seeds;
     let mut rows = Vec::new();
     for (name, xa) in &a.columns {
-        let Some((_, xb)) = b.columns.iter().find(|(n, _)| n == name) else { continue };
+        let Some((_, xb)) = b.columns.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
         let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
         let d = difference(xa, xb, paired);
-        rows.push(serde_json::json!({ "metric": name, "a": mean(xa), "b": mean(xb), "difference": d }));
+        rows.push(
+            serde_json::json!({ "metric": name, "a": mean(xa), "b": mean(xb), "difference": d }),
+        );
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = serde_json::json!({ "a": args.a, "b": args.b, "paired": paired, "metrics": rows });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("JSON serialises"))?;
+        let doc =
+            serde_json::json!({ "a": args.a, "b": args.b, "paired": paired, "metrics": rows });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON serialises")
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let method = if paired { "paired: both runs used the same replication seeds" } else { "Welch: independent replications" };
-    writeln!(out, "A: {}\nB: {}\n{} · differences B − A, 95% CI ({method})", args.a.display(), args.b.display(), a.model)?;
-    writeln!(out, "{:<18} {:>14} {:>14} {:>14} {:>32}", "metric", "A mean", "B mean", "B − A", "95% CI")?;
+    let method = if paired {
+        "paired: both runs used the same replication seeds"
+    } else {
+        "Welch: independent replications"
+    };
+    writeln!(
+        out,
+        "A: {}\nB: {}\n{} · differences B − A, 95% CI ({method})",
+        args.a.display(),
+        args.b.display(),
+        a.model
+    )?;
+    writeln!(
+        out,
+        "{:<18} {:>14} {:>14} {:>14} {:>32}",
+        "metric", "A mean", "B mean", "B − A", "95% CI"
+    )?;
     let num = |v: &Value| v.as_f64().map_or("-".to_string(), short);
     for r in &rows {
         let d = &r["difference"];
-        let ci = d["ci95"].as_array().map_or("—".into(), |c| format!("[{}, {}]", num(&c[0]), num(&c[1])));
-        let sig = if d["significant"].as_bool() == Some(true) { " *" } else { "" };
-        writeln!(out, "{:<18} {:>14} {:>14} {:>14} {:>32}{sig}", r["metric"].as_str().unwrap_or(""), num(&r["a"]), num(&r["b"]), num(&d["mean"]), ci)?;
+        let ci = d["ci95"].as_array().map_or("—".into(), |c| {
+            format!("[{}, {}]", num(&c[0]), num(&c[1]))
+        });
+        let sig = if d["significant"].as_bool() == Some(true) {
+            " *"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{:<18} {:>14} {:>14} {:>14} {:>32}{sig}",
+            r["metric"].as_str().unwrap_or(""),
+            num(&r["a"]),
+            num(&r["b"]),
+            num(&d["mean"]),
+            ci
+        )?;
     }
     writeln!(out, "(* significant: the interval excludes 0)")?;
     Ok(ExitCode::SUCCESS)

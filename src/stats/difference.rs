@@ -26,7 +26,12 @@ impl Difference {
     fn new(mean: f64, half: Option<f64>, method: &'static str) -> Self {
         let ci95 = half.filter(|h| h.is_finite()).map(|h| [mean - h, mean + h]);
         let significant = ci95.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0);
-        Difference { mean, ci95, significant, method }
+        Difference {
+            mean,
+            ci95,
+            significant,
+            method,
+        }
     }
 
     /// The paired difference `b[r] − a[r]` over replications present in both.
@@ -49,7 +54,8 @@ impl Difference {
                 if se == 0.0 {
                     Some(0.0)
                 } else {
-                    let df = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
+                    let df = (va + vb).powi(2)
+                        / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
                     Some(t_quantile_975((df.floor() as u64).max(1)) * se)
                 }
             }
@@ -74,7 +80,10 @@ mod tests {
         let a: Vec<f64> = (0..20).map(|i| (i * 37 % 11) as f64 * 10.0).collect();
         let b: Vec<f64> = a.iter().map(|x| x + 1.0).collect();
         let p = Difference::paired(&a, &b);
-        assert_eq!((p.mean, p.ci95, p.significant), (1.0, Some([1.0, 1.0]), true));
+        assert_eq!(
+            (p.mean, p.ci95, p.significant),
+            (1.0, Some([1.0, 1.0]), true)
+        );
         let w = Difference::welch(&Summary::of(&a), &Summary::of(&b));
         assert!((w.mean - 1.0).abs() < 1e-9 && !w.significant && w.half_width().unwrap() > 10.0);
     }
@@ -82,8 +91,21 @@ mod tests {
     #[test]
     fn welch_matches_a_worked_example() {
         // Two samples with equal variance 1 and n = 10: se = sqrt(0.2), df = 18.
-        let a = Summary { n: 10, mean: 0.0, std: Some(1.0), ci95: None, min: 0.0, p5: 0.0, p50: 0.0, p95: 0.0, max: 0.0 };
-        let b = Summary { mean: 2.0, ..a.clone() };
+        let a = Summary {
+            n: 10,
+            mean: 0.0,
+            std: Some(1.0),
+            ci95: None,
+            min: 0.0,
+            p5: 0.0,
+            p50: 0.0,
+            p95: 0.0,
+            max: 0.0,
+        };
+        let b = Summary {
+            mean: 2.0,
+            ..a.clone()
+        };
         let w = Difference::welch(&a, &b);
         assert!((w.half_width().unwrap() - 2.100922040 * 0.2f64.sqrt()).abs() < 1e-9);
         assert!(w.significant);
