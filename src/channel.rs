@@ -14,13 +14,24 @@
 
 use crate::arena::Partition;
 
-/// A message in flight: destination (a cell or a task id), ordering key, payload.
+/// A message in flight to a cell: destination, ordering key, payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Envelope<M> {
-    /// The destination cell, or task id.
+    /// The destination cell.
     pub to: u64,
     /// The ordering key (see the module docs).
     pub key: u64,
+    /// The payload.
+    pub msg: M,
+}
+
+/// A message in flight to a task: 16 bytes for a small payload, since task ids are 32-bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskEnvelope<M> {
+    /// The ordering key (see the module docs).
+    pub key: u64,
+    /// The destination task.
+    pub to: u32,
     /// The payload.
     pub msg: M,
 }
@@ -31,7 +42,7 @@ pub struct Outbox<M> {
     me: usize,
     part: Partition,
     pub(crate) to_cells: Vec<Vec<Envelope<M>>>,
-    pub(crate) to_tasks: Vec<Vec<Envelope<M>>>,
+    pub(crate) to_tasks: Vec<Vec<TaskEnvelope<M>>>,
     pub(crate) local: u64,
     pub(crate) cross: u64,
 }
@@ -72,20 +83,13 @@ impl<M> Outbox<M> {
     pub fn to_task(&mut self, task: u32, key: u64, msg: M) {
         let dest = self.part.task_shard(task);
         self.tally(dest);
-        self.to_tasks[dest].push(Envelope {
-            to: task as u64,
-            key,
-            msg,
-        });
+        self.to_tasks[dest].push(TaskEnvelope { key, to: task, msg });
     }
 
     /// Messages queued and not yet exchanged.
     pub fn pending(&self) -> usize {
-        self.to_cells
-            .iter()
-            .chain(&self.to_tasks)
-            .map(Vec::len)
-            .sum()
+        let cells: usize = self.to_cells.iter().map(Vec::len).sum();
+        cells + self.to_tasks.iter().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -112,14 +116,14 @@ pub fn gather<M: Copy>(
     }
 }
 
-/// One buffer of envelopes per shard.
-pub type Buffers<M> = Vec<Vec<Envelope<M>>>;
+/// One buffer of messages per shard.
+pub type Buffers<T> = Vec<Vec<T>>;
 
 /// Moves every shard's outgoing buffers to the destination shards' incoming buffers.
 ///
 /// `outs[s][d]` (sent by `s` to `d`) becomes `ins[d][s]`; the emptied incoming buffers go back
 /// to the senders, so no buffer is allocated in steady state.
-pub fn exchange<M>(mut pairs: Vec<(&mut Buffers<M>, &mut Buffers<M>)>) {
+pub fn exchange<T>(mut pairs: Vec<(&mut Buffers<T>, &mut Buffers<T>)>) {
     let n = pairs.len();
     for s in 0..n {
         for d in 0..n {

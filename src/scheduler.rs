@@ -26,7 +26,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::arena::Partition;
-use crate::channel::{Envelope, exchange};
+use crate::channel::{Envelope, TaskEnvelope, exchange};
 use crate::model::{End, Model, Report};
 use crate::stats::{EngineHistograms, StepRow};
 use crate::task::{Mail, Slot};
@@ -83,7 +83,8 @@ pub enum Ending {
 pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
     use std::mem::size_of;
     let slot = size_of::<Slot<M::Task>>().saturating_sub(size_of::<M::Task>()) as u64 + 4;
-    let per_message = 3 * size_of::<Envelope<M::Msg>>() as u64 + size_of::<Mail<M::Msg>>() as u64;
+    let envelope = size_of::<Envelope<M::Msg>>().max(size_of::<TaskEnvelope<M::Msg>>()) as u64;
+    let per_message = 3 * envelope + size_of::<Mail<M::Msg>>() as u64;
     let messages = model.messages_per_step(settings.quantum);
     let shards = settings.shards as u64;
     model

@@ -40,6 +40,26 @@ pub struct Mail<M> {
     pub from: TaskId,
     /// The payload.
     pub msg: M,
+    /// The sender's sequence number: with `from`, the delivery key.
+    pub(crate) seq: u32,
+}
+
+impl<M> Mail<M> {
+    /// A delivered message with this delivery key.
+    #[inline]
+    pub(crate) fn keyed(key: u64, msg: M) -> Self {
+        Mail {
+            from: (key >> 32) as TaskId,
+            msg,
+            seq: key as u32,
+        }
+    }
+
+    /// The delivery key: `(from, seq)`.
+    #[inline]
+    pub(crate) fn key(&self) -> u64 {
+        key(self.from, self.seq)
+    }
 }
 
 /// The engine's bookkeeping for one task, stored beside the model's state.

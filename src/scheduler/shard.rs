@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::arena::Partition;
-use crate::channel::{Envelope, Outbox, gather};
+use crate::channel::{Envelope, Outbox, TaskEnvelope, gather};
 use crate::model::Model;
 use crate::rng::{priority, task_rng};
 use crate::stats::SmallCounts;
@@ -20,9 +20,9 @@ pub struct Shard<M: Model> {
     pub(crate) out: Outbox<M::Msg>,
     /// What each source shard sent here last step, indexed by source shard.
     pub(crate) in_cells: Vec<Vec<Envelope<M::Msg>>>,
-    pub(crate) in_tasks: Vec<Vec<Envelope<M::Msg>>>,
+    pub(crate) in_tasks: Vec<Vec<TaskEnvelope<M::Msg>>>,
+    /// Cell messages gathered for sorting (seeded order only).
     cell_inbox: Vec<Envelope<M::Msg>>,
-    task_inbox: Vec<Envelope<M::Msg>>,
     mail: Vec<Mail<M::Msg>>,
     /// After grouping, `ends[i]` is where task `i`'s mail ends in `mail`.
     ends: Vec<u32>,
@@ -69,7 +69,6 @@ impl<M: Model> Shard<M> {
             in_cells: (0..n).map(|_| Vec::new()).collect(),
             in_tasks: (0..n).map(|_| Vec::new()).collect(),
             cell_inbox: Vec::new(),
-            task_inbox: Vec::new(),
             mail: Vec::new(),
             ends: Vec::new(),
             done: 0,
@@ -94,12 +93,8 @@ impl<M: Model> Shard<M> {
     }
 
     pub(crate) fn pending(&self) -> usize {
-        self.in_cells
-            .iter()
-            .chain(&self.in_tasks)
-            .map(Vec::len)
-            .sum::<usize>()
-            + self.out.pending()
+        let cells: usize = self.in_cells.iter().map(Vec::len).sum();
+        cells + self.in_tasks.iter().map(Vec::len).sum::<usize>() + self.out.pending()
     }
 
     /// Whether some task will run without being sent mail.
@@ -119,59 +114,85 @@ impl<M: Model> Shard<M> {
             Order::Shuffled => Some(&rank),
         };
         self.handle_cells(model, rank);
-        gather(&mut self.in_tasks, &mut self.task_inbox, rank);
-        self.group_mail();
+        self.group_mail(rank);
         self.run_tasks(model, step, settings);
         self.tally.nanos = start.elapsed().as_nanos() as u64;
     }
 
+    /// Handles the cell messages sent here last step, in delivery order.
+    ///
+    /// Under [`Order::ById`] the runs from the source shards are already in key order (each
+    /// shard holds a contiguous block of task ids, and runs arrive in shard order), so they are
+    /// handled where they lie, without a copy. A seeded order needs one gather and sort.
     fn handle_cells(&mut self, model: &M, rank: Option<&dyn Fn(u64) -> u64>) {
-        gather(&mut self.in_cells, &mut self.cell_inbox, rank);
         let mut ctx = CellCtx {
             out: &mut self.out,
             counters: &mut self.counters,
             key: 0,
         };
-        for e in &self.cell_inbox {
-            ctx.key = e.key;
-            let mail = Mail {
-                from: (e.key >> 32) as TaskId,
-                msg: e.msg,
-            };
-            model.on_cell(&mut self.cells, e.to, mail, &mut ctx);
+        if rank.is_some() {
+            gather(&mut self.in_cells, &mut self.cell_inbox, rank);
+            for e in &self.cell_inbox {
+                ctx.key = e.key;
+                model.on_cell(&mut self.cells, e.to, Mail::keyed(e.key, e.msg), &mut ctx);
+            }
+            return;
+        }
+        let mut last = 0;
+        for run in self.in_cells.iter_mut() {
+            for e in run.iter() {
+                debug_assert!(e.key >= last, "cell messages arrive in key order");
+                last = e.key;
+                ctx.key = e.key;
+                model.on_cell(&mut self.cells, e.to, Mail::keyed(e.key, e.msg), &mut ctx);
+            }
+            run.clear();
         }
     }
 
-    /// Groups the task inbox by destination (a stable counting sort, so each task's mail stays
-    /// in delivery order) into `mail`, with `ends` marking where each task's mail ends.
-    fn group_mail(&mut self) {
+    /// Groups the mail sent to this shard's tasks by destination, straight from the runs the
+    /// source shards sent (a stable counting sort), into `mail`, with `ends[i]` marking where
+    /// task `i`'s mail ends. A task whose mail came from several runs (or was mixed from cell
+    /// answers and task messages) has its own few messages sorted by delivery key; no global
+    /// merge is needed.
+    fn group_mail(&mut self, rank: Option<&dyn Fn(u64) -> u64>) {
         self.mail.clear();
         self.ends.clear();
-        let Some(first) = self.task_inbox.first() else {
+        let total: usize = self.in_tasks.iter().map(Vec::len).sum();
+        let Some(first) = self.in_tasks.iter().find_map(|r| r.first()) else {
             return;
         };
-        let filler = Mail {
-            from: 0,
-            msg: first.msg,
-        };
+        let filler = Mail::keyed(0, first.msg);
+        let base = self.first_task;
         self.ends.resize(self.slots.len(), 0);
-        for e in &self.task_inbox {
-            self.ends[(e.to - self.first_task as u64) as usize] += 1;
+        for e in self.in_tasks.iter().flatten() {
+            self.ends[(e.to - base) as usize] += 1;
         }
         let mut start = 0;
         for end in &mut self.ends {
-            let count = *end;
-            *end = start;
-            start += count;
+            (*end, start) = (start, start + *end);
         }
-        self.mail.resize(self.task_inbox.len(), filler);
-        for e in &self.task_inbox {
-            let slot = &mut self.ends[(e.to - self.first_task as u64) as usize];
-            self.mail[*slot as usize] = Mail {
-                from: (e.key >> 32) as TaskId,
-                msg: e.msg,
-            };
-            *slot += 1;
+        self.mail.resize(total, filler);
+        for run in self.in_tasks.iter_mut() {
+            for e in run.iter() {
+                let slot = &mut self.ends[(e.to - base) as usize];
+                self.mail[*slot as usize] = Mail::keyed(e.key, e.msg);
+                *slot += 1;
+            }
+            run.clear();
+        }
+        let mut lo = 0;
+        for &hi in &self.ends {
+            let group = &mut self.mail[lo..hi as usize];
+            lo = hi as usize;
+            if group.len() < 2 {
+                continue;
+            }
+            match rank {
+                None if !group.is_sorted_by_key(Mail::key) => group.sort_by_key(Mail::key),
+                Some(rank) => group.sort_by_key(|m| (rank(m.key()), m.key())),
+                None => {}
+            }
         }
     }
 
