@@ -4,6 +4,7 @@ mod check;
 mod compare;
 mod list;
 mod new;
+mod plot;
 mod progress;
 mod run;
 
@@ -37,6 +38,7 @@ enum Command {
     Compare(compare::Args),
     List(list::Args),
     New(new::Args),
+    Plot(plot::Args),
 }
 
 /// Why a command failed, and so its exit code.
@@ -89,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => compare::run(a),
         Command::List(a) => list::run(a),
         Command::New(a) => new::run(a),
+        Command::Plot(a) => plot::run(a),
     };
     match result {
         Ok(code) => code,

@@ -46,6 +46,7 @@ pub mod model;
 pub mod models;
 pub mod montecarlo;
 pub mod output;
+pub mod plot;
 pub mod rng;
 pub mod runner;
 pub mod scenario;

@@ -310,6 +310,7 @@ fn typed<P: Params>(
     let metrics = doc.model.clone().wrap().metrics();
     check_range(&mut problems, "run.seed", doc.run.seed, 0, i64::MAX as u64);
     doc.montecarlo.check(metrics, &mut problems);
+    doc.output.check(&mut problems);
     if let Some(sweep) = &doc.sweep {
         sweep.check(metrics, &mut problems);
     }

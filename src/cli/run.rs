@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use microsim::montecarlo::Plan;
 use microsim::output::{Manifest, choose_dir, fmt_num, now_rfc3339};
+use microsim::plot::{self, PlotKind, PlotOptions};
 use microsim::runner::{self, Options};
 use microsim::scenario::{Scenario, available_memory, parse_bytes};
 
@@ -56,6 +57,9 @@ pub struct Args {
     /// Print summary.json on stdout (for scripts) instead of the report.
     #[arg(long)]
     json: bool,
+    /// Open report.html in the browser afterwards.
+    #[arg(long)]
+    open: bool,
 }
 
 /// The memory limit: `--max-memory`, else 70% of the memory available now.
@@ -133,6 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::Run(format!("{}: cannot write results: {e}", dir.display())))?;
     bar.finish();
     let (summary, partial) = (outcome.summary, outcome.partial);
+    let report = draw_plots(&scenario, &dir, args.quiet || args.json);
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -146,6 +151,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     } else if !args.quiet {
         print_report(&mut out, &scenario, &summary, &dir)?;
     }
+    if let (Some(report), true) = (&report, args.open) {
+        super::plot::open_in_browser(report, &mut out)?;
+    }
     if partial {
         eprintln!(
             "{} interrupted: {} replication(s) written to {}, marked partial",
@@ -156,6 +164,63 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The most sweep variants whose own plots are drawn after a sweep.
+const MAX_VARIANT_PLOTS: usize = 20;
+
+/// Draws the plots and report.html of a finished run. Never fails the run: a plot that cannot
+/// be drawn is a note on stderr. Returns the report's path.
+fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Option<PathBuf> {
+    let kinds = match &scenario.output.plots {
+        Some(names) if names.is_empty() => return None,
+        Some(names) => Some(PlotKind::parse_list(names).ok()?),
+        None => None,
+    };
+    let opts = PlotOptions {
+        kinds,
+        ..Default::default()
+    };
+    let note = |what: &str| {
+        if !quiet {
+            eprintln!("{} {what}", label("note:"));
+        }
+    };
+    if scenario.sweep.is_some() {
+        let variants = dir.join("variants");
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&variants)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        if dirs.len() > MAX_VARIANT_PLOTS {
+            note(&format!(
+                "{} variants: their own plots are not drawn (run `microsim plot {}/NNN`)",
+                dirs.len(),
+                variants.display()
+            ));
+        } else {
+            for d in dirs {
+                if let Err(e) = plot::draw(&d, &opts) {
+                    note(&format!("plots of {} not drawn: {e}", d.display()));
+                }
+            }
+        }
+    }
+    match plot::draw(dir, &opts) {
+        Ok(r) => {
+            for s in &r.skipped {
+                note(&format!("plot {} not drawn: {}", s.plot, s.reason));
+            }
+            r.report
+        }
+        Err(e) => {
+            note(&format!("plots not drawn: {e}"));
+            None
+        }
+    }
 }
 
 /// First Ctrl-C: finish the steps under way and write what is done. Second: leave at once.
@@ -213,7 +278,11 @@ fn print_report(
         }
     }
     print_details(out, dir)?;
-    writeln!(out, "results: {}", dir.display())
+    writeln!(
+        out,
+        "results: {} (report.html: the plots and this table)",
+        dir.display()
+    )
 }
 
 /// The first replication's model details (e.g. who won), one line each.
@@ -231,7 +300,13 @@ fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
     for (k, v) in details {
         let shown = match v {
             serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), short),
-            serde_json::Value::Array(a) if a.len() <= 12 => v.to_string(),
+            serde_json::Value::Array(a) if a.len() <= 12 => {
+                let items: Vec<String> = a
+                    .iter()
+                    .map(|x| x.as_f64().map_or(x.to_string(), short))
+                    .collect();
+                format!("[{}]", items.join(", "))
+            }
             _ => continue,
         };
         writeln!(out, "{k} (replication {}): {shown}", first["replication"])?;

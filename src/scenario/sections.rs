@@ -188,6 +188,25 @@ pub struct OutputSection {
     /// The result directory; default `outputs/<scenario name>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
+    /// Which plots a run draws: any of "distribution", "cdf", "histograms", "convergence",
+    /// "steps", "sweep", or "all" (the default); `[]` draws none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plots: Option<Vec<String>>,
+}
+
+impl OutputSection {
+    /// Stage-two checks of `[output]`.
+    pub fn check(&self, out: &mut Vec<Problem>) {
+        if let Some(plots) = &self.plots
+            && let Err(e) = crate::plot::PlotKind::parse_list(plots)
+        {
+            out.push(Problem::new(
+                "output.plots",
+                e.to_string(),
+                "e.g. plots = [\"distribution\", \"histograms\"] or [\"all\"]",
+            ));
+        }
+    }
 }
 
 /// A problem found in stage two: which field, what is wrong, what would do.

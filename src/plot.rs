@@ -1,0 +1,466 @@
+//! Pictures of the results: plots and an HTML report drawn from a saved result directory.
+//!
+//! [`draw`] reads what `microsim run` wrote (`summary.json`, `replications.csv`, `steps.csv`,
+//! `histograms/*.hlog`, and for a sweep `sweep.json`) and writes, in the same directory:
+//!
+//! | file | what |
+//! |---|---|
+//! | `plots/distribution_<metric>.{png,svg}` | histogram of a metric over replications, mean and 95% CI marked |
+//! | `plots/cdf_<metric>.{png,svg}` | the metric's empirical CDF over replications |
+//! | `plots/convergence_<metric>.{png,svg}` | running mean and 95% CI band as replications accumulate |
+//! | `plots/histogram_<name>.{png,svg}` | a model histogram (`histograms/<name>.hlog`, all replications merged) |
+//! | `plots/steps_{tasks,messages,time,counters}.{png,svg}` | step-level series from `steps.csv` |
+//! | `plots/sweep_<metric>.{png,svg}` | a sweep: the metric against the swept parameter, 95% CI error bars |
+//! | `plots/plots.json` | the list of plots (file stem, kind, metric, title, formats) and the skipped ones |
+//! | `report.html` | one self-contained page: summary, metrics table, sweep table, the plots |
+//!
+//! Which plots are drawn depends on what the run has: a run of one replication gets no
+//! across-replication plots, a constant metric gets none, a run of one step per replication gets
+//! no step series. Each plot that is not drawn is listed in [`PlotReport::skipped`] with the
+//! reason, and in the report. Drawing never panics and a plot that cannot be drawn never fails
+//! the others; [`draw`] returns an error only when the directory is not a result directory, the
+//! metric filter names nothing in it, or `plots/` or `report.html` cannot be written.
+//!
+//! Text is rendered with a bundled font (DejaVu Sans, `fonts/`), so no system font libraries
+//! are needed; SVGs name `sans-serif` and are rendered by the viewer.
+
+mod chart;
+mod data;
+mod figures;
+mod numfmt;
+mod report;
+mod text;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+pub use numfmt::{human, table_number};
+
+/// An image format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// A 1000×600 PNG (what `report.html` shows).
+    Png,
+    /// An SVG of the same plot (vector; text is rendered by the viewer).
+    Svg,
+}
+
+impl Format {
+    /// Both formats, the default.
+    pub const ALL: [Format; 2] = [Format::Png, Format::Svg];
+
+    /// The file extension, also the name accepted by [`Format::from_str`].
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = PlotError;
+    fn from_str(s: &str) -> Result<Self, PlotError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "png" => Ok(Format::Png),
+            "svg" => Ok(Format::Svg),
+            other => Err(PlotError::Invalid(format!(
+                "unknown plot format `{other}` (expected png or svg)"
+            ))),
+        }
+    }
+}
+
+/// A kind of plot. The names ([`PlotKind::name`]) are what `microsim plot --kind` and a
+/// scenario's `[output] plots = [...]` accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlotKind {
+    /// `sweep`: each compared metric against the swept parameter (sweep directories only).
+    Sweep,
+    /// `distribution`: histogram of each metric over replications, mean and 95% CI marked.
+    Distribution,
+    /// `cdf`: empirical CDF of each metric over replications.
+    Cdf,
+    /// `histograms`: the model's HDR histograms (`histograms/*.hlog` other than the engine's).
+    Histograms,
+    /// `convergence`: running mean of each metric with its 95% CI as replications accumulate.
+    Convergence,
+    /// `steps`: step-level series (tasks, messages local/cross-shard, step time and imbalance).
+    Steps,
+}
+
+impl PlotKind {
+    /// Every kind, in the order the report shows them.
+    pub const ALL: [PlotKind; 6] = [
+        PlotKind::Sweep,
+        PlotKind::Distribution,
+        PlotKind::Cdf,
+        PlotKind::Histograms,
+        PlotKind::Convergence,
+        PlotKind::Steps,
+    ];
+
+    /// The kind's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlotKind::Sweep => "sweep",
+            PlotKind::Distribution => "distribution",
+            PlotKind::Cdf => "cdf",
+            PlotKind::Histograms => "histograms",
+            PlotKind::Convergence => "convergence",
+            PlotKind::Steps => "steps",
+        }
+    }
+
+    /// Parses a list of kind names; `"all"` stands for every kind. An empty list gives an
+    /// empty list (the caller decides whether that means "no plots").
+    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<PlotKind>, PlotError> {
+        let mut out = BTreeSet::new();
+        for n in names {
+            if n.as_ref().trim().eq_ignore_ascii_case("all") {
+                out.extend(PlotKind::ALL);
+            } else {
+                out.insert(n.as_ref().parse()?);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+impl FromStr for PlotKind {
+    type Err = PlotError;
+    fn from_str(s: &str) -> Result<Self, PlotError> {
+        let s = s.trim().to_ascii_lowercase();
+        let s = match s.as_str() {
+            "histogram" | "hlog" => "histograms",
+            "distributions" | "hist" => "distribution",
+            "cdfs" => "cdf",
+            "step" => "steps",
+            other => other,
+        };
+        PlotKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                PlotError::Invalid(format!(
+                    "unknown plot kind `{s}` (expected one of: all, {})",
+                    PlotKind::ALL.map(PlotKind::name).join(", ")
+                ))
+            })
+    }
+}
+
+impl fmt::Display for PlotKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What to draw.
+#[derive(Clone, Debug)]
+pub struct PlotOptions {
+    /// Image formats to write (default: PNG and SVG). Empty means PNG and SVG too.
+    pub formats: Vec<Format>,
+    /// Draw only the plots of this metric (or model histogram); step series are not
+    /// drawn when a metric is given.
+    pub metric: Option<String>,
+    /// Which kinds to draw; `None` draws every kind that applies to the run.
+    pub kinds: Option<Vec<PlotKind>>,
+    /// Write `report.html` (default true).
+    pub report: bool,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            formats: Format::ALL.to_vec(),
+            metric: None,
+            kinds: None,
+            report: true,
+        }
+    }
+}
+
+impl PlotOptions {
+    fn wants(&self, kind: PlotKind) -> bool {
+        self.kinds.as_ref().is_none_or(|k| k.contains(&kind))
+    }
+
+    fn formats(&self) -> Vec<Format> {
+        let mut f: Vec<Format> = if self.formats.is_empty() {
+            Format::ALL.to_vec()
+        } else {
+            self.formats.clone()
+        };
+        f.sort();
+        f.dedup();
+        f
+    }
+
+    /// A draw of everything: files in `plots/` that it does not write are stale and removed.
+    fn is_full(&self) -> bool {
+        self.metric.is_none() && self.kinds.is_none()
+    }
+}
+
+/// A plot that was not drawn, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// What would have been drawn (`distribution of winners`, `steps`, …).
+    pub plot: String,
+    /// Why it was not.
+    pub reason: String,
+}
+
+/// What [`draw`] did.
+#[derive(Clone, Debug, Default)]
+pub struct PlotReport {
+    /// The result directory.
+    pub dir: PathBuf,
+    /// Every image written, in report order.
+    pub written: Vec<PathBuf>,
+    /// Plots not drawn, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// `report.html`, if written.
+    pub report: Option<PathBuf>,
+}
+
+/// Why [`draw`] could not draw at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The directory is missing or was not written by `microsim run`.
+    #[error("{dir}: {why}\n  hint: give a result directory written by `microsim run`")]
+    NotAResultDir {
+        /// The directory.
+        dir: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The metric filter names no metric or histogram of the run.
+    #[error("no metric or histogram named `{name}` in this run (it has: {known})")]
+    UnknownMetric {
+        /// The name asked for.
+        name: String,
+        /// The names the run has.
+        known: String,
+    },
+    /// A bad option value (format or kind name).
+    #[error("{0}")]
+    Invalid(String),
+    /// A bug: drawing failed unexpectedly (the results themselves are untouched).
+    #[error("drawing failed unexpectedly: {0}")]
+    Internal(String),
+    /// Writing `plots/` or `report.html` failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+/// One planned plot.
+pub(crate) struct Planned {
+    pub kind: PlotKind,
+    /// The file name without extension (`distribution_winners`).
+    pub stem: String,
+    /// The metric or histogram name it is about, if any.
+    pub metric: Option<String>,
+    pub chart: chart::Chart,
+}
+
+/// One plot in `plots/plots.json`.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub kind: PlotKind,
+    pub stem: String,
+    pub metric: Option<String>,
+    pub title: String,
+    pub formats: Vec<Format>,
+}
+
+impl Entry {
+    fn to_json(&self) -> Value {
+        json!({
+            "file": self.stem,
+            "kind": self.kind.name(),
+            "metric": self.metric,
+            "title": self.title,
+            "formats": self.formats.iter().map(|f| f.ext()).collect::<Vec<_>>(),
+        })
+    }
+
+    fn from_json(v: &Value) -> Option<Entry> {
+        Some(Entry {
+            kind: v["kind"].as_str()?.parse().ok()?,
+            stem: v["file"].as_str()?.to_string(),
+            metric: v["metric"].as_str().map(str::to_string),
+            title: v["title"].as_str().unwrap_or_default().to_string(),
+            formats: v["formats"]
+                .as_array()?
+                .iter()
+                .filter_map(|f| f.as_str()?.parse().ok())
+                .collect(),
+        })
+    }
+}
+
+/// Draws the plots of the result directory `dir` into `dir/plots/` and writes
+/// `dir/report.html`; see the [module documentation](self).
+///
+/// Call it after `microsim run` has written its results, or at any later time: it reads only
+/// the saved files. It never panics; plots that cannot be drawn are skipped with a reason.
+pub fn draw(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw_inner(dir, opts))).unwrap_or_else(
+        |panic| {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(PlotError::Internal(msg))
+        },
+    )
+}
+
+fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
+    chart::register_fonts();
+    let run = data::load(dir)?;
+    if let Some(name) = &opts.metric {
+        let known = run.names();
+        if !known.iter().any(|k| k == name) {
+            return Err(PlotError::UnknownMetric {
+                name: name.clone(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+    }
+    let formats = opts.formats();
+    let plots_dir = dir.join("plots");
+    fs::create_dir_all(&plots_dir).map_err(|source| PlotError::Io {
+        path: plots_dir.clone(),
+        source,
+    })?;
+
+    let (planned, mut skipped) = figures::plan(&run, opts);
+
+    // Render every planned plot in every format, in parallel; a failure skips that plot.
+    let rendered: Vec<Result<Vec<PathBuf>, String>> = planned
+        .par_iter()
+        .map(|p| {
+            let mut files = Vec::new();
+            for f in &formats {
+                let path = plots_dir.join(format!("{}.{}", p.stem, f.ext()));
+                chart::render_guarded(&p.chart, *f, &path)?;
+                files.push(path);
+            }
+            Ok(files)
+        })
+        .collect();
+    let mut written = Vec::new();
+    let mut entries = Vec::new();
+    for (p, r) in planned.iter().zip(rendered) {
+        match r {
+            Ok(files) => {
+                written.extend(files);
+                entries.push(Entry {
+                    kind: p.kind,
+                    stem: p.stem.clone(),
+                    metric: p.metric.clone(),
+                    title: p.chart.title.clone(),
+                    formats: formats.clone(),
+                });
+            }
+            Err(why) => {
+                for f in &formats {
+                    let _ = fs::remove_file(plots_dir.join(format!("{}.{}", p.stem, f.ext())));
+                }
+                skipped.push(Skipped {
+                    plot: format!("{} {}", p.kind, p.stem),
+                    reason: format!("could not be drawn: {why}"),
+                });
+            }
+        }
+    }
+
+    // Keep what an earlier, fuller draw left (a partial draw must not lose it); a full draw
+    // removes images it did not write, so nothing stale from an earlier run stays behind.
+    let manifest_path = plots_dir.join("plots.json");
+    if opts.is_full() {
+        remove_stale(&plots_dir, &written);
+    } else if let Ok(old) = fs::read_to_string(&manifest_path)
+        && let Ok(old) = serde_json::from_str::<Value>(&old)
+    {
+        for e in old["plots"].as_array().into_iter().flatten() {
+            let Some(mut e) = Entry::from_json(e) else {
+                continue;
+            };
+            if entries.iter().any(|n| n.stem == e.stem) {
+                continue;
+            }
+            e.formats
+                .retain(|f| plots_dir.join(format!("{}.{}", e.stem, f.ext())).is_file());
+            if !e.formats.is_empty() {
+                entries.push(e);
+            }
+        }
+    }
+    entries.sort_by_key(|e| (e.kind, figures::order_key(&run, e)));
+    let manifest = json!({
+        "scenario": run.scenario,
+        "plots": entries.iter().map(Entry::to_json).collect::<Vec<_>>(),
+        "skipped": skipped.iter().map(|s| json!({"plot": s.plot, "reason": s.reason})).collect::<Vec<_>>(),
+    });
+    crate::output::write_atomic(&manifest_path, crate::output::pretty(&manifest).as_bytes())
+        .map_err(|source| PlotError::Io {
+            path: manifest_path.clone(),
+            source,
+        })?;
+
+    let report_path = if opts.report {
+        let path = dir.join("report.html");
+        let html = report::html(&run, &entries, &skipped, dir);
+        crate::output::write_atomic(&path, html.as_bytes()).map_err(|source| PlotError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Some(path)
+    } else {
+        None
+    };
+    Ok(PlotReport {
+        dir: dir.to_path_buf(),
+        written,
+        skipped,
+        report: report_path,
+    })
+}
+
+/// Removes `*.png` and `*.svg` in `plots_dir` that are not in `keep`.
+fn remove_stale(plots_dir: &Path, keep: &[PathBuf]) {
+    let Ok(entries) = fs::read_dir(plots_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let ours = matches!(
+            path.extension().and_then(|x| x.to_str()),
+            Some("png" | "svg")
+        );
+        if ours && path.is_file() && !keep.contains(&path) {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
