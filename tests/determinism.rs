@@ -4,6 +4,18 @@
 use microsim::models::musical_chairs::{MusicalChairs, Params};
 use microsim::scheduler::{Ending, Order, Settings, Simulation};
 
+/// Settings with quantum 1: the knobs these tests turn.
+fn settings(seed: u64, shards: usize, order: Order, max_steps: u32, histograms: bool) -> Settings {
+    Settings {
+        seed,
+        shards,
+        order,
+        quantum: 1,
+        max_steps,
+        histograms,
+    }
+}
+
 /// Everything about a run that must not depend on threads or shards, as bytes.
 fn fingerprint(
     model: &MusicalChairs,
@@ -17,14 +29,7 @@ fn fingerprint(
         .build()
         .unwrap();
     pool.install(|| {
-        let settings = Settings {
-            seed,
-            shards,
-            order,
-            quantum: 1,
-            max_steps: 1000,
-            histograms: true,
-        };
+        let settings = settings(seed, shards, order, 1000, true);
         let mut sim = Simulation::new(model, settings);
         assert_eq!(sim.run(|_| true), Ending::Finished);
         let report = sim.report();
@@ -114,14 +119,7 @@ fn the_conflict_rule_is_what_the_docs_say() {
         rounds: 1,
     });
     let winners = |order, seed, shards| {
-        let settings = Settings {
-            seed,
-            shards,
-            order,
-            quantum: 1,
-            max_steps: 100,
-            histograms: false,
-        };
+        let settings = settings(seed, shards, order, 100, false);
         let mut sim = Simulation::new(&model, settings);
         sim.run(|_| true);
         sim.end()
@@ -249,14 +247,7 @@ fn mixed_mailboxes_are_delivered_in_the_same_order_at_any_partition() {
             .build()
             .unwrap();
         pool.install(|| {
-            let settings = Settings {
-                seed: 3,
-                shards,
-                order,
-                quantum: 1,
-                max_steps: 40,
-                histograms: true,
-            };
+            let settings = settings(3, shards, order, 40, true);
             let mut sim = Simulation::new(&model, settings);
             sim.run(|_| true);
             sim.end()

@@ -573,6 +573,26 @@ struct Axes<'f> {
     fy: &'f dyn Fn(f64) -> String,
 }
 
+/// Draws a polyline through `pts`, dashed or solid.
+fn stroke<DB, Y>(
+    cc: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+    pts: Vec<(f64, f64)>,
+    style: ShapeStyle,
+    dash: bool,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let drawn = if dash {
+        cc.draw_series(DashedLineSeries::new(pts, 8, 5, style))
+            .map(|_| ())
+    } else {
+        cc.draw_series(LineSeries::new(pts, style)).map(|_| ())
+    };
+    drawn.map_err(|e| e.to_string())
+}
+
 fn body<DB, Y>(
     mut cc: ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
     chart: &Chart,
@@ -646,13 +666,7 @@ where
                     .map(|&(x, y)| (cx(x), cy(y)))
                     .collect();
                 let style = colour.mix(*alpha).stroke_width(*width);
-                if *dash {
-                    cc.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
-                        .map_err(err)?;
-                } else {
-                    cc.draw_series(LineSeries::new(pts.clone(), style))
-                        .map_err(err)?;
-                }
+                stroke(&mut cc, pts.clone(), style, *dash)?;
                 if *markers {
                     cc.draw_series(
                         pts.iter()
@@ -683,28 +697,24 @@ where
                 x, colour, dash, ..
             } => {
                 if ok(*x) && *x >= x0.min(x1) && *x <= x0.max(x1) {
-                    let pts = vec![(*x, y0), (*x, y1)];
-                    let style = colour.stroke_width(2);
-                    if *dash {
-                        cc.draw_series(DashedLineSeries::new(pts, 8, 5, style))
-                            .map_err(err)?;
-                    } else {
-                        cc.draw_series(LineSeries::new(pts, style)).map_err(err)?;
-                    }
+                    stroke(
+                        &mut cc,
+                        vec![(*x, y0), (*x, y1)],
+                        colour.stroke_width(2),
+                        *dash,
+                    )?;
                 }
             }
             Item::HLine {
                 y, colour, dash, ..
             } => {
                 if ok(*y) && *y >= y0.min(y1) && *y <= y0.max(y1) {
-                    let pts = vec![(x0, *y), (x1, *y)];
-                    let style = colour.stroke_width(2);
-                    if *dash {
-                        cc.draw_series(DashedLineSeries::new(pts, 8, 5, style))
-                            .map_err(err)?;
-                    } else {
-                        cc.draw_series(LineSeries::new(pts, style)).map_err(err)?;
-                    }
+                    stroke(
+                        &mut cc,
+                        vec![(x0, *y), (x1, *y)],
+                        colour.stroke_width(2),
+                        *dash,
+                    )?;
                 }
             }
             Item::VSpan {
