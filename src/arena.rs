@@ -110,7 +110,9 @@ pub struct CellSet {
 
 #[derive(Clone, Debug)]
 enum Repr {
-    Dense { words: Vec<u64>, len: u64 },
+    /// One bit per cell. No running count: keeping one would make every insert wait for the
+    /// previous one's cache miss (a read-modify-write chain through memory); `len` counts bits.
+    Dense { words: Vec<u64> },
     Sparse(HashSet<u64, BuildHasherDefault<MixHasher>>),
 }
 
@@ -123,10 +125,7 @@ impl CellSet {
     pub fn new(range: std::ops::Range<u64>, expected: u64) -> Self {
         let size = range.end - range.start;
         let repr = if Self::dense_bytes(size) <= Self::sparse_bytes(expected) {
-            Repr::Dense {
-                words: vec![0; size.div_ceil(64) as usize],
-                len: 0,
-            }
+            Repr::Dense { words: zeroed(size.div_ceil(64) as usize) }
         } else {
             Repr::Sparse(HashSet::with_capacity_and_hasher(
                 expected as usize,
@@ -160,11 +159,10 @@ impl CellSet {
     pub fn insert(&mut self, cell: u64) -> bool {
         let i = cell - self.base;
         match &mut self.repr {
-            Repr::Dense { words, len } => {
+            Repr::Dense { words } => {
                 let (w, bit) = ((i / 64) as usize, 1u64 << (i % 64));
                 let fresh = words[w] & bit == 0;
                 words[w] |= bit;
-                *len += fresh as u64;
                 fresh
             }
             Repr::Sparse(set) => set.insert(i),
@@ -184,7 +182,7 @@ impl CellSet {
     /// The number of members.
     pub fn len(&self) -> u64 {
         match &self.repr {
-            Repr::Dense { len, .. } => *len,
+            Repr::Dense { words } => words.iter().map(|w| w.count_ones() as u64).sum(),
             Repr::Sparse(set) => set.len() as u64,
         }
     }
@@ -198,6 +196,15 @@ impl CellSet {
     pub fn is_dense(&self) -> bool {
         matches!(self.repr, Repr::Dense { .. })
     }
+}
+
+/// `n` zero words, written rather than mapped: `vec![0; n]` gets lazily-zeroed pages from the
+/// kernel, and a bitmap that is read before it is written then faults twice per page (a read
+/// fault maps the shared zero page, the first write faults again to copy it).
+fn zeroed(n: usize) -> Vec<u64> {
+    let mut words = Vec::with_capacity(n);
+    words.resize(n, 0);
+    words
 }
 
 /// A fast hasher for cell offsets: one SplitMix64 round. Keys are not attacker-controlled.

@@ -133,7 +133,7 @@ impl Model for MusicalChairs {
         CellSet::new(range, expected)
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(&self, robot: &mut Robot, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
         for m in mail {
             robot.answered += 1;
@@ -152,7 +152,7 @@ impl Model for MusicalChairs {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_cell(
         &self,
         chairs: &mut CellSet,
