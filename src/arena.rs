@@ -112,7 +112,9 @@ pub struct CellSet {
 enum Repr {
     /// One bit per cell. No running count: keeping one would make every insert wait for the
     /// previous one's cache miss (a read-modify-write chain through memory); `len` counts bits.
-    Dense { words: Vec<u64> },
+    Dense {
+        words: Vec<u64>,
+    },
     Sparse(HashSet<u64, BuildHasherDefault<MixHasher>>),
 }
 
@@ -125,7 +127,9 @@ impl CellSet {
     pub fn new(range: std::ops::Range<u64>, expected: u64) -> Self {
         let size = range.end - range.start;
         let repr = if Self::dense_bytes(size) <= Self::sparse_bytes(expected) {
-            Repr::Dense { words: zeroed(size.div_ceil(64) as usize) }
+            Repr::Dense {
+                words: zeroed(size.div_ceil(64) as usize),
+            }
         } else {
             Repr::Sparse(HashSet::with_capacity_and_hasher(
                 expected as usize,
@@ -201,6 +205,7 @@ impl CellSet {
 /// `n` zero words, written rather than mapped: `vec![0; n]` gets lazily-zeroed pages from the
 /// kernel, and a bitmap that is read before it is written then faults twice per page (a read
 /// fault maps the shared zero page, the first write faults again to copy it).
+#[allow(clippy::slow_vector_initialization)] // writing the zeros is the point
 fn zeroed(n: usize) -> Vec<u64> {
     let mut words = Vec::with_capacity(n);
     words.resize(n, 0);
