@@ -211,8 +211,19 @@ fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Option<PathBuf> {
     }
     match plot::draw(dir, &opts) {
         Ok(r) => {
-            for s in &r.skipped {
-                note(&format!("plot {} not drawn: {}", s.plot, s.reason));
+            match r.skipped.as_slice() {
+                [] => {}
+                [one] => note(&format!("{} not drawn: {}", one.plot, one.reason)),
+                many => {
+                    let names: Vec<&str> = many.iter().take(3).map(|s| s.plot.as_str()).collect();
+                    let more = if many.len() > 3 { ", …" } else { "" };
+                    note(&format!(
+                        "{} plots not drawn ({}{more}); the reasons are in {}",
+                        many.len(),
+                        names.join("; "),
+                        dir.join("plots").join("plots.json").display()
+                    ));
+                }
             }
             r.report
         }
