@@ -613,7 +613,7 @@ const FILE_CASES: &[FileCase] = &[
     case("duplicate_table.toml", &["duplicate_table.toml:9:", "duplicate", "model"]),
     case_not("integer_overflow.toml", &["integer_overflow.toml:7:10", "model.robots", "99999999999999999999"], &["i128", "any valid TOML value"]),
     // Unknown names.
-    case("unknown_section.toml", &["unknown_section.toml:6:", "`modle`", "model"]),
+    case("unknown_section.toml", &["unknown_section.toml:6:", "unknown section [modle]", "`model`"]),
     case("unknown_field_in_model.toml", &["unknown_field_in_model.toml:7:1", "`robts`", "[model]", "robots"]),
     case("unknown_field_in_run.toml", &["unknown_field_in_run.toml:10:3", "`sed`", "[run]", "seed"]),
     case("unknown_field_in_scenario.toml", &["unknown_field_in_scenario.toml:4:1", "`nmae`", "[scenario]", "name"]),
@@ -644,7 +644,7 @@ const FILE_CASES: &[FileCase] = &[
     case("zero_replications.toml", &["zero_replications.toml:10:1", "montecarlo.replications", "too small"]),
     case("replications_too_many.toml", &["replications_too_many.toml:7:1", "montecarlo.replications", "too large"]),
     case("zero_shards.toml", &["zero_shards.toml:7:1", "run.shards", "too small"]),
-    case("shards_more_than_cells.toml", &["shards_more_than_cells.toml:12:1", "run.shards", "too large"]),
+    case("shards_more_than_cells.toml", &["shards_more_than_cells.toml:12:1", "run.shards", "more than the arena's 4 cells"]),
     case("threads_too_many.toml", &["threads_too_many.toml:7:1", "run.threads", "too large"]),
     case("zero_quantum.toml", &["zero_quantum.toml:7:1", "run.quantum", "too small"]),
     case("zero_max_steps.toml", &["zero_max_steps.toml:7:1", "run.max_steps", "too small"]),

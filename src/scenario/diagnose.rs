@@ -77,26 +77,48 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
     };
 
     if let Some(rest) = message.strip_prefix("unknown field ") {
+        let (name, expected) = match rest.split_once(", expected ") {
+            Some((name, expected)) => (
+                name,
+                Some(expected.strip_prefix("one of ").unwrap_or(expected)),
+            ),
+            None => (rest, None),
+        };
+        let bare = name.trim_matches('`');
+        // The unknown name is a whole section when it is the first part of the field's path.
+        let is_section = found
+            .as_deref()
+            .is_none_or(|f| f.split('.').next() == Some(bare));
+        let expected = expected.map_or(String::new(), |e| format!("; expected one of {e}"));
+        if is_section {
+            return d(
+                format!("unknown section [{bare}]{expected}"),
+                Some(bare.to_string()),
+                Some(
+                    "the sections are [scenario], [model], [run], [montecarlo], [sweep] and [output]",
+                ),
+            );
+        }
         let section = found
             .as_deref()
             .and_then(|f| f.rsplit_once('.'))
             .map(|(s, _)| s.to_string());
-        let msg = match rest.split_once(", expected ") {
-            Some((name, expected)) => {
-                let expected = expected.strip_prefix("one of ").unwrap_or(expected);
-                format!(
-                    "unknown field {name}{}; expected one of {expected}",
-                    in_section(&section)
-                )
-            }
-            None => format!("unknown field {rest}{}", in_section(&section)),
-        };
-        let hint = if section.is_none() {
-            "the sections are [scenario], [model], [run], [montecarlo], [sweep] and [output]"
-        } else {
-            "check the spelling; `microsim new MODEL` writes a file with every field"
-        };
-        return d(msg, found, Some(hint));
+        return d(
+            format!("unknown field {name}{}{expected}", in_section(&section)),
+            found,
+            Some("check the spelling; `microsim new MODEL` writes a file with every field"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let accepted = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        let accepted = accepted.strip_prefix("one of ").unwrap_or(accepted);
+        let name = found.clone().unwrap_or_else(|| "the value".into());
+        let value = rest.split(',').next().unwrap_or(rest);
+        return d(
+            format!("`{name}` cannot be {value}"),
+            found,
+            Some(&format!("use {accepted}")),
+        );
     }
     if message.starts_with("duplicate key") {
         if line_at(text, at).trim_start().starts_with('[') {

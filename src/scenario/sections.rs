@@ -276,7 +276,15 @@ impl RunSection {
     /// Stage-two checks of `[run]` for an arena of `cells` cells.
     pub fn check(&self, cells: u64, out: &mut Vec<Problem>) {
         if let Some(shards) = self.shards {
-            check_range(out, "run.shards", shards, 1, MAX_SHARDS.min(cells.max(1)));
+            if shards > cells && shards <= MAX_SHARDS {
+                out.push(Problem::new(
+                    "run.shards",
+                    format!("`run.shards` is {shards}, more than the arena's {cells} cells"),
+                    format!("a shard owns at least one cell: use 1 to {cells}"),
+                ));
+            } else {
+                check_range(out, "run.shards", shards, 1, MAX_SHARDS.min(cells.max(1)));
+            }
         }
         check_range(out, "run.threads", self.threads, 0, MAX_THREADS);
         check_range(out, "run.quantum", self.quantum, 1, u32::MAX as u64);
