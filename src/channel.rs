@@ -93,27 +93,21 @@ impl<M> Outbox<M> {
     }
 }
 
-/// Gathers the runs that arrived from each source shard into `into`, sorted by delivery order.
-///
-/// `runs[s]` is what shard `s` sent; each run is already in key order, so a stable sort of
-/// their concatenation is a merge (linear when there is one run). `rank` maps a key to the
-/// primary sort key of the scheduling policy (the key itself, or a seeded priority).
+/// Gathers the runs that arrived from each source shard into `into`, sorted by `(rank(key),
+/// key)`: the delivery order of a seeded policy. The sort is stable, so messages with equal
+/// keys (one cell's answers to one message) keep their emission order. (Under the by-id order
+/// no gathering is needed: see `Shard::handle_cells`.)
 pub fn gather<M: Copy>(
     runs: &mut [Vec<Envelope<M>>],
     into: &mut Vec<Envelope<M>>,
-    rank: Option<&dyn Fn(u64) -> u64>,
+    rank: &dyn Fn(u64) -> u64,
 ) {
     into.clear();
-    let nonempty = runs.iter().filter(|r| !r.is_empty()).count();
     for run in runs.iter_mut() {
         into.extend_from_slice(run);
         run.clear();
     }
-    match rank {
-        Some(rank) => into.sort_by_cached_key(|e| (rank(e.key), e.key)),
-        None if nonempty > 1 => into.sort_by_key(|e| e.key),
-        None => debug_assert!(into.is_sorted_by_key(|e| e.key)),
-    }
+    into.sort_by_cached_key(|e| (rank(e.key), e.key));
 }
 
 /// One buffer of messages per shard.
@@ -152,7 +146,7 @@ mod tests {
             vec![],
         ];
         let mut into = Vec::new();
-        gather(&mut runs, &mut into, None);
+        gather(&mut runs, &mut into, &|k| k);
         let keys: Vec<u64> = into.iter().map(|e| e.key).collect();
         assert_eq!(keys, vec![1, 2, 3, 5]);
         assert!(runs.iter().all(Vec::is_empty));
@@ -163,7 +157,7 @@ mod tests {
         // A cell answering one message twice: both answers share the key.
         let mut runs = vec![vec![env(7, 4), env(8, 4)], vec![env(9, 3)]];
         let mut into = Vec::new();
-        gather(&mut runs, &mut into, None);
+        gather(&mut runs, &mut into, &|k| k);
         let tos: Vec<u64> = into.iter().map(|e| e.to).collect();
         assert_eq!(tos, vec![9, 7, 8]);
     }
@@ -181,7 +175,7 @@ mod tests {
             let whole = {
                 let mut runs = vec![keys.iter().map(|&k| env(k, k)).collect::<Vec<_>>()];
                 let mut into = Vec::new();
-                gather(&mut runs, &mut into, None);
+                gather(&mut runs, &mut into, &|k| k);
                 into
             };
             // Deal the keys round-robin into runs by cut index, each run sorted.
@@ -191,7 +185,7 @@ mod tests {
                 runs[cuts.get(i % n).copied().unwrap_or(0) % n].push(env(k, k));
             }
             let mut into = Vec::new();
-            gather(&mut runs, &mut into, None);
+            gather(&mut runs, &mut into, &|k| k);
             prop_assert_eq!(into, whole);
         }
 
@@ -201,10 +195,10 @@ mod tests {
             let rank = |k: u64| crate::rng::mix(k ^ 99);
             let fwd: Vec<_> = keys.iter().map(|&k| env(k, k)).collect();
             let mut a = Vec::new();
-            gather(&mut [fwd.clone()], &mut a, Some(&rank));
+            gather(&mut [fwd.clone()], &mut a, &rank);
             let mut halves = vec![fwd[..fwd.len() / 2].to_vec(), fwd[fwd.len() / 2..].to_vec()];
             let mut b = Vec::new();
-            gather(&mut halves, &mut b, Some(&rank));
+            gather(&mut halves, &mut b, &rank);
             prop_assert_eq!(a, b);
         }
     }

@@ -130,7 +130,7 @@ impl<M: Model> Shard<M> {
             counters: &mut self.counters,
             key: 0,
         };
-        if rank.is_some() {
+        if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
             for e in &self.cell_inbox {
                 ctx.key = e.key;
@@ -201,9 +201,10 @@ impl<M: Model> Shard<M> {
         let mut lo = 0usize;
         let mut next_due = WAITING;
         for (i, slot) in self.slots.iter_mut().enumerate() {
-            let hi = if has_mail { self.ends[i] as usize } else { 0 };
-            let mail = &self.mail[lo..hi.max(lo)];
-            lo = hi.max(lo);
+            // `ends` is monotone: task i's mail is mail[ends[i-1]..ends[i]].
+            let hi = if has_mail { self.ends[i] as usize } else { lo };
+            let mail = &self.mail[lo..hi];
+            lo = hi;
             if slot.wake == DONE {
                 self.tally.dropped += mail.len() as u64;
                 continue;
