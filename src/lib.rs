@@ -34,7 +34,11 @@
 //! - [`scheduler`]: the step loop, parallel over shards.
 //! - [`rng`]: the documented seed derivation behind every random number.
 //! - [`stats`]: step statistics, HDR histograms, summaries with confidence intervals.
-//! - [`scenario`], [`montecarlo`], [`output`]: scenario files, replications, result files.
+//! - [`scenario`]: scenario files in two stages, with errors that name file, line and field;
+//!   [`catalog`]: the built-in models by name.
+//! - [`montecarlo`]: replications in parallel, in order; precision targets.
+//! - [`runner`]: a run or a sweep into a result directory; [`output`]: the files, atomically.
+//! - [`plot`]: plots and `report.html` from a saved result directory.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

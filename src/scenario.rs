@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::{self, ModelParams, Params};
 use crate::scheduler::Settings;
 
-pub use error::{ErrorKind, Origin, ScenarioError, line_column};
+pub use error::{Detail, ErrorKind, Origin, ScenarioError, line_column};
 pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
 pub use overrides::Override;
 use sections::{

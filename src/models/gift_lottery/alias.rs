@@ -88,7 +88,7 @@ impl AliasTable {
 
     /// Draws one index from one uniform 64-bit word `r`: the high half of `r · n` picks the
     /// entry, the top 32 bits of the low half toss its coin. One word per draw, always, so
-    /// the stream stays aligned across variants (see [`GiftLottery`]).
+    /// the stream stays aligned across variants (see [`super::GiftLottery`]).
     #[inline]
     pub fn draw(&self, r: u64) -> u32 {
         let (i, frac) = crate::rng::scale(r, self.entries.len() as u64);
