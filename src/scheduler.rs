@@ -78,8 +78,10 @@ pub enum Ending {
 /// What one replication of `model` needs in memory, about: the model's own state, the engine's
 /// bookkeeping per task, a busy step's message buffers, and each shard's fixed costs.
 ///
-/// A message is held up to three times in a step (outbox, inbox, gathered copy) plus once as
-/// delivered mail, and buffers may have grown to twice their contents.
+/// Counted generously, as an upper bound: a message is held once in its buffer (a consumed
+/// incoming buffer becomes the outgoing one), once more if a seeded order gathers it, and once
+/// as grouped mail; that is taken as three envelopes plus the mail, and buffers may have grown
+/// to twice their contents.
 pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
     use std::mem::size_of;
     let slot = size_of::<Slot<M::Task>>().saturating_sub(size_of::<M::Task>()) as u64 + 4;

@@ -113,8 +113,12 @@ impl<M: Model> Shard<M> {
             Order::ById => None,
             Order::Shuffled => Some(&rank),
         };
-        self.handle_cells(model, rank);
+        // Consume before producing, and hand each consumed incoming buffer to the outgoing
+        // side for the same peer: one buffer per shard pair and kind instead of two.
         self.group_mail(rank);
+        recycle(&mut self.in_tasks, &mut self.out.to_tasks);
+        self.handle_cells(model, rank);
+        recycle(&mut self.in_cells, &mut self.out.to_cells);
         self.run_tasks(model, step, settings);
         self.tally.nanos = start.elapsed().as_nanos() as u64;
     }
@@ -241,5 +245,18 @@ impl<M: Model> Shard<M> {
             }
         }
         self.next_due = next_due;
+    }
+}
+
+/// Moves each consumed (empty) incoming buffer's capacity to the outgoing buffer for the same
+/// peer, dropping the spare. In steady state the spare has no capacity (the peer did the same
+/// last step), so nothing is allocated or freed: each shard pair keeps one buffer per kind.
+fn recycle<T>(ins: &mut [Vec<T>], outs: &mut [Vec<T>]) {
+    for (incoming, outgoing) in ins.iter_mut().zip(outs.iter_mut()) {
+        debug_assert!(incoming.is_empty() && outgoing.is_empty());
+        if incoming.capacity() > outgoing.capacity() {
+            std::mem::swap(incoming, outgoing);
+        }
+        *incoming = Vec::new();
     }
 }
