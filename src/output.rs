@@ -121,6 +121,16 @@ pub struct Manifest {
     pub started_at: String,
     /// Worker threads used.
     pub threads: usize,
+    /// The memory budget's estimate for this run, in bytes.
+    pub memory_estimate_bytes: u64,
+}
+
+/// The process's peak resident memory so far (`VmHWM`), where the OS reports it (Linux).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Writes the results of a run as replications arrive; [`RunWriter::finish`] completes it.
@@ -251,6 +261,8 @@ impl RunWriter {
                 "started_at": manifest.started_at,
                 "elapsed_seconds": elapsed.as_secs_f64(),
                 "replication_seconds_total": self.compute_seconds,
+                "memory_estimate_bytes": manifest.memory_estimate_bytes,
+                "peak_rss_bytes": peak_rss_bytes(),
             },
         });
         if let (Some(obj), Value::Object(extra)) = (summary.as_object_mut(), extras) {

@@ -195,6 +195,8 @@ fn sweep(
             "threads": opts.manifest.threads,
             "host_threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
             "variants": variants.len(),
+            "memory_estimate_bytes": opts.manifest.memory_estimate_bytes,
+            "peak_rss_bytes": crate::output::peak_rss_bytes(),
         },
     });
     write_atomic(

@@ -103,11 +103,14 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             .collect(),
         None => vec![scenario.clone()],
     };
+    let mut estimate = 0;
     for mut sized in variants.iter().cloned() {
         if args.replication.is_some() {
             sized.montecarlo.replications = 1;
         }
-        sized.estimate_memory().check(&scenario, limit)?;
+        let e = sized.estimate_memory();
+        e.check(&scenario, limit)?;
+        estimate = estimate.max(e.total);
     }
 
     let base = match (&args.out, &scenario.output.dir) {
@@ -125,6 +128,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             command_line: std::env::args().collect(),
             started_at: now_rfc3339(),
             threads: scenario.threads(),
+            memory_estimate_bytes: estimate,
         },
     };
     let per_variant = if args.replication.is_some() {
