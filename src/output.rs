@@ -333,6 +333,73 @@ impl Sink for RunWriter {
     }
 }
 
+/// `replications.csv` read back, row by row: what `microsim compare` and the plots use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationsTable {
+    /// Each row's seed, as written.
+    pub seeds: Vec<String>,
+    /// Each row's ending (`finished`, `interrupted`, …).
+    pub endings: Vec<String>,
+    /// Each metric's column; a cell that is not a number reads as NaN.
+    pub columns: Vec<(String, Vec<f64>)>,
+}
+
+impl ReplicationsTable {
+    /// The first row (from 0) and metric with a cell that is not a number, if any.
+    pub fn first_non_number(&self) -> Option<(usize, &str)> {
+        self.columns
+            .iter()
+            .filter_map(|(name, col)| {
+                col.iter()
+                    .position(|v| v.is_nan())
+                    .map(|r| (r, name.as_str()))
+            })
+            .min_by_key(|(r, _)| *r)
+    }
+}
+
+/// Reads a `replications.csv` written by [`RunWriter`]: metrics are the columns after `steps`.
+/// Blank lines are skipped; a row with the wrong number of fields is an error.
+pub fn read_replications(path: &Path) -> Result<ReplicationsTable, String> {
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read replications.csv: {e}"))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let first = header
+        .iter()
+        .position(|h| *h == "steps")
+        .map_or(4, |i| i + 1)
+        .min(header.len());
+    let ending = header.iter().position(|h| *h == "ending");
+    let mut table = ReplicationsTable {
+        seeds: Vec::new(),
+        endings: Vec::new(),
+        columns: header[first..]
+            .iter()
+            .map(|h| (h.to_string(), Vec::new()))
+            .collect(),
+    };
+    for (n, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != header.len() {
+            return Err(format!(
+                "replications.csv line {} has {} fields, not {}",
+                n + 2,
+                cells.len(),
+                header.len()
+            ));
+        }
+        table.seeds.push(cells.get(1).unwrap_or(&"").to_string());
+        table
+            .endings
+            .push(ending.map_or("", |i| cells[i]).to_string());
+        for ((_, col), cell) in table.columns.iter_mut().zip(&cells[first..]) {
+            col.push(cell.trim().parse().unwrap_or(f64::NAN));
+        }
+    }
+    Ok(table)
+}
+
 /// JSON with two-space indentation and a final newline.
 pub fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).expect("JSON values serialise") + "\n"

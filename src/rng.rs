@@ -82,24 +82,15 @@ mod tests {
         assert_eq!(mix(0x9E37_79B9_7F4A_7C15), 0x6E78_9E6A_A1B9_65F4);
     }
 
+    /// The first eight outputs of task `id`'s stream in replication seed `seed`.
+    fn first8(seed: u64, id: u64) -> Vec<u32> {
+        let mut rng = task_rng(seed, id);
+        (0..8).map(|_| rng.next_u32()).collect()
+    }
+
     #[test]
     fn task_streams_are_reproducible_and_distinct() {
-        let a: Vec<u32> = (0..8)
-            .map(|_| 0)
-            .scan(task_rng(7, 3), |r, _| Some(r.next_u32()))
-            .collect();
-        let b: Vec<u32> = (0..8)
-            .map(|_| 0)
-            .scan(task_rng(7, 3), |r, _| Some(r.next_u32()))
-            .collect();
-        let c: Vec<u32> = (0..8)
-            .map(|_| 0)
-            .scan(task_rng(7, 4), |r, _| Some(r.next_u32()))
-            .collect();
-        let d: Vec<u32> = (0..8)
-            .map(|_| 0)
-            .scan(task_rng(8, 3), |r, _| Some(r.next_u32()))
-            .collect();
+        let (a, b, c, d) = (first8(7, 3), first8(7, 3), first8(7, 4), first8(8, 3));
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);

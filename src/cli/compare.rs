@@ -55,42 +55,18 @@ fn read(dir: &Path) -> Result<Run, Failure> {
             "this is a sweep; compare two of its variants/NNN directories".into(),
         ));
     }
-    let csv = std::fs::read_to_string(dir.join("replications.csv"))
-        .map_err(|e| bad(format!("cannot read replications.csv: {e}")))?;
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let first_metric = header
-        .iter()
-        .position(|h| *h == "steps")
-        .map_or(4, |i| i + 1);
-    let mut run = Run {
-        model: summary["model"].as_str().unwrap_or("?").to_string(),
-        seeds: Vec::new(),
-        columns: header[first_metric.min(header.len())..]
-            .iter()
-            .map(|h| (h.to_string(), Vec::new()))
-            .collect(),
-    };
-    for (n, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != header.len() {
-            return Err(bad(format!(
-                "replications.csv line {} has {} fields, not {}",
-                n + 2,
-                cells.len(),
-                header.len()
-            )));
-        }
-        run.seeds.push(cells[1].to_string());
-        for ((_, col), cell) in run.columns.iter_mut().zip(&cells[first_metric..]) {
-            col.push(cell.parse().map_err(|_| {
-                bad(format!(
-                    "replications.csv line {}: `{cell}` is not a number",
-                    n + 2
-                ))
-            })?);
-        }
+    let table = microsim::output::read_replications(&dir.join("replications.csv")).map_err(bad)?;
+    if let Some((row, metric)) = table.first_non_number() {
+        return Err(bad(format!(
+            "replications.csv line {}: `{metric}` is not a number",
+            row + 2
+        )));
     }
+    let run = Run {
+        model: summary["model"].as_str().unwrap_or("?").to_string(),
+        seeds: table.seeds,
+        columns: table.columns,
+    };
     Ok(run)
 }
 

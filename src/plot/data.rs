@@ -192,53 +192,32 @@ pub fn load(dir: &Path) -> Result<Run, PlotError> {
 }
 
 fn read_replications(path: &Path) -> Result<Replications, String> {
-    let text =
-        fs::read_to_string(path).map_err(|e| format!("cannot read replications.csv: {e}"))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let first = header
-        .iter()
-        .position(|h| *h == "steps")
-        .map_or(4, |i| i + 1)
-        .min(header.len());
-    let ending = header.iter().position(|h| *h == "ending");
-    let mut rows: Vec<(bool, Vec<f64>)> = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != header.len() {
-            return Err(format!(
-                "replications.csv line {} has {} fields, not {}",
-                n + 2,
-                cells.len(),
-                header.len()
-            ));
-        }
-        let interrupted = ending.is_some_and(|i| cells[i] == "interrupted");
-        let vals = cells[first..]
-            .iter()
-            .map(|c| c.trim().parse::<f64>().unwrap_or(f64::NAN))
-            .collect();
-        rows.push((interrupted, vals));
-    }
-    let use_all = rows.iter().all(|(i, _)| *i);
-    let interrupted = if use_all {
-        0
-    } else {
-        rows.iter().filter(|(i, _)| *i).count()
-    };
-    let kept: Vec<&Vec<f64>> = rows
-        .iter()
-        .filter(|(i, _)| use_all || !*i)
-        .map(|(_, v)| v)
-        .collect();
-    let columns = header[first..]
-        .iter()
-        .enumerate()
-        .map(|(j, name)| (name.to_string(), kept.iter().map(|r| r[j]).collect()))
+    let table = crate::output::read_replications(path)?;
+    let interrupted: Vec<bool> = table.endings.iter().map(|e| e == "interrupted").collect();
+    // As summary.json does: only replications that ran to their end, unless none did.
+    let use_all = interrupted.iter().all(|&i| i);
+    let keep = |r: usize| use_all || !interrupted[r];
+    let columns = table
+        .columns
+        .into_iter()
+        .map(|(name, col)| {
+            (
+                name,
+                col.into_iter()
+                    .enumerate()
+                    .filter(|(r, _)| keep(*r))
+                    .map(|(_, v)| v)
+                    .collect(),
+            )
+        })
         .collect();
     Ok(Replications {
         columns,
-        interrupted,
+        interrupted: if use_all {
+            0
+        } else {
+            interrupted.iter().filter(|&&i| i).count()
+        },
     })
 }
 
