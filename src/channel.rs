@@ -5,7 +5,9 @@
 //! 2. Every message carries a key `(sender id, sequence number within the step)`; a cell's
 //!    answer inherits the key of the message it answers. Messages are handled in key order
 //!    (or, under the `shuffled` policy, in order of a seeded per-step priority of the sender,
-//!    then key), never in order of arrival, shard or thread.
+//!    then key), never in order of arrival, shard or thread. When an answer and a direct
+//!    message from the same sender with the same sequence number meet in a mailbox, the
+//!    answer (whose key is a step older) comes first.
 //! 3. Messages whose destination lives on the sender's shard are counted as local, the rest as
 //!    cross-shard; the two travel the same way, so the count is the only difference.
 //!

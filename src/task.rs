@@ -95,6 +95,16 @@ pub(crate) const fn key(from: TaskId, seq: u32) -> u64 {
     ((from as u64) << 32) | seq as u64
 }
 
+/// The sequence bit that marks a direct task-to-task message.
+///
+/// A mailbox can hold, in one step, a cell's answer and a direct message with the same sender
+/// and the same sequence number: the answer inherits the key of a message sent a step before
+/// the direct one, and sequence numbers restart every step. Without this bit the two keys tie
+/// and their order falls back to the order of the source shards, which depends on the
+/// partition. With it, keys in a mailbox are distinct (except several answers to one message,
+/// which keep their emission order), and the older one, the answer, comes first.
+pub(crate) const DIRECT: u32 = 1 << 31;
+
 /// What a running task may do: draw random numbers, send messages, count.
 pub struct Ctx<'a, M> {
     pub(crate) me: TaskId,
@@ -134,7 +144,8 @@ impl<M> Ctx<'_, M> {
     /// Sends `msg` to task `to`; it is in that task's mailbox next step.
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
-        self.out.to_task(to, key(self.me, self.sent), msg);
+        debug_assert!(self.sent < DIRECT, "2³¹ messages from one task in one step");
+        self.out.to_task(to, key(self.me, self.sent | DIRECT), msg);
         self.sent += 1;
     }
 
