@@ -58,6 +58,15 @@ pub trait Model: Sync {
         ctx: &mut CellCtx<'_, Self::Msg>,
     );
 
+    /// A hint that a message for `cell` will be handled soon (the engine calls it a few
+    /// messages ahead). A model whose cell state is a large table can prefetch the cell's
+    /// memory here, so that the cache misses of a batch overlap; it must not change state.
+    /// Default: nothing.
+    #[inline(always)]
+    fn prefetch_cell(&self, cells: &Self::Cells, cell: u64) {
+        let _ = (cells, cell);
+    }
+
     /// The run's results, from the final task and cell states and the counters' totals.
     fn report(&self, end: &End<'_, Self>) -> Report
     where

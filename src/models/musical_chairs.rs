@@ -153,6 +153,11 @@ impl Model for MusicalChairs {
     }
 
     #[inline(always)]
+    fn prefetch_cell(&self, chairs: &CellSet, cell: u64) {
+        chairs.prefetch(cell);
+    }
+
+    #[inline(always)]
     fn on_cell(
         &self,
         chairs: &mut CellSet,

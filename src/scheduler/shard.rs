@@ -11,6 +11,9 @@ use crate::task::{CellCtx, Ctx, DONE, Mail, Next, Slot, TaskId, WAITING};
 
 use super::{Order, Settings};
 
+/// How many cell messages ahead the engine hints the model to prefetch a cell's memory.
+const PREFETCH_AHEAD: usize = 16;
+
 /// A shard's state. Its fields are touched only by the thread stepping it, and by the
 /// scheduler between steps.
 pub struct Shard<M: Model> {
@@ -136,20 +139,15 @@ impl<M: Model> Shard<M> {
         };
         if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
-            for e in &self.cell_inbox {
-                ctx.key = e.key;
-                model.on_cell(&mut self.cells, e.to, Mail::keyed(e.key, e.msg), &mut ctx);
-            }
+            handle_run(model, &mut self.cells, &self.cell_inbox, &mut ctx);
             return;
         }
-        let mut last = 0;
+        debug_assert!(
+            self.in_cells.iter().flatten().is_sorted_by_key(|e| e.key),
+            "cell messages arrive in key order"
+        );
         for run in self.in_cells.iter_mut() {
-            for e in run.iter() {
-                debug_assert!(e.key >= last, "cell messages arrive in key order");
-                last = e.key;
-                ctx.key = e.key;
-                model.on_cell(&mut self.cells, e.to, Mail::keyed(e.key, e.msg), &mut ctx);
-            }
+            handle_run(model, &mut self.cells, run, &mut ctx);
             run.clear();
         }
     }
@@ -245,6 +243,24 @@ impl<M: Model> Shard<M> {
             }
         }
         self.next_due = next_due;
+    }
+}
+
+/// Handles `run`'s cell messages in order, hinting the model to prefetch each message's cell
+/// [`PREFETCH_AHEAD`] messages before handling it, so that a batch's cache misses overlap.
+#[inline(always)]
+fn handle_run<M: Model>(
+    model: &M,
+    cells: &mut M::Cells,
+    run: &[Envelope<M::Msg>],
+    ctx: &mut CellCtx<'_, M::Msg>,
+) {
+    for (i, e) in run.iter().enumerate() {
+        if let Some(ahead) = run.get(i + PREFETCH_AHEAD) {
+            model.prefetch_cell(cells, ahead.to);
+        }
+        ctx.key = e.key;
+        model.on_cell(cells, e.to, Mail::keyed(e.key, e.msg), ctx);
     }
 }
 
