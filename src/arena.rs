@@ -35,6 +35,10 @@ impl Grid {
     }
 }
 
+/// The most cells one shard holds: 2³², so that a message names its cell as a 32-bit offset
+/// into the destination shard's block.
+pub const MAX_CELLS_PER_SHARD: u64 = 1 << 32;
+
 /// Which shard owns which cells and which tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partition {
@@ -50,11 +54,17 @@ impl Partition {
     /// may be short or empty).
     ///
     /// # Panics
-    /// If `shards` is zero (validation refuses that before a run is built).
+    /// If `shards` is zero, or fewer than [`Partition::min_shards`] (validation refuses both
+    /// before a run is built).
     pub fn new(shards: usize, cells: u64, tasks: u64) -> Self {
         assert!(shards > 0, "a partition needs at least one shard");
         let n = shards as u64;
         let cells_per_shard = cells.div_ceil(n).max(1);
+        assert!(
+            cells_per_shard <= MAX_CELLS_PER_SHARD,
+            "{cells} cells need at least {} shards",
+            Self::min_shards(cells)
+        );
         let tasks_per_shard = tasks.div_ceil(n).max(1);
         Partition {
             shards,
@@ -63,6 +73,13 @@ impl Partition {
             by_cells: Divisor::new(cells_per_shard, cells),
             by_tasks: Divisor::new(tasks_per_shard, u32::MAX as u64 + 1),
         }
+    }
+
+    /// The fewest shards an arena of `cells` cells can be split into: a shard holds at most
+    /// [`MAX_CELLS_PER_SHARD`] cells, so that a message names its cell in 32 bits.
+    pub const fn min_shards(cells: u64) -> u64 {
+        let n = cells.div_ceil(MAX_CELLS_PER_SHARD);
+        if n == 0 { 1 } else { n }
     }
 
     /// The number of shards.
@@ -78,6 +95,13 @@ impl Partition {
         } else {
             self.by_cells.divide(cell) as usize
         }
+    }
+
+    /// The shard that owns `cell`, and the cell's offset into that shard's block.
+    #[inline]
+    pub fn locate_cell(&self, cell: u64) -> (usize, u32) {
+        let shard = self.cell_shard(cell);
+        (shard, (cell - shard as u64 * self.cells_per_shard) as u32)
     }
 
     /// The shard that runs task `task`.
@@ -321,7 +345,17 @@ mod tests {
 
     #[test]
     fn divisor_is_exact_at_the_edges() {
-        for d in [1u64, 2, 3, 7, 64, 625_000, 6_250_001, (1 << 32) - 1, 1 << 32] {
+        for d in [
+            1u64,
+            2,
+            3,
+            7,
+            64,
+            625_000,
+            6_250_001,
+            (1 << 32) - 1,
+            1 << 32,
+        ] {
             let limit = 1u64 << 32;
             let div = Divisor::new(d, limit);
             let edges = [0, 1, d - 1, d, d + 1, 2 * d - 1, limit - 1, limit / 2];

@@ -11,7 +11,9 @@ use crate::model::Model;
 use crate::models::gift_lottery::{self, GiftLottery};
 use crate::models::musical_chairs::{self, MusicalChairs};
 use crate::models::pi::{self, Pi};
-use crate::scenario::sections::{Problem, check_positive, check_probability, check_range};
+use crate::scenario::sections::{
+    MAX_CELLS, MAX_SHARDS, Problem, check_positive, check_probability, check_range,
+};
 
 /// What `microsim list` shows of a model.
 pub struct ModelInfo {
@@ -128,6 +130,18 @@ impl Params for musical_chairs::Params {
         check_range(out, "model.width", self.width, 1, 1 << 31);
         check_range(out, "model.height", self.height, 1, 1 << 31);
         check_range(out, "model.rounds", self.rounds as u64, 1, 1_000_000);
+        let cells = self.cells();
+        if self.width <= 1 << 31 && self.height <= 1 << 31 && cells > MAX_CELLS {
+            out.push(Problem::new(
+                "model.height",
+                format!(
+                    "the arena has {cells} cells ({} x {}), more than the {MAX_CELLS} a run \
+                     can hold ({MAX_SHARDS} shards of 2^32 cells)",
+                    self.width, self.height
+                ),
+                format!("make width x height at most {MAX_CELLS}"),
+            ));
+        }
     }
     fn cells(&self) -> u64 {
         self.width.saturating_mul(self.height)

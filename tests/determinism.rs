@@ -357,7 +357,10 @@ fn an_answer_and_a_message_with_equal_sender_and_sequence_keep_one_order() {
                 .zip(&reference)
                 .filter(|(a, b)| a != b)
                 .count();
-            assert_eq!(differ, 0, "{order:?}, {shards} shards: {differ} mailboxes differ");
+            assert_eq!(
+                differ, 0,
+                "{order:?}, {shards} shards: {differ} mailboxes differ"
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::arena::{MAX_CELLS_PER_SHARD, Partition};
 use crate::scheduler::Order;
 
 /// A whole scenario document, generic over the model's parameters.
@@ -269,12 +270,26 @@ pub fn check_positive(out: &mut Vec<Problem>, field: &str, value: f64, max: f64)
 pub const MAX_THREADS: u64 = 1024;
 /// The largest shard count accepted (the exchange is quadratic in shards).
 pub const MAX_SHARDS: u64 = 4096;
+/// The most cells an arena may have: [`MAX_SHARDS`] shards of [`MAX_CELLS_PER_SHARD`] cells.
+pub const MAX_CELLS: u64 = MAX_SHARDS * MAX_CELLS_PER_SHARD;
 /// The largest replication count accepted.
 pub const MAX_REPLICATIONS: u64 = 10_000_000;
 
 impl RunSection {
     /// Stage-two checks of `[run]` for an arena of `cells` cells.
     pub fn check(&self, cells: u64, out: &mut Vec<Problem>) {
+        // Arenas too large for MAX_SHARDS shards are refused by the model's own checks.
+        let fewest = Partition::min_shards(cells);
+        if let Some(shards) = self.shards.filter(|&s| s >= 1 && s < fewest) {
+            out.push(Problem::new(
+                "run.shards",
+                format!(
+                    "`run.shards` is {shards}, but the arena's {cells} cells need at least \
+                     {fewest} (a shard holds at most 2^32 cells)"
+                ),
+                format!("use {fewest} to {MAX_SHARDS}, or leave `shards` out"),
+            ));
+        }
         if let Some(shards) = self.shards {
             if shards > cells && shards <= MAX_SHARDS {
                 out.push(Problem::new(
@@ -291,9 +306,10 @@ impl RunSection {
         check_range(out, "run.max_steps", self.max_steps, 1, u32::MAX as u64 - 2);
     }
 
-    /// The shard count: as given, or min(16, cells).
+    /// The shard count: as given, or min(16, cells), raised to the fewest the arena needs.
     pub fn shards_for(&self, cells: u64) -> u64 {
-        self.shards.unwrap_or(16.min(cells.max(1)))
+        let default = 16.min(cells.max(1)).max(Partition::min_shards(cells));
+        self.shards.unwrap_or(default)
     }
 }
 

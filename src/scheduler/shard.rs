@@ -18,6 +18,8 @@ const PREFETCH_AHEAD: usize = 16;
 /// scheduler between steps.
 pub struct Shard<M: Model> {
     first_task: TaskId,
+    /// The first cell of this shard's block: envelopes name cells as offsets from it.
+    first_cell: u64,
     slots: Vec<Slot<M::Task>>,
     pub(crate) cells: M::Cells,
     pub(crate) out: Outbox<M::Msg>,
@@ -66,6 +68,7 @@ impl<M: Model> Shard<M> {
         let n = part.shards();
         Shard {
             first_task: ids.start as TaskId,
+            first_cell: cells.start,
             slots,
             cells: model.cells(cells, n),
             out: Outbox::new(index, part),
@@ -139,7 +142,13 @@ impl<M: Model> Shard<M> {
         };
         if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
-            handle_run(model, &mut self.cells, &self.cell_inbox, &mut ctx);
+            handle_run(
+                model,
+                &mut self.cells,
+                self.first_cell,
+                &self.cell_inbox,
+                &mut ctx,
+            );
             return;
         }
         debug_assert!(
@@ -147,7 +156,7 @@ impl<M: Model> Shard<M> {
             "cell messages arrive in key order"
         );
         for run in self.in_cells.iter_mut() {
-            handle_run(model, &mut self.cells, run, &mut ctx);
+            handle_run(model, &mut self.cells, self.first_cell, run, &mut ctx);
             run.clear();
         }
     }
@@ -252,15 +261,21 @@ impl<M: Model> Shard<M> {
 fn handle_run<M: Model>(
     model: &M,
     cells: &mut M::Cells,
+    first_cell: u64,
     run: &[Envelope<M::Msg>],
     ctx: &mut CellCtx<'_, M::Msg>,
 ) {
     for (i, e) in run.iter().enumerate() {
         if let Some(ahead) = run.get(i + PREFETCH_AHEAD) {
-            model.prefetch_cell(cells, ahead.to);
+            model.prefetch_cell(cells, first_cell + ahead.to as u64);
         }
         ctx.key = e.key;
-        model.on_cell(cells, e.to, Mail::keyed(e.key, e.msg), ctx);
+        model.on_cell(
+            cells,
+            first_cell + e.to as u64,
+            Mail::keyed(e.key, e.msg),
+            ctx,
+        );
     }
 }
 
