@@ -51,7 +51,7 @@ pub mod models;
 pub mod montecarlo;
 pub mod output;
 pub mod plot;
-mod prefetch;
+pub mod prefetch;
 pub mod rng;
 pub mod runner;
 pub mod scenario;

@@ -484,6 +484,13 @@ impl Model for GiftLottery {
         }
     }
 
+    #[inline(always)]
+    fn prefetch_cell(&self, bins: &Bins, cell: u64) {
+        if let Some(count) = bins.counts.get((cell - bins.base) as usize) {
+            crate::prefetch::prefetch_read(count);
+        }
+    }
+
     #[inline]
     fn on_cell(&self, bins: &mut Bins, cell: u64, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
         let count = &mut bins.counts[(cell - bins.base) as usize];
