@@ -132,8 +132,14 @@ impl Params for musical_chairs::Params {
         check_range(out, "model.rounds", self.rounds as u64, 1, 1_000_000);
         let cells = self.cells();
         if self.width <= 1 << 31 && self.height <= 1 << 31 && cells > MAX_CELLS {
+            // Blame the longer side: the one most likely to be the mistake.
+            let side = if self.height > self.width {
+                "model.height"
+            } else {
+                "model.width"
+            };
             out.push(Problem::new(
-                "model.height",
+                side,
                 format!(
                     "the arena has {cells} cells ({} x {}), more than the {MAX_CELLS} a run \
                      can hold ({MAX_SHARDS} shards of 2^32 cells)",

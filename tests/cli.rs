@@ -645,7 +645,7 @@ const FILE_CASES: &[FileCase] = &[
     case("replications_too_many.toml", &["replications_too_many.toml:7:1", "montecarlo.replications", "too large"]),
     case("zero_shards.toml", &["zero_shards.toml:7:1", "run.shards", "too small"]),
     case("shards_more_than_cells.toml", &["shards_more_than_cells.toml:12:1", "run.shards", "more than the arena's 4 cells"]),
-    case("arena_too_large.toml", &["arena_too_large.toml:10:1", "model.height", "more than the 17592186044416"]),
+    case("arena_too_large.toml", &["arena_too_large.toml:9:1", "model.width", "more than the 17592186044416"]),
     case("shards_too_few_for_arena.toml", &["shards_too_few_for_arena.toml:12:1", "run.shards", "need at least 3"]),
     case("threads_too_many.toml", &["threads_too_many.toml:7:1", "run.threads", "too large"]),
     case("zero_quantum.toml", &["zero_quantum.toml:7:1", "run.quantum", "too small"]),
