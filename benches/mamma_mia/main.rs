@@ -10,7 +10,8 @@
 //!    bin word, interaction word, from `task_rng(replication_seed(SEED, r), id)`) and counting
 //!    copies per bin, then the histogram of counts. It must reproduce the engine's metrics
 //!    exactly, replication by replication (checked; the bench panics otherwise). Timed as the
-//!    median of a few repeats of all `R` replications.
+//!    median of a few repeats of all `R` replications. Beside it the same floor prefetching:
+//!    items in batches of 16 whose bins are drawn and prefetched first (same metrics, checked).
 //! 3. Where the time goes: a few replications split with `Instant` (engine at 1 thread:
 //!    `Simulation::new`, step 0, step 1, report, drop, and the same replications whole through
 //!    `montecarlo::replicate`; floor: seeding and draws, counting, histogram). Every row also
@@ -20,19 +21,22 @@
 //! Everything printed is also written to `outputs/bench/mamma_mia.md`.
 //! `MICROSIM_BENCH_PROFILE=<threads>,<replications>` runs only the engine (for `perf record`).
 
-use std::hint::black_box;
+mod floor;
+mod split;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use microsim::Model;
 use microsim::catalog::ModelParams;
 use microsim::models::gift_lottery::GiftLottery;
 use microsim::montecarlo::{self, Plan, Replication, Silent, Sink};
-use microsim::rng::{replication_seed, scale, task_rng};
+use microsim::rng::replication_seed;
 use microsim::scenario::Scenario;
-use microsim::scheduler::{Ending, Simulation};
-use rand::Rng;
+use microsim::scheduler::Ending;
+
+use floor::{PREFETCH_FLOOR, check, draw_prefetching, floor, floor_with};
+use split::{Mark, Phase, Split, split};
 
 /// The scenario seed.
 const SEED: u64 = 42;
@@ -266,288 +270,6 @@ fn profile(spec: &str) {
         total.as_secs_f64(),
         ms(total) / reps as f64
     );
-}
-
-/// Bins holding `0 ..= 10` copies, more than 10, and the most in one bin.
-struct Tally {
-    with: [u64; 11],
-    over_10: u64,
-    max: u32,
-}
-
-impl Tally {
-    /// The model's metrics (`GiftLottery::METRICS` order) for these counts, no keeping, no
-    /// interaction.
-    fn metrics(&self) -> Metrics {
-        let mut m: Metrics = self.with[1..].iter().map(|&n| n as f64).collect();
-        m.push(self.with[0] as f64); // bins_empty
-        m.push(self.max as f64); // max_per_bin
-        m.push(0.0); // items_kept
-        m.push(self.over_10 as f64); // bins_with_over_10
-        m.push(0.0); // offers_declined
-        m
-    }
-}
-
-/// The floor's draws for one replication: three words per item, the second picks the bin.
-#[inline]
-fn draw_into(rep_seed: u64, counts: &mut [u32]) {
-    let bins = counts.len() as u64;
-    for id in 0..ITEMS {
-        let mut rng = task_rng(rep_seed, id);
-        let _keep = rng.next_u64();
-        let bin = scale(rng.next_u64(), bins).0;
-        let _interaction = rng.next_u64();
-        counts[bin as usize] += 1;
-    }
-}
-
-/// The floor's row name when it prefetches.
-const PREFETCH_FLOOR: &str = "floor, prefetching (batches of 16)";
-
-/// [`draw_into`] as a performance engineer would write it: the same draws and increments in
-/// the same order, but in batches of 16 items whose bins are drawn first and prefetched, so
-/// that the batch's cache misses overlap (what the engine does when it handles a shard's
-/// messages).
-#[inline]
-fn draw_prefetching(rep_seed: u64, counts: &mut [u32]) {
-    const BATCH: u64 = 16;
-    let bins = counts.len() as u64;
-    let mut batch = [0usize; BATCH as usize];
-    for first in (0..ITEMS).step_by(BATCH as usize) {
-        let ids = first..(first + BATCH).min(ITEMS);
-        let n = ids.end - ids.start;
-        for (id, slot) in ids.zip(batch.iter_mut()) {
-            let mut rng = task_rng(rep_seed, id);
-            let _keep = rng.next_u64();
-            *slot = scale(rng.next_u64(), bins).0 as usize;
-            let _interaction = rng.next_u64();
-            microsim::prefetch::prefetch_read(&counts[*slot]);
-        }
-        for &bin in &batch[..n as usize] {
-            counts[bin] += 1;
-        }
-    }
-}
-
-/// The histogram of `counts`, zeroing them for the next replication.
-#[inline]
-fn tally_and_clear(counts: &mut [u32]) -> Tally {
-    let mut with = [0u64; 12];
-    let mut max = 0u32;
-    for c in counts.iter_mut() {
-        let v = *c;
-        *c = 0;
-        with[(v as usize).min(11)] += 1;
-        max = max.max(v);
-    }
-    Tally {
-        with: with[..11].try_into().expect("11 entries"),
-        over_10: with[11],
-        max,
-    }
-}
-
-/// The floor: `reps` replications in a tight single-thread loop; the time and their metrics.
-fn floor(reps: u64) -> (Duration, Vec<Metrics>) {
-    floor_with(reps, draw_into)
-}
-
-/// [`floor`] with another way of drawing a replication.
-fn floor_with(reps: u64, draw: fn(u64, &mut [u32])) -> (Duration, Vec<Metrics>) {
-    let mut counts = vec![0u32; BINS as usize];
-    let mut tallies = Vec::with_capacity(reps as usize);
-    let start = Instant::now();
-    for r in 0..reps {
-        draw(replication_seed(SEED, r), &mut counts);
-        tallies.push(tally_and_clear(&mut counts));
-    }
-    let elapsed = start.elapsed();
-    black_box(&counts);
-    (elapsed, tallies.iter().map(Tally::metrics).collect())
-}
-
-/// Panics unless the engine's metrics equal the floor's, replication by replication.
-fn check(what: &str, engine: &[Metrics], floor: &[Metrics]) {
-    assert_eq!(
-        engine.len(),
-        floor.len(),
-        "{what}: {} replications from the engine, {} from the floor",
-        engine.len(),
-        floor.len()
-    );
-    for (r, (e, f)) in engine.iter().zip(floor).enumerate() {
-        if e != f {
-            let diffs: Vec<String> = <GiftLottery as Model>::METRICS
-                .iter()
-                .zip(e.iter().zip(f))
-                .filter(|(_, (a, b))| a != b)
-                .map(|(name, (a, b))| format!("{name}: engine {a}, floor {b}"))
-                .collect();
-            panic!(
-                "{what}: replication {r} (seed {:#x}) differs from the floor: {}. The floor makes \
-                 the same three draws per item from the same streams, so every metric must match \
-                 exactly.",
-                replication_seed(SEED, r as u64),
-                diffs.join("; ")
-            );
-        }
-    }
-}
-
-/// A point in time with the process's minor page faults so far.
-#[derive(Clone, Copy)]
-struct Mark {
-    at: Instant,
-    faults: u64,
-    /// CPU time (user + system) of the process so far, in clock ticks.
-    cpu_ticks: u64,
-}
-
-/// Clock ticks per second of `/proc/self/stat` times (`USER_HZ`, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
-
-impl Mark {
-    /// Reads `/proc/self/stat` (fields 10, 14 and 15: minor faults, user and system time;
-    /// zeros where it cannot be read), then the clock.
-    fn now() -> Mark {
-        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        // The fields after the command name (which is in parentheses and may hold spaces),
-        // from field 3 on.
-        let fields: Vec<u64> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| {
-                rest.split_whitespace()
-                    .map(|f| f.parse().unwrap_or(0))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let field = |n: usize| fields.get(n - 3).copied().unwrap_or(0);
-        Mark {
-            faults: field(10),
-            cpu_ticks: field(14) + field(15),
-            at: Instant::now(),
-        }
-    }
-
-    /// CPU cores busy on average since `earlier` (CPU time / wall time).
-    fn cores_since(&self, earlier: &Mark) -> f64 {
-        let cpu = (self.cpu_ticks - earlier.cpu_ticks) as f64 / TICKS_PER_SECOND;
-        cpu / (self.at - earlier.at).as_secs_f64()
-    }
-}
-
-/// Time and minor page faults of one phase, summed over the split replications.
-#[derive(Clone, Copy, Default)]
-struct Phase {
-    time: Duration,
-    faults: u64,
-}
-
-impl Phase {
-    fn add(&mut self, from: Mark, to: Mark) {
-        self.time += to.at - from.at;
-        self.faults += to.faults - from.faults;
-    }
-}
-
-/// The engine's phases (`new`, step 0, step 1, report, drop), then the floor's (draws without
-/// counting, draws with counting, histogram).
-#[derive(Default)]
-struct Split {
-    engine: [Phase; 5],
-    /// The same replications through `montecarlo::replicate`, unsplit.
-    whole: Phase,
-    floor: [Phase; 3],
-}
-
-/// Splits the engine at 1 thread (as `montecarlo::run` runs a replication inside a batch: 16
-/// shards stepped one after another, histograms on) and the floor into phases. Each engine
-/// replication is also run whole through `montecarlo::replicate`, interleaved, to show what
-/// the split itself costs.
-fn split(reps: u64, reference: &[Metrics]) -> Split {
-    let scenario = scenario(1, reps);
-    let model = model_of(&scenario);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("a rayon pool");
-    let mut s = Split::default();
-    pool.install(|| {
-        for r in 0..reps {
-            let settings = scenario.settings(r);
-            let m0 = Mark::now();
-            let mut sim = Simulation::new(&model, settings);
-            sim.set_parallel(false);
-            let m1 = Mark::now();
-            let mut marks = Vec::new();
-            let ending = sim.run(|_| {
-                marks.push(Mark::now());
-                true
-            });
-            let report = sim.report();
-            let m3 = Mark::now();
-            drop(sim);
-            let m4 = Mark::now();
-            assert_eq!(ending, Ending::Finished);
-            assert_eq!(marks.len(), 2, "the seed scenario takes two steps");
-            check(
-                "engine (split)",
-                std::slice::from_ref(&report.metrics),
-                &reference[r as usize..=r as usize],
-            );
-            for (phase, (from, to)) in s.engine.iter_mut().zip([
-                (m0, m1),
-                (m1, marks[0]),
-                (marks[0], marks[1]),
-                (marks[1], m3),
-                (m3, m4),
-            ]) {
-                phase.add(from, to);
-            }
-            // The same replication unsplit, interleaved so that both see the same heap.
-            let m0 = Mark::now();
-            let rep = montecarlo::replicate(
-                &model,
-                r,
-                scenario.settings(r),
-                false,
-                &AtomicBool::new(false),
-                &Silent,
-            );
-            let m1 = Mark::now();
-            check(
-                "engine (replicate)",
-                std::slice::from_ref(&rep.metrics),
-                &reference[r as usize..=r as usize],
-            );
-            drop(rep);
-            s.whole.add(m0, m1);
-        }
-    });
-    let mut counts = vec![0u32; BINS as usize];
-    for r in 0..reps {
-        let rep_seed = replication_seed(SEED, r);
-        let m0 = Mark::now();
-        let mut acc = 0u64;
-        for id in 0..ITEMS {
-            let mut rng = task_rng(rep_seed, id);
-            let _keep = rng.next_u64();
-            acc = acc.wrapping_add(scale(rng.next_u64(), BINS).0);
-            let _interaction = rng.next_u64();
-        }
-        black_box(acc);
-        let m1 = Mark::now();
-        draw_into(rep_seed, &mut counts);
-        let m2 = Mark::now();
-        let tally = tally_and_clear(&mut counts);
-        let m3 = Mark::now();
-        assert_eq!(tally.metrics(), reference[r as usize], "floor (split)");
-        s.floor[0].add(m0, m1);
-        s.floor[1].add(m1, m2);
-        s.floor[2].add(m2, m3);
-    }
-    s
 }
 
 /// The model of a gift_lottery scenario, built as the Monte Carlo path builds it.

@@ -1,0 +1,168 @@
+//! The baselines the engine is timed against: the floor (a hand-written loop making the same
+//! draws and claims), the same floor prefetching, and one tokio task per robot.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use microsim::models::musical_chairs::Params;
+use microsim::rng::task_rng;
+use rand::RngExt;
+
+use crate::{Outcome, SHARDS};
+
+/// The floor: the same draws and claims in a tight single-thread loop.
+pub fn floor(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
+    let start = Instant::now();
+    let mut rngs: Vec<_> = (0..p.robots).map(|id| task_rng(rep_seed, id)).collect();
+    let mut points = vec![0u32; p.robots as usize];
+    let mut taken = vec![0u64; (p.width * p.height).div_ceil(64) as usize];
+    let (mut granted, mut denied) = (0u64, 0u64);
+    for _ in 0..p.rounds {
+        for (rng, pts) in rngs.iter_mut().zip(points.iter_mut()) {
+            let x = rng.random_range(0..p.width);
+            let y = rng.random_range(0..p.height);
+            let cell = y * p.width + x;
+            let (w, bit) = ((cell / 64) as usize, 1u64 << (cell % 64));
+            let fresh = taken[w] & bit == 0;
+            taken[w] |= bit;
+            granted += fresh as u64;
+            denied += !fresh as u64;
+            *pts += fresh as u32;
+        }
+    }
+    let elapsed = start.elapsed();
+    let max = points.iter().copied().max().unwrap_or(0);
+    let winners = points.iter().filter(|&&n| n == max).count() as u64;
+    black_box((&rngs, &taken));
+    (
+        elapsed,
+        Outcome {
+            granted,
+            denied,
+            max_points: Some((max, winners)),
+        },
+    )
+}
+
+/// The floor's row name when it prefetches.
+pub const PREFETCH_FLOOR: &str = "floor, prefetching (batches of 16)";
+
+/// The floor as a performance engineer would write it: the same draws and claims in the same
+/// order, but each round's robots go in batches of 16 whose cells are drawn first and
+/// prefetched, so that the batch's cache misses overlap (what the engine does when it handles
+/// a shard's claims).
+pub fn floor_prefetching(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
+    const BATCH: usize = 16;
+    let start = Instant::now();
+    let mut rngs: Vec<_> = (0..p.robots).map(|id| task_rng(rep_seed, id)).collect();
+    let mut points = vec![0u32; p.robots as usize];
+    let mut taken = vec![0u64; (p.width * p.height).div_ceil(64) as usize];
+    let (mut granted, mut denied) = (0u64, 0u64);
+    let mut cells = [0u64; BATCH];
+    for _ in 0..p.rounds {
+        for (rngs, pts) in rngs.chunks_mut(BATCH).zip(points.chunks_mut(BATCH)) {
+            for (rng, cell) in rngs.iter_mut().zip(cells.iter_mut()) {
+                let x = rng.random_range(0..p.width);
+                let y = rng.random_range(0..p.height);
+                *cell = y * p.width + x;
+                microsim::prefetch::prefetch_read(&taken[(*cell / 64) as usize]);
+            }
+            for (&cell, pts) in cells.iter().zip(pts.iter_mut()) {
+                let (w, bit) = ((cell / 64) as usize, 1u64 << (cell % 64));
+                let fresh = taken[w] & bit == 0;
+                taken[w] |= bit;
+                granted += fresh as u64;
+                denied += !fresh as u64;
+                *pts += fresh as u32;
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let max = points.iter().copied().max().unwrap_or(0);
+    let winners = points.iter().filter(|&&n| n == max).count() as u64;
+    black_box((&rngs, &taken));
+    (
+        elapsed,
+        Outcome {
+            granted,
+            denied,
+            max_points: Some((max, winners)),
+        },
+    )
+}
+
+/// A claim sent to a shard owner: the cell, and where to send the answer.
+type Claim = (u64, tokio::sync::oneshot::Sender<bool>);
+
+/// What a Rust user would write: a tokio task per robot, a task per shard owning its cells.
+pub async fn tokio_version(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
+    use tokio::sync::{mpsc, oneshot};
+    let cells = p.width * p.height;
+    let per_shard = cells.div_ceil(SHARDS as u64);
+    let start = Instant::now();
+    let mut senders = Vec::with_capacity(SHARDS);
+    let mut owners = Vec::with_capacity(SHARDS);
+    for s in 0..SHARDS as u64 {
+        let (tx, mut rx) = mpsc::channel::<Claim>(1024);
+        senders.push(tx);
+        let base = s * per_shard;
+        let len = per_shard.min(cells.saturating_sub(base));
+        owners.push(tokio::spawn(async move {
+            let mut taken = vec![0u64; len.div_ceil(64) as usize];
+            while let Some((cell, reply)) = rx.recv().await {
+                let i = cell - base;
+                let (w, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+                let fresh = taken[w] & bit == 0;
+                taken[w] |= bit;
+                let _ = reply.send(fresh);
+            }
+        }));
+    }
+    let senders: Arc<[mpsc::Sender<Claim>]> = senders.into();
+    let (width, height, rounds) = (p.width, p.height, p.rounds);
+    let robots: Vec<_> = (0..p.robots)
+        .map(|id| {
+            let senders = Arc::clone(&senders);
+            tokio::spawn(async move {
+                let mut rng = task_rng(rep_seed, id);
+                let (mut granted, mut denied) = (0u64, 0u64);
+                for _ in 0..rounds {
+                    let x = rng.random_range(0..width);
+                    let y = rng.random_range(0..height);
+                    let cell = y * width + x;
+                    let (tx, rx) = oneshot::channel();
+                    senders[(cell / per_shard) as usize]
+                        .send((cell, tx))
+                        .await
+                        .expect("owner alive");
+                    if rx.await.expect("owner answers") {
+                        granted += 1;
+                    } else {
+                        denied += 1;
+                    }
+                }
+                (granted, denied)
+            })
+        })
+        .collect();
+    let (mut granted, mut denied) = (0, 0);
+    for r in robots {
+        let (g, d) = r.await.expect("robot task");
+        granted += g;
+        denied += d;
+    }
+    let elapsed = start.elapsed();
+    drop(senders);
+    for o in owners {
+        o.await.expect("owner task");
+    }
+    (
+        elapsed,
+        Outcome {
+            granted,
+            denied,
+            max_points: None,
+        },
+    )
+}
