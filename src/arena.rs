@@ -369,7 +369,34 @@ mod tests {
         assert_eq!(div.divide(u64::MAX), u64::MAX / 3);
     }
 
+    #[test]
+    fn a_shard_holds_at_most_2_to_the_32_cells() {
+        assert_eq!(Partition::min_shards(0), 1);
+        assert_eq!(Partition::min_shards(MAX_CELLS_PER_SHARD), 1);
+        assert_eq!(Partition::min_shards(MAX_CELLS_PER_SHARD + 1), 2);
+        assert_eq!(Partition::min_shards(10_000_000_000), 3);
+        let p = Partition::new(3, 10_000_000_000, 10);
+        assert_eq!(p.locate_cell(9_999_999_999), (2, 3_333_333_331));
+    }
+
+    #[test]
+    #[should_panic(expected = "need at least 3 shards")]
+    fn too_few_shards_for_the_arena_is_refused() {
+        Partition::new(2, 10_000_000_000, 10);
+    }
+
     proptest! {
+        /// A cell's owner and offset locate it: the owner's block starts `offset` cells before it.
+        #[test]
+        fn locate_cell_round_trips(cells in 1u64..100_000_000_000, shards in 1usize..4096, r in any::<u64>()) {
+            let shards = shards.max(Partition::min_shards(cells) as usize);
+            let p = Partition::new(shards, cells, 1);
+            let cell = r % cells;
+            let (shard, offset) = p.locate_cell(cell);
+            prop_assert_eq!(p.cell_range(shard, cells).start + offset as u64, cell);
+            prop_assert!(p.cell_range(shard, cells).contains(&cell));
+        }
+
         /// The multiply-shift quotient equals the hardware quotient for every numerator below
         /// the limit, on arenas up to 10¹² cells and any shard count.
         #[test]

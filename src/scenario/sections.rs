@@ -418,3 +418,27 @@ pub fn check_name(name: &str, out: &mut Vec<Problem>) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_shard_count_is_raised_to_what_the_arena_needs() {
+        let run = RunSection::default();
+        assert_eq!(run.shards_for(4), 4);
+        assert_eq!(run.shards_for(100_000_000), 16);
+        // 10^12 cells: a shard holds at most 2^32, so at least 233.
+        assert_eq!(run.shards_for(1_000_000_000_000), 233);
+        let mut problems = Vec::new();
+        run.check(1_000_000_000_000, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let explicit = RunSection {
+            shards: Some(16),
+            ..RunSection::default()
+        };
+        explicit.check(1_000_000_000_000, &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "run.shards");
+    }
+}
