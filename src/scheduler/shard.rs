@@ -12,7 +12,7 @@ use crate::task::{CellCtx, Ctx, DONE, Mail, Next, Slot, TaskId, WAITING};
 use super::{Order, Settings};
 
 /// How many cell messages ahead the engine hints the model to prefetch a cell's memory.
-const PREFETCH_AHEAD: usize = 16;
+const PREFETCH_AHEAD: usize = 32;
 
 /// A shard's state. Its fields are touched only by the thread stepping it, and by the
 /// scheduler between steps.
@@ -142,23 +142,22 @@ impl<M: Model> Shard<M> {
         };
         if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
-            handle_run(
-                model,
-                &mut self.cells,
-                self.first_cell,
-                &self.cell_inbox,
-                &mut ctx,
-            );
+            let runs = std::slice::from_ref(&self.cell_inbox);
+            handle_runs(model, &mut self.cells, self.first_cell, runs, &mut ctx);
             return;
         }
         debug_assert!(
             self.in_cells.iter().flatten().is_sorted_by_key(|e| e.key),
             "cell messages arrive in key order"
         );
-        for run in self.in_cells.iter_mut() {
-            handle_run(model, &mut self.cells, self.first_cell, run, &mut ctx);
-            run.clear();
-        }
+        handle_runs(
+            model,
+            &mut self.cells,
+            self.first_cell,
+            &self.in_cells,
+            &mut ctx,
+        );
+        self.in_cells.iter_mut().for_each(Vec::clear);
     }
 
     /// Groups the mail sent to this shard's tasks by destination, straight from the runs the
@@ -255,27 +254,27 @@ impl<M: Model> Shard<M> {
     }
 }
 
-/// Handles `run`'s cell messages in order, hinting the model to prefetch each message's cell
-/// [`PREFETCH_AHEAD`] messages before handling it, so that a batch's cache misses overlap.
+/// Handles the cell messages of `runs`, one run after another, in order. The model is hinted
+/// to prefetch each message's cell [`PREFETCH_AHEAD`] messages before it is handled (the
+/// lookahead runs across run boundaries), so that a batch's cache misses overlap.
 #[inline(always)]
-fn handle_run<M: Model>(
+fn handle_runs<M: Model>(
     model: &M,
     cells: &mut M::Cells,
     first_cell: u64,
-    run: &[Envelope<M::Msg>],
+    runs: &[Vec<Envelope<M::Msg>>],
     ctx: &mut CellCtx<'_, M::Msg>,
 ) {
-    for (i, e) in run.iter().enumerate() {
-        if let Some(ahead) = run.get(i + PREFETCH_AHEAD) {
-            model.prefetch_cell(cells, first_cell + ahead.to as u64);
+    let mut ahead = runs.iter().flatten().skip(PREFETCH_AHEAD);
+    for run in runs {
+        for e in run {
+            if let Some(a) = ahead.next() {
+                model.prefetch_cell(cells, first_cell + a.to as u64);
+            }
+            ctx.key = e.key;
+            let cell = first_cell + e.to as u64;
+            model.on_cell(cells, cell, Mail::keyed(e.key, e.msg), ctx);
         }
-        ctx.key = e.key;
-        model.on_cell(
-            cells,
-            first_cell + e.to as u64,
-            Mail::keyed(e.key, e.msg),
-            ctx,
-        );
     }
 }
 
