@@ -6,43 +6,81 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use microsim::models::musical_chairs::Params;
-use microsim::rng::task_rng;
+use microsim::rng::{TaskRng, task_rng};
 use rand::RngExt;
 
 use crate::{Outcome, SHARDS};
 
+/// What both floors keep: every robot's stream and points, the chair bitmap, the tallies.
+struct Floor {
+    rngs: Vec<TaskRng>,
+    points: Vec<u32>,
+    taken: Vec<u64>,
+    granted: u64,
+    denied: u64,
+}
+
+impl Floor {
+    fn new(p: &Params, rep_seed: u64) -> Self {
+        Floor {
+            rngs: (0..p.robots).map(|id| task_rng(rep_seed, id)).collect(),
+            points: vec![0u32; p.robots as usize],
+            taken: vec![0u64; (p.width * p.height).div_ceil(64) as usize],
+            granted: 0,
+            denied: 0,
+        }
+    }
+
+    /// The outcome, and the time since `start`, taken before the outcome is counted.
+    fn finish(self, start: Instant) -> (Duration, Outcome) {
+        let elapsed = start.elapsed();
+        let max = self.points.iter().copied().max().unwrap_or(0);
+        let winners = self.points.iter().filter(|&&n| n == max).count() as u64;
+        black_box((&self.rngs, &self.taken));
+        let max_points = Some((max, winners));
+        let (granted, denied) = (self.granted, self.denied);
+        (
+            elapsed,
+            Outcome {
+                granted,
+                denied,
+                max_points,
+            },
+        )
+    }
+}
+
+/// A robot's claim on a uniformly random cell: its two draws, as the model makes them.
+#[inline(always)]
+fn draw(rng: &mut TaskRng, p: &Params) -> u64 {
+    let x = rng.random_range(0..p.width);
+    let y = rng.random_range(0..p.height);
+    y * p.width + x
+}
+
+/// Sits on `cell` if it is free: true (a point) the first time, false after.
+#[inline(always)]
+fn claim(taken: &mut [u64], granted: &mut u64, denied: &mut u64, cell: u64) -> bool {
+    let (w, bit) = ((cell / 64) as usize, 1u64 << (cell % 64));
+    let fresh = taken[w] & bit == 0;
+    taken[w] |= bit;
+    *granted += fresh as u64;
+    *denied += !fresh as u64;
+    fresh
+}
+
 /// The floor: the same draws and claims in a tight single-thread loop.
 pub fn floor(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
     let start = Instant::now();
-    let mut rngs: Vec<_> = (0..p.robots).map(|id| task_rng(rep_seed, id)).collect();
-    let mut points = vec![0u32; p.robots as usize];
-    let mut taken = vec![0u64; (p.width * p.height).div_ceil(64) as usize];
-    let (mut granted, mut denied) = (0u64, 0u64);
+    let mut f = Floor::new(p, rep_seed);
+    let (taken, granted, denied) = (&mut f.taken, &mut f.granted, &mut f.denied);
     for _ in 0..p.rounds {
-        for (rng, pts) in rngs.iter_mut().zip(points.iter_mut()) {
-            let x = rng.random_range(0..p.width);
-            let y = rng.random_range(0..p.height);
-            let cell = y * p.width + x;
-            let (w, bit) = ((cell / 64) as usize, 1u64 << (cell % 64));
-            let fresh = taken[w] & bit == 0;
-            taken[w] |= bit;
-            granted += fresh as u64;
-            denied += !fresh as u64;
-            *pts += fresh as u32;
+        for (rng, pts) in f.rngs.iter_mut().zip(f.points.iter_mut()) {
+            let cell = draw(rng, p);
+            *pts += claim(taken, granted, denied, cell) as u32;
         }
     }
-    let elapsed = start.elapsed();
-    let max = points.iter().copied().max().unwrap_or(0);
-    let winners = points.iter().filter(|&&n| n == max).count() as u64;
-    black_box((&rngs, &taken));
-    (
-        elapsed,
-        Outcome {
-            granted,
-            denied,
-            max_points: Some((max, winners)),
-        },
-    )
+    f.finish(start)
 }
 
 /// The floor's row name when it prefetches.
@@ -55,41 +93,21 @@ pub const PREFETCH_FLOOR: &str = "floor, prefetching (batches of 16)";
 pub fn floor_prefetching(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
     const BATCH: usize = 16;
     let start = Instant::now();
-    let mut rngs: Vec<_> = (0..p.robots).map(|id| task_rng(rep_seed, id)).collect();
-    let mut points = vec![0u32; p.robots as usize];
-    let mut taken = vec![0u64; (p.width * p.height).div_ceil(64) as usize];
-    let (mut granted, mut denied) = (0u64, 0u64);
+    let mut f = Floor::new(p, rep_seed);
+    let (taken, granted, denied) = (&mut f.taken, &mut f.granted, &mut f.denied);
     let mut cells = [0u64; BATCH];
     for _ in 0..p.rounds {
-        for (rngs, pts) in rngs.chunks_mut(BATCH).zip(points.chunks_mut(BATCH)) {
+        for (rngs, pts) in f.rngs.chunks_mut(BATCH).zip(f.points.chunks_mut(BATCH)) {
             for (rng, cell) in rngs.iter_mut().zip(cells.iter_mut()) {
-                let x = rng.random_range(0..p.width);
-                let y = rng.random_range(0..p.height);
-                *cell = y * p.width + x;
+                *cell = draw(rng, p);
                 microsim::prefetch::prefetch_read(&taken[(*cell / 64) as usize]);
             }
             for (&cell, pts) in cells.iter().zip(pts.iter_mut()) {
-                let (w, bit) = ((cell / 64) as usize, 1u64 << (cell % 64));
-                let fresh = taken[w] & bit == 0;
-                taken[w] |= bit;
-                granted += fresh as u64;
-                denied += !fresh as u64;
-                *pts += fresh as u32;
+                *pts += claim(taken, granted, denied, cell) as u32;
             }
         }
     }
-    let elapsed = start.elapsed();
-    let max = points.iter().copied().max().unwrap_or(0);
-    let winners = points.iter().filter(|&&n| n == max).count() as u64;
-    black_box((&rngs, &taken));
-    (
-        elapsed,
-        Outcome {
-            granted,
-            denied,
-            max_points: Some((max, winners)),
-        },
-    )
+    f.finish(start)
 }
 
 /// A claim sent to a shard owner: the cell, and where to send the answer.
