@@ -130,14 +130,14 @@ impl Partition {
 /// Division by a fixed divisor, as a multiplication: finding a message's owner shard is a
 /// division per message, and a hardware divide costs more than the rest of the lookup.
 ///
-/// With `m = ⌊2⁶⁴/d⌋ + 1`, the quotient `⌊n/d⌋` is the high word of `m·n` whenever
-/// `n·d < 2⁶⁴` (the error `n·(m − 2⁶⁴/d)/2⁶⁴ < n/2⁶⁴` is then below `1/d`, too small to cross
-/// the next multiple of `1/d` above `n/d`). [`Divisor::new`] checks that bound for the largest
+/// With `m = ⌈2⁶⁴/d⌉` (computed as `⌊(2⁶⁴ − 1)/d⌋ + 1`), the quotient `⌊n/d⌋` is the high
+/// word of `m·n` whenever `n·d < 2⁶⁴`: the error `n·(m − 2⁶⁴/d)/2⁶⁴ < n/2⁶⁴` is then below
+/// `1/d`, too small to reach the next multiple of `1/d` above `n/d`. [`Divisor::new`] checks that bound for the largest
 /// numerator it will see and otherwise keeps the hardware divide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Divisor {
     d: u64,
-    /// `⌊2⁶⁴/d⌋ + 1`, or 0 to divide in hardware.
+    /// `⌈2⁶⁴/d⌉`, or 0 to divide in hardware.
     magic: u64,
 }
 
