@@ -18,11 +18,11 @@
 
 use std::ops::Range;
 
-use microsim::arena::Grid;
-use microsim::model::{End, Model, Report};
-use microsim::rng::TaskRng;
-use microsim::scheduler::{Ending, Order, Settings, Simulation};
-use microsim::task::{CellCtx, Ctx, Mail, Next, TaskId};
+use microsim::Grid;
+use microsim::internal::rng::TaskRng;
+use microsim::{CellCtx, Ctx, Mail, Next, TaskId};
+use microsim::{End, Model, Report};
+use microsim::{Ending, Order, Settings, Simulation};
 use rand::RngExt;
 use serde::Serialize;
 

@@ -1,4 +1,7 @@
-//! Command-line parsing and the exit-code contract; each subcommand lives in its own file.
+//! The `microsim` command line, as a library call: [`main`] runs it for a [`Registry`], so a
+//! crate of your own gets every command with its own models. Each subcommand lives in its own
+//! file; the exit codes are 0 (ok), 1 (the run failed), 2 (bad input or usage) and 130
+//! (interrupted, partial results kept).
 
 mod check;
 mod compare;
@@ -8,11 +11,13 @@ mod plot;
 mod progress;
 mod run;
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
+use crate::Registry;
+use crate::experiment::scenario::{ErrorKind, Override, ScenarioError};
 use clap::{Parser, Subcommand};
-use microsim::scenario::{ErrorKind, Override, ScenarioError};
 
 /// microsim: run lightweight-task microsimulations from scenario files.
 #[derive(Parser, Debug)]
@@ -43,7 +48,7 @@ enum Command {
 
 /// Why a command failed, and so its exit code.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Bad input or usage: exit 2.
     Input(String),
     /// The run itself failed (I/O while writing results, …): exit 1.
@@ -64,7 +69,7 @@ impl From<io::Error> for Failure {
 }
 
 /// Turns `--set` texts and flag shorthands into overrides.
-pub fn overrides(
+pub(crate) fn overrides(
     sets: &[String],
     flags: &[(&str, Option<u64>)],
 ) -> Result<Vec<Override>, ScenarioError> {
@@ -77,8 +82,26 @@ pub fn overrides(
     Ok(out)
 }
 
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+/// Runs the command line of this process (`std::env::args`) with the models of `registry`,
+/// and returns the exit code. A crate's whole `main`:
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     microsim::cli::main(microsim::Registry::builtin())
+/// }
+/// ```
+pub fn main(registry: Registry) -> ExitCode {
+    run(registry, std::env::args_os())
+}
+
+/// Runs the command line `args` (the first is the program name) with the models of
+/// `registry`, and returns the exit code; what [`main`] does with the process's arguments.
+pub fn run<I, T>(registry: Registry, args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -86,11 +109,11 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run(a) => run::run(a),
-        Command::Check(a) => check::run(a),
+        Command::Run(a) => run::run(a, &registry),
+        Command::Check(a) => check::run(a, &registry),
         Command::Compare(a) => compare::run(a),
-        Command::List(a) => list::run(a),
-        Command::New(a) => new::run(a),
+        Command::List(a) => list::run(a, &registry),
+        Command::New(a) => new::run(a, &registry),
         Command::Plot(a) => plot::run(a),
     };
     match result {
@@ -108,7 +131,7 @@ fn report(msg: &str, code: u8) -> ExitCode {
 }
 
 /// `text` in bold red when stderr is a terminal and NO_COLOR is unset.
-pub fn label(text: &str) -> String {
+pub(crate) fn label(text: &str) -> String {
     if io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
         format!("\x1b[1;31m{text}\x1b[0m")
     } else {

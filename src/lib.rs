@@ -7,56 +7,88 @@
 //! count, and any replication can be re-created from its seed.
 //!
 //! ```
-//! use microsim::models::musical_chairs::{MusicalChairs, Params};
-//! use microsim::scheduler::{Ending, Order, Settings, Simulation};
+//! use microsim::models::musical_chairs::{MusicalChairs, Params, CLAIMS_DENIED, CLAIMS_GRANTED};
+//! use microsim::{Ending, Settings, Simulation, replication_seed};
 //!
 //! let model = MusicalChairs::new(Params { robots: 1000, width: 100, height: 100, rounds: 10 });
-//! let settings = Settings {
-//!     seed: microsim::rng::replication_seed(42, 0),
-//!     shards: 4,
-//!     order: Order::ById,
-//!     quantum: 1,
-//!     max_steps: 1000,
-//!     histograms: true,
-//! };
+//! let settings = Settings::default().seed(replication_seed(42, 0)).shards(4);
 //! let mut sim = Simulation::new(&model, settings);
 //! assert_eq!(sim.run(|_| true), Ending::Finished);
 //! let report = sim.report();
-//! let (granted, denied) = (report.metrics[0], report.metrics[1]);
+//! let (granted, denied) = (report.metric(CLAIMS_GRANTED), report.metric(CLAIMS_DENIED));
 //! assert_eq!(granted + denied, 10_000.0); // every claim is answered
 //! ```
 //!
-//! ## The pieces
-//! - [`task`]: a task is a state machine stepped by the scheduler ([`task::Next`]).
-//! - [`model`]: the [`Model`] trait that a simulation implements; [`models`] has the built-ins.
-//! - [`arena`]: the grid of cells, its partition into shards, density-aware cell sets.
-//! - [`channel`]: outboxes and delivery in a fixed key order.
-//! - [`scheduler`]: the step loop, parallel over shards.
-//! - [`rng`]: the documented seed derivation behind every random number.
-//! - [`stats`]: step statistics, HDR histograms, summaries with confidence intervals.
-//! - [`scenario`]: scenario files in two stages, with errors that name file, line and field;
-//!   [`catalog`]: the built-in models by name.
-//! - [`montecarlo`]: replications in parallel, in order; precision targets.
-//! - [`runner`]: a run or a sweep into a result directory; [`output`]: the files, atomically.
-//! - [`plot`]: plots and `report.html` from a saved result directory.
+//! # A guide
+//!
+//! **Write a model.** A model is a type implementing [`Model`]: its task state (a serde
+//! struct), its message type, its per-shard cell state, and what a task does each step
+//! ([`Model::step`], through a [`Ctx`]), what a cell does with a message ([`Model::on_cell`],
+//! through a [`CellCtx`]), and what the run's results are ([`Model::report`]). Counters and
+//! metrics are declared with names and units ([`Quantity`]) and addressed through typed
+//! handles ([`Counter`], [`Metric`]) found by name at compile time.
+//!
+//! **Register it.** Its parameters (the scenario's `[model]` section) are a serde struct that
+//! implements [`ModelParams`]: a name, a summary, a starter section, checks, and how to build
+//! the model. [`Registry::builtin`] has the built-in models; [`Registry::with`] adds yours.
+//!
+//! **Run it.** [`cli::main`] is the whole `microsim` command line for a registry, so a crate
+//! of your own gets `run`, `check`, `list`, `new`, `compare` and `plot` with its models:
+//!
+//! ```no_run
+//! # type MyParams = microsim::models::pi::Params;
+//! fn main() -> std::process::ExitCode {
+//!     microsim::cli::main(microsim::Registry::builtin().with::<MyParams>())
+//! }
+//! ```
+//!
+//! Scenarios then give replications, confidence intervals, sweeps with common random
+//! numbers, precision targets, plots and `report.html`. `examples/random_walkers.rs` is a
+//! complete model written outside the crate; [`Simulation`] runs a model directly, without
+//! files.
+//!
+//! **Read the results.** A run writes a result directory (`summary.json`,
+//! `replications.csv`, `steps.csv`, `details.json`, `histograms/*.hlog`, plots and
+//! `report.html`), described in the README.
+//!
+//! # The layers
+//! - `engine`: arena, channels, tasks, the model trait, seeded streams, the scheduler and its
+//!   step statistics. No files, no TOML, no plots.
+//! - `experiment`: scenario files and their checks, the registry, Monte Carlo, sweeps, the
+//!   result directory.
+//! - [`plot`]: pictures and `report.html` from a result directory.
+//! - [`cli`]: the command line, as a library call.
+//! - [`models`]: the built-in models, ordinary users of the public API.
 
-#![deny(unsafe_code)] // one audited exception: `prefetch::prefetch_read`
+#![deny(unsafe_code)] // one audited exception: `prefetch_read`
 #![warn(missing_docs)]
 
-pub mod arena;
-pub mod catalog;
-pub mod channel;
-pub mod model;
+pub mod cli;
+mod engine;
+mod experiment;
 pub mod models;
-pub mod montecarlo;
-pub mod output;
 pub mod plot;
-pub mod prefetch;
-pub mod rng;
-pub mod runner;
-pub mod scenario;
-pub mod scheduler;
-pub mod stats;
-pub mod task;
 
-pub use model::Model;
+pub use engine::arena::{CellSet, Grid};
+pub use engine::model::{End, Model, Report, Tally};
+pub use engine::prefetch::prefetch_read;
+pub use engine::quantity::{Counter, Metric, Quantity};
+pub use engine::rng::{TaskRng, cell_rng, replication_seed, task_rng};
+pub use engine::scheduler::{Ending, Order, Settings, Simulation};
+pub use engine::stats::{EngineHistograms, StepRow, histogram};
+pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
+pub use experiment::registry::{Checks, ModelInfo, ModelParams, Registry};
+pub use experiment::scenario::sections::MAX_CELLS;
+
+/// Not part of the API: the crate's own integration tests and benchmarks reach internals
+/// through here. Anything in it may change without notice.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::engine::arena::Partition;
+    pub use crate::engine::rng;
+    pub use crate::experiment::montecarlo::{self, Plan, Replication, Silent, Sink};
+    pub use crate::experiment::output::{self, Manifest};
+    pub use crate::experiment::runner::{self, Options, execute};
+    pub use crate::experiment::scenario::{self, Override, Scenario};
+    pub use crate::experiment::stats::{Difference, Summary};
+}

@@ -1,8 +1,5 @@
-//! The `microsim` command: parses arguments, calls the library, maps the outcome to an exit
-//! code (0 ok, 1 run failed, 2 bad input or usage, 130 interrupted).
-
-mod cli;
+//! The `microsim` command with the built-in models; see [`microsim::cli`].
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    microsim::cli::main(microsim::Registry::builtin())
 }

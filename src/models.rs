@@ -1,7 +1,21 @@
-//! The built-in models.
+//! The built-in models. Each is an ordinary user of the public API, in a file of its own, and
+//! registers through [`crate::ModelParams`] exactly as a model outside the crate does; adding
+//! one is its file, a `mod` line and a line in [`Registry::builtin`].
 
 pub mod gift_lottery;
 pub mod musical_chairs;
 pub mod pi;
 
 pub use musical_chairs::MusicalChairs;
+
+use crate::Registry;
+
+impl Registry {
+    /// The built-in models: `musical_chairs`, `gift_lottery`, `pi`.
+    pub fn builtin() -> Self {
+        Registry::new()
+            .with::<musical_chairs::Params>()
+            .with::<gift_lottery::Params>()
+            .with::<pi::Params>()
+    }
+}

@@ -31,8 +31,6 @@ mod numfmt;
 mod report;
 mod text;
 
-use std::collections::BTreeSet;
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -78,90 +76,7 @@ impl FromStr for Format {
     }
 }
 
-/// A kind of plot. The names ([`PlotKind::name`]) are what `microsim plot --kind` and a
-/// scenario's `[output] plots = [...]` accept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PlotKind {
-    /// `sweep`: each compared metric against the swept parameter (sweep directories only).
-    Sweep,
-    /// `distribution`: histogram of each metric over replications, mean and 95% CI marked.
-    Distribution,
-    /// `cdf`: empirical CDF of each metric over replications.
-    Cdf,
-    /// `histograms`: the model's HDR histograms (`histograms/*.hlog` other than the engine's).
-    Histograms,
-    /// `convergence`: running mean of each metric with its 95% CI as replications accumulate.
-    Convergence,
-    /// `steps`: step-level series (tasks, messages local/cross-shard, step time and imbalance).
-    Steps,
-}
-
-impl PlotKind {
-    /// Every kind, in the order the report shows them.
-    pub const ALL: [PlotKind; 6] = [
-        PlotKind::Sweep,
-        PlotKind::Distribution,
-        PlotKind::Cdf,
-        PlotKind::Histograms,
-        PlotKind::Convergence,
-        PlotKind::Steps,
-    ];
-
-    /// The kind's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            PlotKind::Sweep => "sweep",
-            PlotKind::Distribution => "distribution",
-            PlotKind::Cdf => "cdf",
-            PlotKind::Histograms => "histograms",
-            PlotKind::Convergence => "convergence",
-            PlotKind::Steps => "steps",
-        }
-    }
-
-    /// Parses a list of kind names; `"all"` stands for every kind. An empty list gives an
-    /// empty list (the caller decides whether that means "no plots").
-    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<PlotKind>, PlotError> {
-        let mut out = BTreeSet::new();
-        for n in names {
-            if n.as_ref().trim().eq_ignore_ascii_case("all") {
-                out.extend(PlotKind::ALL);
-            } else {
-                out.insert(n.as_ref().parse()?);
-            }
-        }
-        Ok(out.into_iter().collect())
-    }
-}
-
-impl FromStr for PlotKind {
-    type Err = PlotError;
-    fn from_str(s: &str) -> Result<Self, PlotError> {
-        let s = s.trim().to_ascii_lowercase();
-        let s = match s.as_str() {
-            "histogram" | "hlog" => "histograms",
-            "distributions" | "hist" => "distribution",
-            "cdfs" => "cdf",
-            "step" => "steps",
-            other => other,
-        };
-        PlotKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                PlotError::Invalid(format!(
-                    "unknown plot kind `{s}` (expected one of: all, {})",
-                    PlotKind::ALL.map(PlotKind::name).join(", ")
-                ))
-            })
-    }
-}
-
-impl fmt::Display for PlotKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::experiment::scenario::PlotKind;
 
 /// What to draw.
 #[derive(Clone, Debug)]
@@ -423,18 +338,23 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
         "plots": entries.iter().map(Entry::to_json).collect::<Vec<_>>(),
         "skipped": skipped.iter().map(|s| json!({"plot": s.plot, "reason": s.reason})).collect::<Vec<_>>(),
     });
-    crate::output::write_atomic(&manifest_path, crate::output::pretty(&manifest).as_bytes())
-        .map_err(|source| PlotError::Io {
-            path: manifest_path.clone(),
-            source,
-        })?;
+    crate::experiment::output::write_atomic(
+        &manifest_path,
+        crate::experiment::output::pretty(&manifest).as_bytes(),
+    )
+    .map_err(|source| PlotError::Io {
+        path: manifest_path.clone(),
+        source,
+    })?;
 
     let report_path = if opts.report {
         let path = dir.join("report.html");
         let html = report::html(&run, &entries, &skipped, dir);
-        crate::output::write_atomic(&path, html.as_bytes()).map_err(|source| PlotError::Io {
-            path: path.clone(),
-            source,
+        crate::experiment::output::write_atomic(&path, html.as_bytes()).map_err(|source| {
+            PlotError::Io {
+                path: path.clone(),
+                source,
+            }
         })?;
         Some(path)
     } else {

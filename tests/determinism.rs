@@ -2,7 +2,7 @@
 //! 1 and N shards; a different seed gives different results.
 
 use microsim::models::musical_chairs::{MusicalChairs, Params};
-use microsim::scheduler::{Ending, Order, Settings, Simulation};
+use microsim::{Ending, Order, Settings, Simulation};
 
 /// Settings with quantum 1: the knobs these tests turn.
 fn settings(seed: u64, shards: usize, order: Order, max_steps: u32, histograms: bool) -> Settings {
@@ -175,10 +175,10 @@ mod gossip {
     //! messages and cell answers arriving from many shards, so any dependence of delivery order
     //! on the partition or on threads shows up in the tasks' order-sensitive digests.
 
-    use microsim::arena::Grid;
-    use microsim::model::{End, Model, Report};
-    use microsim::rng::{TaskRng, mix};
-    use microsim::task::{CellCtx, Ctx, Mail, Next, TaskId};
+    use microsim::Grid;
+    use microsim::internal::rng::{TaskRng, mix};
+    use microsim::{CellCtx, Ctx, Mail, Next, TaskId};
+    use microsim::{End, Model, Report};
     use rand::RngExt;
 
     #[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq)]
@@ -275,10 +275,10 @@ fn mixed_mailboxes_are_delivered_in_the_same_order_at_any_partition() {
 /// first message that step) and the cell forwards the answer to task `i + 1`; in step 1 task
 /// `i` messages task `i + 1` directly (again its first message). Both arrive in step 2.
 mod relay {
-    use microsim::arena::Grid;
-    use microsim::model::{End, Model, Report};
-    use microsim::rng::{TaskRng, mix};
-    use microsim::task::{CellCtx, Ctx, Mail, Next, TaskId};
+    use microsim::Grid;
+    use microsim::internal::rng::{TaskRng, mix};
+    use microsim::{CellCtx, Ctx, Mail, Next, TaskId};
+    use microsim::{End, Model, Report};
 
     #[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq)]
     pub struct Relay {
@@ -350,7 +350,7 @@ fn an_answer_and_a_message_with_equal_sender_and_sequence_keep_one_order() {
     for order in [Order::ById, Order::Shuffled] {
         let reference = digests(1, order);
         // The answer (older: its key was made a step before the message's) comes first.
-        let expected = microsim::rng::mix(microsim::rng::mix(1) ^ 2);
+        let expected = microsim::internal::rng::mix(microsim::internal::rng::mix(1) ^ 2);
         assert!(reference.iter().all(|&d| d == expected), "{order:?}");
         for shards in [2, 3, 7, 60] {
             let differ = (digests(shards, order).iter())

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use microsim::montecarlo::Silent;
-use microsim::output::Manifest;
-use microsim::runner::{Options, execute};
-use microsim::scenario::{Override, Scenario};
+use microsim::internal::montecarlo::Silent;
+use microsim::internal::output::Manifest;
+use microsim::internal::runner::{Options, execute};
+use microsim::internal::scenario::{Override, Scenario};
 use serde_json::Value;
 
 fn scenario(text: &str, overrides: &[Override]) -> Scenario {

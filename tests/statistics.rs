@@ -7,9 +7,9 @@
 //!   Var = C·q^n + C(C−1)·(1 − 2/C)^n − C²·q^{2n},
 //! and `claims_denied = n − cells_taken`.
 
+use microsim::internal::rng::replication_seed;
 use microsim::models::musical_chairs::{MusicalChairs, Params};
-use microsim::rng::replication_seed;
-use microsim::scheduler::{Order, Settings, Simulation};
+use microsim::{Order, Settings, Simulation};
 
 fn occupancy(cells: f64, claims: f64) -> (f64, f64) {
     let q = 1.0 - 1.0 / cells;

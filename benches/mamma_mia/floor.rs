@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use microsim::Model;
+use microsim::internal::rng::{replication_seed, scale, task_rng};
 use microsim::models::gift_lottery::GiftLottery;
-use microsim::rng::{replication_seed, scale, task_rng};
 use rand::Rng;
 
 use crate::{BINS, ITEMS, Metrics, SEED};
@@ -65,7 +65,7 @@ pub fn draw_prefetching(rep_seed: u64, counts: &mut [u32]) {
             let _keep = rng.next_u64();
             *slot = scale(rng.next_u64(), bins).0 as usize;
             let _interaction = rng.next_u64();
-            microsim::prefetch::prefetch_read(&counts[*slot]);
+            microsim::prefetch_read(&counts[*slot]);
         }
         for &bin in &batch[..n as usize] {
             counts[bin] += 1;

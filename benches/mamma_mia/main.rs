@@ -28,12 +28,12 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use microsim::Ending;
 use microsim::catalog::ModelParams;
+use microsim::internal::montecarlo::{self, Plan, Replication, Silent, Sink};
+use microsim::internal::rng::replication_seed;
+use microsim::internal::scenario::Scenario;
 use microsim::models::gift_lottery::GiftLottery;
-use microsim::montecarlo::{self, Plan, Replication, Silent, Sink};
-use microsim::rng::replication_seed;
-use microsim::scenario::Scenario;
-use microsim::scheduler::Ending;
 
 use floor::{PREFETCH_FLOOR, check, draw_prefetching, floor, floor_with};
 use split::{Mark, Phase, Split, split};

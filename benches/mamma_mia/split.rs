@@ -5,9 +5,9 @@ use std::hint::black_box;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use microsim::montecarlo::{self, Silent};
-use microsim::rng::{replication_seed, scale, task_rng};
-use microsim::scheduler::{Ending, Simulation};
+use microsim::internal::montecarlo::{self, Silent};
+use microsim::internal::rng::{replication_seed, scale, task_rng};
+use microsim::{Ending, Simulation};
 use rand::Rng;
 
 use crate::floor::{check, draw_into, tally_and_clear};

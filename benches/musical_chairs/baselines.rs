@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use microsim::internal::rng::{TaskRng, task_rng};
 use microsim::models::musical_chairs::Params;
-use microsim::rng::{TaskRng, task_rng};
 use rand::RngExt;
 
 use crate::{Outcome, SHARDS};
@@ -100,7 +100,7 @@ pub fn floor_prefetching(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
         for (rngs, pts) in f.rngs.chunks_mut(BATCH).zip(f.points.chunks_mut(BATCH)) {
             for (rng, cell) in rngs.iter_mut().zip(cells.iter_mut()) {
                 *cell = draw(rng, p);
-                microsim::prefetch::prefetch_read(&taken[(*cell / 64) as usize]);
+                microsim::prefetch_read(&taken[(*cell / 64) as usize]);
             }
             for (&cell, pts) in cells.iter().zip(pts.iter_mut()) {
                 *pts += claim(taken, granted, denied, cell) as u32;

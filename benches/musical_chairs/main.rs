@@ -3,7 +3,7 @@
 //! Run with `cargo bench --bench musical_chairs` (`MICROSIM_BENCH_QUICK=1` for a smoke run).
 //!
 //! 1. Time: the seed scenario (100,000 robots, 10000×10000 arena, 10 rounds = 1M claims) on
-//!    - the engine (`microsim::scheduler::Simulation`) at 1 thread and at all threads;
+//!    - the engine (`microsim::Simulation`) at 1 thread and at all threads;
 //!    - the floor: a hand-written single-thread loop doing the same draws and claims, which must
 //!      produce exactly the engine's `claims_granted` / `claims_denied` (checked);
 //!    - the same floor prefetching: robots in batches of 16 whose cells are drawn and
@@ -22,9 +22,9 @@ mod memory;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use microsim::internal::rng::replication_seed;
 use microsim::models::musical_chairs::{MusicalChairs, Params};
-use microsim::rng::replication_seed;
-use microsim::scheduler::{Ending, Order, Settings, Simulation};
+use microsim::{Ending, Order, Settings, Simulation};
 
 use baselines::{PREFETCH_FLOOR, floor, floor_prefetching, tokio_version};
 use memory::{MEMORY_VAR, memory_child, memory_table};

@@ -5,9 +5,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use microsim::Model;
+use microsim::internal::rng::replication_seed;
 use microsim::models::musical_chairs::{MusicalChairs, Params, Robot};
-use microsim::rng::replication_seed;
-use microsim::scheduler::{Ending, Order, Settings, Simulation};
+use microsim::{Ending, Order, Settings, Simulation};
 
 use crate::{QUICK_VAR, SEED, SHARDS};
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use microsim::scenario::Scenario;
+use crate::experiment::scenario::Scenario;
 
 use super::Failure;
 
@@ -24,9 +24,9 @@ pub struct Args {
     max_memory: Option<String>,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(&args.set, &[])?;
-    let scenario = Scenario::load(&args.file, &overrides)?;
+    let scenario = Scenario::load(registry, &args.file, &overrides)?;
     let estimate = scenario.estimate_memory();
     let limit = super::run::memory_limit(args.max_memory.as_deref())?;
     let mut out = std::io::stdout().lock();
@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     writeln!(
         out,
         "\n# memory estimate: {estimate} (limit {})",
-        microsim::scenario::Bytes(limit)
+        crate::experiment::scenario::Bytes(limit)
     )?;
     estimate.check(&scenario, limit)?;
     writeln!(out, "# ok: {} is valid", args.file.display())?;

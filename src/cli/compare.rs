@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use microsim::runner::difference;
+use crate::experiment::runner::difference;
 use serde_json::Value;
 
 use super::Failure;
@@ -55,7 +55,8 @@ fn read(dir: &Path) -> Result<Run, Failure> {
             "this is a sweep; compare two of its variants/NNN directories".into(),
         ));
     }
-    let table = microsim::output::read_replications(&dir.join("replications.csv")).map_err(bad)?;
+    let table =
+        crate::experiment::output::read_replications(&dir.join("replications.csv")).map_err(bad)?;
     if let Some((row, metric)) = table.first_non_number() {
         return Err(bad(format!(
             "replications.csv line {}: `{metric}` is not a number",

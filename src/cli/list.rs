@@ -1,13 +1,13 @@
-//! `microsim list`: the built-in models, their parameters and metrics.
+//! `microsim list`: the registered models, their parameters, metrics and counters.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use microsim::catalog::MODELS;
+use crate::Quantity;
 
 use super::Failure;
 
-/// List the built-in models with their parameters, defaults and metrics.
+/// List the models with their parameters, defaults, metrics and counters.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  microsim list\n  microsim list --json")]
 pub struct Args {
@@ -16,12 +16,20 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     if args.json {
-        let list: Vec<_> = MODELS
-            .iter()
-            .map(|m| serde_json::json!({ "name": m.name, "summary": m.summary, "metrics": m.metrics, "parameters": m.starter }))
+        let list: Vec<_> = registry
+            .models()
+            .map(|m| {
+                serde_json::json!({
+                    "name": m.name,
+                    "summary": m.summary,
+                    "metrics": m.metrics,
+                    "counters": m.counters,
+                    "parameters": m.starter,
+                })
+            })
             .collect();
         writeln!(
             out,
@@ -30,14 +38,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    for m in MODELS {
-        writeln!(
-            out,
-            "{}\n  {}\n  metrics: {}\n  parameters (defaults):",
-            m.name,
-            m.summary,
-            m.metrics.join(", ")
-        )?;
+    for m in registry.models() {
+        writeln!(out, "{}\n  {}", m.name, m.summary)?;
+        writeln!(out, "  metrics: {}", described(m.metrics))?;
+        if !m.counters.is_empty() {
+            writeln!(out, "  counters (per step): {}", described(m.counters))?;
+        }
+        writeln!(out, "  parameters (defaults):")?;
         for line in m.starter.lines().filter(|l| !l.starts_with('[')) {
             writeln!(out, "    {line}")?;
         }
@@ -48,4 +55,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         "Write a starter scenario with `microsim new MODEL [FILE]`."
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `name (unit), …`
+fn described(list: &[Quantity]) -> String {
+    let items: Vec<String> = list
+        .iter()
+        .map(|q| match q.unit {
+            "" => q.name.to_string(),
+            unit => format!("{} ({unit})", q.name),
+        })
+        .collect();
+    items.join(", ")
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use microsim::catalog;
+use crate::experiment::registry::starter_scenario;
 
 use super::Failure;
 
@@ -23,14 +23,15 @@ pub struct Args {
     force: bool,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
-    let Some(text) = catalog::starter(&args.model) else {
+pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
+    let Some(info) = registry.model(&args.model) else {
         return Err(Failure::Input(format!(
-            "unknown model `{}`\n  hint: built-in models are {}",
+            "unknown model `{}`\n  hint: the models are {} (`microsim list` describes them)",
             args.model,
-            catalog::names()
+            registry.listed()
         )));
     };
+    let text = starter_scenario(&info);
     let path = args
         .path
         .unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.model)));
@@ -44,7 +45,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             path.display()
         )));
     }
-    microsim::output::write_atomic(&path, text.as_bytes())
+    crate::experiment::output::write_atomic(&path, text.as_bytes())
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
     eprintln!(
         "wrote {} — run it with `microsim run {}`",

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use microsim::plot::{self, Format, PlotError, PlotKind, PlotOptions};
+use crate::plot::{self, Format, PlotError, PlotKind, PlotOptions};
 
 use super::Failure;
 
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let kinds = if args.kind.is_empty() {
         None
     } else {
-        Some(PlotKind::parse_list(&args.kind).map_err(failure)?)
+        Some(PlotKind::parse_list(&args.kind).map_err(Failure::Input)?)
     };
     let opts = PlotOptions {
         formats,

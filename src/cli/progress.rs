@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::engine::stats::StepRow;
+use crate::experiment::montecarlo::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use microsim::montecarlo::Progress;
-use microsim::stats::StepRow;
 
 /// A progress display for a run of `replications` replications.
 pub struct Bar {

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use microsim::montecarlo::Plan;
-use microsim::output::{Manifest, choose_dir, fmt_num, now_rfc3339};
-use microsim::plot::{self, PlotKind, PlotOptions};
-use microsim::runner::{self, Options};
-use microsim::scenario::{Scenario, available_memory, parse_bytes};
+use crate::experiment::montecarlo::Plan;
+use crate::experiment::output::{Manifest, choose_dir, fmt_num, now_rfc3339};
+use crate::experiment::runner::{self, Options};
+use crate::experiment::scenario::{Scenario, available_memory, parse_bytes};
+use crate::plot::{self, PlotKind, PlotOptions};
 
 use super::progress::Bar;
 use super::{Failure, label};
@@ -74,7 +74,7 @@ pub fn memory_limit(arg: Option<&str>) -> Result<u64, Failure> {
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(
         &args.set,
         &[
@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             ("montecarlo.replications", args.replications),
         ],
     )?;
-    let scenario = Scenario::load(&args.file, &overrides)?;
+    let scenario = Scenario::load(registry, &args.file, &overrides)?;
     if let Some(k) = args.replication {
         let n = Plan::of(&scenario, None).max();
         if k >= n {
@@ -258,7 +258,7 @@ fn print_report(
         out,
         "{} · model {} · seed {} · {} replication{} · {} shards · {} threads · {:.2} s",
         s.name,
-        s.model.name(),
+        s.model_name(),
         s.seed(),
         reps,
         if reps == 1 { "" } else { "s" },
@@ -273,8 +273,8 @@ fn print_report(
     )?;
     let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), short);
     if let Some(metrics) = summary["metrics"].as_object() {
-        for name in s.model.metrics() {
-            let Some(m) = metrics.get(*name) else {
+        for name in s.metric_names() {
+            let Some(m) = metrics.get(name) else {
                 continue;
             };
             let ci = match m["ci95"].as_array() {
@@ -356,7 +356,7 @@ fn print_sweep(
         out,
         "{} · model {} · seed {} · sweep of {} variants × {} replications · differences vs variant {}: {}",
         s.name,
-        s.model.name(),
+        s.model_name(),
         s.seed(),
         table["variants"].as_array().map_or(0, Vec::len),
         s.montecarlo.replications,

@@ -1,16 +1,17 @@
-//! The seed's Christmas lottery (seed 003, "Simulating Mamma Mia under the xmas tree"): 600,000
+//! The Christmas lottery of the project's source notes ("Simulating Mamma Mia under the xmas
+//! tree"): 600,000
 //! DVDs are each given to one of 2,000,000 Christmas trees at random; how many trees get 1, 2,
 //! 3 … copies?
 //!
 //! Every item (a DVD) is a task; every bin (a tree, a household) is a cell of a `1 × bins`
-//! arena, and each bin's count of copies lives on the shard that owns the cell. The seed's own
-//! numbers (ten runs) were ~444.5k trees with one copy, ~66.7k with two, ~6.7k with three,
+//! arena, and each bin's count of copies lives on the shard that owns the cell. The source's
+//! own numbers (ten runs) were ~444.5k trees with one copy, ~66.7k with two, ~6.7k with three,
 //! ~500 with four, ~30 with five, and a 6 or 7 now and then; [`GiftLottery::expected_bins_with`]
 //! gives the exact expectations.
 //!
-//! # The what-ifs the seed asks about
+//! # The what-ifs the source asks about
 //! - **Skew** (`weights`): households are not equally likely to receive gifts. `"uniform"`
-//!   (the seed), `"zipf"` (bin `i`, 0-based, has weight `1/(i+1)^zipf_s`: bin 0 is the most
+//!   (the source's), `"zipf"` (bin `i`, 0-based, has weight `1/(i+1)^zipf_s`: bin 0 is the most
 //!   gifted household) or `"lognormal"` (bin `i` has weight `exp(lognormal_sigma · z_i)`, with
 //!   `z_i` a standard normal fixed per bin, see [`lognormal_z`]). The weights belong to the
 //!   households, not to the replication: they are the same in every replication and every run,
@@ -37,7 +38,7 @@
 //! being told of the duplicate and then deciding with probability `interaction` to try again:
 //! a bin that is empty accepts either way, and a bin that is not sends the buyer elsewhere with
 //! probability `interaction` while retries remain. Deciding first saves the round trip for
-//! buyers who would not act on the answer. So with `interaction = 0` (the seed) every item
+//! buyers who would not act on the answer. So with `interaction = 0` (the source's lottery) every item
 //! sends exactly one message and finishes in step 0, and the run takes two steps; with
 //! `interaction = 1` and `max_retries = r` it takes at most `2r + 2` steps.
 //!
@@ -56,11 +57,13 @@ pub use alias::AliasTable;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
-use crate::arena::Grid;
-use crate::model::{End, Model, Report};
-use crate::rng::{TaskRng, task_rng};
-use crate::stats::histogram;
-use crate::task::{CellCtx, Ctx, Mail, Next, TaskId};
+use std::sync::OnceLock;
+
+use crate::engine::rng::{scale, unit};
+use crate::{
+    CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
+    Report, TaskId, TaskRng, histogram, prefetch_read, task_rng,
+};
 
 /// The largest `items` (task ids are `u32`).
 pub const MAX_ITEMS: u64 = u32::MAX as u64;
@@ -83,7 +86,7 @@ pub const PROFILE: usize = 10;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Weights {
-    /// Every bin equally likely (the seed).
+    /// Every bin equally likely (the source's lottery).
     #[default]
     Uniform,
     /// Bin `i` (0-based) has weight `1 / (i + 1)^zipf_s`.
@@ -223,27 +226,67 @@ pub enum Msg {
     AlreadyHas,
 }
 
-/// One shard's bins: the copies in each of the cells `base .. base + counts.len()`.
+/// One shard's bins: the copies in each of its cells, by offset in the shard's block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bins {
-    /// The first cell of the shard.
-    pub base: u64,
     /// Copies per bin.
     pub counts: Vec<u32>,
 }
 
-/// Counter indices.
-const PLACED: usize = 0;
-const ACCEPTED: usize = 1;
-const DECLINED: usize = 2;
-const KEPT: usize = 3;
+/// The model's per-step counters.
+pub const COUNTERS: &[Quantity] = &[
+    Quantity::new("gifts_placed", "items").about("items that ended up in a bin"),
+    Quantity::new("offers_accepted", "items").about("offers to an empty bin, accepted"),
+    Quantity::new("offers_declined", "items").about("offers to a bin that had a copy"),
+    Quantity::new("items_kept", "items").about("items the buyer kept"),
+];
+const PLACED: Counter = Counter::named(COUNTERS, "gifts_placed");
+const ACCEPTED: Counter = Counter::named(COUNTERS, "offers_accepted");
+const DECLINED: Counter = Counter::named(COUNTERS, "offers_declined");
+const KEPT: Counter = Counter::named(COUNTERS, "items_kept");
+
+/// The model's metrics: bins with exactly 1 … 10 copies, then the rest.
+pub const METRICS: &[Quantity] = &[
+    Quantity::new("bins_with_1", "bins").about("bins with exactly one copy"),
+    Quantity::new("bins_with_2", "bins").about("bins with exactly two copies"),
+    Quantity::new("bins_with_3", "bins").about("bins with exactly three copies"),
+    Quantity::new("bins_with_4", "bins").about("bins with exactly four copies"),
+    Quantity::new("bins_with_5", "bins").about("bins with exactly five copies"),
+    Quantity::new("bins_with_6", "bins").about("bins with exactly six copies"),
+    Quantity::new("bins_with_7", "bins").about("bins with exactly seven copies"),
+    Quantity::new("bins_with_8", "bins").about("bins with exactly eight copies"),
+    Quantity::new("bins_with_9", "bins").about("bins with exactly nine copies"),
+    Quantity::new("bins_with_10", "bins").about("bins with exactly ten copies"),
+    Quantity::new("bins_empty", "bins").about("bins with no copy"),
+    Quantity::new("max_per_bin", "copies").about("the most copies in one bin"),
+    Quantity::new("items_kept", "items").about("items the buyers kept"),
+    Quantity::new("bins_with_over_10", "bins").about("bins with more than ten copies"),
+    Quantity::new("offers_declined", "items").about("offers declined over the run"),
+];
+const BINS_WITH: [Metric; PROFILE] = [
+    Metric::named(METRICS, "bins_with_1"),
+    Metric::named(METRICS, "bins_with_2"),
+    Metric::named(METRICS, "bins_with_3"),
+    Metric::named(METRICS, "bins_with_4"),
+    Metric::named(METRICS, "bins_with_5"),
+    Metric::named(METRICS, "bins_with_6"),
+    Metric::named(METRICS, "bins_with_7"),
+    Metric::named(METRICS, "bins_with_8"),
+    Metric::named(METRICS, "bins_with_9"),
+    Metric::named(METRICS, "bins_with_10"),
+];
+const BINS_EMPTY: Metric = Metric::named(METRICS, "bins_empty");
+const MAX_PER_BIN: Metric = Metric::named(METRICS, "max_per_bin");
+const ITEMS_KEPT: Metric = Metric::named(METRICS, "items_kept");
+const OVER_10: Metric = Metric::named(METRICS, "bins_with_over_10");
+const OFFERS_DECLINED: Metric = Metric::named(METRICS, "offers_declined");
 
 /// The standard normal deviate `z_i` behind bin `i`'s lognormal weight.
 ///
 /// Box–Muller from the fixed stream `task_rng(LOGNORMAL_STREAM, i)`: `u1 = 1 − U₁` (in
 /// `(0, 1]`), `u2 = U₂` with `U` the stream's `random::<f64>()` draws, and
 /// `z = sqrt(−2 ln u1) · cos(2π u2)`. It depends on nothing but `i`, so a household keeps its
-/// weight whatever the number of bins, the seed or the replication.
+/// weight whatever the number of bins, the random seed or the replication.
 pub fn lognormal_z(i: u64) -> f64 {
     let mut rng = task_rng(LOGNORMAL_STREAM, i);
     let u1 = 1.0 - rng.random::<f64>();
@@ -251,11 +294,15 @@ pub fn lognormal_z(i: u64) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-/// How items draw their bin.
+/// What the weights imply, computed once per model on first use (`O(bins)` time, and for
+/// non-uniform weights an alias table of 8 bytes per bin): building a model stays cheap, so
+/// the memory budget can refuse a run before any of this is allocated.
 #[derive(Clone, Debug)]
-enum Sampler {
-    Uniform,
-    Alias(AliasTable),
+struct Prepared {
+    /// `None` for uniform weights.
+    alias: Option<AliasTable>,
+    /// Expected bins with 0 ..= PROFILE copies under the weights, without interaction.
+    profile: [f64; PROFILE + 1],
 }
 
 /// The gift lottery model.
@@ -263,39 +310,29 @@ enum Sampler {
 pub struct GiftLottery {
     params: Params,
     grid: Grid,
-    sampler: Sampler,
-    /// Expected bins with 0 ..= PROFILE copies under the weights, without interaction.
-    profile: [f64; PROFILE + 1],
+    prepared: OnceLock<Prepared>,
 }
 
-impl GiftLottery {
-    /// A model with these parameters; for non-uniform weights this builds the alias table
-    /// (`O(bins)` time, 8 bytes per bin).
-    ///
-    /// # Panics
-    /// If the parameters fail [`Params::validate`].
-    pub fn new(params: Params) -> Self {
-        if let Err(e) = params.validate() {
-            panic!("invalid gift_lottery parameters: {e}");
-        }
-        let grid = Grid::new(params.bins, 1);
+impl Prepared {
+    fn new(params: &Params) -> Self {
         let weights = match params.weights {
             Weights::Uniform => None,
-            Weights::Zipf => Some(Self::zipf_weights(params.bins, params.zipf_s)),
-            Weights::Lognormal => {
-                Some(Self::lognormal_weights(params.bins, params.lognormal_sigma))
-            }
+            Weights::Zipf => Some(GiftLottery::zipf_weights(params.bins, params.zipf_s)),
+            Weights::Lognormal => Some(GiftLottery::lognormal_weights(
+                params.bins,
+                params.lognormal_sigma,
+            )),
         };
         let n = params.items as f64;
         let q = 1.0 - params.keep_fraction;
         let mut profile = [0.0; PROFILE + 1];
-        let sampler = match weights {
+        let alias = match weights {
             None => {
                 let pmf = binomial_pmf(n, q / params.bins as f64, PROFILE);
                 for (e, p) in profile.iter_mut().zip(pmf) {
                     *e = params.bins as f64 * p;
                 }
-                Sampler::Uniform
+                None
             }
             Some(w) => {
                 let total: f64 = w.iter().sum();
@@ -307,15 +344,32 @@ impl GiftLottery {
                         *e += p;
                     }
                 }
-                Sampler::Alias(AliasTable::new(&w))
+                Some(AliasTable::new(&w))
             }
         };
-        GiftLottery {
-            params,
-            grid,
-            sampler,
-            profile,
+        Prepared { alias, profile }
+    }
+}
+
+impl GiftLottery {
+    /// A model with these parameters. Cheap: the weights' alias table and expected profile
+    /// are built on first use.
+    ///
+    /// # Panics
+    /// If the parameters fail [`Params::validate`].
+    pub fn new(params: Params) -> Self {
+        if let Err(e) = params.validate() {
+            panic!("invalid gift_lottery parameters: {e}");
         }
+        GiftLottery {
+            grid: Grid::new(params.bins, 1),
+            params,
+            prepared: OnceLock::new(),
+        }
+    }
+
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| Prepared::new(&self.params))
     }
 
     /// Zipf weights `1/(i+1)^s`, `i = 0 .. bins`.
@@ -335,7 +389,7 @@ impl GiftLottery {
     }
 
     /// The expected number of bins with exactly `k` copies when gifts are spread uniformly and
-    /// buyers do not interact (the seed's model), whatever `weights` and `interaction` say:
+    /// buyers do not interact (the source's lottery), whatever `weights` and `interaction` say:
     /// `bins · C(n,k) p^k (1−p)^(n−k)` with `n = items` and `p = (1 − keep_fraction)/bins`.
     ///
     /// Keeping thins each item independently, so a bin's copies are exactly
@@ -343,7 +397,7 @@ impl GiftLottery {
     /// textbook `n = items`, `p = 1/bins`. The pmf is computed without factorials or
     /// `ln Γ`: `P(0) = exp(n · ln(1 − p))` (via `ln_1p`) and
     /// `P(j) = P(j−1) · (n − j + 1)/j · p/(1 − p)`, each factor of moderate size, so nothing
-    /// overflows or cancels. For the seed (600k items, 2M bins): 444,491 bins with 1,
+    /// overflows or cancels. For the source's numbers (600k items, 2M bins): 444,491 bins with 1,
     /// 66,674 with 2, 6,667 with 3, 500 with 4, 30 with 5.
     pub fn expected_bins_with(&self, k: u32) -> f64 {
         let p = (1.0 - self.params.keep_fraction) / self.params.bins as f64;
@@ -356,14 +410,17 @@ impl GiftLottery {
     /// `p_i = (1 − keep_fraction) w_i / Σw`. Computed once, in [`GiftLottery::new`]. For uniform
     /// weights it equals [`GiftLottery::expected_bins_with`].
     pub fn expected_profile(&self) -> &[f64; PROFILE + 1] {
-        &self.profile
+        &self.prepared().profile
     }
 
     #[inline]
     fn draw_bin(&self, r: u64) -> u32 {
-        match &self.sampler {
-            Sampler::Uniform => crate::rng::scale(r, self.params.bins).0 as u32,
-            Sampler::Alias(table) => table.draw(r),
+        if self.params.weights == Weights::Uniform {
+            return scale(r, self.params.bins).0 as u32;
+        }
+        match &self.prepared().alias {
+            Some(table) => table.draw(r),
+            None => scale(r, self.params.bins).0 as u32,
         }
     }
 
@@ -372,7 +429,7 @@ impl GiftLottery {
     #[inline]
     fn give(&self, gift: &mut Gift, ctx: &mut Ctx<'_, Msg>) -> Next {
         gift.bin = self.draw_bin(ctx.rng().next_u64());
-        let u = crate::rng::unit(ctx.rng().next_u64());
+        let u = unit(ctx.rng().next_u64());
         let minds = gift.retries < self.params.max_retries && u < self.params.interaction;
         if minds {
             ctx.send_to_cell(gift.bin as u64, Msg::Offer);
@@ -409,36 +466,15 @@ impl Model for GiftLottery {
     type Msg = Msg;
     type Cells = Bins;
 
-    const COUNTERS: &'static [&'static str] = &[
-        "gifts_placed",
-        "offers_accepted",
-        "offers_declined",
-        "items_kept",
-    ];
-    const METRICS: &'static [&'static str] = &[
-        "bins_with_1",
-        "bins_with_2",
-        "bins_with_3",
-        "bins_with_4",
-        "bins_with_5",
-        "bins_with_6",
-        "bins_with_7",
-        "bins_with_8",
-        "bins_with_9",
-        "bins_with_10",
-        "bins_empty",
-        "max_per_bin",
-        "items_kept",
-        "bins_with_over_10",
-        "offers_declined",
-    ];
+    const COUNTERS: &'static [Quantity] = COUNTERS;
+    const METRICS: &'static [Quantity] = METRICS;
 
     fn tasks(&self) -> u64 {
         self.params.items
     }
 
-    fn grid(&self) -> Grid {
-        self.grid
+    fn grid(&self) -> Option<Grid> {
+        Some(self.grid)
     }
 
     fn spawn(&self, _id: TaskId, _rng: &mut TaskRng) -> Gift {
@@ -447,7 +483,6 @@ impl Model for GiftLottery {
 
     fn cells(&self, range: std::ops::Range<u64>, _shards: usize) -> Bins {
         Bins {
-            base: range.start,
             counts: vec![0; (range.end - range.start) as usize],
         }
     }
@@ -458,7 +493,7 @@ impl Model for GiftLottery {
             Status::New => {
                 // The keep decision always takes one word, so that variants with different
                 // keep fractions see the same bins for the same items.
-                if crate::rng::unit(ctx.rng().next_u64()) < self.params.keep_fraction {
+                if unit(ctx.rng().next_u64()) < self.params.keep_fraction {
                     gift.status = Status::Kept;
                     ctx.count(KEPT, 1);
                     return Next::Done;
@@ -485,15 +520,15 @@ impl Model for GiftLottery {
     }
 
     #[inline(always)]
-    fn prefetch_cell(&self, bins: &Bins, cell: u64) {
-        if let Some(count) = bins.counts.get((cell - bins.base) as usize) {
-            crate::prefetch::prefetch_read(count);
+    fn prefetch_cell(&self, bins: &Bins, offset: usize) {
+        if let Some(count) = bins.counts.get(offset) {
+            prefetch_read(count);
         }
     }
 
     #[inline]
-    fn on_cell(&self, bins: &mut Bins, cell: u64, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
-        let count = &mut bins.counts[(cell - bins.base) as usize];
+    fn on_cell(&self, bins: &mut Bins, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
+        let count = &mut bins.counts[ctx.offset()];
         match mail.msg {
             Msg::Place => {
                 *count += 1;
@@ -534,28 +569,30 @@ impl Model for GiftLottery {
                 copies.saturating_record_n(c as u64, n);
             }
         }
-        let mut metrics: Vec<f64> = (1..=PROFILE).map(|k| tally[k] as f64).collect();
-        metrics.push(tally[0] as f64);
-        metrics.push(max_per_bin as f64);
-        metrics.push(end.counters[KEPT] as f64);
-        metrics.push(tally[PROFILE + 1..].iter().sum::<u64>() as f64);
-        metrics.push(end.counters[DECLINED] as f64);
+        let mut report = end.report();
+        for (metric, &bins) in BINS_WITH.iter().zip(&tally[1..]) {
+            report.set(*metric, bins as f64);
+        }
         let uniform: Vec<f64> = (0..=PROFILE as u32)
             .map(|k| self.expected_bins_with(k))
             .collect();
-        Report {
-            metrics,
-            histograms: vec![("copies_per_bin", copies)],
-            details: serde_json::json!({
+        report
+            .set(BINS_EMPTY, tally[0] as f64)
+            .set(MAX_PER_BIN, max_per_bin as f64)
+            .set(ITEMS_KEPT, end.total(KEPT) as f64)
+            .set(OVER_10, tally[PROFILE + 1..].iter().sum::<u64>() as f64)
+            .set(OFFERS_DECLINED, end.total(DECLINED) as f64)
+            .histogram("copies_per_bin", copies)
+            .details(serde_json::json!({
                 "expected_uniform_bins_with": uniform,
-                "expected_bins_with": self.profile,
+                "expected_bins_with": self.expected_profile(),
                 "expected_note": "index k = bins with exactly k copies; expected_uniform_bins_with \
                     assumes uniform weights, expected_bins_with uses the actual weights; \
                     neither accounts for interaction",
-                "gifts_placed": end.counters[PLACED],
-                "offers_accepted": end.counters[ACCEPTED],
-            }),
-        }
+                "gifts_placed": end.total(PLACED),
+                "offers_accepted": end.total(ACCEPTED),
+            }));
+        report
     }
 
     fn estimate_bytes(&self, _shards: usize) -> u64 {
@@ -566,6 +603,49 @@ impl Model for GiftLottery {
             _ => AliasTable::bytes(self.params.bins),
         };
         tasks + counts + table
+    }
+}
+
+impl ModelParams for Params {
+    type Model = GiftLottery;
+    const NAME: &'static str = "gift_lottery";
+    const SUMMARY: &'static str =
+        "items are given to random bins; how many bins get 1, 2, 3 … (the source's Mamma Mia)";
+    const STARTER: &'static str = "\
+[model]
+# Items given away (tasks) and bins they land in (cells): the source's DVDs and trees.
+items = 600000
+bins = 2000000
+# How likely each bin is: \"uniform\", \"zipf\" (weight of bin i ∝ 1/i^zipf_s) or
+# \"lognormal\" (weights exp(lognormal_sigma · z), fixed per bin across replications).
+weights = \"uniform\"
+zipf_s = 1.0
+lognormal_sigma = 1.0
+# Probability a buyer keeps the item instead of giving it.
+keep_fraction = 0.0
+# Probability a buyer who learns the bin already has a copy picks again (a message round
+# trip per retry), at most max_retries times.
+interaction = 0.0
+max_retries = 3
+";
+
+    fn check(&self, checks: &mut Checks) {
+        checks.range("items", self.items, 1, MAX_ITEMS);
+        checks.range("bins", self.bins, 1, MAX_BINS);
+        checks.positive("zipf_s", self.zipf_s, MAX_ZIPF_S);
+        checks.positive("lognormal_sigma", self.lognormal_sigma, MAX_SIGMA);
+        checks.probability("keep_fraction", self.keep_fraction);
+        checks.probability("interaction", self.interaction);
+        checks.range(
+            "max_retries",
+            self.max_retries as u64,
+            0,
+            MAX_RETRIES as u64,
+        );
+    }
+
+    fn build(&self) -> GiftLottery {
+        GiftLottery::new(self.clone())
     }
 }
 

@@ -1,4 +1,5 @@
-//! The seed's robots (seed 003): musical chairs where a chair, once sat on, is taken for good.
+//! The robots of the project's source example ("Example of Microsimulation with Stackless
+//! Python"): musical chairs where a chair, once sat on, is taken for good.
 //!
 //! Each round every robot picks a uniformly random cell and sends a claim to the shard that
 //! owns it. The owner grants the first claim on a free cell and denies the rest (first in
@@ -12,11 +13,10 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::arena::{CellSet, Grid};
-use crate::model::{End, Model, Report};
-use crate::rng::TaskRng;
-use crate::stats::histogram;
-use crate::task::{CellCtx, Ctx, Mail, Next, TaskId};
+use crate::{
+    CellCtx, CellSet, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next,
+    Quantity, Report, TaskId, TaskRng, histogram,
+};
 
 /// The model's parameters (`[model]` in a scenario).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,9 +65,28 @@ pub enum Msg {
     Denied,
 }
 
-/// Counter indices.
-const GRANTED: usize = 0;
-const DENIED: usize = 1;
+/// The model's per-step counters.
+pub const COUNTERS: &[Quantity] = &[
+    Quantity::new("claims_granted", "claims").about("claims on a free chair, now taken"),
+    Quantity::new("claims_denied", "claims").about("claims on a chair already taken"),
+];
+/// The model's metrics.
+pub const METRICS: &[Quantity] = &[
+    Quantity::new("claims_granted", "claims").about("claims granted over the run"),
+    Quantity::new("claims_denied", "claims").about("claims denied over the run"),
+    Quantity::new("cells_taken", "cells").about("chairs taken at the end"),
+    Quantity::new("max_points", "points").about("the best robot's points"),
+    Quantity::new("winners", "robots").about("robots with the best score"),
+];
+const GRANTED: Counter = Counter::named(COUNTERS, "claims_granted");
+const DENIED: Counter = Counter::named(COUNTERS, "claims_denied");
+/// The `claims_granted` metric.
+pub const CLAIMS_GRANTED: Metric = Metric::named(METRICS, "claims_granted");
+/// The `claims_denied` metric.
+pub const CLAIMS_DENIED: Metric = Metric::named(METRICS, "claims_denied");
+const CELLS_TAKEN: Metric = Metric::named(METRICS, "cells_taken");
+const MAX_POINTS: Metric = Metric::named(METRICS, "max_points");
+const WINNERS: Metric = Metric::named(METRICS, "winners");
 
 /// The musical chairs model.
 #[derive(Clone, Debug)]
@@ -107,21 +126,15 @@ impl Model for MusicalChairs {
     type Msg = Msg;
     type Cells = CellSet;
 
-    const COUNTERS: &'static [&'static str] = &["claims_granted", "claims_denied"];
-    const METRICS: &'static [&'static str] = &[
-        "claims_granted",
-        "claims_denied",
-        "cells_taken",
-        "max_points",
-        "winners",
-    ];
+    const COUNTERS: &'static [Quantity] = COUNTERS;
+    const METRICS: &'static [Quantity] = METRICS;
 
     fn tasks(&self) -> u64 {
         self.params.robots
     }
 
-    fn grid(&self) -> Grid {
-        self.grid
+    fn grid(&self) -> Option<Grid> {
+        Some(self.grid)
     }
 
     fn spawn(&self, _id: TaskId, _rng: &mut TaskRng) -> Robot {
@@ -130,7 +143,7 @@ impl Model for MusicalChairs {
 
     fn cells(&self, range: std::ops::Range<u64>, shards: usize) -> CellSet {
         let expected = self.claims().div_ceil(shards as u64);
-        CellSet::new(range, expected)
+        CellSet::new(range.end - range.start, expected)
     }
 
     #[inline(always)]
@@ -153,20 +166,14 @@ impl Model for MusicalChairs {
     }
 
     #[inline(always)]
-    fn prefetch_cell(&self, chairs: &CellSet, cell: u64) {
-        chairs.prefetch(cell);
+    fn prefetch_cell(&self, chairs: &CellSet, offset: usize) {
+        chairs.prefetch(offset);
     }
 
     #[inline(always)]
-    fn on_cell(
-        &self,
-        chairs: &mut CellSet,
-        cell: u64,
-        mail: Mail<Msg>,
-        ctx: &mut CellCtx<'_, Msg>,
-    ) {
+    fn on_cell(&self, chairs: &mut CellSet, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
         debug_assert_eq!(mail.msg, Msg::Claim);
-        if chairs.insert(cell) {
+        if chairs.insert(ctx.offset()) {
             ctx.count(GRANTED, 1);
             ctx.send_to_task(mail.from, Msg::Granted);
         } else {
@@ -192,20 +199,19 @@ impl Model for MusicalChairs {
             }
         }
         let cells_taken: u64 = end.cells().map(CellSet::len).sum();
-        Report {
-            metrics: vec![
-                end.counters[GRANTED] as f64,
-                end.counters[DENIED] as f64,
-                cells_taken as f64,
-                max_points as f64,
-                winners as f64,
-            ],
-            histograms: vec![("points", points)],
-            details: serde_json::json!({
+        let mut report = end.report();
+        report
+            .set(CLAIMS_GRANTED, end.total(GRANTED) as f64)
+            .set(CLAIMS_DENIED, end.total(DENIED) as f64)
+            .set(CELLS_TAKEN, cells_taken as f64)
+            .set(MAX_POINTS, max_points as f64)
+            .set(WINNERS, winners as f64)
+            .histogram("points", points)
+            .details(serde_json::json!({
                 "winner_ids": winner_ids,
                 "expected_cells_taken": self.expected_cells_taken(),
-            }),
-        }
+            }));
+        report
     }
 
     fn messages_per_step(&self, quantum: u32) -> u64 {
@@ -218,5 +224,52 @@ impl Model for MusicalChairs {
         let per_shard = self.grid.cells().div_ceil(shards as u64);
         let claims = self.claims().div_ceil(shards as u64);
         tasks + shards as u64 * CellSet::estimate_bytes(per_shard, claims)
+    }
+}
+
+impl ModelParams for Params {
+    type Model = MusicalChairs;
+    const NAME: &'static str = "musical_chairs";
+    const SUMMARY: &'static str =
+        "robots claim random cells; a cell once taken stays taken (the source's robots)";
+    const STARTER: &'static str = "\
+[model]
+# Robots (tasks); each plays `rounds` rounds.
+robots = 100000
+# Arena size in cells; a robot picks a uniform random cell each round.
+width = 10000
+height = 10000
+rounds = 10
+";
+
+    fn check(&self, checks: &mut Checks) {
+        checks.range("robots", self.robots, 1, u32::MAX as u64);
+        checks.range("width", self.width, 1, 1 << 31);
+        checks.range("height", self.height, 1, 1 << 31);
+        checks.range("rounds", self.rounds as u64, 1, 1_000_000);
+        let cells = self.width.saturating_mul(self.height);
+        if self.width <= 1 << 31 && self.height <= 1 << 31 && cells > crate::MAX_CELLS {
+            // Blame the longer side: the one most likely to be the mistake.
+            let side = if self.height > self.width {
+                "height"
+            } else {
+                "width"
+            };
+            checks.problem(
+                side,
+                format!(
+                    "the arena has {cells} cells ({} x {}), more than the {} a run can hold \
+                     (4096 shards of 2^32 cells)",
+                    self.width,
+                    self.height,
+                    crate::MAX_CELLS
+                ),
+                format!("make width x height at most {}", crate::MAX_CELLS),
+            );
+        }
+    }
+
+    fn build(&self) -> MusicalChairs {
+        MusicalChairs::new(self.clone())
     }
 }

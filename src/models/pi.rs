@@ -1,4 +1,4 @@
-//! Monte Carlo π (seed 000): throw points uniformly into the unit square and count those that
+//! Monte Carlo π (the first of the project's source notes): throw points uniformly into the unit square and count those that
 //! land inside the quarter circle `x² + y² < 1`; the fraction inside tends to π/4.
 //!
 //! The points are split over `tasks` tasks, each drawing from its own stream. Task `i` (of
@@ -11,8 +11,7 @@
 //! run shows progress in `steps.csv` (the result does not depend on `k`: a task's points are
 //! the same stream in the same order).
 //!
-//! The arena is unused; it is a `1 × tasks` grid (one idle cell per task) only so that any
-//! shard count up to `tasks` is allowed.
+//! The model has no arena: shards only split the tasks.
 //!
 //! Metrics: `inside`, `pi_estimate = 4 · inside / points`, `abs_error = |pi_estimate − π|`, and
 //! `std_error = 4 · sqrt(p (1 − p) / points)` with `p = inside / points`, the estimate's
@@ -21,11 +20,10 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::arena::Grid;
-use crate::model::{End, Model, Report};
-use crate::rng::TaskRng;
-use crate::stats::histogram;
-use crate::task::{CellCtx, Ctx, Mail, Next, TaskId};
+use crate::{
+    Checks, Counter, Ctx, End, Mail, Metric, Model, ModelParams, Next, Quantity, Report, TaskId,
+    TaskRng, histogram,
+};
 
 /// The largest `tasks` (task ids are `u32`).
 pub const MAX_TASKS: u64 = u32::MAX as u64;
@@ -82,9 +80,26 @@ pub struct Thrower {
     pub inside: u64,
 }
 
-/// Counter indices.
-const INSIDE: usize = 0;
-const DRAWN: usize = 1;
+/// The model's per-step counters.
+pub const COUNTERS: &[Quantity] = &[
+    Quantity::new("inside", "points").about("points inside the quarter circle"),
+    Quantity::new("points_drawn", "points").about("points drawn"),
+];
+const INSIDE: Counter = Counter::named(COUNTERS, "inside");
+const DRAWN: Counter = Counter::named(COUNTERS, "points_drawn");
+
+/// The model's metrics.
+pub const METRICS: &[Quantity] = &[
+    Quantity::new("inside", "points").about("points inside the quarter circle"),
+    Quantity::new("pi_estimate", "").about("4 · inside / points"),
+    Quantity::new("abs_error", "").about("|pi_estimate − π|"),
+    Quantity::new("std_error", "").about("the estimate's binomial standard error"),
+];
+const INSIDE_METRIC: Metric = Metric::named(METRICS, "inside");
+/// The `pi_estimate` metric.
+pub const PI_ESTIMATE: Metric = Metric::named(METRICS, "pi_estimate");
+const ABS_ERROR: Metric = Metric::named(METRICS, "abs_error");
+const STD_ERROR: Metric = Metric::named(METRICS, "std_error");
 
 /// The Monte Carlo π model.
 #[derive(Clone, Debug)]
@@ -115,15 +130,11 @@ impl Model for Pi {
     type Msg = ();
     type Cells = ();
 
-    const COUNTERS: &'static [&'static str] = &["inside", "points_drawn"];
-    const METRICS: &'static [&'static str] = &["inside", "pi_estimate", "abs_error", "std_error"];
+    const COUNTERS: &'static [Quantity] = COUNTERS;
+    const METRICS: &'static [Quantity] = METRICS;
 
     fn tasks(&self) -> u64 {
         self.params.tasks
-    }
-
-    fn grid(&self) -> Grid {
-        Grid::new(self.params.tasks, 1)
     }
 
     fn spawn(&self, id: TaskId, _rng: &mut TaskRng) -> Thrower {
@@ -159,30 +170,27 @@ impl Model for Pi {
         }
     }
 
-    fn on_cell(&self, _cells: &mut (), _cell: u64, _mail: Mail<()>, _ctx: &mut CellCtx<'_, ()>) {}
-
     fn report(&self, end: &End<'_, Self>) -> Report {
         let mut per_task = histogram(self.params.share(0).max(1));
         for (_, t) in end.tasks() {
             per_task.saturating_record(t.inside);
         }
-        let inside = end.counters[INSIDE];
-        let drawn = end.counters[DRAWN].max(1) as f64;
+        let inside = end.total(INSIDE);
+        let drawn = end.total(DRAWN).max(1) as f64;
         let p = inside as f64 / drawn;
         let estimate = 4.0 * p;
-        Report {
-            metrics: vec![
-                inside as f64,
-                estimate,
-                (estimate - std::f64::consts::PI).abs(),
-                4.0 * (p * (1.0 - p) / drawn).sqrt(),
-            ],
-            histograms: vec![("inside_per_task", per_task)],
-            details: serde_json::json!({
-                "points_drawn": end.counters[DRAWN],
+        let mut report = end.report();
+        report
+            .set(INSIDE_METRIC, inside as f64)
+            .set(PI_ESTIMATE, estimate)
+            .set(ABS_ERROR, (estimate - std::f64::consts::PI).abs())
+            .set(STD_ERROR, 4.0 * (p * (1.0 - p) / drawn).sqrt())
+            .histogram("inside_per_task", per_task)
+            .details(serde_json::json!({
+                "points_drawn": end.total(DRAWN),
                 "points_per_task": [self.params.share(self.params.tasks - 1), self.params.share(0)],
-            }),
-        }
+            }));
+        report
     }
 
     fn estimate_bytes(&self, _shards: usize) -> u64 {
@@ -190,11 +198,34 @@ impl Model for Pi {
     }
 }
 
+impl ModelParams for Params {
+    type Model = Pi;
+    const NAME: &'static str = "pi";
+    const SUMMARY: &'static str = "points thrown into the unit square estimate π";
+    const STARTER: &'static str = "\
+[model]
+# Points thrown in all, shared by `tasks` tasks (shares differ by at most one).
+points = 10000000
+tasks = 1000
+# Points a task draws per step at most; 0: its whole share in one step.
+points_per_step = 0
+";
+
+    fn check(&self, checks: &mut Checks) {
+        checks.range("points", self.points, 1, u64::MAX / 2);
+        checks.range("tasks", self.tasks, 1, MAX_TASKS);
+    }
+
+    fn build(&self) -> Pi {
+        Pi::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::replication_seed;
-    use crate::scheduler::{Ending, Order, Settings, Simulation};
+    use crate::engine::rng::replication_seed;
+    use crate::engine::scheduler::{Ending, Order, Settings, Simulation};
     use std::f64::consts::PI;
 
     fn run(params: Params, seed: u64, shards: usize, quantum: u32) -> (Report, u32) {

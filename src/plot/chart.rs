@@ -217,7 +217,7 @@ pub fn render(chart: &Chart, format: Format, path: &Path) -> Result<(), String> 
             s.into_bytes()
         }
     };
-    crate::output::write_atomic(path, &bytes).map_err(|e| e.to_string())
+    crate::experiment::output::write_atomic(path, &bytes).map_err(|e| e.to_string())
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {

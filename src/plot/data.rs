@@ -192,7 +192,7 @@ pub fn load(dir: &Path) -> Result<Run, PlotError> {
 }
 
 fn read_replications(path: &Path) -> Result<Replications, String> {
-    let table = crate::output::read_replications(path)?;
+    let table = crate::experiment::output::read_replications(path)?;
     let interrupted: Vec<bool> = table.endings.iter().map(|e| e == "interrupted").collect();
     // As summary.json does: only replications that ran to their end, unless none did.
     let use_all = interrupted.iter().all(|&i| i);

@@ -1,8 +1,8 @@
 //! Tests of the gift lottery against analytic answers, with fixed seeds.
 
 use super::*;
-use crate::rng::replication_seed;
-use crate::scheduler::{Ending, Order, Settings, Simulation};
+use crate::engine::rng::replication_seed;
+use crate::engine::scheduler::{Ending, Order, Settings, Simulation};
 
 fn settings(seed: u64, shards: usize) -> Settings {
     Settings {

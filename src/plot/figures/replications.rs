@@ -218,7 +218,7 @@ fn distribution(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Ch
             &format!(
                 "min {} · median {} · max {}",
                 table_number(lo),
-                table_number(crate::stats::quantile(&sorted, 0.5)),
+                table_number(crate::experiment::stats::quantile(&sorted, 0.5)),
                 table_number(hi)
             ),
         )),
@@ -286,7 +286,7 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
         line.push((k, mean));
         if i >= 1 {
             let sd = (m2 / (k - 1.0)).sqrt();
-            let half = crate::stats::t_quantile_975(i as u64) * sd / k.sqrt();
+            let half = crate::experiment::stats::t_quantile_975(i as u64) * sd / k.sqrt();
             band.push((k, mean - half, mean + half));
         }
     }

@@ -143,7 +143,7 @@ pub(super) fn steps_plots(run: &Run, steps: &Steps, p: &mut Vec<Planned>, s: &mu
             } else {
                 format!(
                     "imbalance slowest/mean shard: median {:.2}×",
-                    crate::stats::quantile(&r, 0.5)
+                    crate::experiment::stats::quantile(&r, 0.5)
                 )
             }
         }

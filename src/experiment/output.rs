@@ -25,9 +25,10 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use serde_json::{Value, json};
 
-use crate::montecarlo::{Replication, Sink};
-use crate::scheduler::Ending;
-use crate::stats::{EngineHistograms, StepRow, Summary};
+use crate::engine::scheduler::Ending;
+use crate::engine::stats::{EngineHistograms, StepRow};
+use crate::experiment::montecarlo::{Replication, Sink};
+use crate::experiment::stats::Summary;
 
 /// A file being written under a temporary name, renamed into place by [`AtomicFile::commit`].
 pub struct AtomicFile {
@@ -136,7 +137,7 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// Writes the results of a run as replications arrive; [`RunWriter::finish`] completes it.
 pub struct RunWriter {
     dir: PathBuf,
-    metric_names: &'static [&'static str],
+    metric_names: Vec<&'static str>,
     replications_csv: AtomicFile,
     steps_csv: AtomicFile,
     values: Vec<Vec<f64>>,
@@ -151,7 +152,7 @@ impl RunWriter {
     /// Creates `dir` (and `dir/histograms`) and starts the streamed files.
     pub fn create(
         dir: &Path,
-        metric_names: &'static [&'static str],
+        metric_names: Vec<&'static str>,
         counter_names: &[&str],
     ) -> io::Result<Self> {
         fs::create_dir_all(dir.join("histograms"))?;
@@ -169,10 +170,10 @@ impl RunWriter {
         )?;
         Ok(RunWriter {
             dir: dir.to_path_buf(),
+            values: vec![Vec::new(); metric_names.len()],
             metric_names,
             replications_csv,
             steps_csv,
-            values: vec![Vec::new(); metric_names.len()],
             endings: Vec::new(),
             histograms: Vec::new(),
             engine: EngineHistograms::new(),
@@ -219,7 +220,7 @@ impl RunWriter {
     /// added to the summary's top level.
     pub fn finish(
         self,
-        scenario: &crate::scenario::Scenario,
+        scenario: &crate::experiment::scenario::Scenario,
         manifest: &Manifest,
         elapsed: Duration,
         partial: bool,
@@ -238,7 +239,7 @@ impl RunWriter {
         let count = |e: Ending| self.endings.iter().filter(|&&x| x == e).count();
         let mut summary = json!({
             "scenario": scenario.name,
-            "model": scenario.model.name(),
+            "model": scenario.model_name(),
             "seed": scenario.seed(),
             "replications": self.endings.len(),
             "partial": partial,
@@ -483,7 +484,7 @@ mod tests {
     #[test]
     fn hlogs_read_back() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut h = crate::stats::histogram(1000);
+        let mut h = crate::engine::stats::histogram(1000);
         h.record_n(7, 3).unwrap();
         let p = tmp.path().join("h.hlog");
         write_hlog(&p, "h", &h).unwrap();

@@ -2,12 +2,12 @@
 
 use std::time::Instant;
 
-use crate::arena::Partition;
-use crate::channel::{Envelope, Outbox, TaskEnvelope, gather};
-use crate::model::Model;
-use crate::rng::{priority, task_rng};
-use crate::stats::SmallCounts;
-use crate::task::{CellCtx, Ctx, DONE, Mail, Next, Slot, TaskId, WAITING};
+use crate::engine::arena::Partition;
+use crate::engine::channel::{Envelope, Outbox, TaskEnvelope, gather};
+use crate::engine::model::Model;
+use crate::engine::rng::{priority, task_rng};
+use crate::engine::stats::SmallCounts;
+use crate::engine::task::{CellCtx, Ctx, DONE, Mail, Next, Slot, StepEndCtx, TaskId, WAITING};
 
 use super::{Order, Settings};
 
@@ -16,11 +16,13 @@ const PREFETCH_AHEAD: usize = 32;
 
 /// A shard's state. Its fields are touched only by the thread stepping it, and by the
 /// scheduler between steps.
-pub struct Shard<M: Model> {
-    first_task: TaskId,
+pub(crate) struct Shard<M: Model> {
+    pub(crate) first_task: TaskId,
     /// The first cell of this shard's block: envelopes name cells as offsets from it.
     first_cell: u64,
-    slots: Vec<Slot<M::Task>>,
+    /// How many cells this shard owns.
+    cell_count: u64,
+    pub(crate) slots: Vec<Slot<M::Task>>,
     pub(crate) cells: M::Cells,
     pub(crate) out: Outbox<M::Msg>,
     /// What each source shard sent here last step, indexed by source shard.
@@ -52,7 +54,7 @@ pub(crate) struct Tally {
 impl<M: Model> Shard<M> {
     pub(crate) fn new(model: &M, index: usize, part: Partition, settings: &Settings) -> Self {
         let ids = part.task_range(index, model.tasks());
-        let cells = part.cell_range(index, model.grid().cells());
+        let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
         let slots = ids
             .clone()
             .map(|id| {
@@ -69,6 +71,7 @@ impl<M: Model> Shard<M> {
         Shard {
             first_task: ids.start as TaskId,
             first_cell: cells.start,
+            cell_count: cells.end - cells.start,
             slots,
             cells: model.cells(cells, n),
             out: Outbox::new(index, part),
@@ -84,14 +87,6 @@ impl<M: Model> Shard<M> {
             sent_per_task: SmallCounts::default(),
             mailbox_depth: SmallCounts::default(),
         }
-    }
-
-    /// Every task's state with its id, in id order.
-    pub fn tasks(&self) -> impl Iterator<Item = (TaskId, &M::Task)> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (self.first_task + i as TaskId, &s.state))
     }
 
     pub(crate) fn alive(&self) -> u64 {
@@ -123,8 +118,16 @@ impl<M: Model> Shard<M> {
         // side for the same peer: one buffer per shard pair and kind instead of two.
         self.group_mail(rank);
         recycle(&mut self.in_tasks, &mut self.out.to_tasks);
-        self.handle_cells(model, rank);
+        self.handle_cells(model, step, seed, rank);
         recycle(&mut self.in_cells, &mut self.out.to_cells);
+        let mut ctx = StepEndCtx {
+            out: &mut self.out,
+            counters: &mut self.counters,
+            cells: self.first_cell..self.first_cell + self.cell_count,
+            step,
+            seed,
+        };
+        model.end_step(&mut self.cells, &mut ctx);
         self.run_tasks(model, step, settings);
         self.tally.nanos = start.elapsed().as_nanos() as u64;
     }
@@ -134,29 +137,28 @@ impl<M: Model> Shard<M> {
     /// Under [`Order::ById`] the runs from the source shards are already in key order (each
     /// shard holds a contiguous block of task ids, and runs arrive in shard order), so they are
     /// handled where they lie, without a copy. A seeded order needs one gather and sort.
-    fn handle_cells(&mut self, model: &M, rank: Option<&dyn Fn(u64) -> u64>) {
+    fn handle_cells(&mut self, model: &M, step: u32, seed: u64, rank: Option<&dyn Fn(u64) -> u64>) {
         let mut ctx = CellCtx {
             out: &mut self.out,
             counters: &mut self.counters,
             key: 0,
+            first_cell: self.first_cell,
+            offset: 0,
+            step,
+            seed,
+            rng: None,
         };
         if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
             let runs = std::slice::from_ref(&self.cell_inbox);
-            handle_runs(model, &mut self.cells, self.first_cell, runs, &mut ctx);
+            handle_runs(model, &mut self.cells, runs, &mut ctx);
             return;
         }
         debug_assert!(
             self.in_cells.iter().flatten().is_sorted_by_key(|e| e.key),
             "cell messages arrive in key order"
         );
-        handle_runs(
-            model,
-            &mut self.cells,
-            self.first_cell,
-            &self.in_cells,
-            &mut ctx,
-        );
+        handle_runs(model, &mut self.cells, &self.in_cells, &mut ctx);
         self.in_cells.iter_mut().for_each(Vec::clear);
     }
 
@@ -261,7 +263,6 @@ impl<M: Model> Shard<M> {
 fn handle_runs<M: Model>(
     model: &M,
     cells: &mut M::Cells,
-    first_cell: u64,
     runs: &[Vec<Envelope<M::Msg>>],
     ctx: &mut CellCtx<'_, M::Msg>,
 ) {
@@ -269,11 +270,12 @@ fn handle_runs<M: Model>(
     for run in runs {
         for e in run {
             if let Some(a) = ahead.next() {
-                model.prefetch_cell(cells, first_cell + a.to as u64);
+                model.prefetch_cell(cells, a.to as usize);
             }
             ctx.key = e.key;
-            let cell = first_cell + e.to as u64;
-            model.on_cell(cells, cell, Mail::keyed(e.key, e.msg), ctx);
+            ctx.offset = e.to;
+            ctx.rng = None;
+            model.on_cell(cells, Mail::keyed(e.key, e.msg), ctx);
         }
     }
 }

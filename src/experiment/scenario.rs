@@ -27,17 +27,20 @@ mod error;
 mod locate;
 mod memory;
 mod overrides;
+mod plots;
 pub mod sections;
 mod variants;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::catalog::{self, ModelParams, Params};
-use crate::scheduler::Settings;
+use crate::engine::scheduler::Settings;
+use crate::experiment::registry::{Checked, Configured, ModelInfo, ModelParams, Registry};
 
 pub use error::{Detail, ErrorKind, Origin, ScenarioError, line_column};
 pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
 pub use overrides::Override;
+pub use plots::PlotKind;
 use sections::{
     Doc, MonteCarloSection, OutputSection, Problem, RunSection, SweepSection, check_range,
 };
@@ -50,8 +53,8 @@ pub struct Scenario {
     pub name: String,
     /// Free text from the file.
     pub description: String,
-    /// The model and its parameters.
-    pub model: ModelParams,
+    /// The model and its checked parameters.
+    pub(crate) model: Arc<dyn Configured>,
     /// `[run]`, with the shard count filled in.
     pub run: RunSection,
     /// `[montecarlo]`
@@ -67,14 +70,20 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Reads and validates the scenario at `path`, with `overrides` applied.
-    pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    /// Reads and validates the scenario at `path`, with `overrides` applied, for a model of
+    /// `registry`.
+    pub fn load(
+        registry: &Registry,
+        path: &Path,
+        overrides: &[Override],
+    ) -> Result<Scenario, ScenarioError> {
         let bytes = std::fs::read(path).map_err(|e| ScenarioError::io(path, &e))?;
-        Self::from_bytes(&bytes, path, overrides)
+        Self::from_bytes(registry, &bytes, path, overrides)
     }
 
     /// Validates scenario text as if read from `path`.
     pub fn from_bytes(
+        registry: &Registry,
         bytes: &[u8],
         path: &Path,
         overrides: &[Override],
@@ -88,9 +97,10 @@ impl Scenario {
         for o in overrides {
             o.apply(&mut table)?;
         }
-        let model = model_name(&src, &table, overrides)?;
-        crate::with_params_type!(model.as_str(), typed(&src, &table, overrides)).unwrap_or_else(
-            || {
+        let model = model_name(&src, &table, overrides, registry)?;
+        match registry.find(&model) {
+            Some(entry) => entry.load(&src, overrides),
+            None => {
                 let msg = format!("unknown model `{model}`");
                 let err = match overrides.iter().rev().find(|o| o.is("scenario.model")) {
                     Some(o) => o.error(ErrorKind::Schema, msg),
@@ -100,11 +110,26 @@ impl Scenario {
                     }
                 };
                 Err(err.field("scenario.model").hint(format!(
-                    "built-in models are {} (`microsim list` describes them)",
-                    catalog::names()
+                    "the models are {} (`microsim list` describes them)",
+                    registry.listed()
                 )))
-            },
-        )
+            }
+        }
+    }
+
+    /// What the scenario's model declares (name, metrics, counters).
+    pub fn model_info(&self) -> ModelInfo {
+        self.model.info()
+    }
+
+    /// The model's name.
+    pub fn model_name(&self) -> &'static str {
+        self.model.info().name
+    }
+
+    /// The names of the model's metrics, in output order.
+    pub fn metric_names(&self) -> Vec<&'static str> {
+        self.model.info().metrics.iter().map(|q| q.name).collect()
     }
 
     /// The seed of the scenario (replication seeds derive from it).
@@ -123,7 +148,7 @@ impl Scenario {
     /// The engine settings for replication `replication`.
     pub fn settings(&self, replication: u64) -> Settings {
         Settings {
-            seed: crate::rng::replication_seed(self.run.seed, replication),
+            seed: crate::engine::rng::replication_seed(self.run.seed, replication),
             shards: self.run.shards.unwrap_or(1) as usize,
             order: self.run.order,
             quantum: self.run.quantum as u32,
@@ -162,9 +187,9 @@ impl Scenario {
 }
 
 /// The scenario text and where it came from, for error messages.
-struct Source<'a> {
-    path: &'a Path,
-    text: &'a str,
+pub(crate) struct Source<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) text: &'a str,
 }
 
 impl Source<'_> {
@@ -234,10 +259,11 @@ fn model_name(
     src: &Source,
     table: &toml::Table,
     overrides: &[Override],
+    registry: &Registry,
 ) -> Result<String, ScenarioError> {
     let hint = format!(
-        "add `model = \"...\"` under [scenario]; built-in models are {}",
-        catalog::names()
+        "add `model = \"...\"` under [scenario]; the models are {}",
+        registry.listed()
     );
     let section = match table.get("scenario") {
         Some(toml::Value::Table(t)) => t,
@@ -288,9 +314,8 @@ fn model_name(
 }
 
 /// Stages one and two for a model whose parameters are `P`.
-fn typed<P: Params>(
+pub(crate) fn typed<P: ModelParams>(
     src: &Source,
-    table: &toml::Table,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
     // Stage one on the file alone, so its errors point into the file ...
@@ -302,12 +327,18 @@ fn typed<P: Params>(
     } else {
         overrides::apply_typed::<Doc<P>>(src.text, overrides)?
     };
-    let _ = table;
     let mut problems = Vec::new();
-    doc.model.check(&mut problems);
-    let cells = doc.model.cells();
+    let cells = crate::experiment::registry::check_model(&doc.model, &mut problems);
+    if let Some(p) = problems.into_iter().next() {
+        return Err(problem_error(src, overrides, p));
+    }
+    let mut problems = Vec::new();
     doc.run.check(cells, &mut problems);
-    let metrics = doc.model.clone().wrap().metrics();
+    let metrics: Vec<&str> = <P::Model as crate::Model>::METRICS
+        .iter()
+        .map(|q| q.name)
+        .collect();
+    let metrics = metrics.as_slice();
     check_range(&mut problems, "run.seed", doc.run.seed, 0, i64::MAX as u64);
     doc.montecarlo.check(metrics, &mut problems);
     doc.output.check(&mut problems);
@@ -337,7 +368,7 @@ fn typed<P: Params>(
     let scenario = Scenario {
         name,
         description: resolved.scenario.description.clone(),
-        model: resolved.model.clone().wrap(),
+        model: Arc::new(Checked(resolved.model.clone())),
         run: resolved.run,
         montecarlo: resolved.montecarlo,
         output: resolved.output,

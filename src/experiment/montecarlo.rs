@@ -13,18 +13,18 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
-use crate::catalog::Visit;
-use crate::model::Model;
-use crate::scenario::Scenario;
-use crate::scheduler::{Ending, Settings, Simulation};
-use crate::stats::{EngineHistograms, StepRow, Summary};
+use crate::engine::model::Model;
+use crate::engine::scheduler::{Ending, Settings, Simulation};
+use crate::engine::stats::{EngineHistograms, StepRow};
+use crate::experiment::scenario::Scenario;
+use crate::experiment::stats::Summary;
 
 /// One finished (or interrupted) replication.
 #[derive(Clone, Debug)]
 pub struct Replication {
     /// Its index, from 0.
     pub index: u64,
-    /// Its seed ([`crate::rng::replication_seed`]).
+    /// Its seed ([`crate::engine::rng::replication_seed`]).
     pub seed: u64,
     /// How it ended.
     pub ending: Ending,
@@ -104,8 +104,7 @@ impl Plan {
         let mc = &scenario.montecarlo;
         let target = mc.target.as_ref().map(|t| Target {
             metric: scenario
-                .model
-                .metrics()
+                .metric_names()
                 .iter()
                 .position(|m| *m == t.metric)
                 .unwrap_or(0),
@@ -160,10 +159,11 @@ pub fn run(
         stop,
         progress,
     };
-    pool.install(|| scenario.model.visit(job))
+    pool.install(|| scenario.model.run(job))
 }
 
-struct Job<'a> {
+/// What [`run`] hands to the scenario's model: everything but the model itself.
+pub(crate) struct Job<'a> {
     scenario: &'a Scenario,
     plan: &'a Plan,
     sink: &'a mut (dyn Sink + Send),
@@ -173,7 +173,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Runs replications `start..start + n`, in parallel chunks, handing them on in order.
-    fn chunk<M: Model + Sync>(
+    fn chunk<M: Model>(
         &mut self,
         model: &M,
         start: u64,
@@ -218,10 +218,13 @@ impl Job<'_> {
     }
 }
 
-impl Visit for Job<'_> {
-    type Out = std::io::Result<RunStats>;
+/// Runs the replications of `job` with `model` (in the job's thread pool).
+pub(crate) fn run_model<M: Model>(model: &M, mut job: Job<'_>) -> std::io::Result<RunStats> {
+    job.all(model)
+}
 
-    fn visit<M: Model + Sync>(mut self, model: &M) -> Self::Out {
+impl Job<'_> {
+    fn all<M: Model>(&mut self, model: &M) -> std::io::Result<RunStats> {
         let plan = self.plan.clone();
         let mut watched = Vec::new();
         let mut done = self.chunk(model, plan.first, plan.count, &mut watched)?;
@@ -249,7 +252,7 @@ impl Visit for Job<'_> {
 }
 
 /// Runs one replication to its end (or until `stop`).
-pub fn replicate<M: Model + Sync>(
+pub fn replicate<M: Model>(
     model: &M,
     index: u64,
     settings: Settings,
@@ -266,6 +269,7 @@ pub fn replicate<M: Model + Sync>(
     });
     let report = sim.report();
     progress.replication_done(index);
+    let (steps, engine) = sim.take_statistics();
     Replication {
         index,
         seed: settings.seed,
@@ -273,8 +277,8 @@ pub fn replicate<M: Model + Sync>(
         metrics: report.metrics,
         histograms: report.histograms,
         details: report.details,
-        steps: std::mem::take(&mut sim.steps),
-        engine: std::mem::take(&mut sim.histograms),
+        steps,
+        engine,
         elapsed: start.elapsed(),
     }
 }

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arena::{MAX_CELLS_PER_SHARD, Partition};
-use crate::scheduler::Order;
+use crate::engine::arena::{MAX_CELLS_PER_SHARD, Partition};
+use crate::engine::scheduler::Order;
 
 /// A whole scenario document, generic over the model's parameters.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ pub struct ScenarioSection {
     /// Free text.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    /// The built-in model to run (`microsim list` shows them).
+    /// The model to run (`microsim list` shows the registered ones).
     pub model: String,
 }
 
@@ -199,7 +199,7 @@ impl OutputSection {
     /// Stage-two checks of `[output]`.
     pub fn check(&self, out: &mut Vec<Problem>) {
         if let Some(plots) = &self.plots
-            && let Err(e) = crate::plot::PlotKind::parse_list(plots)
+            && let Err(e) = crate::experiment::scenario::PlotKind::parse_list(plots)
         {
             out.push(Problem::new(
                 "output.plots",
@@ -276,8 +276,18 @@ pub const MAX_CELLS: u64 = MAX_SHARDS * MAX_CELLS_PER_SHARD;
 pub const MAX_REPLICATIONS: u64 = 10_000_000;
 
 impl RunSection {
-    /// Stage-two checks of `[run]` for an arena of `cells` cells.
-    pub fn check(&self, cells: u64, out: &mut Vec<Problem>) {
+    /// Stage-two checks of `[run]` for an arena of `cells` cells (`None`: no arena, and
+    /// shards only split the tasks).
+    pub fn check(&self, cells: Option<u64>, out: &mut Vec<Problem>) {
+        check_range(out, "run.threads", self.threads, 0, MAX_THREADS);
+        check_range(out, "run.quantum", self.quantum, 1, u32::MAX as u64);
+        check_range(out, "run.max_steps", self.max_steps, 1, u32::MAX as u64 - 2);
+        let Some(cells) = cells else {
+            if let Some(shards) = self.shards {
+                check_range(out, "run.shards", shards, 1, MAX_SHARDS);
+            }
+            return;
+        };
         // Arenas too large for MAX_SHARDS shards are refused by the model's own checks.
         let fewest = Partition::min_shards(cells);
         if let Some(shards) = self.shards.filter(|&s| s >= 1 && s < fewest) {
@@ -301,13 +311,14 @@ impl RunSection {
                 check_range(out, "run.shards", shards, 1, MAX_SHARDS.min(cells.max(1)));
             }
         }
-        check_range(out, "run.threads", self.threads, 0, MAX_THREADS);
-        check_range(out, "run.quantum", self.quantum, 1, u32::MAX as u64);
-        check_range(out, "run.max_steps", self.max_steps, 1, u32::MAX as u64 - 2);
     }
 
-    /// The shard count: as given, or min(16, cells), raised to the fewest the arena needs.
-    pub fn shards_for(&self, cells: u64) -> u64 {
+    /// The shard count: as given, or min(16, cells), raised to the fewest the arena needs
+    /// (16 without an arena).
+    pub fn shards_for(&self, cells: Option<u64>) -> u64 {
+        let Some(cells) = cells else {
+            return self.shards.unwrap_or(16);
+        };
         let default = 16.min(cells.max(1)).max(Partition::min_shards(cells));
         self.shards.unwrap_or(default)
     }
@@ -426,18 +437,19 @@ mod tests {
     #[test]
     fn the_default_shard_count_is_raised_to_what_the_arena_needs() {
         let run = RunSection::default();
-        assert_eq!(run.shards_for(4), 4);
-        assert_eq!(run.shards_for(100_000_000), 16);
+        assert_eq!(run.shards_for(Some(4)), 4);
+        assert_eq!(run.shards_for(Some(100_000_000)), 16);
+        assert_eq!(run.shards_for(None), 16);
         // 10^12 cells: a shard holds at most 2^32, so at least 233.
-        assert_eq!(run.shards_for(1_000_000_000_000), 233);
+        assert_eq!(run.shards_for(Some(1_000_000_000_000)), 233);
         let mut problems = Vec::new();
-        run.check(1_000_000_000_000, &mut problems);
+        run.check(Some(1_000_000_000_000), &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         let explicit = RunSection {
             shards: Some(16),
             ..RunSection::default()
         };
-        explicit.check(1_000_000_000_000, &mut problems);
+        explicit.check(Some(1_000_000_000_000), &mut problems);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "run.shards");
     }

@@ -14,8 +14,7 @@
 //! Because keys and priorities do not depend on the partition, what a cell or a task sees is
 //! the same at any shard count.
 
-pub use crate::arena::MAX_CELLS_PER_SHARD;
-use crate::arena::Partition;
+use crate::engine::arena::Partition;
 
 /// A message in flight to a cell: ordering key, destination, payload.
 ///
@@ -213,7 +212,7 @@ mod tests {
         /// Under a seeded priority, the order is a function of the keys alone.
         #[test]
         fn priority_order_is_a_function_of_keys(keys in proptest::collection::btree_set(0u64..10_000, 0..100)) {
-            let rank = |k: u64| crate::rng::mix(k ^ 99);
+            let rank = |k: u64| crate::engine::rng::mix(k ^ 99);
             let fwd: Vec<_> = keys.iter().map(|&k| env(k as u32, k)).collect();
             let mut a = Vec::new();
             gather(&mut [fwd.clone()], &mut a, &rank);

@@ -14,8 +14,9 @@
 //!    `Continue`; only the first of those runs sees the mailbox.
 //! 4. Mail sent to a finished task is dropped and counted (`messages_dropped`).
 
-use crate::channel::Outbox;
-use crate::rng::TaskRng;
+use crate::engine::channel::Outbox;
+use crate::engine::quantity::Counter;
+use crate::engine::rng::{END_OF_STEP, TaskRng, cell_rng};
 
 /// A task's id: its index in the model's task list, `0..tasks`.
 pub type TaskId = u32;
@@ -128,7 +129,7 @@ impl<M> Ctx<'_, M> {
         self.step
     }
 
-    /// This task's own random stream (see [`crate::rng`]).
+    /// This task's own random stream (see [`crate::engine::rng`]).
     #[inline]
     pub fn rng(&mut self) -> &mut TaskRng {
         self.rng
@@ -149,31 +150,113 @@ impl<M> Ctx<'_, M> {
         self.sent += 1;
     }
 
-    /// Adds `n` to the model counter with index `counter` (see [`crate::Model::COUNTERS`]).
+    /// Adds `n` to one of the model's counters.
     #[inline]
-    pub fn count(&mut self, counter: usize, n: u64) {
-        self.counters[counter] += n;
+    pub fn count(&mut self, counter: Counter, n: u64) {
+        self.counters[counter.index()] += n;
     }
 }
 
-/// What a cell handler may do: answer tasks and count.
+/// What a cell handler may do: know which cell and step it is, draw from the cell's stream,
+/// answer tasks and count.
 pub struct CellCtx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
     pub(crate) counters: &'a mut [u64],
     /// The ordering key of the message being handled; answers inherit it.
     pub(crate) key: u64,
+    pub(crate) first_cell: u64,
+    pub(crate) offset: u32,
+    pub(crate) step: u32,
+    pub(crate) seed: u64,
+    pub(crate) rng: Option<TaskRng>,
 }
 
 impl<M> CellCtx<'_, M> {
-    /// Sends `msg` to task `to`; it is in that task's mailbox next step.
+    /// The cell the message was sent to (its id in the whole arena).
+    #[inline]
+    pub fn cell(&self) -> u64 {
+        self.first_cell + self.offset as u64
+    }
+
+    /// The cell's offset in this shard's block (the range given to [`crate::Model::cells`]).
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.offset as usize
+    }
+
+    /// The current step, counted from 0.
+    #[inline]
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// A random stream for handling this message: a pure function of (replication seed,
+    /// step, cell, the message's key), see [`crate::engine::rng::cell_rng`]. It does not
+    /// depend on the shard count, and two messages never share a stream.
+    #[inline]
+    pub fn rng(&mut self) -> &mut TaskRng {
+        let (seed, step, cell, key) = (self.seed, self.step, self.cell(), self.key);
+        self.rng
+            .get_or_insert_with(|| cell_rng(seed, step, cell, key))
+    }
+
+    /// Sends `msg` to task `to`; it is in that task's mailbox next step, ordered by the key of
+    /// the message being handled.
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
         self.out.to_task(to, self.key, msg);
     }
 
-    /// Adds `n` to the model counter with index `counter`.
+    /// Adds `n` to one of the model's counters.
     #[inline]
-    pub fn count(&mut self, counter: usize, n: u64) {
-        self.counters[counter] += n;
+    pub fn count(&mut self, counter: Counter, n: u64) {
+        self.counters[counter.index()] += n;
+    }
+}
+
+/// What a shard's cells may do at the end of a step ([`crate::Model::end_step`]): answer the
+/// messages they kept, draw from a cell's stream, count.
+pub struct StepEndCtx<'a, M> {
+    pub(crate) out: &'a mut Outbox<M>,
+    pub(crate) counters: &'a mut [u64],
+    pub(crate) cells: std::ops::Range<u64>,
+    pub(crate) step: u32,
+    pub(crate) seed: u64,
+}
+
+impl<M> StepEndCtx<'_, M> {
+    /// The cells this shard owns (offset `i` is cell `cells().start + i`).
+    pub fn cells(&self) -> std::ops::Range<u64> {
+        self.cells.clone()
+    }
+
+    /// The current step, counted from 0.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// The end-of-step random stream of the cell at `offset`: a pure function of (replication
+    /// seed, step, cell), see [`crate::engine::rng::cell_rng`].
+    pub fn rng(&self, offset: usize) -> TaskRng {
+        cell_rng(
+            self.seed,
+            self.step,
+            self.cells.start + offset as u64,
+            END_OF_STEP,
+        )
+    }
+
+    /// Answers `mail` (a message this shard's cells received this step) with `msg`: it goes to
+    /// `mail.from`, ordered in its mailbox by the key of the message it answers, exactly as an
+    /// answer sent from [`crate::Model::on_cell`] would be.
+    #[inline]
+    pub fn answer(&mut self, mail: &Mail<M>, msg: M) {
+        self.out.to_task(mail.from, mail.key(), msg);
+    }
+
+    /// Adds `n` to one of the model's counters.
+    #[inline]
+    pub fn count(&mut self, counter: Counter, n: u64) {
+        self.counters[counter.index()] += n;
     }
 }

@@ -1,5 +1,6 @@
-//! Re-creatable randomness (seed 004): every random number in a run comes from a stream that
-//! is a pure function of `(scenario seed, replication, task id)`.
+//! Re-creatable randomness: every random number in a run comes from a stream that is a pure
+//! function of `(scenario seed, replication, task id)` (or, for a cell, of the step, the cell
+//! and the message), as the project's source notes on re-creatable random data ask.
 //!
 //! # The derivation (stable; part of the output contract)
 //!
@@ -7,8 +8,15 @@
 //! replication_seed(seed, r)   = mix(seed ^ mix(r + 1))
 //! task_rng(rep_seed, id)      = Pcg32::new(state = mix(rep_seed ^ mix(2·id + 1)),
 //!                                          stream = mix(rep_seed ^ mix(2·id + 2)))
-//! priority(rep_seed, step, id)= mix(rep_seed ^ mix(step ⊕ 0xA5A5…) ^ mix(2·id + 1) …)
+//! priority(rep_seed, step, id)= mix(rep_seed ^ mix(step ^ 0xA5A5_A5A5_0000_0000) ^ mix(id))
+//! cell_rng(rep_seed, step, cell, key)
+//!                             = Pcg32::new(state  = mix(c ^ mix(key)),
+//!                                          stream = mix(c ^ mix(!key)))
+//!     where c = mix(rep_seed ^ CELL_STREAM ^ mix(step)) ^ mix(cell ^ 0x5555_5555_5555_5555)
 //! ```
+//!
+//! `key` is the delivery key of the message being handled (`sender << 32 | sequence`), or
+//! [`END_OF_STEP`] for the stream a cell draws from in [`crate::Model::end_step`].
 //!
 //! where `mix` is the SplitMix64 finaliser (Steele, Lea & Flood 2014). PCG32 (O'Neill 2014)
 //! takes a state and a stream selector; distinct selectors give distinct sequences, so every
@@ -44,6 +52,22 @@ pub fn task_rng(rep_seed: u64, id: u64) -> TaskRng {
     let state = mix(rep_seed ^ mix(id.wrapping_mul(2).wrapping_add(1)));
     let stream = mix(rep_seed ^ mix(id.wrapping_mul(2).wrapping_add(2)));
     Pcg32::new(state, stream)
+}
+
+/// Mixed into every cell stream, so that cell streams and task streams never coincide.
+pub const CELL_STREAM: u64 = 0xCE11_57EA_4D00_0000;
+
+/// The `key` of a cell's end-of-step stream (no message has this key: a message's sequence
+/// number is below 2³² − 1).
+pub const END_OF_STEP: u64 = u64::MAX;
+
+/// The random stream of `cell` while it handles the message with delivery key `key` at
+/// `step`, in the replication whose seed is `rep_seed`. Nothing in it depends on the shard
+/// that owns the cell.
+#[inline]
+pub fn cell_rng(rep_seed: u64, step: u32, cell: u64, key: u64) -> TaskRng {
+    let c = mix(rep_seed ^ CELL_STREAM ^ mix(step as u64)) ^ mix(cell ^ 0x5555_5555_5555_5555);
+    Pcg32::new(mix(c ^ mix(key)), mix(c ^ mix(!key)))
 }
 
 /// A seeded priority of task `id` at `step`, used by the `shuffled` scheduling order to settle

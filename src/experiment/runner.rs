@@ -13,12 +13,10 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::catalog::Visit;
-use crate::model::Model;
-use crate::montecarlo::{self, Plan, Progress};
-use crate::output::{Manifest, RunWriter, fmt_num, pretty, write_atomic};
-use crate::scenario::{Scenario, Variant};
-use crate::stats::{Difference, Summary};
+use crate::experiment::montecarlo::{self, Plan, Progress};
+use crate::experiment::output::{Manifest, RunWriter, fmt_num, pretty, write_atomic};
+use crate::experiment::scenario::{Scenario, Variant};
+use crate::experiment::stats::{Difference, Summary};
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -59,18 +57,6 @@ pub fn execute(
     }
 }
 
-/// The model's counter names (for `steps.csv`).
-fn counter_names(scenario: &Scenario) -> &'static [&'static str] {
-    struct Names;
-    impl Visit for Names {
-        type Out = &'static [&'static str];
-        fn visit<M: Model + Sync>(self, _: &M) -> Self::Out {
-            M::COUNTERS
-        }
-    }
-    scenario.model.visit(Names)
-}
-
 /// One set of replications into `dir`; also returns each metric's values.
 fn single(
     scenario: &Scenario,
@@ -80,7 +66,9 @@ fn single(
     progress: &dyn Progress,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {
     let start = Instant::now();
-    let mut writer = RunWriter::create(dir, scenario.model.metrics(), counter_names(scenario))?;
+    let info = scenario.model_info();
+    let counters: Vec<&str> = info.counters.iter().map(|q| q.name).collect();
+    let mut writer = RunWriter::create(dir, scenario.metric_names(), &counters)?;
     let plan = Plan::of(scenario, opts.only);
     let stats = montecarlo::run(scenario, &plan, &mut writer, stop, progress)?;
     let values = writer.values().to_vec();
@@ -121,7 +109,8 @@ fn sweep(
         .sweep
         .as_ref()
         .expect("a sweep scenario has [sweep]");
-    let metrics = scenario.model.metrics();
+    let metrics = scenario.metric_names();
+    let metrics = metrics.as_slice();
     let compare: Vec<&str> = if sweep.compare.is_empty() {
         metrics.to_vec()
     } else {
@@ -179,7 +168,7 @@ fn sweep(
     let replications: u64 = runs.iter().map(|(o, _)| o.replications).sum();
     let summary = json!({
         "scenario": scenario.name,
-        "model": scenario.model.name(),
+        "model": scenario.model_name(),
         "seed": scenario.seed(),
         "replications": scenario.montecarlo.replications,
         "partial": partial,
@@ -196,7 +185,7 @@ fn sweep(
             "host_threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
             "variants": variants.len(),
             "memory_estimate_bytes": opts.manifest.memory_estimate_bytes,
-            "peak_rss_bytes": crate::output::peak_rss_bytes(),
+            "peak_rss_bytes": crate::experiment::output::peak_rss_bytes(),
         },
     });
     write_atomic(

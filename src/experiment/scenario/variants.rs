@@ -10,7 +10,7 @@ use rand::RngExt;
 
 use super::sections::{SampleMethod, SweepSection};
 use super::{Override, Scenario, ScenarioError};
-use crate::rng::{mix, task_rng};
+use crate::engine::rng::{mix, task_rng};
 
 /// One variant of a sweep.
 #[derive(Clone, Debug)]
@@ -48,7 +48,11 @@ impl Scenario {
                     let seed = (mix(self.seed() ^ mix(i as u64 + 1)) >> 1) as i64;
                     overrides.push(Override::new("run.seed", seed).from_sweep());
                 }
-                let scenario = Scenario::from_bytes(text.as_bytes(), &self.path, &overrides)?;
+                let src = super::Source {
+                    path: &self.path,
+                    text: &text,
+                };
+                let scenario = self.model.reload(&src, &overrides)?;
                 Ok(Variant {
                     index: i as u64,
                     parameters,

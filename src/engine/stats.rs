@@ -4,18 +4,7 @@
 //! go into a shard-local array of small counts ([`SmallCounts`]), folded into the HDR
 //! histograms once per step; times are recorded once per step and once per shard-step.
 
-mod difference;
-mod summary;
-
-use std::time::Duration;
-
 use hdrhistogram::Histogram;
-
-use crate::model::Model;
-use crate::scheduler::Shard;
-
-pub use difference::Difference;
-pub use summary::{Summary, quantile, t_quantile_975};
 
 /// Counts of small values, with an HDR histogram for the rare large ones.
 #[derive(Clone, Debug)]
@@ -59,7 +48,8 @@ impl SmallCounts {
     }
 }
 
-/// A histogram for values from 0 (or 1) up to `high`, 3 significant digits.
+/// A histogram for values from 0 up to `high`, to 3 significant digits: what a model's
+/// report needs for counts per task, per cell, per bin.
 pub fn histogram(high: u64) -> Histogram<u64> {
     Histogram::new_with_bounds(1, high.max(2), 3).expect("bounds 1..high with 3 digits are valid")
 }
@@ -134,7 +124,7 @@ pub struct StepRow {
     pub messages_cross: u64,
     /// Mail that reached a finished task and was dropped.
     pub messages_dropped: u64,
-    /// The model's counters for this step, in [`Model::COUNTERS`] order.
+    /// The model's counters for this step, in [`crate::Model::COUNTERS`] order.
     pub counters: Vec<u64>,
     /// Wall time of the step, nanoseconds (not deterministic).
     pub wall_ns: u64,
@@ -145,49 +135,6 @@ pub struct StepRow {
 }
 
 impl StepRow {
-    /// Collects the step's numbers from the shards (in shard order) and folds their per-task
-    /// counts into `hists`.
-    pub(crate) fn gather<M: Model>(
-        step: u32,
-        wall: Duration,
-        shards: &mut [Shard<M>],
-        hists: &mut EngineHistograms,
-    ) -> Self {
-        let mut row = StepRow {
-            step,
-            tasks_run: 0,
-            tasks_alive: 0,
-            tasks_finished: 0,
-            messages_local: 0,
-            messages_cross: 0,
-            messages_dropped: 0,
-            counters: vec![0; M::COUNTERS.len()],
-            wall_ns: wall.as_nanos() as u64,
-            shard_ns_max: 0,
-            shard_ns_mean: 0,
-        };
-        let mut shard_ns = 0;
-        for s in shards.iter_mut() {
-            row.tasks_run += s.tally.run;
-            row.tasks_finished += s.tally.finished;
-            row.messages_dropped += s.tally.dropped;
-            row.tasks_alive += s.alive();
-            row.messages_local += std::mem::take(&mut s.out.local);
-            row.messages_cross += std::mem::take(&mut s.out.cross);
-            for (total, n) in row.counters.iter_mut().zip(&s.counters) {
-                *total += n;
-            }
-            row.shard_ns_max = row.shard_ns_max.max(s.tally.nanos);
-            shard_ns += s.tally.nanos;
-            hists.shard_time_us.saturating_record(s.tally.nanos / 1000);
-            s.sent_per_task.drain_into(&mut hists.messages_per_task);
-            s.mailbox_depth.drain_into(&mut hists.mailbox_depth);
-        }
-        row.shard_ns_mean = shard_ns / shards.len().max(1) as u64;
-        hists.step_time_us.saturating_record(row.wall_ns / 1000);
-        row
-    }
-
     /// The `steps.csv` header for a model with these counters.
     pub fn csv_header(counters: &[&str]) -> String {
         let mut h = String::from(

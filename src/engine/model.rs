@@ -1,0 +1,321 @@
+//! The model trait: what a simulation is made of.
+//!
+//! A model names its task state, its message type and its per-shard cell state, and supplies
+//! the behaviour: how a task starts, how it steps, how a cell handles a message (and,
+//! optionally, what a shard's cells do once all of a step's messages are in), and what the
+//! run's results are. Everything is generic, so the scheduler is monomorphised per model:
+//! tasks live in a `Vec` per shard, with no boxing and no dynamic dispatch on the hot path.
+//!
+//! # Names, not positions
+//! A model declares its counters (per-step tallies, one column each in `steps.csv`) and its
+//! metrics (one number per replication, summarised over replications) as lists of
+//! [`Quantity`]: a name, a unit and a line of description. Code addresses them through typed
+//! handles looked up by name **at compile time** ([`Counter::named`], [`Metric::named`]): a
+//! misspelt name does not compile, and reordering a list cannot silently swap two columns.
+//!
+//! ```
+//! use microsim::{Counter, Metric, Quantity};
+//!
+//! const COUNTERS: &[Quantity] = &[
+//!     Quantity::new("visits", "visits").about("cell visits made in the step"),
+//! ];
+//! const METRICS: &[Quantity] = &[
+//!     Quantity::new("cells_visited", "cells"),
+//!     Quantity::new("peak_visits", "visits").about("the busiest step's visits"),
+//! ];
+//! const VISITS: Counter = Counter::named(COUNTERS, "visits");
+//! const PEAK: Metric = Metric::named(METRICS, "peak_visits");
+//! assert_eq!((VISITS.index(), PEAK.index()), (0, 1));
+//! ```
+
+use std::ops::Range;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::engine::arena::Grid;
+pub use crate::engine::quantity::{Counter, Metric, Quantity};
+use crate::engine::rng::TaskRng;
+use crate::engine::task::{CellCtx, Ctx, Mail, Next, Slot, StepEndCtx, TaskId};
+
+/// A simulation model. `examples/random_walkers.rs` is a complete one, run through the CLI.
+///
+/// The engine calls `tasks`, `grid` and `estimate_bytes` before anything is allocated, to check
+/// the run against the memory budget: building a model must therefore be cheap. Large shared
+/// tables (an alias table over a billion bins) belong in `cells` or are built on first use.
+pub trait Model: Sync {
+    /// A task's own state. Serialisable, so that it can be inspected, checkpointed and moved.
+    type Task: Send + Sync + Serialize + DeserializeOwned;
+    /// The message type, exchanged between tasks and cells.
+    type Msg: Copy + Send + Sync;
+    /// One shard's cell state, covering a contiguous block of cells (`()` without an arena).
+    type Cells: Send + Sync;
+
+    /// The model's per-step counters, one column each in `steps.csv` (default: none).
+    const COUNTERS: &'static [Quantity] = &[];
+    /// The model's scalar metrics, one value per replication, set in [`Model::report`].
+    const METRICS: &'static [Quantity];
+
+    /// How many tasks the run starts with.
+    fn tasks(&self) -> u64;
+
+    /// The arena, if the model has one (default: none; the model then sends no cell messages
+    /// and only its tasks are split over shards).
+    fn grid(&self) -> Option<Grid> {
+        None
+    }
+
+    /// The state of task `id` at the start; `rng` is the task's own stream.
+    fn spawn(&self, id: TaskId, rng: &mut TaskRng) -> Self::Task;
+
+    /// The state of the cells in `range`, owned by one of `shards` shards. A cell is named to
+    /// the model by its offset in this range (see [`CellCtx::offset`]), so the state can be a
+    /// plain `Vec` indexed from 0.
+    fn cells(&self, range: Range<u64>, shards: usize) -> Self::Cells;
+
+    /// Runs a task once: read `mail`, act through `ctx`, say what comes next.
+    fn step(
+        &self,
+        task: &mut Self::Task,
+        mail: &[Mail<Self::Msg>],
+        ctx: &mut Ctx<'_, Self::Msg>,
+    ) -> Next;
+
+    /// Handles one message sent to the cell `ctx.cell()` (at `ctx.offset()` in `cells`).
+    /// Default: nothing (a model without an arena sends no cell messages).
+    #[inline(always)]
+    fn on_cell(
+        &self,
+        cells: &mut Self::Cells,
+        mail: Mail<Self::Msg>,
+        ctx: &mut CellCtx<'_, Self::Msg>,
+    ) {
+        let _ = (cells, mail, ctx);
+    }
+
+    /// Called once per shard and step, after every cell message of the step was handled and
+    /// before the shard's tasks run: here cells can pair up or match everyone who reported
+    /// to them this step, answering through [`StepEndCtx::answer`]. Default: nothing.
+    #[inline(always)]
+    fn end_step(&self, cells: &mut Self::Cells, ctx: &mut StepEndCtx<'_, Self::Msg>) {
+        let _ = (cells, ctx);
+    }
+
+    /// A hint that a message for the cell at `offset` in `cells` will be handled soon (the
+    /// engine calls it a few messages ahead). A model whose cell state is a large table can
+    /// prefetch the cell's memory here ([`crate::prefetch_read`]), so that the cache misses of
+    /// a batch overlap; it must not change state. Default: nothing.
+    #[inline(always)]
+    fn prefetch_cell(&self, cells: &Self::Cells, offset: usize) {
+        let _ = (cells, offset);
+    }
+
+    /// Whether the run is over after the step just ended, judged from the counters (e.g. an
+    /// epidemic that died out). A run that ends here is recorded as `finished`, like one whose
+    /// tasks all finished. Called once per step; default: never.
+    fn stop(&self, tally: &Tally<'_>) -> bool {
+        let _ = tally;
+        false
+    }
+
+    /// The run's results, from the final task and cell states and the counters.
+    fn report(&self, end: &End<'_, Self>) -> Report
+    where
+        Self: Sized;
+
+    /// Messages in flight in a busy step, about, for the memory budget (default: every task
+    /// sends `quantum` messages).
+    fn messages_per_step(&self, quantum: u32) -> u64 {
+        self.tasks().saturating_mul(quantum as u64)
+    }
+
+    /// Bytes the model's own state will take (tasks, cells, shared tables), for the memory
+    /// budget. Default: the tasks' own size.
+    fn estimate_bytes(&self, shards: usize) -> u64 {
+        let _ = shards;
+        self.tasks()
+            .saturating_mul(std::mem::size_of::<Self::Task>() as u64)
+    }
+}
+
+/// The model's counters so far: totals, and the series of every step's values.
+#[derive(Clone, Copy, Debug)]
+pub struct Tally<'a> {
+    /// Every step's counters, `width` values per step.
+    pub(crate) series: &'a [u64],
+    pub(crate) totals: &'a [u64],
+}
+
+impl<'a> Tally<'a> {
+    fn width(&self) -> usize {
+        self.totals.len()
+    }
+
+    /// Steps recorded so far.
+    pub fn steps(&self) -> u32 {
+        self.series.len().checked_div(self.width()).unwrap_or(0) as u32
+    }
+
+    /// The counter's total over all steps so far.
+    pub fn total(&self, c: Counter) -> u64 {
+        self.totals[c.index()]
+    }
+
+    /// The counter's value in the last step (0 before the first).
+    pub fn last(&self, c: Counter) -> u64 {
+        let w = self.width();
+        match self.series.len().checked_sub(w) {
+            Some(start) if w > 0 => self.series[start + c.index()],
+            _ => 0,
+        }
+    }
+
+    /// The counter's value in every step so far, in step order.
+    pub fn series(&self, c: Counter) -> impl Iterator<Item = u64> + 'a {
+        let w = self.width();
+        let series = self.series;
+        (0..series.len().checked_div(w).unwrap_or(0)).map(move |s| series[s * w + c.index()])
+    }
+
+    /// The step at which the counter was highest (the first such step) and its value there.
+    pub fn peak(&self, c: Counter) -> Option<(u32, u64)> {
+        self.series(c)
+            .enumerate()
+            .fold(None, |best, (s, v)| match best {
+                Some((_, b)) if b >= v => best,
+                _ => Some((s as u32, v)),
+            })
+    }
+}
+
+/// One shard's part of the final state.
+pub(crate) struct Part<'a, M: Model> {
+    pub(crate) first_task: TaskId,
+    pub(crate) slots: &'a [Slot<M::Task>],
+    pub(crate) cells: &'a M::Cells,
+}
+
+/// What a model sees at the end of a run (or whenever [`crate::Simulation::report`] is
+/// called): every task, every shard's cells, the counters.
+pub struct End<'a, M: Model> {
+    pub(crate) parts: Vec<Part<'a, M>>,
+    pub(crate) tally: Tally<'a>,
+}
+
+impl<'a, M: Model> End<'a, M> {
+    /// Every task's final state, in id order.
+    pub fn tasks(&self) -> impl Iterator<Item = (TaskId, &'a M::Task)> + '_ {
+        self.parts.iter().flat_map(|p| {
+            p.slots
+                .iter()
+                .enumerate()
+                .map(move |(i, s)| (p.first_task + i as TaskId, &s.state))
+        })
+    }
+
+    /// Every shard's cell state, in cell order.
+    pub fn cells(&self) -> impl Iterator<Item = &'a M::Cells> + '_ {
+        self.parts.iter().map(|p| p.cells)
+    }
+
+    /// The counters: totals and per-step series.
+    pub fn tally(&self) -> &Tally<'a> {
+        &self.tally
+    }
+
+    /// A counter's total over the run.
+    pub fn total(&self, c: Counter) -> u64 {
+        self.tally.total(c)
+    }
+
+    /// An empty report for this model: every metric unset (NaN) until [`Report::set`].
+    pub fn report(&self) -> Report {
+        Report::new(M::METRICS.len())
+    }
+}
+
+/// A model's results from one run: its metrics (in [`Model::METRICS`] order), named
+/// histograms that merge across replications, and free-form details.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub(crate) metrics: Vec<f64>,
+    pub(crate) histograms: Vec<(&'static str, Histogram<u64>)>,
+    pub(crate) details: serde_json::Value,
+}
+
+impl Report {
+    /// A report with `metrics` unset metrics (NaN), no histograms and no details.
+    pub fn new(metrics: usize) -> Self {
+        Report {
+            metrics: vec![f64::NAN; metrics],
+            histograms: Vec::new(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    /// Sets a metric.
+    pub fn set(&mut self, metric: Metric, value: f64) -> &mut Self {
+        self.metrics[metric.index()] = value;
+        self
+    }
+
+    /// Adds a named distribution (e.g. points per robot); histograms of the same name merge
+    /// across replications. Names become file names (`histograms/NAME.hlog`).
+    pub fn histogram(&mut self, name: &'static str, h: Histogram<u64>) -> &mut Self {
+        self.histograms.push((name, h));
+        self
+    }
+
+    /// Sets the details: anything else worth keeping (e.g. the ids of the winners), as JSON.
+    pub fn details(&mut self, details: serde_json::Value) -> &mut Self {
+        self.details = details;
+        self
+    }
+
+    /// A metric's value (NaN if it was never set).
+    pub fn metric(&self, metric: Metric) -> f64 {
+        self.metrics[metric.index()]
+    }
+
+    /// Every metric, in [`Model::METRICS`] order.
+    pub fn metrics(&self) -> &[f64] {
+        &self.metrics
+    }
+
+    /// The histograms, by name.
+    pub fn histograms(&self) -> &[(&'static str, Histogram<u64>)] {
+        &self.histograms
+    }
+
+    /// The details.
+    pub fn details_json(&self) -> &serde_json::Value {
+        &self.details
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &[Quantity] = &[Quantity::new("a", "x"), Quantity::new("bb", "y")];
+
+    #[test]
+    fn a_tally_gives_totals_series_and_peaks() {
+        let series = [1, 10, 5, 20, 5, 30];
+        let t = Tally {
+            series: &series,
+            totals: &[11, 60],
+        };
+        let (a, b) = (Counter::named(LIST, "a"), Counter::named(LIST, "bb"));
+        assert_eq!(t.steps(), 3);
+        assert_eq!(t.series(a).collect::<Vec<_>>(), [1, 5, 5]);
+        assert_eq!((t.last(a), t.last(b), t.total(b)), (5, 30, 60));
+        assert_eq!(t.peak(a), Some((1, 5)));
+        let empty = Tally {
+            series: &[],
+            totals: &[0],
+        };
+        assert_eq!((empty.steps(), empty.last(a), empty.peak(a)), (0, 0, None));
+    }
+}

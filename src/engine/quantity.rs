@@ -1,0 +1,105 @@
+//! Declared quantities (counters and metrics) and the typed handles that address them by name.
+
+use serde::Serialize;
+
+/// A declared counter or metric: its name (a column, a key in `summary.json`), its unit (on
+/// plot axes and in tables) and a line saying what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Quantity {
+    /// The name: letters, digits and `_`, unique within the model's list.
+    pub name: &'static str,
+    /// The unit, plural and lower case (`"claims"`, `"cells"`), or `""` for a pure number.
+    pub unit: &'static str,
+    /// What it is, in a line (may be empty).
+    pub about: &'static str,
+}
+
+impl Quantity {
+    /// A quantity with a name and a unit.
+    pub const fn new(name: &'static str, unit: &'static str) -> Self {
+        Quantity {
+            name,
+            unit,
+            about: "",
+        }
+    }
+
+    /// The same quantity with a description.
+    pub const fn about(self, about: &'static str) -> Self {
+        Quantity { about, ..self }
+    }
+}
+
+/// The position of `name` in `list`; a compile error (in a `const`) when it is not there.
+const fn position(list: &[Quantity], name: &str) -> usize {
+    let mut i = 0;
+    while i < list.len() {
+        if same(list[i].name.as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no quantity of that name in the list");
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A handle on one of a model's [`Model::COUNTERS`], for [`Ctx::count`] and [`Tally`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counter(usize);
+
+impl Counter {
+    /// The counter called `name` in `list`. Use it in a `const`, so that a name missing from
+    /// the list is a compile error.
+    pub const fn named(list: &[Quantity], name: &str) -> Counter {
+        Counter(position(list, name))
+    }
+
+    /// Its position in the list.
+    pub const fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A handle on one of a model's [`Model::METRICS`], for [`Report::set`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metric(usize);
+
+impl Metric {
+    /// The metric called `name` in `list`. Use it in a `const`, so that a name missing from
+    /// the list is a compile error.
+    pub const fn named(list: &[Quantity], name: &str) -> Metric {
+        Metric(position(list, name))
+    }
+
+    /// Its position in the list.
+    pub const fn index(self) -> usize {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &[Quantity] = &[Quantity::new("a", "x"), Quantity::new("bb", "y")];
+
+    #[test]
+    fn handles_are_found_by_name() {
+        const B: Counter = Counter::named(LIST, "bb");
+        assert_eq!(B.index(), 1);
+        assert_eq!(Metric::named(LIST, "a").index(), 0);
+    }
+}

@@ -1,0 +1,372 @@
+//! The scheduler: bulk-synchronous steps over shards that run in parallel on rayon.
+//!
+//! # A step
+//! 1. Every shard, in parallel: handle the cell messages sent to it last step (in delivery
+//!    order, see [`crate::engine::channel`]), give its cells their end-of-step call
+//!    ([`Model::end_step`]), then run its due tasks in id order, handing each the mail sent
+//!    to it last step. Anything sent goes to the shard's outbox.
+//! 2. At the boundary, outboxes are swapped into the destination shards' inboxes, and the
+//!    step's statistics are gathered from the shards in shard order (worker statistics stay
+//!    inside the scheduler; what leaves it is a [`StepRow`]).
+//! 3. The run ends when every task has finished and no message is in flight, when the model
+//!    says so ([`Model::stop`]; both are [`Ending::Finished`]), when tasks wait for mail that
+//!    cannot come ([`Ending::Stalled`]), at `max_steps`, or when the caller stops it.
+//!
+//! # Conflicts
+//! Two tasks claiming one cell in the same step are settled by delivery order: under
+//! [`Order::ById`] the lower task id is handled first; under [`Order::Shuffled`] the task with
+//! the lower seeded priority (a fresh random permutation each step, [`crate::engine::rng::priority`]).
+//!
+//! # Determinism
+//! A task's stream depends only on (seed, replication, id); the order in which cells and tasks
+//! see messages depends only on keys and seeded priorities. So every task and cell state, every
+//! counter and every model result is the same at any thread count and any shard count. What
+//! does depend on the shard count is the split of messages into local and cross-shard, and
+//! what depends on the machine is wall time; neither feeds back into the simulation.
+
+mod shard;
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::engine::arena::Partition;
+use crate::engine::channel::{Envelope, TaskEnvelope, exchange};
+use crate::engine::model::{End, Model, Part, Report, Tally};
+use crate::engine::stats::{EngineHistograms, StepRow};
+use crate::engine::task::{Mail, Slot};
+
+pub(crate) use shard::Shard;
+
+/// The order in which a step's messages are handled, which settles conflicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// By sender id, then by the order the sender sent them.
+    #[default]
+    ById,
+    /// By a seeded per-step priority of the sender, then as `ById`.
+    Shuffled,
+}
+
+/// How one replication is run. `Settings::default()` is one shard, ordered by id, quantum 1,
+/// a million steps at most, histograms on, seed 0; the setters change one field each:
+///
+/// ```
+/// use microsim::{Order, Settings};
+/// let s = Settings::default().seed(7).shards(4).order(Order::Shuffled);
+/// assert_eq!((s.seed, s.shards, s.quantum), (7, 4, 1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The replication's seed ([`crate::replication_seed`] of a scenario seed).
+    pub seed: u64,
+    /// The number of shards.
+    pub shards: usize,
+    /// Message order within a step.
+    pub order: Order,
+    /// How many times a task may run in a row within one step.
+    pub quantum: u32,
+    /// The run stops after this many steps even if tasks are still alive.
+    pub max_steps: u32,
+    /// Whether to record the per-task histograms (messages per task, mailbox depth).
+    pub histograms: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            seed: 0,
+            shards: 1,
+            order: Order::ById,
+            quantum: 1,
+            max_steps: 1_000_000,
+            histograms: true,
+        }
+    }
+}
+
+impl Settings {
+    /// With this replication seed.
+    pub fn seed(self, seed: u64) -> Self {
+        Settings { seed, ..self }
+    }
+    /// With this many shards (at least 1).
+    pub fn shards(self, shards: usize) -> Self {
+        Settings { shards, ..self }
+    }
+    /// With this message order.
+    pub fn order(self, order: Order) -> Self {
+        Settings { order, ..self }
+    }
+    /// With this quantum (at least 1).
+    pub fn quantum(self, quantum: u32) -> Self {
+        Settings { quantum, ..self }
+    }
+    /// With this step limit.
+    pub fn max_steps(self, max_steps: u32) -> Self {
+        Settings { max_steps, ..self }
+    }
+    /// With the per-task histograms on or off.
+    pub fn histograms(self, histograms: bool) -> Self {
+        Settings { histograms, ..self }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// Every task finished and no message is in flight, or the model said the run is over.
+    Finished,
+    /// Tasks are waiting for mail that will never come.
+    Stalled,
+    /// `max_steps` was reached.
+    StepLimit,
+    /// The caller stopped it (Ctrl-C).
+    Interrupted,
+}
+
+/// What one replication of `model` needs in memory, about: the model's own state, the engine's
+/// bookkeeping per task, a busy step's message buffers, and each shard's fixed costs.
+///
+/// Counted generously, as an upper bound: a message is held once in its buffer (a consumed
+/// incoming buffer becomes the outgoing one), once more if a seeded order gathers it, and once
+/// as grouped mail; that is taken as three envelopes plus the mail, and buffers may have grown
+/// to twice their contents.
+pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
+    use std::mem::size_of;
+    let slot = size_of::<Slot<M::Task>>().saturating_sub(size_of::<M::Task>()) as u64 + 4;
+    let envelope = size_of::<Envelope<M::Msg>>().max(size_of::<TaskEnvelope<M::Msg>>()) as u64;
+    let per_message = 3 * envelope + size_of::<Mail<M::Msg>>() as u64;
+    let messages = model.messages_per_step(settings.quantum);
+    let shards = settings.shards as u64;
+    model
+        .estimate_bytes(settings.shards)
+        .saturating_add(model.tasks().saturating_mul(slot))
+        .saturating_add(messages.saturating_mul(per_message).saturating_mul(2))
+        .saturating_add(shards * shards * 2 * 48 + shards * 4096)
+}
+
+/// One replication in progress.
+///
+/// ```
+/// use microsim::models::musical_chairs::{MusicalChairs, Params};
+/// use microsim::{Ending, Settings, Simulation};
+///
+/// let model = MusicalChairs::new(Params { robots: 100, width: 20, height: 20, rounds: 3 });
+/// let mut sim = Simulation::new(&model, Settings::default().seed(1).shards(2));
+/// assert_eq!(sim.run(|_| true), Ending::Finished);
+/// assert_eq!(sim.steps().len(), 5); // claims in steps 0–2, the last answers read in step 4
+/// ```
+pub struct Simulation<'m, M: Model> {
+    model: &'m M,
+    settings: Settings,
+    shards: Vec<Shard<M>>,
+    step: u32,
+    parallel: bool,
+    counters: Vec<u64>,
+    /// Every step's model counters, `M::COUNTERS.len()` values per step.
+    series: Vec<u64>,
+    steps: Vec<StepRow>,
+    keep_steps: bool,
+    histograms: EngineHistograms,
+}
+
+impl<'m, M: Model> Simulation<'m, M> {
+    /// Builds the shards and spawns every task.
+    ///
+    /// # Panics
+    /// If `settings.shards` is 0, or the arena needs more shards than given (more than 2³²
+    /// cells per shard); a scenario is checked for both before it is built.
+    pub fn new(model: &'m M, settings: Settings) -> Self {
+        let cells = model.grid().map_or(0, |g| g.cells());
+        let part = Partition::new(settings.shards, cells, model.tasks());
+        let shards = (0..settings.shards)
+            .into_par_iter()
+            .map(|s| Shard::new(model, s, part, &settings))
+            .collect();
+        Simulation {
+            model,
+            settings,
+            shards,
+            step: 0,
+            parallel: true,
+            counters: vec![0; M::COUNTERS.len()],
+            series: Vec::new(),
+            steps: Vec::new(),
+            keep_steps: true,
+            histograms: EngineHistograms::new(),
+        }
+    }
+
+    /// Whether shards step in parallel (the default) or one after another (when replications
+    /// already run in parallel). Results are the same either way.
+    pub fn set_parallel(&mut self, parallel: bool) {
+        self.parallel = parallel;
+    }
+
+    /// Whether [`Simulation::steps`] keeps every step's row (the default). A caller that
+    /// streams rows as they come (from [`Simulation::run`]'s callback) can turn it off.
+    pub fn keep_steps(&mut self, keep: bool) {
+        self.keep_steps = keep;
+    }
+
+    /// Steps until the run ends, or `keep_going` (called after every step) says stop.
+    pub fn run(&mut self, mut keep_going: impl FnMut(&StepRow) -> bool) -> Ending {
+        loop {
+            if self.step >= self.settings.max_steps {
+                return Ending::StepLimit;
+            }
+            let row = self.advance();
+            let go_on = keep_going(&row);
+            if self.keep_steps {
+                self.steps.push(row);
+            }
+            let (pending, alive, due) = self.outlook();
+            if (pending == 0 && alive == 0) || self.model.stop(&self.tally()) {
+                return Ending::Finished;
+            }
+            if pending == 0 && !due {
+                return Ending::Stalled;
+            }
+            if !go_on {
+                return Ending::Interrupted;
+            }
+        }
+    }
+
+    /// Runs one step and returns its statistics.
+    pub fn advance(&mut self) -> StepRow {
+        let (model, step, settings) = (self.model, self.step, self.settings);
+        let start = Instant::now();
+        if self.parallel {
+            self.shards
+                .par_iter_mut()
+                .for_each(|s| s.step(model, step, &settings));
+        } else {
+            self.shards
+                .iter_mut()
+                .for_each(|s| s.step(model, step, &settings));
+        }
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.to_cells, &mut s.in_cells))
+            .collect();
+        exchange(pairs);
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.to_tasks, &mut s.in_tasks))
+            .collect();
+        exchange(pairs);
+        let row = self.gather(start.elapsed());
+        for (total, n) in self.counters.iter_mut().zip(&row.counters) {
+            *total += n;
+        }
+        self.series.extend_from_slice(&row.counters);
+        self.step += 1;
+        row
+    }
+
+    /// Collects the step's numbers from the shards (in shard order) and folds their per-task
+    /// counts into the histograms.
+    fn gather(&mut self, wall: Duration) -> StepRow {
+        let hists = &mut self.histograms;
+        let mut row = StepRow {
+            step: self.step,
+            tasks_run: 0,
+            tasks_alive: 0,
+            tasks_finished: 0,
+            messages_local: 0,
+            messages_cross: 0,
+            messages_dropped: 0,
+            counters: vec![0; M::COUNTERS.len()],
+            wall_ns: wall.as_nanos() as u64,
+            shard_ns_max: 0,
+            shard_ns_mean: 0,
+        };
+        let mut shard_ns = 0;
+        for s in self.shards.iter_mut() {
+            row.tasks_run += s.tally.run;
+            row.tasks_finished += s.tally.finished;
+            row.messages_dropped += s.tally.dropped;
+            row.tasks_alive += s.alive();
+            row.messages_local += std::mem::take(&mut s.out.local);
+            row.messages_cross += std::mem::take(&mut s.out.cross);
+            for (total, n) in row.counters.iter_mut().zip(&s.counters) {
+                *total += n;
+            }
+            row.shard_ns_max = row.shard_ns_max.max(s.tally.nanos);
+            shard_ns += s.tally.nanos;
+            hists.shard_time_us.saturating_record(s.tally.nanos / 1000);
+            s.sent_per_task.drain_into(&mut hists.messages_per_task);
+            s.mailbox_depth.drain_into(&mut hists.mailbox_depth);
+        }
+        row.shard_ns_mean = shard_ns / self.shards.len().max(1) as u64;
+        hists.step_time_us.saturating_record(row.wall_ns / 1000);
+        row
+    }
+
+    /// (messages in flight, tasks alive, whether any alive task is due without mail).
+    fn outlook(&self) -> (usize, u64, bool) {
+        let pending = self.shards.iter().map(Shard::pending).sum();
+        let alive = self.shards.iter().map(Shard::alive).sum();
+        let due = self.shards.iter().any(Shard::has_due);
+        (pending, alive, due)
+    }
+
+    /// The steps run so far.
+    pub fn step_count(&self) -> u32 {
+        self.step
+    }
+
+    /// The model's results from the current state.
+    pub fn report(&self) -> Report {
+        self.model.report(&self.end())
+    }
+
+    /// The current state, as the model sees it at the end.
+    pub fn end(&self) -> End<'_, M> {
+        End {
+            parts: self
+                .shards
+                .iter()
+                .map(|s| Part {
+                    first_task: s.first_task,
+                    slots: &s.slots,
+                    cells: &s.cells,
+                })
+                .collect(),
+            tally: self.tally(),
+        }
+    }
+
+    /// The model's counters so far: totals and every step's values.
+    pub fn tally(&self) -> Tally<'_> {
+        Tally {
+            series: &self.series,
+            totals: &self.counters,
+        }
+    }
+
+    /// Every step's statistics so far (unless turned off with [`Simulation::keep_steps`]).
+    pub fn steps(&self) -> &[StepRow] {
+        &self.steps
+    }
+
+    /// Takes the step rows and the engine's histograms out (for a caller that keeps them once
+    /// the run is over).
+    pub fn take_statistics(&mut self) -> (Vec<StepRow>, EngineHistograms) {
+        (
+            std::mem::take(&mut self.steps),
+            std::mem::take(&mut self.histograms),
+        )
+    }
+
+    /// The engine's histograms so far.
+    pub fn histograms(&self) -> &EngineHistograms {
+        &self.histograms
+    }
+}

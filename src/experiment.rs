@@ -1,0 +1,10 @@
+//! The experiment layer: scenario files and their checks, the open model registry, Monte
+//! Carlo replications, sweeps with common random numbers, and the result directory that both
+//! writes and reads the results. It builds on [`crate::engine`] and knows nothing of plots.
+
+pub mod montecarlo;
+pub mod output;
+pub mod registry;
+pub mod runner;
+pub mod scenario;
+pub mod stats;
