@@ -79,6 +79,22 @@ pub use engine::stats::{EngineHistograms, StepRow, histogram};
 pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
 pub use experiment::registry::{Checks, ModelInfo, ModelParams, Registry};
 pub use experiment::scenario::sections::MAX_CELLS;
+/// The `rand` crate microsim's streams implement (`use microsim::rand::RngExt` for
+/// `random_range`, `random`), so a model's crate need not depend on a matching version.
+pub use rand;
+/// The `serde_json` crate of [`Report::details`].
+pub use serde_json;
+
+/// A run's results read back: [`results::ResultDir`] knows every file of a result directory
+/// and reads each into its type; what `compare`, `plot` and the terminal table use.
+pub mod results {
+    pub use crate::experiment::results::{
+        Declared, Endings, QuantityInfo, ReadError, ReplicationRow, ReplicationsTable, ResultDir,
+        RunManifest, RunSummary, StepsTable, SweepTable, SweepVariant, TargetOutcome, ending_name,
+        fmt_num,
+    };
+    pub use crate::experiment::stats::{Difference, Summary};
+}
 
 /// Not part of the API: the crate's own integration tests and benchmarks reach internals
 /// through here. Anything in it may change without notice.

@@ -4,14 +4,17 @@
 //! independent samples (Welch).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde::Serialize;
+
+use crate::experiment::results::{ReplicationsTable, ResultDir, RunSummary};
 use crate::experiment::runner::difference;
-use serde_json::Value;
+use crate::experiment::stats::Difference;
 
 use super::Failure;
-use super::run::short;
+use super::run::{level, short};
 
 /// Compare the metrics of two result directories.
 #[derive(clap::Args, Debug)]
@@ -19,82 +22,91 @@ use super::run::short;
 Examples:
   microsim compare outputs/mamma_mia outputs/mamma_mia-2
   microsim compare outputs/a outputs/b --json
+  microsim compare outputs/a outputs/b --confidence 0.99
 
-Differences are B − A with a 95% confidence interval; * marks those whose interval excludes 0.
-Paired (replication by replication) when both runs share replication seeds, Welch otherwise.")]
+Differences are B − A with a confidence interval (at A's confidence level unless --confidence
+says otherwise); * marks those whose interval excludes 0. Paired (replication by replication)
+when both runs share replication seeds, Welch otherwise.")]
 pub struct Args {
     /// The first result directory (A).
     a: PathBuf,
     /// The second result directory (B).
     b: PathBuf,
+    /// The confidence level of the intervals (default: run A's, usually 0.95).
+    #[arg(long, value_name = "LEVEL")]
+    confidence: Option<f64>,
     /// Print the comparison as JSON.
     #[arg(long)]
     json: bool,
 }
 
-/// A run's replications.csv: seeds and each metric's column.
+/// A run's summary and replications.
 struct Run {
-    model: String,
-    seeds: Vec<String>,
-    columns: Vec<(String, Vec<f64>)>,
+    summary: RunSummary,
+    table: ReplicationsTable,
 }
 
-fn read(dir: &Path) -> Result<Run, Failure> {
+fn read(path: &std::path::Path) -> Result<Run, Failure> {
     let bad = |what: String| {
         Failure::Input(format!(
             "{}: {what}\n  hint: give a directory written by `microsim run`",
-            dir.display()
+            path.display()
         ))
     };
-    let summary = std::fs::read_to_string(dir.join("summary.json"))
-        .map_err(|e| bad(format!("cannot read summary.json: {e}")))?;
-    let summary: Value = serde_json::from_str(&summary)
-        .map_err(|e| bad(format!("summary.json is not JSON: {e}")))?;
-    if summary.get("sweep").is_some() {
+    let dir = ResultDir::new(path);
+    let summary = dir.read_summary().map_err(|e| bad(e.to_string()))?;
+    if summary.sweep.is_some() {
         return Err(bad(
             "this is a sweep; compare two of its variants/NNN directories".into(),
         ));
     }
-    let table =
-        crate::experiment::output::read_replications(&dir.join("replications.csv")).map_err(bad)?;
-    if let Some((row, metric)) = table.first_non_number() {
-        return Err(bad(format!(
-            "replications.csv line {}: `{metric}` is not a number",
-            row + 2
-        )));
-    }
-    let run = Run {
-        model: summary["model"].as_str().unwrap_or("?").to_string(),
-        seeds: table.seeds,
-        columns: table.columns,
-    };
-    Ok(run)
+    let table = dir.read_replications().map_err(|e| bad(e.to_string()))?;
+    Ok(Run { summary, table })
+}
+
+/// One metric compared.
+#[derive(Serialize)]
+struct Row {
+    metric: String,
+    a: f64,
+    b: f64,
+    difference: Difference,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let (a, b) = (read(&args.a)?, read(&args.b)?);
-    if a.model != b.model {
+    if a.summary.model != b.summary.model {
         return Err(Failure::Input(format!(
             "the runs are of different models: {} and {}",
-            a.model, b.model
+            a.summary.model, b.summary.model
         )));
     }
-    let paired = a.seeds == b.seeds;
+    let confidence = args.confidence.unwrap_or(a.summary.confidence);
+    if !(0.5..=0.9999).contains(&confidence) {
+        return Err(Failure::Input(format!(
+            "--confidence {confidence}: not a confidence level\n  hint: use a level from 0.5 to 0.9999, e.g. 0.95"
+        )));
+    }
+    let seeds = |r: &Run| r.table.rows.iter().map(|x| x.seed).collect::<Vec<_>>();
+    let paired = seeds(&a) == seeds(&b);
     let mut rows = Vec::new();
-    for (name, xa) in &a.columns {
-        let Some((_, xb)) = b.columns.iter().find(|(n, _)| n == name) else {
+    for name in &a.table.metrics {
+        let (Some(xa), Some(xb)) = (a.table.column(name), b.table.column(name)) else {
             continue;
         };
         let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
-        let d = difference(xa, xb, paired);
-        rows.push(
-            serde_json::json!({ "metric": name, "a": mean(xa), "b": mean(xb), "difference": d }),
-        );
+        rows.push(Row {
+            metric: name.clone(),
+            a: mean(&xa),
+            b: mean(&xb),
+            difference: difference(&xa, &xb, paired, confidence),
+        });
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc =
-            serde_json::json!({ "a": args.a, "b": args.b, "paired": paired, "metrics": rows });
+        let doc = serde_json::json!({
+            "a": args.a, "b": args.b, "paired": paired, "confidence": confidence, "metrics": rows,
+        });
         writeln!(
             out,
             "{}",
@@ -107,36 +119,32 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     } else {
         "Welch: independent replications"
     };
+    let ci_label = format!("{} CI", level(confidence));
     writeln!(
         out,
-        "A: {}\nB: {}\n{} · differences B − A, 95% CI ({method})",
+        "A: {}\nB: {}\n{} · differences B − A, {ci_label} ({method})",
         args.a.display(),
         args.b.display(),
-        a.model
+        a.summary.model
     )?;
     writeln!(
         out,
         "{:<18} {:>14} {:>14} {:>14} {:>32}",
-        "metric", "A mean", "B mean", "B − A", "95% CI"
+        "metric", "A mean", "B mean", "B − A", ci_label
     )?;
-    let num = |v: &Value| v.as_f64().map_or("-".to_string(), short);
     for r in &rows {
-        let d = &r["difference"];
-        let ci = d["ci95"].as_array().map_or("—".into(), |c| {
-            format!("[{}, {}]", num(&c[0]), num(&c[1]))
+        let d = &r.difference;
+        let ci = d.ci.map_or("—".into(), |[lo, hi]| {
+            format!("[{}, {}]", short(lo), short(hi))
         });
-        let sig = if d["significant"].as_bool() == Some(true) {
-            " *"
-        } else {
-            ""
-        };
+        let sig = if d.significant { " *" } else { "" };
         writeln!(
             out,
             "{:<18} {:>14} {:>14} {:>14} {:>32}{sig}",
-            r["metric"].as_str().unwrap_or(""),
-            num(&r["a"]),
-            num(&r["b"]),
-            num(&d["mean"]),
+            r.metric,
+            short(r.a),
+            short(r.b),
+            short(d.mean),
             ci
         )?;
     }

@@ -1,5 +1,6 @@
-//! Progress bars that never slow the run (seed 002): drawn at most 10 times a second, on
-//! stderr, only when stderr is a terminal and `--quiet` is not given.
+//! Progress bars that never slow the run (an output window that re-renders every line
+//! freezes): drawn at most 10 times a second, on stderr, only when stderr is a terminal and
+//! `--quiet` is not given.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};

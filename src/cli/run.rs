@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::experiment::montecarlo::Plan;
-use crate::experiment::output::{Manifest, choose_dir, fmt_num, now_rfc3339};
+use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
+use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Scenario, available_memory, parse_bytes};
 use crate::plot::{self, PlotKind, PlotOptions};
@@ -74,7 +75,11 @@ pub fn memory_limit(arg: Option<&str>) -> Result<u64, Failure> {
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
+pub(crate) fn run(
+    args: Args,
+    registry: &crate::Registry,
+    command_line: Vec<String>,
+) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(
         &args.set,
         &[
@@ -125,7 +130,7 @@ pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Fa
         dir: dir.clone(),
         only: args.replication,
         manifest: Manifest {
-            command_line: std::env::args().collect(),
+            command_line,
             started_at: now_rfc3339(),
             threads: scenario.threads(),
             memory_estimate_bytes: estimate,
@@ -250,10 +255,10 @@ fn install_interrupt_handler() {
 fn print_report(
     out: &mut impl Write,
     s: &Scenario,
-    summary: &serde_json::Value,
+    summary: &RunSummary,
     dir: &Path,
 ) -> std::io::Result<()> {
-    let reps = summary["replications"].as_u64().unwrap_or(0);
+    let reps = summary.replications;
     writeln!(
         out,
         "{} · model {} · seed {} · {} replication{} · {} shards · {} threads · {:.2} s",
@@ -264,33 +269,34 @@ fn print_report(
         if reps == 1 { "" } else { "s" },
         s.run.shards.unwrap_or(1),
         s.threads(),
-        summary["elapsed_seconds"].as_f64().unwrap_or(0.0)
+        summary.elapsed_seconds
     )?;
     writeln!(
         out,
         "{:<16} {:>14} {:>30} {:>12} {:>12}",
-        "metric", "mean", "95% CI", "min", "max"
+        "metric",
+        "mean",
+        format!("{} CI", level(summary.confidence)),
+        "min",
+        "max"
     )?;
-    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), short);
-    if let Some(metrics) = summary["metrics"].as_object() {
-        for name in s.metric_names() {
-            let Some(m) = metrics.get(name) else {
-                continue;
-            };
-            let ci = match m["ci95"].as_array() {
-                Some(ci) => format!("[{}, {}]", num(&ci[0]), num(&ci[1])),
-                None => "— (one replication)".to_string(),
-            };
-            writeln!(
-                out,
-                "{:<16} {:>14} {:>30} {:>12} {:>12}",
-                name,
-                num(&m["mean"]),
-                ci,
-                num(&m["min"]),
-                num(&m["max"])
-            )?;
-        }
+    for name in s.metric_names() {
+        let Some(m) = summary.metrics.get(name) else {
+            continue;
+        };
+        let ci = match m.ci {
+            Some([lo, hi]) => format!("[{}, {}]", short(lo), short(hi)),
+            None => "— (one replication)".to_string(),
+        };
+        writeln!(
+            out,
+            "{:<16} {:>14} {:>30} {:>12} {:>12}",
+            name,
+            short(m.mean),
+            ci,
+            short(m.min),
+            short(m.max)
+        )?;
     }
     print_details(out, dir)?;
     writeln!(
@@ -300,9 +306,14 @@ fn print_report(
     )
 }
 
+/// A confidence level as a percentage: `95%`, `99.5%`.
+pub fn level(confidence: f64) -> String {
+    format!("{}%", short(confidence * 100.0))
+}
+
 /// The first replication's model details (e.g. who won), one line each.
 fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
-    let Ok(text) = std::fs::read_to_string(dir.join("details.json")) else {
+    let Ok(text) = std::fs::read_to_string(dir.join(ResultDir::DETAILS)) else {
         return Ok(());
     };
     let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -343,11 +354,13 @@ pub fn short(x: f64) -> String {
 fn print_sweep(
     out: &mut impl Write,
     s: &Scenario,
-    summary: &serde_json::Value,
+    summary: &RunSummary,
     dir: &Path,
 ) -> std::io::Result<()> {
-    let table = &summary["sweep"];
-    let crn = if table["common_random_numbers"].as_bool() == Some(true) {
+    let Some(table) = &summary.sweep else {
+        return Ok(());
+    };
+    let crn = if table.common_random_numbers {
         "paired (common random numbers)"
     } else {
         "independent (Welch)"
@@ -358,52 +371,37 @@ fn print_sweep(
         s.name,
         s.model_name(),
         s.seed(),
-        table["variants"].as_array().map_or(0, Vec::len),
+        table.variants.len(),
         s.montecarlo.replications,
-        table["baseline"],
+        table.baseline,
         crn
     )?;
-    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), short);
-    for v in table["variants"].as_array().into_iter().flatten() {
-        let params: Vec<String> = v["parameters"]
-            .as_object()
-            .into_iter()
-            .flatten()
+    for v in &table.variants {
+        let params: Vec<String> = v
+            .parameters
+            .iter()
             .map(|(k, x)| format!("{k}={x}"))
             .collect();
-        writeln!(out, "variant {} · {}", v["variant"], params.join(" "))?;
-        for m in table["compare"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.as_str())
-        {
-            let d = &v["vs_baseline"][m];
-            let diff = if d.is_object() {
-                let ci = d["ci95"].as_array().map_or("—".to_string(), |c| {
-                    format!("[{}, {}]", num(&c[0]), num(&c[1]))
-                });
-                let sig = if d["significant"].as_bool() == Some(true) {
-                    " *"
-                } else {
-                    ""
-                };
-                format!("Δ {} {ci}{sig}", num(&d["mean"]))
-            } else {
-                "(baseline)".to_string()
+        writeln!(out, "variant {} · {}", v.variant, params.join(" "))?;
+        for m in &table.compare {
+            let diff = match v.vs_baseline.get(m) {
+                Some(d) => {
+                    let ci = d.ci.map_or("—".to_string(), |[lo, hi]| {
+                        format!("[{}, {}]", short(lo), short(hi))
+                    });
+                    let sig = if d.significant { " *" } else { "" };
+                    format!("Δ {} {ci}{sig}", short(d.mean))
+                }
+                None => "(baseline)".to_string(),
             };
-            writeln!(
-                out,
-                "  {:<18} mean {:>14}   {}",
-                m,
-                num(&v["metrics"][m]["mean"]),
-                diff
-            )?;
+            let mean = v.metrics.get(m).map_or("-".to_string(), |x| short(x.mean));
+            writeln!(out, "  {m:<18} mean {mean:>14}   {diff}")?;
         }
     }
     writeln!(
         out,
-        "(* the 95% CI of the difference excludes 0)\nresults: {}",
+        "(* the {} CI of the difference excludes 0)\nresults: {}",
+        level(table.confidence),
         dir.display()
     )
 }

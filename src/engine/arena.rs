@@ -23,9 +23,10 @@ impl Grid {
         Grid { width, height }
     }
 
-    /// The number of cells.
+    /// The number of cells (saturating: an absurd grid reads as `u64::MAX` cells, which every
+    /// check refuses, rather than wrapping to a small number).
     pub const fn cells(&self) -> u64 {
-        self.width * self.height
+        self.width.saturating_mul(self.height)
     }
 
     /// The cell at column `x`, row `y`.
@@ -167,7 +168,7 @@ impl Divisor {
 /// sparse.
 ///
 /// The choice is made from the expected number of members: a bitmap costs one bit per cell,
-/// a hash set about [`SPARSE_BYTES_PER_MEMBER`] bytes per member; the cheaper wins. The
+/// a hash set about 18 bytes per member; the cheaper wins. The
 /// 10000×10000 arena with 1M claims costs 12.5 MB as a bitmap, not 400 MB as a byte per cell.
 #[derive(Clone, Debug)]
 pub struct CellSet {

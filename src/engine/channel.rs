@@ -81,7 +81,7 @@ impl<M> Outbox<M> {
 
     /// Queues `msg` for the owner of `cell`.
     #[inline]
-    pub fn to_cell(&mut self, cell: u64, key: u64, msg: M) {
+    pub fn push_cell(&mut self, cell: u64, key: u64, msg: M) {
         let (dest, to) = self.part.locate_cell(cell);
         self.tally(dest);
         self.to_cells[dest].push(Envelope { key, to, msg });
@@ -89,7 +89,7 @@ impl<M> Outbox<M> {
 
     /// Queues `msg` for task `task`.
     #[inline]
-    pub fn to_task(&mut self, task: u32, key: u64, msg: M) {
+    pub fn push_task(&mut self, task: u32, key: u64, msg: M) {
         let dest = self.part.task_shard(task);
         self.tally(dest);
         self.to_tasks[dest].push(TaskEnvelope { key, to: task, msg });

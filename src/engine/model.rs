@@ -45,7 +45,8 @@ use crate::engine::task::{CellCtx, Ctx, Mail, Next, Slot, StepEndCtx, TaskId};
 /// the run against the memory budget: building a model must therefore be cheap. Large shared
 /// tables (an alias table over a billion bins) belong in `cells` or are built on first use.
 pub trait Model: Sync {
-    /// A task's own state. Serialisable, so that it can be inspected, checkpointed and moved.
+    /// A task's own state. Serialisable, so that a task can be written out and read back with
+    /// its data intact (what checkpoints and tasks that move between shards build on).
     type Task: Send + Sync + Serialize + DeserializeOwned;
     /// The message type, exchanged between tasks and cells.
     type Msg: Copy + Send + Sync;
@@ -56,6 +57,9 @@ pub trait Model: Sync {
     const COUNTERS: &'static [Quantity] = &[];
     /// The model's scalar metrics, one value per replication, set in [`Model::report`].
     const METRICS: &'static [Quantity];
+    /// What the model's named histograms ([`Report::histogram`]) measure, for plot labels
+    /// (default: none declared; a histogram is then labelled by its name).
+    const HISTOGRAMS: &'static [Quantity] = &[];
 
     /// How many tasks the run starts with.
     fn tasks(&self) -> u64;

@@ -4,7 +4,11 @@ use serde::Serialize;
 
 /// A declared counter or metric: its name (a column, a key in `summary.json`), its unit (on
 /// plot axes and in tables) and a line saying what it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+///
+/// For a histogram ([`crate::Model::HISTOGRAMS`]) the unit names what is counted (the y axis
+/// of its plot, e.g. `"robots"`) and `about` what is measured (the x axis, e.g. `"points per
+/// robot"`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Quantity {
     /// The name: letters, digits and `_`, unique within the model's list.
     pub name: &'static str,
@@ -12,6 +16,9 @@ pub struct Quantity {
     pub unit: &'static str,
     /// What it is, in a line (may be empty).
     pub about: &'static str,
+    /// A value it is known to have on average (π for an estimate of π), drawn as a reference
+    /// line on its plots.
+    pub expected: Option<f64>,
 }
 
 impl Quantity {
@@ -21,6 +28,15 @@ impl Quantity {
             name,
             unit,
             about: "",
+            expected: None,
+        }
+    }
+
+    /// The same quantity with a known expected value.
+    pub const fn expected(self, value: f64) -> Self {
+        Quantity {
+            expected: Some(value),
+            ..self
         }
     }
 
@@ -56,7 +72,8 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// A handle on one of a model's [`Model::COUNTERS`], for [`Ctx::count`] and [`Tally`].
+/// A handle on one of a model's [`crate::Model::COUNTERS`], for [`crate::Ctx::count`] and
+/// [`crate::Tally`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counter(usize);
 
@@ -73,7 +90,7 @@ impl Counter {
     }
 }
 
-/// A handle on one of a model's [`Model::METRICS`], for [`Report::set`].
+/// A handle on one of a model's [`crate::Model::METRICS`], for [`crate::Report::set`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Metric(usize);
 

@@ -135,44 +135,47 @@ pub struct StepRow {
 }
 
 impl StepRow {
-    /// The `steps.csv` header for a model with these counters.
-    pub fn csv_header(counters: &[&str]) -> String {
-        let mut h = String::from(
-            "step,tasks_run,tasks_alive,tasks_finished,messages_local,messages_cross,messages_dropped",
-        );
-        for c in counters {
-            h.push(',');
-            h.push_str(c);
-        }
-        h.push_str(",wall_ms,shard_ms_max,shard_ms_mean");
+    /// The `steps.csv` columns for a model with these counters.
+    pub fn csv_header(counters: &[&str]) -> Vec<String> {
+        let mut h: Vec<String> = [
+            "step",
+            "tasks_run",
+            "tasks_alive",
+            "tasks_finished",
+            "messages_local",
+            "messages_cross",
+            "messages_dropped",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        h.extend(counters.iter().map(|c| c.to_string()));
+        h.extend(["wall_ms", "shard_ms_max", "shard_ms_mean"].map(String::from));
         h
     }
 
-    /// This row as CSV, matching [`StepRow::csv_header`]. Columns up to the counters are
-    /// deterministic; the last three are timings.
-    pub fn csv(&self) -> String {
-        use std::fmt::Write;
-        let mut s = format!(
-            "{},{},{},{},{},{},{}",
-            self.step,
+    /// This row's fields, matching [`StepRow::csv_header`]. Columns up to the counters are
+    /// deterministic; the last three are timings (milliseconds, three decimals).
+    pub fn csv_record(&self) -> Vec<String> {
+        let mut r: Vec<String> = [
+            self.step as u64,
             self.tasks_run,
             self.tasks_alive,
             self.tasks_finished,
             self.messages_local,
             self.messages_cross,
-            self.messages_dropped
-        );
-        for c in &self.counters {
-            let _ = write!(s, ",{c}");
-        }
-        let ms = |ns: u64| ns as f64 / 1e6;
-        let _ = write!(
-            s,
-            ",{:.3},{:.3},{:.3}",
+            self.messages_dropped,
+        ]
+        .iter()
+        .chain(&self.counters)
+        .map(u64::to_string)
+        .collect();
+        let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
+        r.extend([
             ms(self.wall_ns),
             ms(self.shard_ns_max),
-            ms(self.shard_ns_mean)
-        );
-        s
+            ms(self.shard_ns_mean),
+        ]);
+        r
     }
 }

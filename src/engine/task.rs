@@ -138,7 +138,7 @@ impl<M> Ctx<'_, M> {
     /// Sends `msg` to the owner of `cell`; it is handled at the start of the next step.
     #[inline]
     pub fn send_to_cell(&mut self, cell: u64, msg: M) {
-        self.out.to_cell(cell, key(self.me, self.sent), msg);
+        self.out.push_cell(cell, key(self.me, self.sent), msg);
         self.sent += 1;
     }
 
@@ -146,7 +146,8 @@ impl<M> Ctx<'_, M> {
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
         debug_assert!(self.sent < DIRECT, "2³¹ messages from one task in one step");
-        self.out.to_task(to, key(self.me, self.sent | DIRECT), msg);
+        self.out
+            .push_task(to, key(self.me, self.sent | DIRECT), msg);
         self.sent += 1;
     }
 
@@ -204,7 +205,7 @@ impl<M> CellCtx<'_, M> {
     /// the message being handled.
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
-        self.out.to_task(to, self.key, msg);
+        self.out.push_task(to, self.key, msg);
     }
 
     /// Adds `n` to one of the model's counters.
@@ -251,7 +252,7 @@ impl<M> StepEndCtx<'_, M> {
     /// answer sent from [`crate::Model::on_cell`] would be.
     #[inline]
     pub fn answer(&mut self, mail: &Mail<M>, msg: M) {
-        self.out.to_task(mail.from, mail.key(), msg);
+        self.out.push_task(mail.from, mail.key(), msg);
     }
 
     /// Adds `n` to one of the model's counters.

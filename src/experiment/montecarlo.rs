@@ -73,9 +73,12 @@ pub struct Plan {
     pub count: u64,
     /// Keep adding replications until a metric's confidence interval is tight enough.
     pub target: Option<Target>,
+    /// The confidence level of the target's interval.
+    pub confidence: f64,
 }
 
-/// A precision target: add `batch` replications at a time until the 95% CI half width of
+/// A precision target: add `batch` replications at a time until the CI half width (at the
+/// plan's confidence) of
 /// metric `metric` (an index into the model's metrics) is at most `half_width`, or `cap`
 /// replications have run. Checks happen at `count`, `count + batch`, `count + 2·batch`, … so
 /// the number run does not depend on the thread count.
@@ -99,6 +102,7 @@ impl Plan {
                 first: k,
                 count: 1,
                 target: None,
+                confidence: scenario.montecarlo.confidence,
             };
         }
         let mc = &scenario.montecarlo;
@@ -116,6 +120,7 @@ impl Plan {
             first: 0,
             count: mc.replications,
             target,
+            confidence: mc.confidence,
         }
     }
 
@@ -232,7 +237,7 @@ impl Job<'_> {
         if let Some(t) = &plan.target {
             loop {
                 let half = (watched.len() > 1)
-                    .then(|| Summary::of(&watched).ci_half_width())
+                    .then(|| Summary::at(&watched, plan.confidence).ci_half_width())
                     .flatten();
                 let reached = half.is_some_and(|h| h <= t.half_width);
                 target = Some((reached, half));

@@ -1,9 +1,10 @@
-//! The result directory: the output contract, written so that nothing is ever half-written.
+//! Writing the result directory ([`crate::results`] has its names and types),
+//! so that nothing is ever half-written.
 //!
 //! | file | what |
 //! |---|---|
 //! | `scenario.toml` | the resolved scenario: running it again reproduces the results |
-//! | `summary.json` | per metric: mean, std, ci95, min, p5, p50, p95, max; the run's manifest |
+//! | `summary.json` | per metric: mean, std, ci95, ci, min, p5, p50, p95, max; the run's manifest |
 //! | `replications.csv` | one row per replication: replication, seed, ending, metrics |
 //! | `steps.csv` | one row per step of every replication |
 //! | `details.json` | each replication's model details (e.g. the winners' ids) |
@@ -23,11 +24,18 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use crate::engine::scheduler::Ending;
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::experiment::montecarlo::{Replication, Sink};
+use crate::experiment::registry::ModelInfo;
+use crate::experiment::results::{
+    Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
+    RunSummary, TargetOutcome,
+};
 use crate::experiment::stats::Summary;
 
 /// A file being written under a temporary name, renamed into place by [`AtomicFile::commit`].
@@ -103,16 +111,6 @@ pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
     unreachable!("some numbered directory is free")
 }
 
-/// Formats a metric value: integers without a fraction, others in the shortest form that
-/// reads back exactly.
-pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 9e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
-
 /// What the caller knows about the run that the engine does not.
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
@@ -126,6 +124,34 @@ pub struct Manifest {
     pub memory_estimate_bytes: u64,
 }
 
+impl Manifest {
+    /// The manifest of a run that took `elapsed`.
+    pub fn record(
+        &self,
+        shards: Option<u64>,
+        variants: Option<u64>,
+        elapsed: Duration,
+        replication_seconds: f64,
+    ) -> RunManifest {
+        RunManifest {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: option_env!("MICROSIM_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .to_string(),
+            command_line: self.command_line.clone(),
+            host_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: self.threads,
+            shards,
+            variants,
+            started_at: self.started_at.clone(),
+            elapsed_seconds: elapsed.as_secs_f64(),
+            replication_seconds_total: replication_seconds,
+            memory_estimate_bytes: self.memory_estimate_bytes,
+            peak_rss_bytes: peak_rss_bytes(),
+        }
+    }
+}
+
 /// The process's peak resident memory so far (`VmHWM`), where the OS reports it (Linux).
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -136,10 +162,11 @@ pub fn peak_rss_bytes() -> Option<u64> {
 
 /// Writes the results of a run as replications arrive; [`RunWriter::finish`] completes it.
 pub struct RunWriter {
-    dir: PathBuf,
-    metric_names: Vec<&'static str>,
-    replications_csv: AtomicFile,
-    steps_csv: AtomicFile,
+    dir: ResultDir,
+    info: ModelInfo,
+    confidence: f64,
+    replications_csv: csv::Writer<AtomicFile>,
+    steps_csv: csv::Writer<AtomicFile>,
     values: Vec<Vec<f64>>,
     endings: Vec<Ending>,
     histograms: Vec<(&'static str, Histogram<u64>)>,
@@ -149,29 +176,25 @@ pub struct RunWriter {
 }
 
 impl RunWriter {
-    /// Creates `dir` (and `dir/histograms`) and starts the streamed files.
-    pub fn create(
-        dir: &Path,
-        metric_names: Vec<&'static str>,
-        counter_names: &[&str],
-    ) -> io::Result<Self> {
-        fs::create_dir_all(dir.join("histograms"))?;
-        let mut replications_csv = AtomicFile::create(&dir.join("replications.csv"))?;
-        writeln!(
-            replications_csv,
-            "replication,seed,ending,steps,{}",
-            metric_names.join(",")
-        )?;
-        let mut steps_csv = AtomicFile::create(&dir.join("steps.csv"))?;
-        writeln!(
-            steps_csv,
-            "replication,{}",
-            StepRow::csv_header(counter_names)
-        )?;
+    /// Creates `dir` (and `dir/histograms`) and starts the streamed files for a model that
+    /// declares `info`, with intervals at `confidence`.
+    pub fn create(dir: &Path, info: ModelInfo, confidence: f64) -> io::Result<Self> {
+        let dir = ResultDir::new(dir);
+        fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
+        let metrics: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
+        let counters: Vec<&str> = info.counters.iter().map(|q| q.name).collect();
+        let mut replications_csv =
+            csv_writer(AtomicFile::create(&dir.file(ResultDir::REPLICATIONS))?);
+        replications_csv.write_record(ReplicationsTable::header(&metrics))?;
+        let mut steps_csv = csv_writer(AtomicFile::create(&dir.file(ResultDir::STEPS))?);
+        let mut header = vec!["replication".to_string()];
+        header.extend(StepRow::csv_header(&counters));
+        steps_csv.write_record(header)?;
         Ok(RunWriter {
-            dir: dir.to_path_buf(),
-            values: vec![Vec::new(); metric_names.len()],
-            metric_names,
+            dir,
+            values: vec![Vec::new(); metrics.len()],
+            info,
+            confidence,
             replications_csv,
             steps_csv,
             endings: Vec::new(),
@@ -183,30 +206,32 @@ impl RunWriter {
     }
 
     /// The result directory.
-    pub fn dir(&self) -> &Path {
+    pub fn dir(&self) -> &ResultDir {
         &self.dir
     }
 
     /// Summaries of every metric over the replications that ran to their end (or over all, if
     /// none did).
-    pub fn summaries(&self) -> Vec<(&'static str, Summary)> {
+    pub fn summaries(&self) -> BTreeMap<String, Summary> {
         let complete: Vec<bool> = self
             .endings
             .iter()
             .map(|e| *e != Ending::Interrupted)
             .collect();
         let use_all = !complete.iter().any(|&c| c);
-        self.metric_names
+        self.info
+            .metrics
             .iter()
             .zip(&self.values)
-            .filter_map(|(name, vals)| {
+            .filter_map(|(q, vals)| {
                 let kept: Vec<f64> = vals
                     .iter()
                     .zip(&complete)
                     .filter(|(_, c)| use_all || **c)
                     .map(|(v, _)| *v)
                     .collect();
-                (!kept.is_empty()).then(|| (*name, Summary::of(&kept)))
+                let summary = Summary::at(&kept, self.confidence);
+                (!kept.is_empty()).then(|| (q.name.to_string(), summary))
             })
             .collect()
     }
@@ -216,106 +241,90 @@ impl RunWriter {
         &self.values
     }
 
-    /// Completes every file and returns `summary.json`'s content; `extras` (a JSON object) is
-    /// added to the summary's top level.
+    /// Completes every file and returns what `summary.json` holds.
     pub fn finish(
-        self,
+        mut self,
         scenario: &crate::experiment::scenario::Scenario,
         manifest: &Manifest,
         elapsed: Duration,
         partial: bool,
-        extras: Value,
-    ) -> io::Result<Value> {
-        let metrics: serde_json::Map<String, Value> = self
-            .summaries()
-            .into_iter()
-            .map(|(name, s)| {
-                (
-                    name.to_string(),
-                    serde_json::to_value(s).expect("a summary serialises"),
-                )
-            })
-            .collect();
-        let count = |e: Ending| self.endings.iter().filter(|&&x| x == e).count();
-        let mut summary = json!({
-            "scenario": scenario.name,
-            "model": scenario.model_name(),
-            "seed": scenario.seed(),
-            "replications": self.endings.len(),
-            "partial": partial,
-            "elapsed_seconds": elapsed.as_secs_f64(),
-            "version": env!("CARGO_PKG_VERSION"),
-            "metrics": metrics,
-            "endings": {
-                "finished": count(Ending::Finished),
-                "stalled": count(Ending::Stalled),
-                "step_limit": count(Ending::StepLimit),
-                "interrupted": count(Ending::Interrupted),
-            },
-            "manifest": {
-                "version": env!("CARGO_PKG_VERSION"),
-                "git_commit": option_env!("MICROSIM_GIT_COMMIT").unwrap_or("unknown"),
-                "command_line": manifest.command_line,
-                "host_threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
-                "threads": manifest.threads,
-                "shards": scenario.run.shards,
-                "started_at": manifest.started_at,
-                "elapsed_seconds": elapsed.as_secs_f64(),
-                "replication_seconds_total": self.compute_seconds,
-                "memory_estimate_bytes": manifest.memory_estimate_bytes,
-                "peak_rss_bytes": peak_rss_bytes(),
-            },
-        });
-        if let (Some(obj), Value::Object(extra)) = (summary.as_object_mut(), extras) {
-            obj.extend(extra);
-        }
-        self.replications_csv.commit()?;
-        self.steps_csv.commit()?;
+        target: Option<TargetOutcome>,
+    ) -> io::Result<RunSummary> {
+        let mut endings = Endings::default();
+        self.endings.iter().for_each(|e| endings.add(*e));
+        let summary = RunSummary {
+            scenario: scenario.name.clone(),
+            model: self.info.name.to_string(),
+            seed: scenario.seed(),
+            replications: self.endings.len() as u64,
+            partial,
+            elapsed_seconds: elapsed.as_secs_f64(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            confidence: self.confidence,
+            metrics: self.summaries(),
+            endings,
+            target,
+            sweep: None,
+            declared: declared(&self.info),
+            manifest: manifest.record(scenario.run.shards, None, elapsed, self.compute_seconds),
+        };
+        commit_csv(self.replications_csv)?;
+        commit_csv(self.steps_csv)?;
         for (name, h) in &self.histograms {
-            write_hlog(
-                &self.dir.join("histograms").join(format!("{name}.hlog")),
-                name,
-                h,
-            )?;
+            write_hlog(&self.dir.histogram(name), name, h)?;
         }
         for (name, h) in self.engine.named() {
-            write_hlog(
-                &self.dir.join("histograms").join(format!("{name}.hlog")),
-                name,
-                h,
-            )?;
+            write_hlog(&self.dir.histogram(name), name, h)?;
         }
         write_atomic(
-            &self.dir.join("details.json"),
-            pretty(&Value::Array(self.details)).as_bytes(),
+            &self.dir.file(ResultDir::DETAILS),
+            pretty(&Value::Array(std::mem::take(&mut self.details))).as_bytes(),
         )?;
         write_atomic(
-            &self.dir.join("scenario.toml"),
+            &self.dir.file(ResultDir::SCENARIO),
             scenario.resolved_toml().as_bytes(),
         )?;
-        write_atomic(&self.dir.join("summary.json"), pretty(&summary).as_bytes())?;
+        write_json(&self.dir.file(ResultDir::SUMMARY), &summary)?;
         Ok(summary)
     }
 }
 
+/// What `info` declares, for `summary.json`.
+pub fn declared(info: &ModelInfo) -> Declared {
+    Declared {
+        metrics: info.metrics.iter().map(QuantityInfo::from).collect(),
+        counters: info.counters.iter().map(QuantityInfo::from).collect(),
+        histograms: info.histograms.iter().map(QuantityInfo::from).collect(),
+    }
+}
+
+fn csv_writer(f: AtomicFile) -> csv::Writer<AtomicFile> {
+    csv::WriterBuilder::new().from_writer(f)
+}
+
+fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<()> {
+    w.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .commit()
+}
+
 impl Sink for RunWriter {
     fn replication(&mut self, r: Replication) -> io::Result<()> {
-        let ending = serde_json::to_value(r.ending).expect("an ending serialises");
-        let ending = ending.as_str().unwrap_or("unknown");
-        let metrics: Vec<String> = r.metrics.iter().map(|&v| fmt_num(v)).collect();
-        writeln!(
-            self.replications_csv,
-            "{},{},{},{},{}",
-            r.index,
-            r.seed,
-            ending,
-            r.steps.len(),
-            metrics.join(",")
-        )?;
-        for row in &r.steps {
-            writeln!(self.steps_csv, "{},{}", r.index, row.csv())?;
+        let row = ReplicationRow {
+            replication: r.index,
+            seed: r.seed,
+            ending: r.ending,
+            steps: r.steps.len() as u64,
+            metrics: r.metrics,
+        };
+        self.replications_csv
+            .write_record(ReplicationsTable::record(&row))?;
+        for step in &r.steps {
+            let mut record = vec![r.index.to_string()];
+            record.extend(step.csv_record());
+            self.steps_csv.write_record(record)?;
         }
-        for (vals, v) in self.values.iter_mut().zip(&r.metrics) {
+        for (vals, v) in self.values.iter_mut().zip(&row.metrics) {
             vals.push(*v);
         }
         self.endings.push(r.ending);
@@ -334,71 +343,10 @@ impl Sink for RunWriter {
     }
 }
 
-/// `replications.csv` read back, row by row: what `microsim compare` and the plots use.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReplicationsTable {
-    /// Each row's seed, as written.
-    pub seeds: Vec<String>,
-    /// Each row's ending (`finished`, `interrupted`, …).
-    pub endings: Vec<String>,
-    /// Each metric's column; a cell that is not a number reads as NaN.
-    pub columns: Vec<(String, Vec<f64>)>,
-}
-
-impl ReplicationsTable {
-    /// The first row (from 0) and metric with a cell that is not a number, if any.
-    pub fn first_non_number(&self) -> Option<(usize, &str)> {
-        self.columns
-            .iter()
-            .filter_map(|(name, col)| {
-                col.iter()
-                    .position(|v| v.is_nan())
-                    .map(|r| (r, name.as_str()))
-            })
-            .min_by_key(|(r, _)| *r)
-    }
-}
-
-/// Reads a `replications.csv` written by [`RunWriter`]: metrics are the columns after `steps`.
-/// Blank lines are skipped; a row with the wrong number of fields is an error.
-pub fn read_replications(path: &Path) -> Result<ReplicationsTable, String> {
-    let text =
-        fs::read_to_string(path).map_err(|e| format!("cannot read replications.csv: {e}"))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let first = header
-        .iter()
-        .position(|h| *h == "steps")
-        .map_or(4, |i| i + 1)
-        .min(header.len());
-    let ending = header.iter().position(|h| *h == "ending");
-    let mut table = ReplicationsTable {
-        seeds: Vec::new(),
-        endings: Vec::new(),
-        columns: header[first..]
-            .iter()
-            .map(|h| (h.to_string(), Vec::new()))
-            .collect(),
-    };
-    for (n, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != header.len() {
-            return Err(format!(
-                "replications.csv line {} has {} fields, not {}",
-                n + 2,
-                cells.len(),
-                header.len()
-            ));
-        }
-        table.seeds.push(cells.get(1).unwrap_or(&"").to_string());
-        table
-            .endings
-            .push(ending.map_or("", |i| cells[i]).to_string());
-        for ((_, col), cell) in table.columns.iter_mut().zip(&cells[first..]) {
-            col.push(cell.trim().parse().unwrap_or(f64::NAN));
-        }
-    }
-    Ok(table)
+/// Writes `value` as pretty JSON (two-space indentation, a final newline), atomically.
+pub fn write_json<T: serde::Serialize>(dest: &Path, value: &T) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)? + "\n";
+    write_atomic(dest, text.as_bytes())
 }
 
 /// JSON with two-space indentation and a final newline.
@@ -449,14 +397,6 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_format_exactly() {
-        assert_eq!(fmt_num(4983.0), "4983");
-        assert_eq!(fmt_num(1.25), "1.25");
-        assert_eq!(fmt_num(-2.0), "-2");
-        assert_eq!(fmt_num(0.1 + 0.2), "0.30000000000000004");
-    }
 
     #[test]
     fn an_existing_result_is_not_overwritten() {

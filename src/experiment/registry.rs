@@ -82,8 +82,41 @@ impl Checks {
     }
 
     /// `field` must be a whole number in `lo..=hi`.
-    pub fn range(&mut self, field: &str, value: u64, lo: u64, hi: u64) {
-        check_range(&mut self.problems, &Self::field(field), value, lo, hi);
+    pub fn range(&mut self, field: &str, value: impl Into<u64>, lo: u64, hi: u64) {
+        check_range(
+            &mut self.problems,
+            &Self::field(field),
+            value.into(),
+            lo,
+            hi,
+        );
+    }
+
+    /// A `width × height` arena: each side from 1 to 2³¹ and at most [`crate::MAX_CELLS`]
+    /// cells in all; a too-large arena is blamed on its longer side.
+    pub fn arena(
+        &mut self,
+        (width_field, width): (&str, u64),
+        (height_field, height): (&str, u64),
+    ) {
+        self.range(width_field, width, 1, 1 << 31);
+        self.range(height_field, height, 1, 1 << 31);
+        let cells = width.saturating_mul(height);
+        if width <= 1 << 31 && height <= 1 << 31 && cells > MAX_CELLS {
+            let side = if height > width {
+                height_field
+            } else {
+                width_field
+            };
+            self.problem(
+                side,
+                format!(
+                    "the arena has {cells} cells ({width} x {height}), more than the \
+                     {MAX_CELLS} a run can hold (4096 shards of 2^32 cells)"
+                ),
+                format!("make {width_field} x {height_field} at most {MAX_CELLS}"),
+            );
+        }
     }
 
     /// `field` must be a probability, in `[0, 1]`.
@@ -176,6 +209,8 @@ pub struct ModelInfo {
     pub metrics: &'static [Quantity],
     /// Per-step counters, in `steps.csv` order.
     pub counters: &'static [Quantity],
+    /// What the model's histograms measure.
+    pub histograms: &'static [Quantity],
 }
 
 /// A registered model, with its parameter type erased.
@@ -194,6 +229,7 @@ fn info<P: ModelParams>() -> ModelInfo {
         starter: P::STARTER,
         metrics: <P::Model as Model>::METRICS,
         counters: <P::Model as Model>::COUNTERS,
+        histograms: <P::Model as Model>::HISTOGRAMS,
     }
 }
 

@@ -11,10 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use serde_json::{Value, json};
-
 use crate::experiment::montecarlo::{self, Plan, Progress};
-use crate::experiment::output::{Manifest, RunWriter, fmt_num, pretty, write_atomic};
+use crate::experiment::output::{
+    AtomicFile, Manifest, RunWriter, declared, write_atomic, write_json,
+};
+use crate::experiment::results::{
+    ResultDir, RunSummary, SweepTable, SweepVariant, TargetOutcome, fmt_num,
+};
 use crate::experiment::scenario::{Scenario, Variant};
 use crate::experiment::stats::{Difference, Summary};
 
@@ -33,7 +36,7 @@ pub struct Options {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     /// The content of `summary.json`.
-    pub summary: Value,
+    pub summary: RunSummary,
     /// Whether the run was interrupted (results are partial).
     pub partial: bool,
     /// Replications run (over all variants).
@@ -66,28 +69,27 @@ fn single(
     progress: &dyn Progress,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {
     let start = Instant::now();
-    let info = scenario.model_info();
-    let counters: Vec<&str> = info.counters.iter().map(|q| q.name).collect();
-    let mut writer = RunWriter::create(dir, scenario.metric_names(), &counters)?;
+    let confidence = scenario.montecarlo.confidence;
+    let mut writer = RunWriter::create(dir, scenario.model_info(), confidence)?;
     let plan = Plan::of(scenario, opts.only);
     let stats = montecarlo::run(scenario, &plan, &mut writer, stop, progress)?;
     let values = writer.values().to_vec();
-    let extras = match (&scenario.montecarlo.target, stats.target) {
-        (Some(t), Some((reached, half))) if opts.only.is_none() => json!({ "target": {
-            "metric": t.metric,
-            "ci_half_width": t.ci_half_width,
-            "reached": reached,
-            "achieved_half_width": half,
-            "replications": stats.replications,
-        }}),
-        _ => json!({}),
+    let target = match (&scenario.montecarlo.target, stats.target) {
+        (Some(t), Some((reached, half))) if opts.only.is_none() => Some(TargetOutcome {
+            metric: t.metric.clone(),
+            ci_half_width: t.ci_half_width,
+            reached,
+            achieved_half_width: half,
+            replications: stats.replications,
+        }),
+        _ => None,
     };
     let summary = writer.finish(
         scenario,
         &opts.manifest,
         start.elapsed(),
         stats.interrupted,
-        extras,
+        target,
     )?;
     let outcome = Outcome {
         summary,
@@ -105,94 +107,58 @@ fn sweep(
     progress: &dyn Progress,
 ) -> io::Result<Outcome> {
     let start = Instant::now();
-    let sweep = scenario
+    let section = scenario
         .sweep
         .as_ref()
         .expect("a sweep scenario has [sweep]");
-    let metrics = scenario.metric_names();
-    let metrics = metrics.as_slice();
-    let compare: Vec<&str> = if sweep.compare.is_empty() {
-        metrics.to_vec()
-    } else {
-        sweep.compare.iter().map(String::as_str).collect()
-    };
+    let dir = ResultDir::new(&opts.dir);
     let mut runs: Vec<(Outcome, Vec<Vec<f64>>)> = Vec::new();
     for v in variants {
-        let dir = opts.dir.join("variants").join(format!("{:03}", v.index));
-        runs.push(single(&v.scenario, &dir, opts, stop, progress)?);
+        let vdir = dir.variant(v.index);
+        runs.push(single(&v.scenario, vdir.path(), opts, stop, progress)?);
         if runs.last().is_some_and(|(o, _)| o.partial) {
             break;
         }
     }
     let partial = runs.iter().any(|(o, _)| o.partial) || runs.len() < variants.len();
-    let baseline = sweep.baseline as usize;
-    let rows: Vec<Value> = runs
-        .iter()
-        .zip(variants)
-        .map(|((outcome, values), v)| {
-            let vs_baseline: serde_json::Map<String, Value> = match runs.get(baseline) {
-                Some((_, base)) if v.index as usize != baseline => compare
-                    .iter()
-                    .filter_map(|m| metrics.iter().position(|x| x == m).map(|i| (m, i)))
-                    .map(|(m, i)| {
-                        let d = difference(&base[i], &values[i], sweep.common_random_numbers);
-                        (m.to_string(), serde_json::to_value(d).expect("a difference serialises"))
-                    })
-                    .collect(),
-                _ => Default::default(),
-            };
-            json!({
-                "variant": v.index,
-                "parameters": v.parameters.iter().map(|(f, x)| (f.clone(), toml_to_json(x))).collect::<serde_json::Map<_, _>>(),
-                "dir": format!("variants/{:03}", v.index),
-                "replications": outcome.summary["replications"],
-                "metrics": outcome.summary["metrics"],
-                "vs_baseline": vs_baseline,
-            })
-        })
-        .collect();
+    let table = sweep_table(scenario, variants, &runs);
     let fields: Vec<String> = variants.first().map_or(Vec::new(), |v| {
         v.parameters.iter().map(|(f, _)| f.clone()).collect()
     });
-    write_atomic(
-        &opts.dir.join("sweep.csv"),
-        sweep_csv(&rows, &fields, metrics, &compare).as_bytes(),
-    )?;
-    let table = json!({
-        "baseline": baseline,
-        "common_random_numbers": sweep.common_random_numbers,
-        "compare": compare,
-        "variants": rows,
-    });
-    write_atomic(&opts.dir.join("sweep.json"), pretty(&table).as_bytes())?;
+    write_sweep_csv(&dir.file(ResultDir::SWEEP_CSV), &table, &fields, scenario)?;
+    write_json(&dir.file(ResultDir::SWEEP_JSON), &table)?;
     let replications: u64 = runs.iter().map(|(o, _)| o.replications).sum();
-    let summary = json!({
-        "scenario": scenario.name,
-        "model": scenario.model_name(),
-        "seed": scenario.seed(),
-        "replications": scenario.montecarlo.replications,
-        "partial": partial,
-        "elapsed_seconds": start.elapsed().as_secs_f64(),
-        "version": env!("CARGO_PKG_VERSION"),
-        "metrics": runs.get(baseline).map_or(Value::Null, |(o, _)| o.summary["metrics"].clone()),
-        "sweep": table,
-        "manifest": {
-            "version": env!("CARGO_PKG_VERSION"),
-            "git_commit": option_env!("MICROSIM_GIT_COMMIT").unwrap_or("unknown"),
-            "command_line": opts.manifest.command_line,
-            "started_at": opts.manifest.started_at,
-            "threads": opts.manifest.threads,
-            "host_threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
-            "variants": variants.len(),
-            "memory_estimate_bytes": opts.manifest.memory_estimate_bytes,
-            "peak_rss_bytes": crate::experiment::output::peak_rss_bytes(),
-        },
-    });
+    let compute: f64 = runs
+        .iter()
+        .map(|(o, _)| o.summary.manifest.replication_seconds_total)
+        .sum();
+    let baseline = runs.get(section.baseline as usize);
+    let summary = RunSummary {
+        scenario: scenario.name.clone(),
+        model: scenario.model_name().to_string(),
+        seed: scenario.seed(),
+        replications: scenario.montecarlo.replications,
+        partial,
+        elapsed_seconds: start.elapsed().as_secs_f64(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        confidence: scenario.montecarlo.confidence,
+        metrics: baseline.map_or_else(Default::default, |(o, _)| o.summary.metrics.clone()),
+        endings: Default::default(),
+        target: None,
+        sweep: Some(table),
+        declared: declared(&scenario.model_info()),
+        manifest: opts.manifest.record(
+            scenario.run.shards,
+            Some(variants.len() as u64),
+            start.elapsed(),
+            compute,
+        ),
+    };
     write_atomic(
-        &opts.dir.join("scenario.toml"),
+        &dir.file(ResultDir::SCENARIO),
         scenario.resolved_toml().as_bytes(),
     )?;
-    write_atomic(&opts.dir.join("summary.json"), pretty(&summary).as_bytes())?;
+    write_json(&dir.file(ResultDir::SUMMARY), &summary)?;
     Ok(Outcome {
         summary,
         partial,
@@ -200,33 +166,99 @@ fn sweep(
     })
 }
 
-/// `b − a`: paired with common random numbers, Welch otherwise.
-pub fn difference(a: &[f64], b: &[f64], paired: bool) -> Difference {
-    if paired {
-        Difference::paired(a, b)
-    } else if a.is_empty() || b.is_empty() {
-        Difference::paired(&[], &[])
+/// Every variant run so far, summarised and compared with the baseline.
+fn sweep_table(
+    scenario: &Scenario,
+    variants: &[Variant],
+    runs: &[(Outcome, Vec<Vec<f64>>)],
+) -> SweepTable {
+    let section = scenario.sweep.as_ref().expect("a sweep has [sweep]");
+    let metrics = scenario.metric_names();
+    let compare: Vec<String> = if section.compare.is_empty() {
+        metrics.iter().map(|m| m.to_string()).collect()
     } else {
-        Difference::welch(&Summary::of(a), &Summary::of(b))
+        section.compare.clone()
+    };
+    let confidence = scenario.montecarlo.confidence;
+    let baseline = section.baseline as usize;
+    let rows = runs
+        .iter()
+        .zip(variants)
+        .map(|((outcome, values), v)| {
+            let vs_baseline = match runs.get(baseline) {
+                Some((_, base)) if v.index as usize != baseline => compare
+                    .iter()
+                    .filter_map(|m| metrics.iter().position(|x| x == m).map(|i| (m, i)))
+                    .map(|(m, i)| {
+                        let paired = section.common_random_numbers;
+                        let d = difference(&base[i], &values[i], paired, confidence);
+                        (m.clone(), d)
+                    })
+                    .collect(),
+                _ => Default::default(),
+            };
+            SweepVariant {
+                variant: v.index,
+                parameters: v
+                    .parameters
+                    .iter()
+                    .map(|(f, x)| (f.clone(), toml_to_json(x)))
+                    .collect(),
+                dir: ResultDir::variant_path(v.index),
+                replications: outcome.summary.replications,
+                metrics: outcome.summary.metrics.clone(),
+                vs_baseline,
+            }
+        })
+        .collect();
+    SweepTable {
+        baseline: section.baseline,
+        common_random_numbers: section.common_random_numbers,
+        compare,
+        confidence,
+        variants: rows,
     }
 }
 
-fn toml_to_json(v: &toml::Value) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
+/// `b − a` at `confidence`: paired with common random numbers, Welch otherwise.
+pub fn difference(a: &[f64], b: &[f64], paired: bool, confidence: f64) -> Difference {
+    if paired {
+        Difference::paired(a, b, confidence)
+    } else if a.is_empty() || b.is_empty() {
+        Difference::paired(&[], &[], confidence)
+    } else {
+        Difference::welch(
+            &Summary::at(a, confidence),
+            &Summary::at(b, confidence),
+            confidence,
+        )
+    }
 }
 
-fn sweep_csv(rows: &[Value], fields: &[String], metrics: &[&str], compare: &[&str]) -> String {
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// `sweep.csv`: one row per variant with its parameters, each metric's mean and interval, and
+/// each compared metric's difference to the baseline.
+fn write_sweep_csv(
+    dest: &Path,
+    table: &SweepTable,
+    fields: &[String],
+    scenario: &Scenario,
+) -> io::Result<()> {
+    let metrics = scenario.metric_names();
     let mut header = vec!["variant".to_string()];
     header.extend(fields.iter().cloned());
     header.push("replications".into());
-    for m in metrics {
+    for m in &metrics {
         header.extend([
             format!("{m}_mean"),
             format!("{m}_ci_lo"),
             format!("{m}_ci_hi"),
         ]);
     }
-    for m in compare {
+    for m in &table.compare {
         header.extend([
             format!("{m}_diff"),
             format!("{m}_diff_lo"),
@@ -234,27 +266,39 @@ fn sweep_csv(rows: &[Value], fields: &[String], metrics: &[&str], compare: &[&st
             format!("{m}_significant"),
         ]);
     }
-    let num = |v: &Value| v.as_f64().map_or(String::new(), fmt_num);
-    let mut out = header.join(",") + "\n";
-    for r in rows {
-        let mut cells = vec![r["variant"].to_string()];
-        cells.extend(fields.iter().map(|f| match &r["parameters"][f] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+    let mut w = csv::Writer::from_writer(AtomicFile::create(dest)?);
+    w.write_record(&header)?;
+    let num = |v: Option<f64>| v.map_or(String::new(), fmt_num);
+    for v in &table.variants {
+        let mut cells = vec![v.variant.to_string()];
+        cells.extend(fields.iter().map(|f| match &v.parameters.get(f) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
         }));
-        cells.push(r["replications"].to_string());
-        for m in metrics {
-            let s = &r["metrics"][*m];
-            cells.extend([num(&s["mean"]), num(&s["ci95"][0]), num(&s["ci95"][1])]);
+        cells.push(v.replications.to_string());
+        for m in &metrics {
+            let s = v.metrics.get(*m);
+            let ci = s.and_then(|s| s.ci);
+            cells.extend([
+                num(s.map(|s| s.mean)),
+                num(ci.map(|c| c[0])),
+                num(ci.map(|c| c[1])),
+            ]);
         }
-        for m in compare {
-            let d = &r["vs_baseline"][*m];
-            let sig = d["significant"]
-                .as_bool()
-                .map_or(String::new(), |b| b.to_string());
-            cells.extend([num(&d["mean"]), num(&d["ci95"][0]), num(&d["ci95"][1]), sig]);
+        for m in &table.compare {
+            let d = v.vs_baseline.get(m);
+            let ci = d.and_then(|d| d.ci);
+            cells.extend([
+                num(d.map(|d| d.mean)),
+                num(ci.map(|c| c[0])),
+                num(ci.map(|c| c[1])),
+                d.map_or(String::new(), |d| d.significant.to_string()),
+            ]);
         }
-        out += &(cells.join(",") + "\n");
+        w.write_record(&cells)?;
     }
-    out
+    w.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .commit()
 }

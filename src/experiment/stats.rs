@@ -5,4 +5,4 @@ mod difference;
 mod summary;
 
 pub use difference::Difference;
-pub use summary::{Summary, quantile, t_quantile_975};
+pub use summary::{Summary, quantile, t_quantile};

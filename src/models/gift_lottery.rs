@@ -468,6 +468,8 @@ impl Model for GiftLottery {
 
     const COUNTERS: &'static [Quantity] = COUNTERS;
     const METRICS: &'static [Quantity] = METRICS;
+    const HISTOGRAMS: &'static [Quantity] =
+        &[Quantity::new("copies_per_bin", "bins").about("copies per bin")];
 
     fn tasks(&self) -> u64 {
         self.params.items

@@ -128,6 +128,8 @@ impl Model for MusicalChairs {
 
     const COUNTERS: &'static [Quantity] = COUNTERS;
     const METRICS: &'static [Quantity] = METRICS;
+    const HISTOGRAMS: &'static [Quantity] =
+        &[Quantity::new("points", "robots").about("points per robot")];
 
     fn tasks(&self) -> u64 {
         self.params.robots
@@ -244,29 +246,8 @@ rounds = 10
 
     fn check(&self, checks: &mut Checks) {
         checks.range("robots", self.robots, 1, u32::MAX as u64);
-        checks.range("width", self.width, 1, 1 << 31);
-        checks.range("height", self.height, 1, 1 << 31);
-        checks.range("rounds", self.rounds as u64, 1, 1_000_000);
-        let cells = self.width.saturating_mul(self.height);
-        if self.width <= 1 << 31 && self.height <= 1 << 31 && cells > crate::MAX_CELLS {
-            // Blame the longer side: the one most likely to be the mistake.
-            let side = if self.height > self.width {
-                "height"
-            } else {
-                "width"
-            };
-            checks.problem(
-                side,
-                format!(
-                    "the arena has {cells} cells ({} x {}), more than the {} a run can hold \
-                     (4096 shards of 2^32 cells)",
-                    self.width,
-                    self.height,
-                    crate::MAX_CELLS
-                ),
-                format!("make width x height at most {}", crate::MAX_CELLS),
-            );
-        }
+        checks.arena(("width", self.width), ("height", self.height));
+        checks.range("rounds", self.rounds, 1, 1_000_000);
     }
 
     fn build(&self) -> MusicalChairs {

@@ -91,7 +91,9 @@ const DRAWN: Counter = Counter::named(COUNTERS, "points_drawn");
 /// The model's metrics.
 pub const METRICS: &[Quantity] = &[
     Quantity::new("inside", "points").about("points inside the quarter circle"),
-    Quantity::new("pi_estimate", "").about("4 · inside / points"),
+    Quantity::new("pi_estimate", "")
+        .about("4 · inside / points")
+        .expected(std::f64::consts::PI),
     Quantity::new("abs_error", "").about("|pi_estimate − π|"),
     Quantity::new("std_error", "").about("the estimate's binomial standard error"),
 ];
@@ -132,6 +134,8 @@ impl Model for Pi {
 
     const COUNTERS: &'static [Quantity] = COUNTERS;
     const METRICS: &'static [Quantity] = METRICS;
+    const HISTOGRAMS: &'static [Quantity] = &[Quantity::new("inside_per_task", "tasks")
+        .about("points inside the quarter circle, per task")];
 
     fn tasks(&self) -> u64 {
         self.params.tasks
@@ -230,14 +234,13 @@ mod tests {
 
     fn run(params: Params, seed: u64, shards: usize, quantum: u32) -> (Report, u32) {
         let model = Pi::new(params);
-        let settings = Settings {
-            seed,
-            shards,
-            order: Order::ById,
-            quantum,
-            max_steps: 1_000_000,
-            histograms: false,
-        };
+        let settings = Settings::default()
+            .seed(seed)
+            .shards(shards)
+            .order(Order::ById)
+            .quantum(quantum)
+            .max_steps(1_000_000)
+            .histograms(false);
         let mut sim = Simulation::new(&model, settings);
         assert_eq!(sim.run(|_| true), Ending::Finished);
         (sim.report(), sim.step_count())
@@ -273,7 +276,7 @@ mod tests {
             2,
             1,
         );
-        assert_eq!(report.details["points_drawn"], 1001);
+        assert_eq!(report.details_json()["points_drawn"], 1001);
         assert_eq!(steps, 1);
     }
 
@@ -290,11 +293,15 @@ mod tests {
                 2,
                 1,
             );
-            let (estimate, err, se) = (r.metrics[1], r.metrics[2], r.metrics[3]);
+            let (estimate, err, se) = (
+                r.metric(PI_ESTIMATE),
+                r.metric(ABS_ERROR),
+                r.metric(STD_ERROR),
+            );
             // SE of the estimate: 4·sqrt(π/4 (1 − π/4)/n) ≈ 0.00164 for a million points.
             assert!((se - 0.001642).abs() < 1e-5, "{se}");
             assert!(err < 4.0 * se, "{estimate} (seed {s})");
-            assert_eq!(r.metrics[0] * 4.0 / 1e6, estimate);
+            assert_eq!(r.metric(INSIDE_METRIC) * 4.0 / 1e6, estimate);
         }
     }
 
@@ -308,7 +315,7 @@ mod tests {
         let seed = replication_seed(1, 2);
         let (one, steps) = run(params.clone(), seed, 1, 1);
         let (five, _) = run(params.clone(), seed, 5, 1);
-        assert_eq!(one.metrics, five.metrics);
+        assert_eq!(one.metrics(), five.metrics());
         assert_eq!(steps, 1);
         // 200000/37 = 5405.4…: shares of 5406 and 5405, 1000 a step → 6 steps.
         let (slow, steps) = run(
@@ -320,7 +327,7 @@ mod tests {
             5,
             1,
         );
-        assert_eq!((slow.metrics.clone(), steps), (one.metrics.clone(), 6));
+        assert_eq!((slow.metrics(), steps), (one.metrics(), 6));
         let (quick, steps) = run(
             Params {
                 points_per_step: 1000,
@@ -330,7 +337,7 @@ mod tests {
             3,
             4,
         );
-        assert_eq!((quick.metrics, steps), (one.metrics, 2));
+        assert_eq!((quick.metrics(), steps), (one.metrics(), 2));
     }
 
     #[test]
@@ -348,7 +355,7 @@ mod tests {
                     1,
                     1,
                 );
-                let (estimate, se) = (report.metrics[1], report.metrics[3]);
+                let (estimate, se) = (report.metric(PI_ESTIMATE), report.metric(STD_ERROR));
                 (estimate - 1.96 * se..=estimate + 1.96 * se).contains(&PI)
             })
             .count();

@@ -6,7 +6,8 @@ use std::fmt;
 use super::Scenario;
 use super::error::{ErrorKind, ScenarioError};
 
-/// The process itself (binary, thread stacks, allocator), measured at about 10 MiB.
+/// What the process itself takes besides the run (binary, thread stacks, allocator): measured at
+/// about 10 MiB, counted as 16 MiB to leave a margin.
 pub const PROCESS_BYTES: u64 = 16 << 20;
 
 /// What a scenario will need, about.

@@ -88,6 +88,9 @@ pub struct MonteCarloSection {
     /// Independent replications, each seeded from the scenario seed (with a `target`: the
     /// replications run before the target is first checked).
     pub replications: u64,
+    /// The confidence level of every interval (summaries, targets, differences, plots):
+    /// 0.95 by default; 0.90, 0.99 or any level in [0.5, 0.9999].
+    pub confidence: f64,
     /// Keep adding replications until a metric's confidence interval is this tight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetSection>,
@@ -97,6 +100,7 @@ impl Default for MonteCarloSection {
     fn default() -> Self {
         MonteCarloSection {
             replications: 1,
+            confidence: 0.95,
             target: None,
         }
     }
@@ -106,7 +110,7 @@ impl Default for MonteCarloSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSection {
-    /// The metric whose 95% confidence interval is watched.
+    /// The metric whose confidence interval (at `[montecarlo] confidence`) is watched.
     pub metric: String,
     /// Stop when the interval's half width is at most this.
     pub ci_half_width: f64,
@@ -270,7 +274,7 @@ pub fn check_positive(out: &mut Vec<Problem>, field: &str, value: f64, max: f64)
 pub const MAX_THREADS: u64 = 1024;
 /// The largest shard count accepted (the exchange is quadratic in shards).
 pub const MAX_SHARDS: u64 = 4096;
-/// The most cells an arena may have: [`MAX_SHARDS`] shards of [`MAX_CELLS_PER_SHARD`] cells.
+/// The most cells an arena may have: 4096 shards ([`MAX_SHARDS`]) of 2³² cells.
 pub const MAX_CELLS: u64 = MAX_SHARDS * MAX_CELLS_PER_SHARD;
 /// The largest replication count accepted.
 pub const MAX_REPLICATIONS: u64 = 10_000_000;
@@ -334,6 +338,16 @@ impl MonteCarloSection {
             1,
             MAX_REPLICATIONS,
         );
+        if !(0.5..=0.9999).contains(&self.confidence) {
+            out.push(Problem::new(
+                "montecarlo.confidence",
+                format!(
+                    "`montecarlo.confidence` is {}, not a confidence level",
+                    self.confidence
+                ),
+                "use a level from 0.5 to 0.9999, e.g. 0.90, 0.95 (the default) or 0.99",
+            ));
+        }
         if let Some(t) = &self.target {
             check_metric(out, "montecarlo.target", &t.metric, metrics);
             check_positive(out, "montecarlo.target", t.ci_half_width, f64::MAX);

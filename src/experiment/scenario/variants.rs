@@ -141,13 +141,19 @@ fn sample_points(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Registry;
     use std::path::Path;
 
     fn scenario(sweep: &str) -> Result<Scenario, ScenarioError> {
         let text = format!(
             "[scenario]\nmodel = \"gift_lottery\"\n[model]\nitems = 100\nbins = 1000\n[montecarlo]\nreplications = 3\n{sweep}"
         );
-        Scenario::from_bytes(text.as_bytes(), Path::new("s.toml"), &[])
+        Scenario::from_bytes(
+            &Registry::builtin(),
+            text.as_bytes(),
+            Path::new("s.toml"),
+            &[],
+        )
     }
 
     #[test]

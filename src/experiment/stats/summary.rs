@@ -1,40 +1,57 @@
-//! Summaries of a metric over replications: mean, standard deviation, 95% confidence interval
-//! (Student's t) and quantiles.
+//! Summaries of a metric over replications: mean, standard deviation, confidence intervals
+//! (Student's t, from statrs) and quantiles.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A metric summarised over replications.
 ///
-/// `std` and `ci95` are `None` (JSON `null`) with fewer than two replications: one value says
-/// nothing about spread, and pretending otherwise would be dishonest.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// `std`, `ci95` and `ci` are `None` (JSON `null`) with fewer than two replications: one value
+/// says nothing about spread, and pretending otherwise would be dishonest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of values.
     pub n: usize,
     /// Arithmetic mean.
+    #[serde(deserialize_with = "nan_if_null")]
     pub mean: f64,
     /// Sample standard deviation (n − 1 in the denominator).
     pub std: Option<f64>,
     /// 95% confidence interval of the mean: mean ± t(0.975, n−1) · std / √n.
+    #[serde(deserialize_with = "nan_interval")]
     pub ci95: Option<[f64; 2]>,
+    /// The confidence interval of the mean at the run's confidence level (`confidence` in
+    /// `summary.json`; the same as `ci95` at the default 0.95).
+    #[serde(default, deserialize_with = "nan_interval")]
+    pub ci: Option<[f64; 2]>,
     /// Smallest value.
+    #[serde(deserialize_with = "nan_if_null")]
     pub min: f64,
     /// 5th percentile.
+    #[serde(deserialize_with = "nan_if_null")]
     pub p5: f64,
     /// Median.
+    #[serde(deserialize_with = "nan_if_null")]
     pub p50: f64,
     /// 95th percentile.
+    #[serde(deserialize_with = "nan_if_null")]
     pub p95: f64,
     /// Largest value.
+    #[serde(deserialize_with = "nan_if_null")]
     pub max: f64,
 }
 
 impl Summary {
-    /// Summarises `values`, which must not be empty.
+    /// Summarises `values`, which must not be empty, with intervals at 95%.
+    pub fn of(values: &[f64]) -> Self {
+        Self::at(values, 0.95)
+    }
+
+    /// Summarises `values`, which must not be empty, with `ci` at `confidence` (in (0, 1)).
     ///
     /// Quantiles interpolate linearly between order statistics (Hyndman & Fan type 7, the
     /// default of R and NumPy).
-    pub fn of(values: &[f64]) -> Self {
+    pub fn at(values: &[f64], confidence: f64) -> Self {
         assert!(!values.is_empty(), "a summary needs at least one value");
         let n = values.len();
         let mean = values.iter().sum::<f64>() / n as f64;
@@ -42,17 +59,20 @@ impl Summary {
             let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
             (ss / (n - 1) as f64).sqrt()
         });
-        let ci95 = std.map(|s| {
-            let half = t_quantile_975((n - 1) as u64) * s / (n as f64).sqrt();
-            [mean - half, mean + half]
-        });
+        let interval = |level: f64| {
+            std.map(|s| {
+                let half = t_quantile(level, (n - 1) as f64) * s / (n as f64).sqrt();
+                [mean - half, mean + half]
+            })
+        };
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         Summary {
             n,
             mean,
             std,
-            ci95,
+            ci95: interval(0.95),
+            ci: interval(confidence),
             min: sorted[0],
             p5: quantile(&sorted, 0.05),
             p50: quantile(&sorted, 0.5),
@@ -61,10 +81,24 @@ impl Summary {
         }
     }
 
-    /// Half the width of the confidence interval, if there is one.
+    /// Half the width of the confidence interval `ci`, if there is one.
     pub fn ci_half_width(&self) -> Option<f64> {
-        self.ci95.map(|[lo, hi]| (hi - lo) / 2.0)
+        self.ci.map(|[lo, hi]| (hi - lo) / 2.0)
     }
+}
+
+/// Reads a number that JSON may hold as `null`: serde_json writes NaN (a metric a model left
+/// unset, a mean of NaNs) as `null`, and it reads back as NaN.
+pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// Reads an interval whose ends JSON may hold as `null` (NaN), as [`nan_if_null`] does.
+pub(crate) fn nan_interval<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<[f64; 2]>, D::Error> {
+    let ends = Option::<[Option<f64>; 2]>::deserialize(d)?;
+    Ok(ends.map(|[lo, hi]| [lo.unwrap_or(f64::NAN), hi.unwrap_or(f64::NAN)]))
 }
 
 /// The `q` quantile of sorted values, type 7.
@@ -77,55 +111,16 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// The 0.975 quantile of Student's t with `df` degrees of freedom.
-///
-/// Exact to 9 digits from a table up to 30 degrees of freedom; beyond, the Cornish–Fisher
-/// expansion (Abramowitz & Stegun 26.7.5), whose error is below 1e-6 there.
-pub fn t_quantile_975(df: u64) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706204736,
-        4.302652730,
-        3.182446305,
-        2.776445105,
-        2.570581836,
-        2.446911851,
-        2.364624252,
-        2.306004135,
-        2.262157163,
-        2.228138852,
-        2.200985160,
-        2.178812830,
-        2.160368656,
-        2.144786688,
-        2.131449546,
-        2.119905299,
-        2.109815578,
-        2.100922040,
-        2.093024054,
-        2.085963447,
-        2.079613845,
-        2.073873068,
-        2.068657610,
-        2.063898562,
-        2.059538553,
-        2.055529439,
-        2.051830516,
-        2.048407142,
-        2.045229642,
-        2.042272456,
-    ];
-    assert!(df > 0, "Student's t needs at least one degree of freedom");
-    if let Some(&t) = TABLE.get(df as usize - 1) {
-        return t;
-    }
-    let z: f64 = 1.959_963_984_540_054;
-    let v = df as f64;
-    let (z3, z5, z7, z9) = (z.powi(3), z.powi(5), z.powi(7), z.powi(9));
-    let g1 = (z3 + z) / 4.0;
-    let g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
-    let g3 = (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
-    let g4 = (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / 92160.0;
-    z + g1 / v + g2 / (v * v) + g3 / v.powi(3) + g4 / v.powi(4)
+/// The two-sided critical value of Student's t for `confidence` (e.g. 0.95 → the 0.975
+/// quantile) with `df` degrees of freedom (at least 1; fractional for Welch).
+pub fn t_quantile(confidence: f64, df: f64) -> f64 {
+    assert!(df > 0.0, "Student's t needs a positive degree of freedom");
+    assert!(
+        confidence > 0.0 && confidence < 1.0,
+        "a confidence level is in (0, 1)"
+    );
+    let t = StudentsT::new(0.0, 1.0, df).expect("df > 0 gives a valid Student's t");
+    t.inverse_cdf(0.5 + confidence / 2.0)
 }
 
 #[cfg(test)]
@@ -134,19 +129,38 @@ mod tests {
 
     #[test]
     fn t_quantiles_match_published_values() {
-        // Published 0.975 quantiles (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
+        // Published quantiles (NIST/SEMATECH e-Handbook, table 1.3.6.7.2): 0.975, 0.95, 0.995.
         for (df, t) in [
-            (1, 12.706),
-            (10, 2.228),
-            (30, 2.042),
-            (60, 2.000),
-            (120, 1.980),
+            (1.0, 12.706),
+            (10.0, 2.228),
+            (30.0, 2.042),
+            (60.0, 2.000),
+            (120.0, 1.980),
         ] {
-            assert!((t_quantile_975(df) - t).abs() < 5e-4, "df {df}");
+            assert!((t_quantile(0.95, df) - t).abs() < 5e-4, "df {df}");
         }
-        // The expansion joins the table smoothly at 30.
-        assert!((t_quantile_975(31) - 2.039513446).abs() < 1e-6);
-        assert!((t_quantile_975(1_000_000) - 1.959966).abs() < 1e-5);
+        assert!((t_quantile(0.95, 1.0) - 12.706204736).abs() < 1e-8);
+        assert!((t_quantile(0.90, 10.0) - 1.812).abs() < 5e-4);
+        assert!((t_quantile(0.99, 10.0) - 3.169).abs() < 5e-4);
+        assert!((t_quantile(0.99, 1e6) - 2.5758).abs() < 1e-4);
+    }
+
+    #[test]
+    fn the_interval_widens_with_the_confidence() {
+        let v = [1.0, 2.0, 4.0, 8.0];
+        let (a, b, c) = (
+            Summary::at(&v, 0.9),
+            Summary::at(&v, 0.95),
+            Summary::at(&v, 0.99),
+        );
+        let (ha, hb, hc) = (
+            a.ci_half_width().unwrap(),
+            b.ci_half_width().unwrap(),
+            c.ci_half_width().unwrap(),
+        );
+        assert!(ha < hb && hb < hc, "{ha} {hb} {hc}");
+        assert_eq!(b.ci, b.ci95);
+        assert_eq!(a.ci95, b.ci95);
     }
 
     #[test]
@@ -161,11 +175,24 @@ mod tests {
     }
 
     #[test]
+    fn a_nan_summary_reads_back() {
+        let s = Summary::of(&[f64::NAN, 1.0]);
+        let text = serde_json::to_string(&s).unwrap();
+        let back: Summary = serde_json::from_str(&text).unwrap();
+        assert!(back.mean.is_nan() && back.ci95.is_some_and(|[lo, _]| lo.is_nan()));
+        assert_eq!(back.n, 2);
+        assert_eq!(Summary::at(&[1.0, 2.0], 0.9).ci, {
+            let text = serde_json::to_string(&Summary::at(&[1.0, 2.0], 0.9)).unwrap();
+            serde_json::from_str::<Summary>(&text).unwrap().ci
+        });
+    }
+
+    #[test]
     fn one_value_has_no_spread() {
         let s = Summary::of(&[3.0]);
         assert_eq!(
-            (s.mean, s.std, s.ci95, s.p5, s.p95),
-            (3.0, None, None, 3.0, 3.0)
+            (s.mean, s.std, s.ci95, s.ci, s.p5, s.p95),
+            (3.0, None, None, None, 3.0, 3.0)
         );
     }
 }

@@ -1,0 +1,687 @@
+//! The result directory, typed: every file name in one place, every file's content as a
+//! struct that is serialised once when a run writes it and read back through [`ResultDir`]
+//! by `compare`, `plot`, the terminal table and users' own programs.
+//!
+//! | file | type |
+//! |---|---|
+//! | `summary.json` | [`RunSummary`] (with [`Summary`] per metric, [`RunManifest`], [`SweepTable`]) |
+//! | `replications.csv` | [`ReplicationsTable`] of [`ReplicationRow`] |
+//! | `steps.csv` | [`StepsTable`] |
+//! | `sweep.json`, `sweep.csv` | [`SweepTable`] |
+//! | `details.json` | each replication's model details |
+//! | `histograms/NAME.hlog` | HdrHistogram interval logs |
+//! | `scenario.toml` | the resolved scenario |
+//! | `plots/`, `report.html` | drawn by [`crate::plot`] |
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::model::Quantity;
+use crate::engine::scheduler::Ending;
+use crate::experiment::stats::{Difference, Summary};
+
+/// A result directory: where a run's files are, and how to read them back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultDir {
+    root: PathBuf,
+}
+
+/// Why a file of a result directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file is not there or cannot be opened.
+    #[error("cannot read {}: {why}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        why: std::io::Error,
+    },
+    /// The file is there but is not what microsim writes.
+    #[error("{}: {why}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line where it helps.
+        why: String,
+    },
+}
+
+impl ResultDir {
+    /// `summary.json`
+    pub const SUMMARY: &'static str = "summary.json";
+    /// `scenario.toml`
+    pub const SCENARIO: &'static str = "scenario.toml";
+    /// `replications.csv`
+    pub const REPLICATIONS: &'static str = "replications.csv";
+    /// `steps.csv`
+    pub const STEPS: &'static str = "steps.csv";
+    /// `details.json`
+    pub const DETAILS: &'static str = "details.json";
+    /// `histograms/`
+    pub const HISTOGRAMS: &'static str = "histograms";
+    /// `sweep.json`
+    pub const SWEEP_JSON: &'static str = "sweep.json";
+    /// `sweep.csv`
+    pub const SWEEP_CSV: &'static str = "sweep.csv";
+    /// `variants/`
+    pub const VARIANTS: &'static str = "variants";
+    /// `plots/`
+    pub const PLOTS: &'static str = "plots";
+    /// `report.html`
+    pub const REPORT: &'static str = "report.html";
+    /// The histograms the engine writes for every model; the others are the model's own.
+    pub const ENGINE_HISTOGRAMS: [&'static str; 4] = [
+        "messages_per_task",
+        "mailbox_depth",
+        "step_time_us",
+        "shard_time_us",
+    ];
+
+    /// The result directory at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        ResultDir { root: root.into() }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of a file in it (one of the names above).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// The path of histogram `name` (`histograms/NAME.hlog`).
+    pub fn histogram(&self, name: &str) -> PathBuf {
+        self.root
+            .join(Self::HISTOGRAMS)
+            .join(format!("{name}.hlog"))
+    }
+
+    /// The names of the histograms written, sorted; the model's own only if `model_only`.
+    pub fn histogram_names(&self, model_only: bool) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.root.join(Self::HISTOGRAMS))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("hlog"))
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+            .filter(|n| !model_only || !Self::ENGINE_HISTOGRAMS.contains(&n.as_str()))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A sweep variant's directory, relative to the sweep's: `variants/003`.
+    pub fn variant_path(index: u64) -> String {
+        format!("{}/{index:03}", Self::VARIANTS)
+    }
+
+    /// A sweep variant's result directory.
+    pub fn variant(&self, index: u64) -> ResultDir {
+        ResultDir::new(self.root.join(Self::variant_path(index)))
+    }
+
+    /// `summary.json`.
+    pub fn read_summary(&self) -> Result<RunSummary, ReadError> {
+        read_json(&self.file(Self::SUMMARY))
+    }
+
+    /// `sweep.json`.
+    pub fn read_sweep(&self) -> Result<SweepTable, ReadError> {
+        read_json(&self.file(Self::SWEEP_JSON))
+    }
+
+    /// `replications.csv`.
+    pub fn read_replications(&self) -> Result<ReplicationsTable, ReadError> {
+        ReplicationsTable::read(&self.file(Self::REPLICATIONS))
+    }
+
+    /// `steps.csv`.
+    pub fn read_steps(&self) -> Result<StepsTable, ReadError> {
+        StepsTable::read(&self.file(Self::STEPS))
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
+    let text = fs::read_to_string(path).map_err(|why| ReadError::Io {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    serde_json::from_str(&text).map_err(|e| ReadError::Format {
+        path: path.to_path_buf(),
+        why: format!("not what microsim writes (line {}): {e}", e.line()),
+    })
+}
+
+/// `summary.json`: what a run did, each metric summarised over its replications, and how it
+/// was run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The model's name.
+    pub model: String,
+    /// The scenario seed.
+    pub seed: u64,
+    /// Replications written (for a sweep: asked of each variant).
+    pub replications: u64,
+    /// Whether the run was interrupted and the results are partial.
+    pub partial: bool,
+    /// Wall time of the run.
+    pub elapsed_seconds: f64,
+    /// The microsim version.
+    pub version: String,
+    /// The confidence level of every `ci` (`ci95` is always the 95% interval).
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// Each metric over the replications that ran to their end (over all, if none did); for
+    /// a sweep, the baseline variant's.
+    pub metrics: BTreeMap<String, Summary>,
+    /// How the replications ended.
+    #[serde(default)]
+    pub endings: Endings,
+    /// With a precision target: whether it was reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetOutcome>,
+    /// For a sweep: the variants and their comparison with the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepTable>,
+    /// The model's metrics and counters, with their units, in the model's order.
+    #[serde(default)]
+    pub declared: Declared,
+    /// How, where and when it ran.
+    pub manifest: RunManifest,
+}
+
+fn default_confidence() -> f64 {
+    0.95
+}
+
+impl RunSummary {
+    /// The metric names in the model's order (as declared; else as stored).
+    pub fn metric_names(&self) -> Vec<String> {
+        if self.declared.metrics.is_empty() {
+            self.metrics.keys().cloned().collect()
+        } else {
+            self.declared
+                .metrics
+                .iter()
+                .map(|q| q.name.clone())
+                .collect()
+        }
+    }
+
+    /// What the model declares about metric (or counter) `name`.
+    pub fn declared_metric(&self, name: &str) -> Option<&QuantityInfo> {
+        self.declared
+            .metrics
+            .iter()
+            .chain(&self.declared.counters)
+            .find(|q| q.name == name)
+    }
+
+    /// What the model declares about histogram `name`.
+    pub fn declared_histogram(&self, name: &str) -> Option<&QuantityInfo> {
+        self.declared.histograms.iter().find(|q| q.name == name)
+    }
+
+    /// The unit of metric `name` (`""` if it has none or is not declared).
+    pub fn unit(&self, name: &str) -> &str {
+        self.declared
+            .metrics
+            .iter()
+            .chain(&self.declared.counters)
+            .find(|q| q.name == name)
+            .map_or("", |q| q.unit.as_str())
+    }
+}
+
+/// How many replications ended which way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endings {
+    /// Ran to their end (or the model ended them).
+    pub finished: u64,
+    /// Waited for mail that could not come.
+    pub stalled: u64,
+    /// Reached `max_steps`.
+    pub step_limit: u64,
+    /// Stopped by the user.
+    pub interrupted: u64,
+}
+
+impl Endings {
+    /// Counts `ending`.
+    pub fn add(&mut self, ending: Ending) {
+        *match ending {
+            Ending::Finished => &mut self.finished,
+            Ending::Stalled => &mut self.stalled,
+            Ending::StepLimit => &mut self.step_limit,
+            Ending::Interrupted => &mut self.interrupted,
+        } += 1;
+    }
+}
+
+/// A precision target's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetOutcome {
+    /// The metric watched.
+    pub metric: String,
+    /// The half width asked for.
+    pub ci_half_width: f64,
+    /// Whether it was reached.
+    pub reached: bool,
+    /// The half width at the end.
+    pub achieved_half_width: Option<f64>,
+    /// Replications run.
+    pub replications: u64,
+}
+
+/// A declared quantity, as written to `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantityInfo {
+    /// Its name.
+    pub name: String,
+    /// Its unit (`""` for a pure number).
+    pub unit: String,
+    /// What it is.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub about: String,
+    /// The value it is known to have on average, if the model declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<f64>,
+}
+
+impl From<&Quantity> for QuantityInfo {
+    fn from(q: &Quantity) -> Self {
+        QuantityInfo {
+            name: q.name.to_string(),
+            unit: q.unit.to_string(),
+            about: q.about.to_string(),
+            expected: q.expected,
+        }
+    }
+}
+
+/// What the model declares: metrics, counters and histograms, in its order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Declared {
+    /// Scalar metrics.
+    pub metrics: Vec<QuantityInfo>,
+    /// Per-step counters.
+    pub counters: Vec<QuantityInfo>,
+    /// What the histograms measure.
+    #[serde(default)]
+    pub histograms: Vec<QuantityInfo>,
+}
+
+/// How, where and when a run ran. Not deterministic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunManifest {
+    /// The microsim version.
+    pub version: String,
+    /// The git commit microsim was built from (`unknown` outside a checkout).
+    pub git_commit: String,
+    /// The command line.
+    pub command_line: Vec<String>,
+    /// Cores the host offers.
+    pub host_threads: usize,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Shards per replication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u64>,
+    /// Sweep variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<u64>,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// Wall time.
+    pub elapsed_seconds: f64,
+    /// Time spent in replications, added over threads.
+    #[serde(default)]
+    pub replication_seconds_total: f64,
+    /// The memory budget's estimate.
+    pub memory_estimate_bytes: u64,
+    /// The measured peak resident memory, where the OS reports it.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// `sweep.json` (and `summary.json`'s `sweep`): every variant, summarised and compared with
+/// the baseline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepTable {
+    /// The baseline variant.
+    pub baseline: u64,
+    /// Whether variants share replication seeds (paired differences).
+    pub common_random_numbers: bool,
+    /// The metrics compared with the baseline.
+    pub compare: Vec<String>,
+    /// The confidence level of the intervals.
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// The variants, in order.
+    pub variants: Vec<SweepVariant>,
+}
+
+/// One variant of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepVariant {
+    /// Its index.
+    pub variant: u64,
+    /// The fields it sets and their values.
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Its result directory, relative to the sweep's.
+    pub dir: String,
+    /// Replications run.
+    pub replications: u64,
+    /// Each metric summarised.
+    pub metrics: BTreeMap<String, Summary>,
+    /// Each compared metric's difference to the baseline (empty for the baseline).
+    pub vs_baseline: BTreeMap<String, Difference>,
+}
+
+/// One row of `replications.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationRow {
+    /// The replication's index.
+    pub replication: u64,
+    /// Its seed.
+    pub seed: u64,
+    /// How it ended.
+    pub ending: Ending,
+    /// Steps it ran.
+    pub steps: u64,
+    /// Its metrics, in the table's order.
+    pub metrics: Vec<f64>,
+}
+
+/// `replications.csv`: one row per replication.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ReplicationsTable {
+    /// The metric columns, in order.
+    pub metrics: Vec<String>,
+    /// The rows, in replication order.
+    pub rows: Vec<ReplicationRow>,
+}
+
+/// The columns before the metrics.
+const REPLICATION_COLUMNS: [&str; 4] = ["replication", "seed", "ending", "steps"];
+
+impl ReplicationsTable {
+    /// The header line's fields.
+    pub fn header(metrics: &[&str]) -> Vec<String> {
+        REPLICATION_COLUMNS
+            .iter()
+            .chain(metrics)
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// A row's fields, numbers formatted by [`fmt_num`].
+    pub fn record(row: &ReplicationRow) -> Vec<String> {
+        let mut r = vec![
+            row.replication.to_string(),
+            row.seed.to_string(),
+            ending_name(row.ending).to_string(),
+            row.steps.to_string(),
+        ];
+        r.extend(row.metrics.iter().map(|&v| fmt_num(v)));
+        r
+    }
+
+    /// Reads a `replications.csv`.
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        let bad = |why: String| ReadError::Format {
+            path: path.to_path_buf(),
+            why,
+        };
+        let mut reader = csv_reader(path)?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if header.len() < 4 || header[..4] != REPLICATION_COLUMNS {
+            return Err(bad(format!(
+                "the header must start with {}",
+                REPLICATION_COLUMNS.join(",")
+            )));
+        }
+        let mut table = ReplicationsTable {
+            metrics: header[4..].to_vec(),
+            rows: Vec::new(),
+        };
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
+            let field = |k: usize| record.get(k).unwrap_or("").trim();
+            let whole = |k: usize| {
+                field(k).parse::<u64>().map_err(|_| {
+                    bad(format!(
+                        "line {line}: `{}` is not a whole number: {:?}",
+                        header[k],
+                        field(k)
+                    ))
+                })
+            };
+            let ending = parse_ending(field(2))
+                .ok_or_else(|| bad(format!("line {line}: unknown ending {:?}", field(2))))?;
+            let mut metrics = Vec::with_capacity(table.metrics.len());
+            for (k, name) in header.iter().enumerate().skip(4) {
+                let v = field(k).parse::<f64>().map_err(|_| {
+                    bad(format!(
+                        "line {line}: `{name}` is not a number: {:?}",
+                        field(k)
+                    ))
+                })?;
+                metrics.push(v);
+            }
+            table.rows.push(ReplicationRow {
+                replication: whole(0)?,
+                seed: whole(1)?,
+                ending,
+                steps: whole(3)?,
+                metrics,
+            });
+        }
+        Ok(table)
+    }
+
+    /// The column of metric `name`, one value per row.
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let k = self.metrics.iter().position(|m| m == name)?;
+        Some(self.rows.iter().map(|r| r.metrics[k]).collect())
+    }
+
+    /// The rows a summary is made of: those that ran to their end, or all if none did (as
+    /// `summary.json` does).
+    pub fn summarised(&self) -> Vec<&ReplicationRow> {
+        let complete: Vec<&ReplicationRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.ending != Ending::Interrupted)
+            .collect();
+        if complete.is_empty() {
+            self.rows.iter().collect()
+        } else {
+            complete
+        }
+    }
+}
+
+/// `steps.csv`: the header and, per replication in order, its rows (every column as a
+/// number; the replication is the first).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct StepsTable {
+    /// The column names.
+    pub header: Vec<String>,
+    /// Per replication, its rows.
+    pub reps: Vec<(u64, Vec<Vec<f64>>)>,
+}
+
+impl StepsTable {
+    /// The index of a column.
+    pub fn col(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// The model's counter columns (between `messages_dropped` and `wall_ms`).
+    pub fn counters(&self) -> Vec<usize> {
+        match (self.col("messages_dropped"), self.col("wall_ms")) {
+            (Some(a), Some(b)) if a < b => (a + 1..b).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Reads a `steps.csv`.
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        let bad = |why: String| ReadError::Format {
+            path: path.to_path_buf(),
+            why,
+        };
+        let mut reader = csv_reader(path)?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if header.first().map(String::as_str) != Some("replication") {
+            return Err(bad("the first column must be `replication`".into()));
+        }
+        let mut table = StepsTable {
+            header,
+            reps: Vec::new(),
+        };
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
+            let rep: u64 = record
+                .get(0)
+                .and_then(|r| r.trim().parse().ok())
+                .ok_or_else(|| bad(format!("line {line}: bad replication")))?;
+            let row: Vec<f64> = record
+                .iter()
+                .map(|c| c.trim().parse::<f64>().unwrap_or(f64::NAN))
+                .collect();
+            match table.reps.last_mut() {
+                Some((r, rows)) if *r == rep => rows.push(row),
+                _ => table.reps.push((rep, vec![row])),
+            }
+        }
+        Ok(table)
+    }
+}
+
+fn csv_reader(path: &Path) -> Result<csv::Reader<fs::File>, ReadError> {
+    let file = fs::File::open(path).map_err(|why| ReadError::Io {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    Ok(csv::ReaderBuilder::new().from_reader(file))
+}
+
+/// The name an ending has in files (`finished`, `stalled`, `step_limit`, `interrupted`).
+pub fn ending_name(e: Ending) -> &'static str {
+    match e {
+        Ending::Finished => "finished",
+        Ending::Stalled => "stalled",
+        Ending::StepLimit => "step_limit",
+        Ending::Interrupted => "interrupted",
+    }
+}
+
+fn parse_ending(s: &str) -> Option<Ending> {
+    [
+        Ending::Finished,
+        Ending::Stalled,
+        Ending::StepLimit,
+        Ending::Interrupted,
+    ]
+    .into_iter()
+    .find(|e| ending_name(*e) == s)
+}
+
+/// Formats a number for the result files: integers without a fraction, others in the
+/// shortest form that reads back exactly. The one formatter of machine-read numbers.
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+impl fmt::Display for ResultDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root.display().fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_exactly() {
+        assert_eq!(fmt_num(4983.0), "4983");
+        assert_eq!(fmt_num(1.25), "1.25");
+        assert_eq!(fmt_num(-2.0), "-2");
+        assert_eq!(fmt_num(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn a_replications_table_reads_back_what_was_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("replications.csv");
+        let rows = vec![
+            ReplicationRow {
+                replication: 0,
+                seed: 17,
+                ending: Ending::Finished,
+                steps: 12,
+                metrics: vec![1.5, 4.0],
+            },
+            ReplicationRow {
+                replication: 1,
+                seed: 99,
+                ending: Ending::Interrupted,
+                steps: 3,
+                metrics: vec![f64::NAN, 2.0],
+            },
+        ];
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        w.write_record(ReplicationsTable::header(&["a", "b"]))
+            .unwrap();
+        for r in &rows {
+            w.write_record(ReplicationsTable::record(r)).unwrap();
+        }
+        w.flush().unwrap();
+        let t = ReplicationsTable::read(&path).unwrap();
+        assert_eq!(t.metrics, ["a", "b"]);
+        assert_eq!(t.rows[0], rows[0]);
+        assert!(t.rows[1].metrics[0].is_nan());
+        assert_eq!(t.column("b"), Some(vec![4.0, 2.0]));
+        assert_eq!(t.summarised().len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_table_is_refused_with_its_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("replications.csv");
+        fs::write(&path, "replication,seed,ending,steps,a\n0,1,finished,2,x\n").unwrap();
+        let e = ReplicationsTable::read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("`a`"), "{e}");
+        fs::write(&path, "replication,seed,ending,steps,a\n0,1,finished,2\n").unwrap();
+        assert!(ReplicationsTable::read(&path).is_err());
+    }
+}
