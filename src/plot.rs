@@ -5,14 +5,18 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `plots/distribution_<metric>.{png,svg}` | histogram of a metric over replications, mean and 95% CI marked |
+//! | `plots/distribution_<metric>.{png,svg}` | histogram of a metric over replications, mean and its CI marked |
 //! | `plots/cdf_<metric>.{png,svg}` | the metric's empirical CDF over replications |
-//! | `plots/convergence_<metric>.{png,svg}` | running mean and 95% CI band as replications accumulate |
+//! | `plots/convergence_<metric>.{png,svg}` | running mean and its CI band as replications accumulate |
 //! | `plots/histogram_<name>.{png,svg}` | a model histogram (`histograms/<name>.hlog`, all replications merged) |
 //! | `plots/steps_{tasks,messages,time,counters}.{png,svg}` | step-level series from `steps.csv` |
-//! | `plots/sweep_<metric>.{png,svg}` | a sweep: the metric against the swept parameter, 95% CI error bars |
+//! | `plots/sweep_<metric>.{png,svg}` | a sweep: the metric against the swept parameter, CI error bars |
 //! | `plots/plots.json` | the list of plots (file stem, kind, metric, title, formats) and the skipped ones |
 //! | `report.html` | one self-contained page: summary, metrics table, sweep table, the plots |
+//!
+//! Every interval is at the run's confidence level (`confidence` in `summary.json`, 95% unless
+//! the scenario chose another) and is labelled with it. Names and units come from what the
+//! model declares (`declared` in `summary.json`): an axis reads `claims_denied (claims)`.
 //!
 //! Which plots are drawn depends on what the run has: a run of one replication gets no
 //! across-replication plots, a constant metric gets none, a run of one step per replication gets
@@ -37,9 +41,15 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::output::write_json;
+use crate::experiment::results::ResultDir;
 
 pub use numfmt::{human, table_number};
+
+/// The list of plots, in [`ResultDir::PLOTS`].
+const PLOT_LIST: &str = "plots.json";
 
 /// An image format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -202,28 +212,50 @@ pub(crate) struct Entry {
     pub formats: Vec<Format>,
 }
 
+/// `plots/plots.json` (fields in the order the file has always had them).
+#[derive(Serialize, Deserialize)]
+struct PlotList {
+    plots: Vec<ListedPlot>,
+    scenario: String,
+    skipped: Vec<ListedSkip>,
+}
+
+/// One plot in `plots/plots.json`.
+#[derive(Serialize, Deserialize)]
+struct ListedPlot {
+    file: String,
+    formats: Vec<String>,
+    kind: String,
+    metric: Option<String>,
+    #[serde(default)]
+    title: String,
+}
+
+/// One plot not drawn, in `plots/plots.json`.
+#[derive(Serialize, Deserialize)]
+struct ListedSkip {
+    plot: String,
+    reason: String,
+}
+
 impl Entry {
-    fn to_json(&self) -> Value {
-        json!({
-            "file": self.stem,
-            "kind": self.kind.name(),
-            "metric": self.metric,
-            "title": self.title,
-            "formats": self.formats.iter().map(|f| f.ext()).collect::<Vec<_>>(),
-        })
+    fn listed(&self) -> ListedPlot {
+        ListedPlot {
+            file: self.stem.clone(),
+            formats: self.formats.iter().map(|f| f.ext().to_string()).collect(),
+            kind: self.kind.name().to_string(),
+            metric: self.metric.clone(),
+            title: self.title.clone(),
+        }
     }
 
-    fn from_json(v: &Value) -> Option<Entry> {
+    fn from_listed(p: ListedPlot) -> Option<Entry> {
         Some(Entry {
-            kind: v["kind"].as_str()?.parse().ok()?,
-            stem: v["file"].as_str()?.to_string(),
-            metric: v["metric"].as_str().map(str::to_string),
-            title: v["title"].as_str().unwrap_or_default().to_string(),
-            formats: v["formats"]
-                .as_array()?
-                .iter()
-                .filter_map(|f| f.as_str()?.parse().ok())
-                .collect(),
+            kind: p.kind.parse().ok()?,
+            stem: p.file,
+            metric: p.metric,
+            title: p.title,
+            formats: p.formats.iter().filter_map(|f| f.parse().ok()).collect(),
         })
     }
 }
@@ -250,106 +282,46 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
     chart::register_fonts();
     let run = data::load(dir)?;
     if let Some(name) = &opts.metric {
-        let known = run.names();
-        if !known.iter().any(|k| k == name) {
-            return Err(PlotError::UnknownMetric {
-                name: name.clone(),
-                known: if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                },
-            });
-        }
+        check_metric(&run, name)?;
     }
     let formats = opts.formats();
-    let plots_dir = dir.join("plots");
+    let plots_dir = run.dir.file(ResultDir::PLOTS);
     fs::create_dir_all(&plots_dir).map_err(|source| PlotError::Io {
         path: plots_dir.clone(),
         source,
     })?;
 
     let (planned, mut skipped) = figures::plan(&run, opts);
-
-    // Render every planned plot in every format, in parallel; a failure skips that plot.
-    let rendered: Vec<Result<Vec<PathBuf>, String>> = planned
-        .par_iter()
-        .map(|p| {
-            let mut files = Vec::new();
-            for f in &formats {
-                let path = plots_dir.join(format!("{}.{}", p.stem, f.ext()));
-                chart::render_guarded(&p.chart, *f, &path)?;
-                files.push(path);
-            }
-            Ok(files)
-        })
-        .collect();
-    let mut written = Vec::new();
-    let mut entries = Vec::new();
-    for (p, r) in planned.iter().zip(rendered) {
-        match r {
-            Ok(files) => {
-                written.extend(files);
-                entries.push(Entry {
-                    kind: p.kind,
-                    stem: p.stem.clone(),
-                    metric: p.metric.clone(),
-                    title: p.chart.title.clone(),
-                    formats: formats.clone(),
-                });
-            }
-            Err(why) => {
-                for f in &formats {
-                    let _ = fs::remove_file(plots_dir.join(format!("{}.{}", p.stem, f.ext())));
-                }
-                skipped.push(Skipped {
-                    plot: format!("{} {}", p.kind, p.stem),
-                    reason: format!("could not be drawn: {why}"),
-                });
-            }
-        }
-    }
+    let (written, mut entries) = render_all(&planned, &formats, &plots_dir, &mut skipped);
 
     // Keep what an earlier, fuller draw left (a partial draw must not lose it); a full draw
     // removes images it did not write, so nothing stale from an earlier run stays behind.
-    let manifest_path = plots_dir.join("plots.json");
+    let list_path = plots_dir.join(PLOT_LIST);
     if opts.is_full() {
         remove_stale(&plots_dir, &written);
-    } else if let Ok(old) = fs::read_to_string(&manifest_path)
-        && let Ok(old) = serde_json::from_str::<Value>(&old)
-    {
-        for e in old["plots"].as_array().into_iter().flatten() {
-            let Some(mut e) = Entry::from_json(e) else {
-                continue;
-            };
-            if entries.iter().any(|n| n.stem == e.stem) {
-                continue;
-            }
-            e.formats
-                .retain(|f| plots_dir.join(format!("{}.{}", e.stem, f.ext())).is_file());
-            if !e.formats.is_empty() {
-                entries.push(e);
-            }
-        }
+    } else {
+        keep_earlier(&list_path, &plots_dir, &mut entries);
     }
     entries.sort_by_key(|e| (e.kind, figures::order_key(&run, e)));
-    let manifest = json!({
-        "scenario": run.scenario,
-        "plots": entries.iter().map(Entry::to_json).collect::<Vec<_>>(),
-        "skipped": skipped.iter().map(|s| json!({"plot": s.plot, "reason": s.reason})).collect::<Vec<_>>(),
-    });
-    crate::experiment::output::write_atomic(
-        &manifest_path,
-        crate::experiment::output::pretty(&manifest).as_bytes(),
-    )
-    .map_err(|source| PlotError::Io {
-        path: manifest_path.clone(),
+    let list = PlotList {
+        plots: entries.iter().map(Entry::listed).collect(),
+        scenario: run.summary.scenario.clone(),
+        skipped: skipped
+            .iter()
+            .map(|s| ListedSkip {
+                plot: s.plot.clone(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    };
+    write_json(&list_path, &list).map_err(|source| PlotError::Io {
+        path: list_path.clone(),
         source,
     })?;
 
     let report_path = if opts.report {
-        let path = dir.join("report.html");
-        let html = report::html(&run, &entries, &skipped, dir);
+        let path = run.dir.file(ResultDir::REPORT);
+        let html = report::html(&run, &entries, &skipped);
         crate::experiment::output::write_atomic(&path, html.as_bytes()).map_err(|source| {
             PlotError::Io {
                 path: path.clone(),
@@ -368,17 +340,113 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
     })
 }
 
-/// Removes `*.png` and `*.svg` in `plots_dir` that are not in `keep`.
+/// Refuses a metric filter that names nothing in the run.
+fn check_metric(run: &data::Run, name: &str) -> Result<(), PlotError> {
+    let known = run.names();
+    if known.iter().any(|k| k == name) {
+        return Ok(());
+    }
+    Err(PlotError::UnknownMetric {
+        name: name.to_string(),
+        known: if known.is_empty() {
+            "none".into()
+        } else {
+            known.join(", ")
+        },
+    })
+}
+
+/// The image of plot `stem` in `format`.
+fn image(plots_dir: &Path, stem: &str, format: Format) -> PathBuf {
+    plots_dir.join(format!("{stem}.{}", format.ext()))
+}
+
+/// Renders every planned plot in every format, in parallel; a failure skips that plot.
+/// Returns the files written and the entries of the plots drawn.
+fn render_all(
+    planned: &[Planned],
+    formats: &[Format],
+    plots_dir: &Path,
+    skipped: &mut Vec<Skipped>,
+) -> (Vec<PathBuf>, Vec<Entry>) {
+    let rendered: Vec<Result<Vec<PathBuf>, String>> = planned
+        .par_iter()
+        .map(|p| {
+            let mut files = Vec::new();
+            for f in formats {
+                let path = image(plots_dir, &p.stem, *f);
+                chart::render_guarded(&p.chart, *f, &path)?;
+                files.push(path);
+            }
+            Ok(files)
+        })
+        .collect();
+    let mut written = Vec::new();
+    let mut entries = Vec::new();
+    for (p, r) in planned.iter().zip(rendered) {
+        match r {
+            Ok(files) => {
+                written.extend(files);
+                entries.push(Entry {
+                    kind: p.kind,
+                    stem: p.stem.clone(),
+                    metric: p.metric.clone(),
+                    title: p.chart.title.clone(),
+                    formats: formats.to_vec(),
+                });
+            }
+            Err(why) => {
+                for f in formats {
+                    let _ = fs::remove_file(image(plots_dir, &p.stem, *f));
+                }
+                skipped.push(Skipped {
+                    plot: format!("{} {}", p.kind, p.stem),
+                    reason: format!("could not be drawn: {why}"),
+                });
+            }
+        }
+    }
+    (written, entries)
+}
+
+/// Adds to `entries` the plots an earlier draw listed that are still there and were not
+/// drawn again.
+fn keep_earlier(list_path: &Path, plots_dir: &Path, entries: &mut Vec<Entry>) {
+    /// The earlier list, read one entry at a time so that a damaged entry loses only itself.
+    #[derive(Deserialize)]
+    struct Earlier {
+        plots: Vec<serde_json::Value>,
+    }
+    let Some(old) = fs::read_to_string(list_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Earlier>(&t).ok())
+    else {
+        return;
+    };
+    for p in old.plots {
+        let Some(mut e) = serde_json::from_value(p).ok().and_then(Entry::from_listed) else {
+            continue;
+        };
+        if entries.iter().any(|n| n.stem == e.stem) {
+            continue;
+        }
+        e.formats
+            .retain(|f| image(plots_dir, &e.stem, *f).is_file());
+        if !e.formats.is_empty() {
+            entries.push(e);
+        }
+    }
+}
+
+/// Removes the images (`*.png`, `*.svg`) in `plots_dir` that are not in `keep`.
 fn remove_stale(plots_dir: &Path, keep: &[PathBuf]) {
     let Ok(entries) = fs::read_dir(plots_dir) else {
         return;
     };
     for e in entries.flatten() {
         let path = e.path();
-        let ours = matches!(
-            path.extension().and_then(|x| x.to_str()),
-            Some("png" | "svg")
-        );
+        let ext = path.extension().and_then(|x| x.to_str());
+        let ours = Format::ALL.iter().any(|f| Some(f.ext()) == ext);
         if ours && path.is_file() && !keep.contains(&path) {
             let _ = fs::remove_file(&path);
         }

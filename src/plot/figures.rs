@@ -2,14 +2,15 @@
 //! the other families are in `replications`, `steps` and `sweep`.
 
 use hdrhistogram::Histogram;
-use serde_json::Value;
 
 use super::chart::{
     Axis, BLUE, Bar, Chart, GREEN, INK, Item, ORANGE, Ticks, VERMILLION, padded, series,
 };
-use super::data::{Run, Steps};
-use super::numfmt::{human, table_number};
+use super::data::{Run, interval};
+use super::numfmt::{human, percent, table_number};
 use super::{Entry, Planned, PlotKind, PlotOptions, Skipped};
+use crate::experiment::results::{StepsTable, SweepTable};
+use crate::experiment::stats::Summary;
 
 mod replications;
 mod steps;
@@ -150,27 +151,9 @@ fn min_max(v: &[f64]) -> (f64, f64) {
         })
 }
 
-/// What a metric counts, for axis labels.
-fn unit(metric: &str) -> Option<&'static str> {
-    Some(match metric {
-        m if m.starts_with("bins_") => "bins",
-        "max_per_bin" => "copies",
-        "items_kept" => "items",
-        "offers_declined" => "offers",
-        "claims_granted" | "claims_denied" => "claims",
-        "cells_taken" => "cells",
-        "max_points" => "points",
-        "winners" => "robots",
-        "inside" => "points",
-        _ => return None,
-    })
-}
-
-fn metric_label(metric: &str) -> String {
-    match unit(metric) {
-        Some(u) => format!("{metric} ({u})"),
-        None => metric.to_string(),
-    }
+/// `95% CI`, at the run's confidence level.
+fn ci_name(confidence: f64) -> String {
+    format!("{}% CI", percent(confidence))
 }
 
 fn plural(n: usize, one: &str) -> String {
@@ -181,31 +164,61 @@ fn plural(n: usize, one: &str) -> String {
     )
 }
 
-/// `gift_lottery · seed 2008 · 10 replications`.
+/// `model gift_lottery · seed 2008 · 10 replications`.
 fn run_note(run: &Run, extra: &str) -> String {
-    let mut parts = vec![format!("model {}", run.model)];
-    if let Some(seed) = run.summary["seed"].as_u64() {
-        parts.push(format!("seed {seed}"));
-    }
+    let mut parts = vec![
+        format!("model {}", run.summary.model),
+        format!("seed {}", run.summary.seed),
+    ];
     if !extra.is_empty() {
         parts.push(extra.to_string());
     }
-    if run.summary["partial"].as_bool() == Some(true) {
+    if run.summary.partial {
         parts.push("PARTIAL (interrupted)".into());
     }
     parts.join(" · ")
 }
 
-/// Axis words for a model histogram: (what is on x, what is counted).
-fn hlog_words(name: &str) -> (String, String) {
-    match name {
-        "points" => ("points per robot".into(), "robots".into()),
-        "copies_per_bin" => ("copies per bin".into(), "bins".into()),
-        "inside_per_task" => (
-            "points inside the quarter circle, per task".into(),
-            "tasks".into(),
-        ),
-        other => (other.replace('_', " "), "count".into()),
+/// Words for a model histogram: what is on x and what is counted, as the model declares them
+/// ([`crate::Model::HISTOGRAMS`]: `about` and `unit`), else from its name (`copies_per_bin`
+/// counts bins by copies per bin).
+fn hlog_words(run: &Run, name: &str) -> (String, Option<String>) {
+    if let Some(q) = run.summary.declared_histogram(name) {
+        let about = if q.about.is_empty() {
+            name.replace('_', " ")
+        } else {
+            q.about.clone()
+        };
+        let counted = (!q.unit.is_empty()).then(|| q.unit.clone());
+        return (about, counted);
+    }
+    let words = name.replace('_', " ");
+    let counted = name
+        .rsplit_once("_per_")
+        .map(|(_, per)| per)
+        .filter(|per| !per.is_empty())
+        .map(|per| plural_noun(&per.replace('_', " ")));
+    (words, counted)
+}
+
+/// The plural of an English noun, by the regular rules (`bin` → `bins`, `day` → `days`,
+/// `entry` → `entries`, `box` → `boxes`).
+fn plural_noun(noun: &str) -> String {
+    let consonant_y = noun.ends_with('y')
+        && !noun
+            .chars()
+            .rev()
+            .nth(1)
+            .is_some_and(|c| "aeiou".contains(c));
+    if consonant_y {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| noun.ends_with(e))
+    {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
     }
 }
 
@@ -273,7 +286,8 @@ fn hlog(run: &Run, name: &str, h: &Histogram<u64>) -> Chart {
         .map_or(0, |(i, _)| i);
     let at_end = mode <= 1 || mode + 2 >= bars.len();
     let log = bars.len() >= 2 && at_end && cmax / cmin.max(1.0) >= 100.0;
-    let (xword, yword) = hlog_words(name);
+    let (xword, counted) = hlog_words(run, name);
+    let yword = counted.clone().unwrap_or_else(|| "count".into());
     let y = if log {
         Axis::linear(format!("{yword} (log scale)"), 0.5, cmax * 4.0).log()
     } else {
@@ -312,18 +326,20 @@ fn hlog(run: &Run, name: &str, h: &Histogram<u64>) -> Chart {
             label: Some(format!("mean {}", table_number(h.mean()))),
         });
     }
-    let reps = if run.replications > 1 {
-        format!(", all {} replications merged", run.replications)
+    let reps = if run.summary.replications > 1 {
+        format!(", all {} replications merged", run.summary.replications)
     } else {
         String::new()
     };
     Chart {
-        title: format!("{}: {}{reps} — {}", name, xword, run.scenario),
+        // The x axis says what is measured; the title stays short enough to fit.
+        title: format!("{name}{reps} — {}", run.summary.scenario),
         note: Some(run_note(
             run,
             &format!(
-                "{} {yword} · mean {} · max {}",
+                "{} {} · mean {} · max {}",
                 human(h.len() as f64),
+                counted.as_deref().unwrap_or("values"),
                 table_number(h.mean()),
                 table_number(h.max() as f64)
             ),

@@ -105,6 +105,11 @@ pub fn table_number(v: f64) -> String {
     }
 }
 
+/// A confidence level as a percentage for a label: `0.95` → `95`, `0.995` → `99.5`.
+pub fn percent(level: f64) -> String {
+    human_with(level * 100.0, 4)
+}
+
 /// `1234567` → `1,234,567` (keeps a leading minus).
 fn group(int: &str) -> String {
     let (sign, digits) = match int.strip_prefix('-') {
@@ -157,5 +162,14 @@ mod tests {
         assert_eq!(table_number(1.234567891), "1.23457");
         assert_eq!(table_number(0.001371), "0.001371");
         assert_eq!(table_number(-12345.678), "-12,345.7");
+    }
+
+    #[test]
+    fn confidence_levels_read_as_percentages() {
+        assert_eq!(percent(0.95), "95");
+        assert_eq!(percent(0.9), "90");
+        assert_eq!(percent(0.99), "99");
+        assert_eq!(percent(0.995), "99.5");
+        assert_eq!(percent(0.8), "80");
     }
 }

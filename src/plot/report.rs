@@ -2,13 +2,14 @@
 //! images are the PNGs in `plots/` by relative path (SVG where no PNG was drawn).
 
 use std::fmt::Write;
-use std::path::Path;
 
 use serde_json::Value;
 
-use super::data::Run;
-use super::numfmt::table_number;
+use super::data::{Run, diff_interval, interval};
+use super::numfmt::{percent, table_number};
 use super::{Entry, Format, PlotKind, Skipped};
+use crate::engine::scheduler::Ending;
+use crate::experiment::results::{ResultDir, SweepTable, SweepVariant, ending_name};
 
 const CSS: &str = "
 :root { --ink: #1e1e1e; --muted: #5a5a5a; --line: #d9d9d9; --accent: #0072b2; --bg: #ffffff; --zebra: #f5f7fa; }
@@ -61,8 +62,23 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-fn num(v: &Value) -> String {
-    v.as_f64().map_or("—".into(), table_number)
+/// A number for a table cell; `—` for one that is not there.
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        table_number(v)
+    } else {
+        "—".into()
+    }
+}
+
+/// [`num`] of a number that may be absent.
+fn opt(v: Option<f64>) -> String {
+    v.map_or("—".into(), num)
+}
+
+/// An interval for a table cell: `[1, 2]`.
+fn pair([lo, hi]: [f64; 2]) -> String {
+    format!("[{}, {}]", num(lo), num(hi))
 }
 
 fn seconds(s: f64) -> String {
@@ -75,8 +91,8 @@ fn seconds(s: f64) -> String {
 }
 
 /// The saved scenario.toml, if readable.
-fn scenario_toml(dir: &Path) -> Option<toml::Table> {
-    std::fs::read_to_string(dir.join("scenario.toml"))
+fn scenario_toml(dir: &ResultDir) -> Option<toml::Table> {
+    std::fs::read_to_string(dir.file(ResultDir::SCENARIO))
         .ok()?
         .parse::<toml::Table>()
         .ok()
@@ -90,128 +106,159 @@ fn toml_text(v: &toml::Value) -> String {
     }
 }
 
+/// What the saved scenario says beyond the summary.
+#[derive(Default)]
+struct Scenario {
+    description: Option<String>,
+    /// The swept fields (`model.items`): shown in the sweep table, not as parameters.
+    swept: Vec<String>,
+    /// The model's other parameters.
+    params: Vec<(String, String)>,
+    /// `[run] shards`, for a summary that does not say.
+    shards: Option<u64>,
+}
+
+impl Scenario {
+    fn read(dir: &ResultDir) -> Self {
+        let toml = scenario_toml(dir).unwrap_or_default();
+        let description = toml
+            .get("scenario")
+            .and_then(|s| s.get("description"))
+            .and_then(|d| d.as_str())
+            .map(str::to_string);
+        let swept: Vec<String> = toml
+            .get("sweep")
+            .and_then(|s| s.get("grid"))
+            .and_then(|g| g.as_table())
+            .map(|g| g.keys().cloned().collect())
+            .unwrap_or_default();
+        let params = toml
+            .get("model")
+            .and_then(|m| m.as_table())
+            .map(|t| {
+                t.iter()
+                    .filter(|(k, _)| !swept.contains(&format!("model.{k}")))
+                    .map(|(k, v)| (k.clone(), toml_text(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let shards = toml
+            .get("run")
+            .and_then(|r| r.get("shards"))
+            .and_then(|x| x.as_integer())
+            .map(|x| x as u64);
+        Scenario {
+            description,
+            swept,
+            params,
+            shards,
+        }
+    }
+}
+
 /// The report page.
-pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped], dir: &Path) -> String {
-    let s = &run.summary;
+pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped]) -> String {
+    let scenario = Scenario::read(&run.dir);
     let mut h = String::new();
-    let title = format!("{} — microsim report", run.scenario);
+    head(
+        &mut h,
+        &format!("{} — microsim report", run.summary.scenario),
+    );
+    intro(&mut h, run, &scenario);
+    write_facts(&mut h, &facts(run, &scenario));
+    if let Some(sw) = &run.sweep {
+        sweep_table(&mut h, sw, &run.dir);
+    }
+    metrics_table(&mut h, run);
+    plot_sections(&mut h, entries);
+    notes(&mut h, skipped);
+    footer(&mut h, &run.dir);
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
+/// The document's head and the start of its body.
+fn head(h: &mut String, title: &str) {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
-        esc(&title)
+        esc(title)
     );
-    let toml = scenario_toml(dir).unwrap_or_default();
-    let desc = toml
-        .get("scenario")
-        .and_then(|s| s.get("description"))
-        .and_then(|d| d.as_str());
-    // Swept fields (`model.items`) are shown in the sweep table, not as parameters.
-    let swept: Vec<String> = toml
-        .get("sweep")
-        .and_then(|s| s.get("grid"))
-        .and_then(|g| g.as_table())
-        .map(|g| g.keys().cloned().collect())
-        .unwrap_or_default();
-    let params: Vec<(String, String)> = toml
-        .get("model")
-        .and_then(|m| m.as_table())
-        .map(|t| {
-            t.iter()
-                .filter(|(k, _)| !swept.contains(&format!("model.{k}")))
-                .map(|(k, v)| (k.clone(), toml_text(v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let _ = writeln!(h, "<h1>{}</h1>", esc(&run.scenario));
-    if let Some(d) = desc {
+}
+
+/// The heading, the scenario's description and a warning for a partial run.
+fn intro(h: &mut String, run: &Run, scenario: &Scenario) {
+    let _ = writeln!(h, "<h1>{}</h1>", esc(&run.summary.scenario));
+    if let Some(d) = &scenario.description {
         let _ = writeln!(h, "<p class=\"lead\">{}</p>", esc(d));
     }
-    if s["partial"].as_bool() == Some(true) {
+    if run.summary.partial {
         let _ = writeln!(
             h,
             "<p class=\"warn\">This run was interrupted: the results are partial.</p>"
         );
     }
+}
 
-    // The facts.
-    let mut facts: Vec<(&str, String)> = vec![("model", esc(&run.model))];
-    if !params.is_empty() {
+/// The facts of the run: what ran, how, and how it ended (values are HTML).
+fn facts(run: &Run, scenario: &Scenario) -> Vec<(&'static str, String)> {
+    let s = &run.summary;
+    let mut facts: Vec<(&str, String)> = vec![("model", esc(&s.model))];
+    if !scenario.params.is_empty() {
         facts.push((
             "parameters",
-            params
+            scenario
+                .params
                 .iter()
                 .map(|(k, v)| format!("{} = {}", esc(k), esc(v)))
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
     }
-    if !swept.is_empty() {
+    if !scenario.swept.is_empty() {
         facts.push((
             "swept",
-            format!("{} (see the sweep table)", esc(&swept.join(", "))),
+            format!("{} (see the sweep table)", esc(&scenario.swept.join(", "))),
         ));
     }
-    if let Some(seed) = s["seed"].as_u64() {
-        facts.push(("seed", seed.to_string()));
-    }
-    let reps = s["replications"].as_u64().unwrap_or(0);
+    facts.push(("seed", s.seed.to_string()));
+    let reps = table_number(s.replications as f64);
     facts.push((
         "replications",
         if run.sweep.is_some() {
-            format!("{} per variant", table_number(reps as f64))
+            format!("{reps} per variant")
         } else {
-            table_number(reps as f64)
+            reps
         },
     ));
-    if let Some(e) = s["elapsed_seconds"].as_f64() {
-        facts.push(("elapsed", seconds(e)));
+    facts.push(("elapsed", seconds(s.elapsed_seconds)));
+    let shards = s.manifest.shards.or(scenario.shards);
+    facts.push((
+        "threads · shards",
+        format!(
+            "{} · {}",
+            s.manifest.threads,
+            shards.map_or("—".to_string(), |x| x.to_string())
+        ),
+    ));
+    if !s.manifest.started_at.is_empty() {
+        facts.push(("started", esc(&s.manifest.started_at)));
     }
-    let m = &s["manifest"];
-    if let Some(t) = m["threads"].as_u64() {
-        facts.push((
-            "threads · shards",
-            format!(
-                "{t} · {}",
-                m["shards"]
-                    .as_u64()
-                    .or_else(|| toml
-                        .get("run")
-                        .and_then(|r| r.get("shards"))
-                        .and_then(|x| x.as_integer())
-                        .map(|x| x as u64))
-                    .map_or("—".to_string(), |x| x.to_string())
-            ),
-        ));
+    if let Some(e) = endings(run) {
+        facts.push(("endings", e));
     }
-    if let Some(at) = m["started_at"].as_str() {
-        facts.push(("started", esc(at)));
-    }
-    if let Some(e) = s["endings"].as_object() {
-        let parts: Vec<String> = e
-            .iter()
-            .filter(|(_, v)| v.as_u64().unwrap_or(0) > 0)
-            .map(|(k, v)| format!("{} {}", v, esc(&k.replace('_', " "))))
-            .collect();
-        if !parts.is_empty() {
-            facts.push(("endings", parts.join(", ")));
-        }
-    }
-    if let Some(t) = s.get("target").filter(|t| t.is_object()) {
+    if let Some(t) = &s.target {
         facts.push((
             "target",
             format!(
                 "{} CI half-width ≤ {}: {} (achieved {} after {} replications)",
-                esc(t["metric"].as_str().unwrap_or("?")),
-                num(&t["ci_half_width"]),
-                if t["reached"].as_bool() == Some(true) {
-                    "reached"
-                } else {
-                    "not reached"
-                },
-                num(&t["achieved_half_width"]),
-                num(&t["replications"]),
+                esc(&t.metric),
+                num(t.ci_half_width),
+                if t.reached { "reached" } else { "not reached" },
+                opt(t.achieved_half_width),
+                num(t.replications as f64),
             ),
         ));
     }
@@ -227,51 +274,74 @@ pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped], dir: &Path) -> St
             ),
         ));
     }
-    if let Some(v) = s["version"].as_str() {
-        facts.push(("microsim", esc(v)));
+    if !s.version.is_empty() {
+        facts.push(("microsim", esc(&s.version)));
     }
+    facts
+}
+
+/// `9 finished, 1 interrupted`: the endings that happened (none if none is counted).
+fn endings(run: &Run) -> Option<String> {
+    let e = &run.summary.endings;
+    let parts: Vec<String> = [
+        (Ending::Finished, e.finished),
+        (Ending::Interrupted, e.interrupted),
+        (Ending::Stalled, e.stalled),
+        (Ending::StepLimit, e.step_limit),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(ending, n)| format!("{n} {}", esc(&ending_name(ending).replace('_', " "))))
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn write_facts(h: &mut String, facts: &[(&str, String)]) {
     h.push_str("<dl class=\"facts\">\n");
     for (k, v) in facts {
         let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
     }
     h.push_str("</dl>\n");
+}
 
-    if let Some(sw) = &run.sweep {
-        sweep_table(&mut h, sw, dir);
-    }
-    metrics_table(&mut h, run);
+/// The report's sections of plots: heading, the kinds shown, the grid's class.
+const SECTIONS: [(&[PlotKind], &str, &str); 5] = [
+    (&[PlotKind::Sweep], "Sweep plots", "wide"),
+    (
+        &[PlotKind::Histograms],
+        "Model histograms (all replications merged)",
+        "wide",
+    ),
+    (
+        &[PlotKind::Distribution, PlotKind::Cdf],
+        "Distributions over replications (histogram · cumulative)",
+        "grid",
+    ),
+    (&[PlotKind::Convergence], "Convergence of the mean", "grid"),
+    (&[PlotKind::Steps], "Step-level series", "grid"),
+];
 
-    // The plots, by kind.
-    let src = |e: &Entry| -> Option<(String, Option<String>)> {
-        let img = if e.formats.contains(&Format::Png) {
-            format!("plots/{}.png", e.stem)
-        } else if e.formats.contains(&Format::Svg) {
-            format!("plots/{}.svg", e.stem)
-        } else {
-            return None;
-        };
-        let svg = e
-            .formats
-            .contains(&Format::Svg)
-            .then(|| format!("plots/{}.svg", e.stem));
-        Some((img, svg))
-    };
-    let sections: [(&[PlotKind], &str, &str); 5] = [
-        (&[PlotKind::Sweep], "Sweep plots", "wide"),
-        (
-            &[PlotKind::Histograms],
-            "Model histograms (all replications merged)",
-            "wide",
-        ),
-        (
-            &[PlotKind::Distribution, PlotKind::Cdf],
-            "Distributions over replications (histogram · cumulative)",
-            "grid",
-        ),
-        (&[PlotKind::Convergence], "Convergence of the mean", "grid"),
-        (&[PlotKind::Steps], "Step-level series", "grid"),
-    ];
-    for (kinds, heading, class) in sections {
+/// An image of plot `e` in `plots/`, relative to the result directory.
+fn plot_file(e: &Entry, format: Format) -> String {
+    format!("{}/{}.{}", ResultDir::PLOTS, e.stem, format.ext())
+}
+
+/// The image a plot shows (its PNG, else its SVG) and its SVG to link, if any.
+fn src(e: &Entry) -> Option<(String, Option<String>)> {
+    let img = [Format::Png, Format::Svg]
+        .into_iter()
+        .find(|f| e.formats.contains(f))
+        .map(|f| plot_file(e, f))?;
+    let svg = e
+        .formats
+        .contains(&Format::Svg)
+        .then(|| plot_file(e, Format::Svg));
+    Some((img, svg))
+}
+
+/// The plots, by kind.
+fn plot_sections(h: &mut String, entries: &[Entry]) {
+    for (kinds, heading, class) in SECTIONS {
         // Entries come sorted by kind, then metric; a section of two kinds pairs them by metric.
         let mut these: Vec<(usize, &Entry)> = entries
             .iter()
@@ -296,37 +366,52 @@ pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped], dir: &Path) -> St
             esc(heading)
         );
         for (_, e) in these {
-            let Some((img, svg)) = src(e) else { continue };
-            let svg_link = svg.map_or(String::new(), |s| {
-                format!(" · <a href=\"{}\">SVG</a>", esc(&s))
-            });
-            let _ = writeln!(
-                h,
-                "<figure><a href=\"{img}\"><img src=\"{img}\" alt=\"{alt}\" width=\"1000\" height=\"600\"></a>\
-                 <figcaption>{alt}{svg_link}</figcaption></figure>",
-                img = esc(&img),
-                alt = esc(&e.title),
-            );
+            figure(h, e);
         }
         h.push_str("</div>\n");
     }
+}
 
-    if !skipped.is_empty() {
-        h.push_str("<h2 id=\"notes\">Plots not drawn</h2>\n<ul class=\"notes\">\n");
-        for s in skipped {
-            let _ = writeln!(h, "<li>{}: {}</li>", esc(&s.plot), esc(&s.reason));
-        }
-        h.push_str("</ul>\n");
+/// One plot: its image, linked to itself, and its title with a link to the SVG.
+fn figure(h: &mut String, e: &Entry) {
+    let Some((img, svg)) = src(e) else { return };
+    let svg_link = svg.map_or(String::new(), |s| {
+        format!(" · <a href=\"{}\">SVG</a>", esc(&s))
+    });
+    let _ = writeln!(
+        h,
+        "<figure><a href=\"{img}\"><img src=\"{img}\" alt=\"{alt}\" width=\"1000\" height=\"600\"></a>\
+         <figcaption>{alt}{svg_link}</figcaption></figure>",
+        img = esc(&img),
+        alt = esc(&e.title),
+    );
+}
+
+/// The plots not drawn, with the reasons.
+fn notes(h: &mut String, skipped: &[Skipped]) {
+    if skipped.is_empty() {
+        return;
     }
+    h.push_str("<h2 id=\"notes\">Plots not drawn</h2>\n<ul class=\"notes\">\n");
+    for s in skipped {
+        let _ = writeln!(h, "<li>{}: {}</li>", esc(&s.plot), esc(&s.reason));
+    }
+    h.push_str("</ul>\n");
+}
+
+fn footer(h: &mut String, dir: &ResultDir) {
+    let list = format!("{}/{}", ResultDir::PLOTS, super::PLOT_LIST);
     let _ = writeln!(
         h,
         "<footer>Written by <code>microsim plot</code> from the files in this directory \
-         (summary.json, replications.csv, steps.csv, histograms/); redraw with \
-         <code>microsim plot {}</code>. Plots and their list: <a href=\"plots/plots.json\">plots/plots.json</a>.</footer>",
-        esc(&dir.display().to_string())
+         ({}, {}, {}, {}/); redraw with <code>microsim plot {}</code>. \
+         Plots and their list: <a href=\"{list}\">{list}</a>.</footer>",
+        ResultDir::SUMMARY,
+        ResultDir::REPLICATIONS,
+        ResultDir::STEPS,
+        ResultDir::HISTOGRAMS,
+        esc(&dir.to_string())
     );
-    h.push_str("</main>\n</body>\n</html>\n");
-    h
 }
 
 fn metrics_table(h: &mut String, run: &Run) {
@@ -334,71 +419,51 @@ fn metrics_table(h: &mut String, run: &Run) {
     if names.is_empty() {
         return;
     }
-    let heading = if run.sweep.is_some() {
-        let b = run
-            .sweep
-            .as_ref()
-            .and_then(|s| s["baseline"].as_u64())
-            .unwrap_or(0);
-        format!("Metrics of the baseline (variant {b:03})")
-    } else {
-        "Metrics".to_string()
+    let heading = match &run.sweep {
+        Some(sw) => format!("Metrics of the baseline (variant {:03})", sw.baseline),
+        None => "Metrics".to_string(),
     };
+    let confidence = run.confidence();
     let _ = writeln!(
         h,
         "<h2 id=\"metrics\">{}</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>metric</th><th>mean</th>\
-         <th>95% CI</th><th>std</th><th>min</th><th>p50</th><th>max</th></tr></thead>\n<tbody>",
-        esc(&heading)
+         <th>{}% CI</th><th>std</th><th>min</th><th>p50</th><th>max</th></tr></thead>\n<tbody>",
+        esc(&heading),
+        percent(confidence)
     );
     for name in names {
         let Some(m) = run.metric_summary(&name) else {
             continue;
         };
-        let ci = m["ci95"]
-            .as_array()
-            .filter(|c| c.len() == 2)
-            .map_or("—".into(), |c| {
-                format!("[{}, {}]", num(&c[0]), num(&c[1]))
-            });
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&name),
-            num(&m["mean"]),
-            ci,
-            num(&m["std"]),
-            num(&m["min"]),
-            num(&m["p50"]),
-            num(&m["max"])
+            num(m.mean),
+            interval(m, confidence).map_or("—".into(), pair),
+            opt(m.std),
+            num(m.min),
+            num(m.p50),
+            num(m.max)
         );
     }
     h.push_str("</tbody></table></div>\n");
 }
 
-fn sweep_table(h: &mut String, sw: &Value, dir: &Path) {
-    let variants: Vec<&Value> = sw["variants"].as_array().into_iter().flatten().collect();
-    if variants.is_empty() {
+fn sweep_table(h: &mut String, sw: &SweepTable, dir: &ResultDir) {
+    let Some(first) = sw.variants.first() else {
         return;
-    }
-    let fields: Vec<String> = variants[0]["parameters"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let compare: Vec<String> = sw["compare"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.as_str().map(str::to_string))
-        .collect();
-    let baseline = sw["baseline"].as_u64().unwrap_or(0);
-    let paired = sw["common_random_numbers"].as_bool() == Some(true);
+    };
+    let fields: Vec<&String> = first.parameters.keys().collect();
+    let level = percent(sw.confidence);
     let _ = writeln!(
         h,
-        "<h2 id=\"sweep-table\">Sweep table</h2>\n<p class=\"lead\">{} variants; each metric's mean with its 95% CI, and the \
-         difference to the baseline (variant {baseline:03}) with its 95% CI ({}); \
+        "<h2 id=\"sweep-table\">Sweep table</h2>\n<p class=\"lead\">{} variants; each metric's mean with its {level}% CI, and the \
+         difference to the baseline (variant {:03}) with its {level}% CI ({}); \
          <span class=\"sig\">*</span> marks a difference whose interval excludes 0.</p>",
-        variants.len(),
-        if paired {
+        sw.variants.len(),
+        sw.baseline,
+        if sw.common_random_numbers {
             "paired: common random numbers"
         } else {
             "Welch: independent replications"
@@ -409,81 +474,109 @@ fn sweep_table(h: &mut String, sw: &Value, dir: &Path) {
         let _ = write!(h, "<th>{}</th>", esc(f));
     }
     // Replications per variant: a column only when they differ (else the facts say it).
-    let reps_col = variants
+    let reps_col = sw
+        .variants
         .iter()
-        .any(|v| v["replications"] != variants[0]["replications"]);
+        .any(|v| v.replications != first.replications);
     if reps_col {
         h.push_str("<th>replications</th>");
     }
-    for m in &compare {
+    for m in &sw.compare {
         let _ = write!(
             h,
-            "<th>{}<br><small>mean [95% CI]<br>Δ vs baseline [95% CI]</small></th>",
+            "<th>{}<br><small>mean [{level}% CI]<br>Δ vs baseline [{level}% CI]</small></th>",
             esc(m)
         );
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    for v in variants {
-        let idx = v["variant"].as_u64().unwrap_or(0);
-        // The variant links to its own report when it has one.
-        let vdir = v["dir"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("variants/{idx:03}"));
-        let label = if dir.join(&vdir).join("report.html").is_file() {
-            format!("<a href=\"{}/report.html\">{idx:03}</a>", esc(&vdir))
-        } else {
-            format!("{idx:03}")
-        };
-        let _ = write!(
-            h,
-            "<tr><td>{label}{}</td>",
-            if idx == baseline { " (baseline)" } else { "" }
-        );
-        for f in &fields {
-            let cell = match &v["parameters"][f.as_str()] {
-                Value::String(s) => esc(s),
-                Value::Number(n) => n.as_f64().map_or(n.to_string(), table_number),
-                other => esc(&other.to_string()),
-            };
-            let _ = write!(h, "<td>{cell}</td>");
-        }
-        if reps_col {
-            let _ = write!(h, "<td>{}</td>", num(&v["replications"]));
-        }
-        // One cell per metric: the mean, its CI, and the difference to the baseline.
-        for m in &compare {
-            let s = &v["metrics"][m.as_str()];
-            let ci = |x: &Value| {
-                x["ci95"]
-                    .as_array()
-                    .filter(|c| c.len() == 2)
-                    .map_or(String::new(), |c| {
-                        format!("<br><small>[{}, {}]</small>", num(&c[0]), num(&c[1]))
-                    })
-            };
-            let d = &v["vs_baseline"][m.as_str()];
-            let diff = if d.is_object() {
-                let sig = d["significant"].as_bool() == Some(true);
-                format!(
-                    "<div class=\"diff{}\">Δ {}{}{}</div>",
-                    if sig { " sig" } else { "" },
-                    num(&d["mean"]),
-                    if sig { " *" } else { "" },
-                    ci(d)
-                )
-            } else {
-                String::new()
-            };
-            let _ = write!(h, "<td><b>{}</b>{}{diff}</td>", num(&s["mean"]), ci(s));
-        }
-        h.push_str("</tr>\n");
+    for v in &sw.variants {
+        sweep_row(h, sw, v, &fields, reps_col, dir);
     }
     h.push_str("</tbody></table></div>\n");
     let _ = writeln!(
         h,
         "<p class=\"lead\">Each variant is a complete result directory of its own: \
-         <code>variants/NNN/</code> (draw its plots with <code>microsim plot {}/variants/NNN</code>).</p>",
-        esc(&dir.display().to_string())
+         <code>{variants}/NNN/</code> (draw its plots with <code>microsim plot {}/{variants}/NNN</code>).</p>",
+        esc(&dir.to_string()),
+        variants = ResultDir::VARIANTS,
     );
+}
+
+/// One variant's row of the sweep table.
+fn sweep_row(
+    h: &mut String,
+    sw: &SweepTable,
+    v: &SweepVariant,
+    fields: &[&String],
+    reps_col: bool,
+    dir: &ResultDir,
+) {
+    // The variant links to its own report when it has one.
+    let vdir = if v.dir.is_empty() {
+        ResultDir::variant_path(v.variant)
+    } else {
+        v.dir.clone()
+    };
+    let label = if ResultDir::new(dir.file(&vdir))
+        .file(ResultDir::REPORT)
+        .is_file()
+    {
+        format!(
+            "<a href=\"{}/{}\">{:03}</a>",
+            esc(&vdir),
+            ResultDir::REPORT,
+            v.variant
+        )
+    } else {
+        format!("{:03}", v.variant)
+    };
+    let _ = write!(
+        h,
+        "<tr><td>{label}{}</td>",
+        if v.variant == sw.baseline {
+            " (baseline)"
+        } else {
+            ""
+        }
+    );
+    for f in fields {
+        let cell = match v.parameters.get(f.as_str()).unwrap_or(&Value::Null) {
+            Value::String(s) => esc(s),
+            Value::Number(n) => n.as_f64().map_or(n.to_string(), table_number),
+            other => esc(&other.to_string()),
+        };
+        let _ = write!(h, "<td>{cell}</td>");
+    }
+    if reps_col {
+        let _ = write!(h, "<td>{}</td>", num(v.replications as f64));
+    }
+    for m in &sw.compare {
+        sweep_cell(h, sw.confidence, v, m);
+    }
+    h.push_str("</tr>\n");
+}
+
+/// One metric's cell of a variant: the mean, its CI, and the difference to the baseline.
+fn sweep_cell(h: &mut String, confidence: f64, v: &SweepVariant, metric: &str) {
+    let ci = |c: Option<[f64; 2]>| {
+        c.map_or(String::new(), |c| format!("<br><small>{}</small>", pair(c)))
+    };
+    let diff = match v.vs_baseline.get(metric) {
+        Some(d) => {
+            let sig = d.significant;
+            format!(
+                "<div class=\"diff{}\">Δ {}{}{}</div>",
+                if sig { " sig" } else { "" },
+                num(d.mean),
+                if sig { " *" } else { "" },
+                ci(diff_interval(d, confidence))
+            )
+        }
+        None => String::new(),
+    };
+    let (mean, m_ci) = match v.metrics.get(metric) {
+        Some(s) => (num(s.mean), ci(interval(s, confidence))),
+        None => ("—".into(), String::new()),
+    };
+    let _ = write!(h, "<td><b>{mean}</b>{m_ci}{diff}</td>");
 }

@@ -1,7 +1,9 @@
 //! Across-replication figures: each metric's distribution, empirical CDF and running mean
-//! (convergence), with the mean and its 95% CI marked.
+//! (convergence), with the mean and its confidence interval (at the run's level) marked.
 
+use super::super::numfmt::human_with;
 use super::*;
+use crate::experiment::stats::t_quantile;
 
 pub(super) fn replication_plots(
     run: &Run,
@@ -10,107 +12,142 @@ pub(super) fn replication_plots(
     p: &mut Vec<Planned>,
     s: &mut Vec<Skipped>,
 ) {
-    match &run.reps {
-        Err(why) if run.sweep.is_none() => s.push(skip("across-replication plots", why)),
-        Err(_) => {}
-        Ok(reps) => {
-            let n = reps.columns.first().map_or(0, |(_, v)| v.len());
-            if n < MIN_REPLICATIONS {
-                s.push(skip(
-                    "across-replication plots (distribution, cdf, convergence)",
-                    &format!(
-                        "only {n} replication{}: a distribution needs at least {MIN_REPLICATIONS}",
-                        if n == 1 { "" } else { "s" }
-                    ),
-                ));
-            } else {
-                for (name, values) in reps.columns.iter().filter(|(n, _)| only(n)) {
-                    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-                    let (lo, hi) = min_max(&v);
-                    if v.len() < MIN_REPLICATIONS {
-                        s.push(skip(
-                            &format!("plots of {name}"),
-                            "fewer than 3 finite values",
-                        ));
-                        continue;
-                    }
-                    if lo == hi {
-                        s.push(skip(
-                            &format!("plots of {name}"),
-                            &format!("constant: every replication gave {}", table_number(lo)),
-                        ));
-                        continue;
-                    }
-                    let summary = run.metric_summary(name);
-                    if opts.wants(PlotKind::Distribution) {
-                        p.push(planned(
-                            PlotKind::Distribution,
-                            name,
-                            distribution(run, name, &v, summary),
-                        ));
-                    }
-                    if opts.wants(PlotKind::Cdf) {
-                        p.push(planned(PlotKind::Cdf, name, cdf(run, name, &v, summary)));
-                    }
-                    if opts.wants(PlotKind::Convergence) {
-                        p.push(planned(
-                            PlotKind::Convergence,
-                            name,
-                            convergence(run, name, &v),
-                        ));
-                    }
-                }
-            }
+    let reps = match &run.reps {
+        Err(why) if run.sweep.is_none() => return s.push(skip("across-replication plots", why)),
+        Err(_) => return,
+        Ok(reps) => reps,
+    };
+    let n = reps.columns.first().map_or(0, |(_, v)| v.len());
+    if n < MIN_REPLICATIONS {
+        s.push(skip(
+            "across-replication plots (distribution, cdf, convergence)",
+            &format!(
+                "only {n} replication{}: a distribution needs at least {MIN_REPLICATIONS}",
+                if n == 1 { "" } else { "s" }
+            ),
+        ));
+        return;
+    }
+    for (name, values) in reps.columns.iter().filter(|(n, _)| only(n)) {
+        metric_plots(run, opts, name, values, p, s);
+    }
+}
+
+/// The across-replication plots of one metric, or why there are none.
+fn metric_plots(
+    run: &Run,
+    opts: &PlotOptions,
+    name: &str,
+    values: &[f64],
+    p: &mut Vec<Planned>,
+    s: &mut Vec<Skipped>,
+) {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let (lo, hi) = min_max(&v);
+    if v.len() < MIN_REPLICATIONS {
+        s.push(skip(
+            &format!("plots of {name}"),
+            "fewer than 3 finite values",
+        ));
+        return;
+    }
+    if lo == hi {
+        s.push(skip(
+            &format!("plots of {name}"),
+            &format!("constant: every replication gave {}", table_number(lo)),
+        ));
+        return;
+    }
+    let mean = Mean::of(run, name, &v);
+    if opts.wants(PlotKind::Distribution) {
+        p.push(planned(
+            PlotKind::Distribution,
+            name,
+            distribution(run, name, &v, &mean),
+        ));
+    }
+    if opts.wants(PlotKind::Cdf) {
+        p.push(planned(PlotKind::Cdf, name, cdf(run, name, &v, &mean)));
+    }
+    if opts.wants(PlotKind::Convergence) {
+        p.push(planned(
+            PlotKind::Convergence,
+            name,
+            convergence(run, name, &v),
+        ));
+    }
+}
+
+/// A metric's mean and its confidence interval, as the summary has them (else the mean of
+/// the values, without an interval).
+struct Mean {
+    mean: f64,
+    ci: Option<[f64; 2]>,
+    confidence: f64,
+}
+
+impl Mean {
+    fn of(run: &Run, name: &str, v: &[f64]) -> Self {
+        let confidence = run.confidence();
+        let from_summary = |s: &Summary| Some((s.mean, interval(s, confidence)?));
+        match run.metric_summary(name).and_then(from_summary) {
+            Some((mean, ci)) => Mean {
+                mean,
+                ci: Some(ci),
+                confidence,
+            },
+            None => Mean {
+                mean: v.iter().sum::<f64>() / v.len() as f64,
+                ci: None,
+                confidence,
+            },
         }
     }
 }
 
-fn ci_of(summary: Option<&Value>) -> Option<(f64, f64, f64)> {
-    let s = summary?;
-    let mean = s["mean"].as_f64()?;
-    let ci = s["ci95"].as_array()?;
-    Some((mean, ci.first()?.as_f64()?, ci.get(1)?.as_f64()?))
+/// The value the model declares the metric should have on average (π for `pi_estimate`), as
+/// a dashed line, when it is in view.
+fn reference(run: &Run, name: &str, lo: f64, hi: f64) -> Option<Item> {
+    let x = run.summary.declared_metric(name)?.expected?;
+    (lo <= x && x <= hi).then(|| Item::VLine {
+        x,
+        colour: INK,
+        dash: true,
+        label: Some(format!("expected {}", human_with(x, 5))),
+    })
 }
 
-fn mean_items(v: &[f64], summary: Option<&Value>) -> Vec<Item> {
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
+fn mean_items(m: &Mean) -> Vec<Item> {
     let mut items = Vec::new();
-    match ci_of(summary) {
-        Some((m, lo, hi)) => {
-            // The span behind the data, its edges in front so that bars do not hide them.
-            for x in [lo, hi] {
-                items.push(Item::VLine {
-                    x,
-                    colour: VERMILLION,
-                    dash: true,
-                    label: None,
-                });
-            }
-            items.push(Item::VSpan {
-                x0: lo,
-                x1: hi,
-                colour: VERMILLION,
-                alpha: 0.22,
-                label: Some(format!(
-                    "95% CI of the mean [{}, {}]",
-                    table_number(lo),
-                    table_number(hi)
-                )),
-            });
+    if let Some([lo, hi]) = m.ci {
+        // The span behind the data, its edges in front so that bars do not hide them.
+        for x in [lo, hi] {
             items.push(Item::VLine {
-                x: m,
+                x,
                 colour: VERMILLION,
-                dash: false,
-                label: Some(format!("mean {}", table_number(m))),
+                dash: true,
+                label: None,
             });
         }
-        None => items.push(Item::VLine {
-            x: mean,
+        items.push(Item::VSpan {
+            x0: lo,
+            x1: hi,
             colour: VERMILLION,
-            dash: false,
-            label: Some(format!("mean {}", table_number(mean))),
-        }),
+            alpha: 0.22,
+            label: Some(format!(
+                "{} of the mean [{}, {}]",
+                ci_name(m.confidence),
+                table_number(lo),
+                table_number(hi)
+            )),
+        });
     }
+    items.push(Item::VLine {
+        x: m.mean,
+        colour: VERMILLION,
+        dash: false,
+        label: Some(format!("mean {}", table_number(m.mean))),
+    });
     items
 }
 
@@ -125,34 +162,18 @@ fn layered(marks: Vec<Item>, data: Item) -> Vec<Item> {
 }
 
 /// The x range covering the values and the mean's CI.
-fn value_range(lo: f64, hi: f64, summary: Option<&Value>) -> (f64, f64) {
-    let (mut a, mut b) = (lo, hi);
-    if let Some((_, l, h)) = ci_of(summary) {
-        a = a.min(l);
-        b = b.max(h);
+fn value_range(lo: f64, hi: f64, m: &Mean) -> (f64, f64) {
+    match m.ci {
+        Some([l, h]) => (lo.min(l), hi.max(h)),
+        None => (lo, hi),
     }
-    (a, b)
-}
-
-/// A known true value to compare with (π for `pi_estimate`), when it is in view.
-fn reference(metric: &str, lo: f64, hi: f64) -> Option<Item> {
-    let (x, label) = match metric {
-        "pi_estimate" => (std::f64::consts::PI, "π = 3.14159…"),
-        _ => return None,
-    };
-    (lo <= x && x <= hi).then(|| Item::VLine {
-        x,
-        colour: INK,
-        dash: true,
-        label: Some(label.into()),
-    })
 }
 
 fn is_integer(v: &[f64]) -> bool {
     v.iter().all(|x| x.fract() == 0.0)
 }
 
-fn distribution(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Chart {
+fn distribution(run: &Run, name: &str, v: &[f64], mean: &Mean) -> Chart {
     let n = v.len();
     let (lo, hi) = min_max(v);
     let integer = is_integer(v);
@@ -189,11 +210,11 @@ fn distribution(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Ch
         })
         .collect();
     let top = *counts.iter().max().unwrap_or(&1) as f64;
-    let (a, b) = value_range(start, start + k as f64 * width, summary);
+    let (a, b) = value_range(start, start + k as f64 * width, mean);
     let xr = padded(a, b, 0.03);
     // Behind to front: the CI span, the bars, the mean.
     let mut items = layered(
-        mean_items(v, summary),
+        mean_items(mean),
         Item::Bars {
             bars,
             colour: BLUE,
@@ -201,9 +222,9 @@ fn distribution(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Ch
             value_labels: false,
         },
     );
-    items.extend(reference(name, xr.start, xr.end));
+    items.extend(reference(run, name, xr.start, xr.end));
     let sorted = sorted(v);
-    let mut x = Axis::linear(metric_label(name), xr.start, xr.end);
+    let mut x = Axis::linear(run.label(name), xr.start, xr.end);
     if unit {
         x = x.integer();
     }
@@ -211,7 +232,7 @@ fn distribution(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Ch
         title: format!(
             "{name} over {} — {}",
             plural(n, "replication"),
-            run.scenario
+            run.summary.scenario
         ),
         note: Some(run_note(
             run,
@@ -234,11 +255,11 @@ fn sorted(v: &[f64]) -> Vec<f64> {
     s
 }
 
-fn cdf(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Chart {
+fn cdf(run: &Run, name: &str, v: &[f64], mean: &Mean) -> Chart {
     let s = sorted(v);
     let n = s.len();
     let (lo, hi) = (s[0], s[n - 1]);
-    let (a, b) = value_range(lo, hi, summary);
+    let (a, b) = value_range(lo, hi, mean);
     let xr = padded(a, b, 0.05);
     let mut pts = vec![(xr.start, 0.0)];
     for (i, &x) in s.iter().enumerate() {
@@ -248,7 +269,7 @@ fn cdf(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Chart {
     pts.push((xr.end, 1.0));
     let pts = thin(pts, MAX_POINTS);
     let mut items = layered(
-        mean_items(v, summary),
+        mean_items(mean),
         Item::Line {
             pts,
             colour: BLUE,
@@ -259,15 +280,15 @@ fn cdf(run: &Run, name: &str, v: &[f64], summary: Option<&Value>) -> Chart {
             label: Some("empirical CDF".into()),
         },
     );
-    items.extend(reference(name, xr.start, xr.end));
+    items.extend(reference(run, name, xr.start, xr.end));
     Chart {
         title: format!(
             "{name}: cumulative distribution over {} — {}",
             plural(n, "replication"),
-            run.scenario
+            run.summary.scenario
         ),
         note: Some(run_note(run, "")),
-        x: Axis::linear(metric_label(name), xr.start, xr.end),
+        x: Axis::linear(run.label(name), xr.start, xr.end),
         y: Axis::linear("fraction of replications ≤ x", 0.0, 1.02),
         items,
     }
@@ -286,7 +307,8 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
         line.push((k, mean));
         if i >= 1 {
             let sd = (m2 / (k - 1.0)).sqrt();
-            let half = crate::experiment::stats::t_quantile_975(i as u64) * sd / k.sqrt();
+            let t = t_quantile(run.confidence(), i as f64);
+            let half = t * sd / k.sqrt();
             band.push((k, mean - half, mean + half));
         }
     }
@@ -318,7 +340,7 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
     Chart {
         title: format!(
             "{name}: running mean as replications accumulate — {}",
-            run.scenario
+            run.summary.scenario
         ),
         note: Some(run_note(
             run,
@@ -334,7 +356,7 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
         )),
         x: Axis::linear("replications", 0.5, n as f64 + 0.5).integer(),
         y: Axis::linear(
-            format!("running mean of {}", metric_label(name)),
+            format!("running mean of {}", run.label(name)),
             yr.start,
             yr.end,
         ),
@@ -343,7 +365,7 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
                 pts: band,
                 colour: BLUE,
                 alpha: 0.2,
-                label: Some("95% CI of the running mean".into()),
+                label: Some(format!("{} of the running mean", ci_name(run.confidence()))),
             },
             Item::Line {
                 pts: line,

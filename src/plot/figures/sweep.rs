@@ -1,187 +1,235 @@
-//! Sweeps: each compared metric against the swept parameter, with 95% CI error bars.
+//! Sweeps: each compared metric against the swept parameter, with error bars at the sweep's
+//! confidence level.
+
+use serde_json::Value;
 
 use super::*;
+use crate::experiment::results::SweepVariant;
 
 pub(super) fn sweep_plots(
     run: &Run,
-    sweep: &Value,
+    sweep: &SweepTable,
     only: &dyn Fn(&str) -> bool,
     p: &mut Vec<Planned>,
     s: &mut Vec<Skipped>,
 ) {
-    let variants: Vec<&Value> = sweep["variants"].as_array().into_iter().flatten().collect();
-    if variants.len() < 2 {
+    if sweep.variants.len() < 2 {
         s.push(skip("sweep plots", "the sweep has fewer than 2 variants"));
         return;
     }
-    let fields: Vec<String> = variants[0]["parameters"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    if fields.is_empty() {
+    let Some(layout) = Layout::of(&sweep.variants) else {
         s.push(skip("sweep plots", "sweep.json names no swept parameter"));
         return;
+    };
+    let compare: Vec<String> = if sweep.compare.is_empty() {
+        sweep.variants[0].metrics.keys().cloned().collect()
+    } else {
+        sweep.compare.clone()
+    };
+    for metric in compare.iter().filter(|m| only(m)) {
+        match metric_chart(run, sweep, &layout, metric) {
+            Some(chart) => p.push(Planned {
+                kind: PlotKind::Sweep,
+                stem: stem(PlotKind::Sweep, metric),
+                metric: Some(metric.clone()),
+                chart,
+            }),
+            None => s.push(skip(
+                &format!("sweep plot of {metric}"),
+                "no variant has this metric",
+            )),
+        }
     }
-    let value_of = |v: &Value, f: &str| v["parameters"][f].clone();
-    let distinct = |f: &str| {
-        let mut d: Vec<Value> = Vec::new();
-        for v in &variants {
-            let x = value_of(v, f);
-            if !d.contains(&x) {
-                d.push(x);
-            }
-        }
-        d
-    };
-    // x: the parameter with the most values (the last such); lines: the others' combinations.
-    let xf = fields
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, f)| (distinct(f).len(), *i))
-        .map(|(_, f)| f.clone())
-        .expect("fields is not empty");
-    let xs = distinct(&xf);
-    let numeric = xs.iter().all(Value::is_number);
-    let pos = |x: &Value| -> f64 {
-        if numeric {
-            x.as_f64().unwrap_or(f64::NAN)
-        } else {
-            xs.iter()
-                .position(|v| v == x)
-                .map_or(f64::NAN, |i| i as f64)
-        }
-    };
-    let others: Vec<&String> = fields.iter().filter(|f| **f != xf).collect();
-    let short = |f: &str| f.rsplit('.').next().unwrap_or(f).to_string();
-    let show = |v: &Value| match v {
+}
+
+/// Where the variants go: the swept parameter on x (the one with the most values, the last
+/// such), and one line per combination of the others.
+struct Layout<'a> {
+    /// The parameter on x.
+    field: String,
+    /// Its values, in the order the variants first have them.
+    xs: Vec<Value>,
+    /// Whether they are all numbers (else they are categories at 0, 1, 2, …).
+    numeric: bool,
+    /// One line per combination of the other parameters: its legend key and its variants.
+    groups: Vec<(String, Vec<&'a SweepVariant>)>,
+}
+
+fn value_of<'v>(v: &'v SweepVariant, field: &str) -> &'v Value {
+    v.parameters.get(field).unwrap_or(&Value::Null)
+}
+
+/// The last part of a field's name: `model.items` → `items`.
+fn short(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
+}
+
+/// A parameter value for people.
+fn show(v: &Value) -> String {
+    match v {
         Value::Number(n) => n.as_f64().map_or(n.to_string(), human),
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    };
-    let mut groups: Vec<(String, Vec<&Value>)> = Vec::new();
-    for v in &variants {
-        let key = others
-            .iter()
-            .map(|f| format!("{} = {}", short(f), show(&value_of(v, f))))
-            .collect::<Vec<_>>()
-            .join(", ");
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(v),
-            None => groups.push((key, vec![v])),
-        }
     }
-    let compare: Vec<String> = sweep["compare"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|m| m.as_str().map(str::to_string))
-                .collect()
-        })
-        .filter(|c: &Vec<String>| !c.is_empty())
-        .unwrap_or_else(|| {
-            variants[0]["metrics"]
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default()
-        });
-    let (xlo, xhi) = min_max(&xs.iter().map(pos).collect::<Vec<_>>());
-    let xspan = if numeric {
-        (xhi - xlo).max(f64::MIN_POSITIVE)
-    } else {
-        1.0
-    };
-    let reps = variants[0]["replications"].as_u64().unwrap_or(0);
-    for metric in compare.iter().filter(|m| only(m)) {
-        let mut items = Vec::new();
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        let g_count = groups.len() as f64;
-        for (gi, (key, vs)) in groups.iter().enumerate() {
-            let dodge = (gi as f64 - (g_count - 1.0) / 2.0)
-                * 0.012
-                * xspan
-                * if numeric { 1.0 } else { 6.0 };
-            let mut pts = Vec::new();
-            let mut bars = Vec::new();
-            for v in vs {
-                let m = &v["metrics"][metric.as_str()];
-                let Some(mean) = m["mean"].as_f64() else {
-                    continue;
-                };
-                let x = pos(&value_of(v, &xf)) + dodge;
-                pts.push((x, mean));
-                lo = lo.min(mean);
-                hi = hi.max(mean);
-                if let Some(ci) = m["ci95"].as_array()
-                    && let (Some(a), Some(b)) = (
-                        ci.first().and_then(Value::as_f64),
-                        ci.get(1).and_then(Value::as_f64),
-                    )
-                {
-                    bars.push((x, a, b));
-                    lo = lo.min(a);
-                    hi = hi.max(b);
+}
+
+impl<'a> Layout<'a> {
+    fn of(variants: &'a [SweepVariant]) -> Option<Self> {
+        let fields: Vec<&String> = variants.first()?.parameters.keys().collect();
+        let distinct = |f: &str| {
+            let mut d: Vec<Value> = Vec::new();
+            for v in variants {
+                let x = value_of(v, f);
+                if !d.contains(x) {
+                    d.push(x.clone());
                 }
             }
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let colour = series(gi);
-            items.push(Item::ErrorBars { pts: bars, colour });
-            items.push(Item::Line {
-                pts,
-                colour,
-                width: 2,
-                alpha: 1.0,
-                dash: false,
-                markers: true,
-                label: Some(if key.is_empty() {
-                    metric.clone()
-                } else {
-                    key.clone()
-                }),
-            });
+            d
+        };
+        let field = fields
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, f)| (distinct(f).len(), *i))
+            .map(|(_, f)| f.to_string())?;
+        let xs = distinct(&field);
+        let numeric = xs.iter().all(Value::is_number);
+        let others: Vec<&&String> = fields.iter().filter(|f| ***f != field).collect();
+        let mut groups: Vec<(String, Vec<&SweepVariant>)> = Vec::new();
+        for v in variants {
+            let key = others
+                .iter()
+                .map(|f| format!("{} = {}", short(f), show(value_of(v, f))))
+                .collect::<Vec<_>>()
+                .join(", ");
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, g)) => g.push(v),
+                None => groups.push((key, vec![v])),
+            }
         }
-        if !lo.is_finite() {
-            s.push(skip(
-                &format!("sweep plot of {metric}"),
-                "no variant has this metric",
-            ));
-            continue;
+        Some(Layout {
+            field,
+            xs,
+            numeric,
+            groups,
+        })
+    }
+
+    /// Where value `x` sits on the x axis.
+    fn pos(&self, x: &Value) -> f64 {
+        if self.numeric {
+            x.as_f64().unwrap_or(f64::NAN)
+        } else {
+            self.xs
+                .iter()
+                .position(|v| v == x)
+                .map_or(f64::NAN, |i| i as f64)
         }
-        let yr = padded(lo, hi, 0.08);
-        let x = if numeric {
-            let r = padded(xlo, xhi, 0.07);
-            Axis::linear(xf.clone(), r.start, r.end)
+    }
+
+    /// The range of the x positions.
+    fn x_range(&self) -> (f64, f64) {
+        min_max(&self.xs.iter().map(|x| self.pos(x)).collect::<Vec<_>>())
+    }
+
+    /// The x axis.
+    fn axis(&self) -> Axis {
+        if self.numeric {
+            let (lo, hi) = self.x_range();
+            let r = padded(lo, hi, 0.07);
+            Axis::linear(self.field.clone(), r.start, r.end)
         } else {
             Axis {
-                label: xf.clone(),
+                label: self.field.clone(),
                 lo: -0.5,
-                hi: xs.len() as f64 - 0.5,
+                hi: self.xs.len() as f64 - 0.5,
                 log: false,
-                ticks: Ticks::Categories(xs.iter().map(show).collect()),
+                ticks: Ticks::Categories(self.xs.iter().map(show).collect()),
             }
-        };
-        let crn = if sweep["common_random_numbers"].as_bool() == Some(true) {
-            "common random numbers"
+        }
+    }
+
+    /// How far line `gi` is shifted sideways, so that error bars at the same x do not hide
+    /// each other.
+    fn dodge(&self, gi: usize) -> f64 {
+        let (lo, hi) = self.x_range();
+        let span = if self.numeric {
+            (hi - lo).max(f64::MIN_POSITIVE)
         } else {
-            "independent replications"
+            1.0
         };
-        p.push(Planned {
-            kind: PlotKind::Sweep,
-            stem: stem(PlotKind::Sweep, metric),
-            metric: Some(metric.clone()),
-            chart: Chart {
-                title: format!("{metric} vs {} — {}", short(&xf), run.scenario),
-                note: Some(run_note(
-                    run,
-                    &format!(
-                        "{} · {} per variant · {crn} · error bars: 95% CI",
-                        plural(variants.len(), "variant"),
-                        plural(reps as usize, "replication")
-                    ),
-                )),
-                x,
-                y: Axis::linear(format!("mean {}", metric_label(metric)), yr.start, yr.end),
-                items,
-            },
+        let g_count = self.groups.len() as f64;
+        (gi as f64 - (g_count - 1.0) / 2.0) * 0.012 * span * if self.numeric { 1.0 } else { 6.0 }
+    }
+}
+
+/// The chart of `metric` against the swept parameter; `None` if no variant has the metric.
+fn metric_chart(run: &Run, sweep: &SweepTable, layout: &Layout, metric: &str) -> Option<Chart> {
+    let mut items = Vec::new();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (gi, (key, vs)) in layout.groups.iter().enumerate() {
+        let dodge = layout.dodge(gi);
+        let mut pts = Vec::new();
+        let mut bars = Vec::new();
+        for v in vs {
+            let Some(m) = v.metrics.get(metric) else {
+                continue;
+            };
+            let x = layout.pos(value_of(v, &layout.field)) + dodge;
+            pts.push((x, m.mean));
+            lo = lo.min(m.mean);
+            hi = hi.max(m.mean);
+            if let Some([a, b]) = interval(m, sweep.confidence) {
+                bars.push((x, a, b));
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+        }
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let colour = series(gi);
+        items.push(Item::ErrorBars { pts: bars, colour });
+        items.push(Item::Line {
+            pts,
+            colour,
+            width: 2,
+            alpha: 1.0,
+            dash: false,
+            markers: true,
+            label: Some(if key.is_empty() {
+                metric.to_string()
+            } else {
+                key.clone()
+            }),
         });
     }
+    if !lo.is_finite() {
+        return None;
+    }
+    let yr = padded(lo, hi, 0.08);
+    Some(Chart {
+        title: format!(
+            "{metric} vs {} — {}",
+            short(&layout.field),
+            run.summary.scenario
+        ),
+        note: Some(run_note(run, &sweep_note(sweep))),
+        x: layout.axis(),
+        y: Axis::linear(format!("mean {}", run.label(metric)), yr.start, yr.end),
+        items,
+    })
+}
+
+/// `6 variants · 3 replications per variant · common random numbers · error bars: 95% CI`.
+fn sweep_note(sweep: &SweepTable) -> String {
+    let crn = if sweep.common_random_numbers {
+        "common random numbers"
+    } else {
+        "independent replications"
+    };
+    let reps = sweep.variants.first().map_or(0, |v| v.replications);
+    format!(
+        "{} · {} per variant · {crn} · error bars: {}",
+        plural(sweep.variants.len(), "variant"),
+        plural(reps as usize, "replication"),
+        ci_name(sweep.confidence)
+    )
 }
