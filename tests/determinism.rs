@@ -1,19 +1,18 @@
 //! Determinism is a contract: the same seed gives the same bytes at 1 and N threads and at
 //! 1 and N shards; a different seed gives different results.
 
-use microsim::models::musical_chairs::{MusicalChairs, Params};
-use microsim::{Ending, Order, Settings, Simulation};
+use microsim::models::musical_chairs::{self, MusicalChairs, Params};
+use microsim::{Ending, Metric, Order, Settings, Simulation};
 
 /// Settings with quantum 1: the knobs these tests turn.
 fn settings(seed: u64, shards: usize, order: Order, max_steps: u32, histograms: bool) -> Settings {
-    Settings {
-        seed,
-        shards,
-        order,
-        quantum: 1,
-        max_steps,
-        histograms,
-    }
+    Settings::default()
+        .seed(seed)
+        .shards(shards)
+        .order(order)
+        .quantum(1)
+        .max_steps(max_steps)
+        .histograms(histograms)
 }
 
 /// Everything about a run that must not depend on threads or shards, as bytes.
@@ -35,7 +34,7 @@ fn fingerprint(
         let report = sim.report();
         let tasks: Vec<_> = sim.end().tasks().map(|(id, r)| (id, *r)).collect();
         let steps: Vec<_> = sim
-            .steps
+            .steps()
             .iter()
             .map(|r| {
                 (
@@ -48,14 +47,14 @@ fn fingerprint(
                 )
             })
             .collect();
-        let points: Vec<(u64, u64)> = report.histograms[0]
+        let points: Vec<(u64, u64)> = report.histograms()[0]
             .1
             .iter_recorded()
             .map(|v| (v.value_iterated_to(), v.count_at_value()))
             .collect();
         let mut out = serde_json::to_vec(&serde_json::json!({
-            "metrics": report.metrics,
-            "details": report.details,
+            "metrics": report.metrics(),
+            "details": report.details_json(),
             "tasks": tasks,
             "steps": steps,
             "points": points,
@@ -64,7 +63,7 @@ fn fingerprint(
         out.extend(
             format!(
                 "{:?}",
-                sim.histograms
+                sim.histograms()
                     .messages_per_task
                     .iter_recorded()
                     .map(|v| v.count_at_value())
@@ -151,17 +150,17 @@ fn quantum_changes_the_schedule_not_the_draws() {
     // stream, so the set of claimed cells is the same and cells_taken must agree.
     let model = crowded();
     let run = |quantum| {
-        let settings = Settings {
-            seed: 5,
-            shards: 3,
-            order: Order::ById,
-            quantum,
-            max_steps: 100,
-            histograms: true,
-        };
+        const CELLS_TAKEN: Metric = Metric::named(musical_chairs::METRICS, "cells_taken");
+        let settings = Settings::default()
+            .seed(5)
+            .shards(3)
+            .order(Order::ById)
+            .quantum(quantum)
+            .max_steps(100)
+            .histograms(true);
         let mut sim = Simulation::new(&model, settings);
         sim.run(|_| true);
-        (sim.report().metrics[2], sim.step_count())
+        (sim.report().metric(CELLS_TAKEN), sim.step_count())
     };
     let (taken1, steps1) = run(1);
     let (taken6, steps6) = run(6);
@@ -175,13 +174,17 @@ mod gossip {
     //! messages and cell answers arriving from many shards, so any dependence of delivery order
     //! on the partition or on threads shows up in the tasks' order-sensitive digests.
 
-    use microsim::Grid;
     use microsim::internal::rng::{TaskRng, mix};
     use microsim::{CellCtx, Ctx, Mail, Next, TaskId};
-    use microsim::{End, Model, Report};
+    use microsim::{End, Grid, Metric, Model, Quantity, Report};
     use rand::RngExt;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq)]
+    const METRICS: &[Quantity] =
+        &[Quantity::new("received", "messages").about("mail received by all tasks")];
+    const RECEIVED: Metric = Metric::named(METRICS, "received");
+
+    #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
     pub struct Gossip {
         pub digest: u64,
         pub received: u32,
@@ -196,14 +199,13 @@ mod gossip {
         type Task = Gossip;
         type Msg = u32;
         type Cells = ();
-        const COUNTERS: &'static [&'static str] = &[];
-        const METRICS: &'static [&'static str] = &["received"];
+        const METRICS: &'static [Quantity] = METRICS;
 
         fn tasks(&self) -> u64 {
             self.tasks
         }
-        fn grid(&self) -> Grid {
-            Grid::new(97, 1)
+        fn grid(&self) -> Option<Grid> {
+            Some(Grid::new(97, 1))
         }
         fn spawn(&self, _: TaskId, _: &mut TaskRng) -> Gossip {
             Gossip::default()
@@ -224,16 +226,15 @@ mod gossip {
             ctx.send_to_cell(cell, g.rounds * 1000);
             Next::Continue
         }
-        fn on_cell(&self, _: &mut (), cell: u64, mail: Mail<u32>, ctx: &mut CellCtx<'_, u32>) {
+        fn on_cell(&self, _: &mut (), mail: Mail<u32>, ctx: &mut CellCtx<'_, u32>) {
+            let cell = ctx.cell();
             ctx.send_to_task(mail.from, mail.msg + cell as u32);
         }
         fn report(&self, end: &End<'_, Self>) -> Report {
             let received: u64 = end.tasks().map(|(_, g)| g.received as u64).sum();
-            Report {
-                metrics: vec![received as f64],
-                histograms: Vec::new(),
-                details: serde_json::Value::Null,
-            }
+            let mut report = end.report();
+            report.set(RECEIVED, received as f64);
+            report
         }
     }
 }
@@ -275,12 +276,12 @@ fn mixed_mailboxes_are_delivered_in_the_same_order_at_any_partition() {
 /// first message that step) and the cell forwards the answer to task `i + 1`; in step 1 task
 /// `i` messages task `i + 1` directly (again its first message). Both arrive in step 2.
 mod relay {
-    use microsim::Grid;
     use microsim::internal::rng::{TaskRng, mix};
     use microsim::{CellCtx, Ctx, Mail, Next, TaskId};
-    use microsim::{End, Model, Report};
+    use microsim::{End, Grid, Model, Quantity, Report};
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq)]
+    #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
     pub struct Relay {
         pub digest: u64,
         steps: u32,
@@ -300,14 +301,13 @@ mod relay {
         type Task = Relay;
         type Msg = u32;
         type Cells = ();
-        const COUNTERS: &'static [&'static str] = &[];
-        const METRICS: &'static [&'static str] = &[];
+        const METRICS: &'static [Quantity] = &[];
 
         fn tasks(&self) -> u64 {
             self.tasks as u64
         }
-        fn grid(&self) -> Grid {
-            Grid::new(self.tasks as u64, 1)
+        fn grid(&self) -> Option<Grid> {
+            Some(Grid::new(self.tasks as u64, 1))
         }
         fn spawn(&self, _: TaskId, _: &mut TaskRng) -> Relay {
             Relay::default()
@@ -326,15 +326,11 @@ mod relay {
             }
             Next::Continue
         }
-        fn on_cell(&self, _: &mut (), _: u64, mail: Mail<u32>, ctx: &mut CellCtx<'_, u32>) {
+        fn on_cell(&self, _: &mut (), mail: Mail<u32>, ctx: &mut CellCtx<'_, u32>) {
             ctx.send_to_task(self.next(mail.from), mail.msg);
         }
-        fn report(&self, _: &End<'_, Self>) -> Report {
-            Report {
-                metrics: Vec::new(),
-                histograms: Vec::new(),
-                details: serde_json::Value::Null,
-            }
+        fn report(&self, end: &End<'_, Self>) -> Report {
+            end.report()
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
+use microsim::Registry;
 use microsim::internal::montecarlo::Silent;
 use microsim::internal::output::Manifest;
 use microsim::internal::runner::{Options, execute};
@@ -11,19 +12,24 @@ use microsim::internal::scenario::{Override, Scenario};
 use serde_json::Value;
 
 fn scenario(text: &str, overrides: &[Override]) -> Scenario {
-    Scenario::from_bytes(text.as_bytes(), Path::new("test.toml"), overrides)
-        .unwrap_or_else(|e| panic!("{e}"))
+    Scenario::from_bytes(
+        &Registry::builtin(),
+        text.as_bytes(),
+        Path::new("test.toml"),
+        overrides,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Runs `s` into `dir` and returns its summary as JSON (what `summary.json` holds).
 fn run(s: &Scenario, dir: &Path) -> Value {
     let opts = Options {
         dir: dir.to_path_buf(),
         only: None,
         manifest: Manifest::default(),
     };
-    execute(s, &opts, &AtomicBool::new(false), &Silent)
-        .unwrap()
-        .summary
+    let outcome = execute(s, &opts, &AtomicBool::new(false), &Silent).unwrap();
+    serde_json::to_value(&outcome.summary).expect("the summary serialises")
 }
 
 fn read(p: &Path) -> Vec<u8> {

@@ -7,9 +7,8 @@
 //!   Var = C·q^n + C(C−1)·(1 − 2/C)^n − C²·q^{2n},
 //! and `claims_denied = n − cells_taken`.
 
-use microsim::internal::rng::replication_seed;
-use microsim::models::musical_chairs::{MusicalChairs, Params};
-use microsim::{Order, Settings, Simulation};
+use microsim::models::musical_chairs::{CLAIMS_DENIED, MusicalChairs, Params};
+use microsim::{Order, Settings, Simulation, replication_seed};
 
 fn occupancy(cells: f64, claims: f64) -> (f64, f64) {
     let q = 1.0 - 1.0 / cells;
@@ -20,17 +19,16 @@ fn occupancy(cells: f64, claims: f64) -> (f64, f64) {
 }
 
 fn denied(model: &MusicalChairs, seed: u64, order: Order) -> f64 {
-    let settings = Settings {
-        seed,
-        shards: 4,
-        order,
-        quantum: 1,
-        max_steps: 10_000,
-        histograms: false,
-    };
+    let settings = Settings::default()
+        .seed(seed)
+        .shards(4)
+        .order(order)
+        .quantum(1)
+        .max_steps(10_000)
+        .histograms(false);
     let mut sim = Simulation::new(model, settings);
     sim.run(|_| true);
-    sim.report().metrics[1]
+    sim.report().metric(CLAIMS_DENIED)
 }
 
 #[test]

@@ -4,9 +4,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use microsim::Model;
 use microsim::internal::rng::{replication_seed, scale, task_rng};
-use microsim::models::gift_lottery::GiftLottery;
+use microsim::models::gift_lottery::METRICS;
+use microsim::{Metric, Report};
 use rand::Rng;
 
 use crate::{BINS, ITEMS, Metrics, SEED};
@@ -20,15 +20,25 @@ pub struct Tally {
 
 impl Tally {
     /// The model's metrics (`GiftLottery::METRICS` order) for these counts, no keeping, no
-    /// interaction.
+    /// interaction; every one of them is set.
     pub fn metrics(&self) -> Metrics {
-        let mut m: Metrics = self.with[1..].iter().map(|&n| n as f64).collect();
-        m.push(self.with[0] as f64); // bins_empty
-        m.push(self.max as f64); // max_per_bin
-        m.push(0.0); // items_kept
-        m.push(self.over_10 as f64); // bins_with_over_10
-        m.push(0.0); // offers_declined
-        m
+        let named = |name: &str| Metric::named(METRICS, name);
+        let mut report = Report::new(METRICS.len());
+        for (k, &n) in self.with.iter().enumerate().skip(1) {
+            report.set(named(&format!("bins_with_{k}")), n as f64);
+        }
+        report
+            .set(named("bins_empty"), self.with[0] as f64)
+            .set(named("max_per_bin"), self.max as f64)
+            .set(named("items_kept"), 0.0)
+            .set(named("bins_with_over_10"), self.over_10 as f64)
+            .set(named("offers_declined"), 0.0);
+        let metrics = report.metrics().to_vec();
+        assert!(
+            metrics.iter().all(|m| !m.is_nan()),
+            "the floor left a metric unset: {metrics:?}"
+        );
+        metrics
     }
 }
 
@@ -121,11 +131,11 @@ pub fn check(what: &str, engine: &[Metrics], floor: &[Metrics]) {
     );
     for (r, (e, f)) in engine.iter().zip(floor).enumerate() {
         if e != f {
-            let diffs: Vec<String> = <GiftLottery as Model>::METRICS
+            let diffs: Vec<String> = METRICS
                 .iter()
                 .zip(e.iter().zip(f))
                 .filter(|(_, (a, b))| a != b)
-                .map(|(name, (a, b))| format!("{name}: engine {a}, floor {b}"))
+                .map(|(q, (a, b))| format!("{}: engine {a}, floor {b}", q.name))
                 .collect();
             panic!(
                 "{what}: replication {r} (seed {:#x}) differs from the floor: {}. The floor makes \

@@ -28,12 +28,10 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use microsim::Ending;
-use microsim::catalog::ModelParams;
 use microsim::internal::montecarlo::{self, Plan, Replication, Silent, Sink};
-use microsim::internal::rng::replication_seed;
 use microsim::internal::scenario::Scenario;
-use microsim::models::gift_lottery::GiftLottery;
+use microsim::models::gift_lottery::{self, GiftLottery};
+use microsim::{Ending, ModelParams, Registry, replication_seed};
 
 use floor::{PREFETCH_FLOOR, check, draw_prefetching, floor, floor_with};
 use split::{Mark, Phase, Split, split};
@@ -197,8 +195,13 @@ fn scenario_toml(threads: usize, reps: u64) -> String {
 
 fn scenario(threads: usize, reps: u64) -> Scenario {
     let text = scenario_toml(threads, reps);
-    Scenario::from_bytes(text.as_bytes(), Path::new("mamma_mia_bench.toml"), &[])
-        .unwrap_or_else(|e| panic!("the bench scenario does not load: {e}\n{text}"))
+    Scenario::from_bytes(
+        &Registry::builtin(),
+        text.as_bytes(),
+        Path::new("mamma_mia_bench.toml"),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("the bench scenario does not load: {e}\n{text}"))
 }
 
 /// Keeps each replication's metrics (in index order) and the sum of their wall times.
@@ -272,13 +275,26 @@ fn profile(spec: &str) {
     );
 }
 
-/// The model of a gift_lottery scenario, built as the Monte Carlo path builds it.
+/// The model of a gift_lottery scenario, built as the Monte Carlo path builds it: from the
+/// `[model]` table of the resolved scenario (every default filled in), through
+/// [`ModelParams::build`].
 fn model_of(scenario: &Scenario) -> GiftLottery {
     assert_eq!(scenario.run.shards, Some(SHARDS as u64));
-    match &scenario.model {
-        ModelParams::GiftLottery(p) => GiftLottery::new(p.clone()),
-        other => panic!("the bench scenario is not a gift_lottery: {other:?}"),
-    }
+    assert_eq!(
+        scenario.model_name(),
+        <gift_lottery::Params as ModelParams>::NAME,
+        "the bench scenario is not a gift_lottery"
+    );
+    let mut resolved: toml::Table =
+        toml::from_str(scenario.resolved_toml()).expect("the resolved scenario is TOML");
+    let table = resolved
+        .remove("model")
+        .expect("the resolved scenario has a [model] table");
+    let params: gift_lottery::Params = table
+        .try_into()
+        .unwrap_or_else(|e| panic!("the bench scenario's [model] is not gift_lottery's: {e}"));
+    assert_eq!((params.items, params.bins), (ITEMS, BINS));
+    params.build()
 }
 
 fn ms(d: Duration) -> f64 {

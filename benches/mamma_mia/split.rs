@@ -111,7 +111,7 @@ pub fn split(reps: u64, reference: &[Metrics]) -> Split {
             assert_eq!(marks.len(), 2, "the seed scenario takes two steps");
             check(
                 "engine (split)",
-                std::slice::from_ref(&report.metrics),
+                &[report.metrics().to_vec()],
                 &reference[r as usize..=r as usize],
             );
             for (phase, (from, to)) in s.engine.iter_mut().zip([

@@ -22,9 +22,8 @@ mod memory;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use microsim::internal::rng::replication_seed;
-use microsim::models::musical_chairs::{MusicalChairs, Params};
-use microsim::{Ending, Order, Settings, Simulation};
+use microsim::models::musical_chairs::{self, MusicalChairs, Params};
+use microsim::{Counter, Ending, Metric, Order, Settings, Simulation, replication_seed};
 
 use baselines::{PREFETCH_FLOOR, floor, floor_prefetching, tokio_version};
 use memory::{MEMORY_VAR, memory_child, memory_table};
@@ -40,6 +39,12 @@ const INTERLEAVE_VAR: &str = "MICROSIM_BENCH_INTERLEAVE";
 /// The environment variable that runs one engine case over and over, for a profiler:
 /// `MICROSIM_BENCH_PROFILE=<threads>,<shards>,<repetitions>`.
 const PROFILE_VAR: &str = "MICROSIM_BENCH_PROFILE";
+
+/// The model's counters and metrics the engine runs are read through.
+const GRANTED: Counter = Counter::named(musical_chairs::COUNTERS, "claims_granted");
+const DENIED: Counter = Counter::named(musical_chairs::COUNTERS, "claims_denied");
+const MAX_POINTS: Metric = Metric::named(musical_chairs::METRICS, "max_points");
+const WINNERS: Metric = Metric::named(musical_chairs::METRICS, "winners");
 
 /// The result of one musical-chairs run, whichever way it was done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,14 +145,13 @@ fn main() {
     ];
     let model = &model;
     for (variant, threads, shards, histograms) in engine_cases {
-        let settings = Settings {
-            seed: rep_seed,
-            shards,
-            order: Order::ById,
-            quantum: 1,
-            max_steps: 1000,
-            histograms,
-        };
+        let settings = Settings::default()
+            .seed(rep_seed)
+            .shards(shards)
+            .order(Order::ById)
+            .quantum(1)
+            .max_steps(1000)
+            .histograms(histograms);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -260,14 +264,13 @@ fn profile(spec: &str) {
         panic!("{PROFILE_VAR}=threads,shards,repetitions")
     };
     let model = MusicalChairs::new(Params::default());
-    let settings = Settings {
-        seed: replication_seed(SEED, 0),
-        shards,
-        order: Order::ById,
-        quantum: 1,
-        max_steps: 1000,
-        histograms: true,
-    };
+    let settings = Settings::default()
+        .seed(replication_seed(SEED, 0))
+        .shards(shards)
+        .order(Order::ById)
+        .quantum(1)
+        .max_steps(1000)
+        .histograms(true);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -321,11 +324,14 @@ fn engine(model: &MusicalChairs, settings: Settings) -> (Duration, Outcome) {
     let elapsed = start.elapsed();
     assert_eq!(ending, Ending::Finished, "the engine run did not finish");
     let report = sim.report();
-    let counters = sim.counters();
+    let tally = sim.tally();
     let outcome = Outcome {
-        granted: counters[0],
-        denied: counters[1],
-        max_points: Some((report.metrics[3] as u32, report.metrics[4] as u64)),
+        granted: tally.total(GRANTED),
+        denied: tally.total(DENIED),
+        max_points: Some((
+            report.metric(MAX_POINTS) as u32,
+            report.metric(WINNERS) as u64,
+        )),
     };
     black_box(sim);
     (elapsed, outcome)

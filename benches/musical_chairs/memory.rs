@@ -4,12 +4,10 @@
 use std::process::Command;
 use std::time::Instant;
 
-use microsim::Model;
-use microsim::internal::rng::replication_seed;
 use microsim::models::musical_chairs::{MusicalChairs, Params, Robot};
-use microsim::{Ending, Order, Settings, Simulation};
+use microsim::{Ending, Model, Order, Settings, Simulation, replication_seed};
 
-use crate::{QUICK_VAR, SEED, SHARDS};
+use crate::{DENIED, QUICK_VAR, SEED, SHARDS};
 
 /// The environment variable that makes this binary a memory child.
 pub const MEMORY_VAR: &str = "MICROSIM_BENCH_MEMORY";
@@ -46,21 +44,20 @@ pub fn memory_child(robots: u64) {
     // Make sure the workers exist before the baseline.
     pool.broadcast(|_| ());
     let model = MusicalChairs::new(memory_params(robots));
-    let settings = Settings {
-        seed: replication_seed(SEED, 0),
-        shards: SHARDS,
-        order: Order::ById,
-        quantum: 1,
-        max_steps: 1000,
-        histograms: true,
-    };
+    let settings = Settings::default()
+        .seed(replication_seed(SEED, 0))
+        .shards(SHARDS)
+        .order(Order::ById)
+        .quantum(1)
+        .max_steps(1000)
+        .histograms(true);
     let baseline = proc_status_kb("VmRSS");
     let start = Instant::now();
     let (built, ending, denied) = pool.install(|| {
         let mut sim = Simulation::new(&model, settings);
         let built = proc_status_kb("VmRSS");
         let ending = sim.run(|_| true);
-        (built, ending, sim.counters()[1])
+        (built, ending, sim.tally().total(DENIED))
     });
     let secs = start.elapsed().as_secs_f64();
     let peak = proc_status_kb("VmHWM");

@@ -149,7 +149,8 @@ pub fn read_toml(path: &Path) -> toml::Table {
     toml::from_str(&text).unwrap_or_else(|e| panic!("{}: not TOML: {e}\n{text}", path.display()))
 }
 
-/// The metric names of `model`, as `microsim list --json` gives them.
+/// The metric names of `model`, as `microsim list --json` gives them: each metric is an
+/// object with its `name`, its `unit` and a line `about` it.
 pub fn model_metrics(dir: &Path, model: &str) -> Vec<String> {
     let out = microsim_ok(dir, &["list", "--json"]);
     let list: Value = serde_json::from_str(&out.stdout).expect("list --json prints JSON");
@@ -159,7 +160,12 @@ pub fn model_metrics(dir: &Path, model: &str) -> Vec<String> {
     let names = entry["metrics"].as_array().expect("metrics is an array");
     let metrics: Vec<String> = names
         .iter()
-        .map(|m| m.as_str().expect("a name").to_string())
+        .map(|m| {
+            for field in ["unit", "about"] {
+                assert!(m[field].is_string(), "metric {m} has no {field}");
+            }
+            m["name"].as_str().expect("a name").to_string()
+        })
         .collect();
     assert!(!metrics.is_empty(), "{model} lists no metrics");
     metrics

@@ -5,14 +5,13 @@ use crate::engine::rng::replication_seed;
 use crate::engine::scheduler::{Ending, Order, Settings, Simulation};
 
 fn settings(seed: u64, shards: usize) -> Settings {
-    Settings {
-        seed,
-        shards,
-        order: Order::ById,
-        quantum: 1,
-        max_steps: 10_000,
-        histograms: false,
-    }
+    Settings::default()
+        .seed(seed)
+        .shards(shards)
+        .order(Order::ById)
+        .quantum(1)
+        .max_steps(10_000)
+        .histograms(false)
 }
 
 /// Runs one replication; returns the report and the steps it took.
@@ -30,19 +29,10 @@ fn params(items: u64, bins: u64) -> Params {
     }
 }
 
-/// Metric by name.
-fn m(report: &Report, name: &str) -> f64 {
-    let i = GiftLottery::METRICS
-        .iter()
-        .position(|n| *n == name)
-        .expect("metric");
-    report.metrics[i]
-}
-
 /// Copies placed, from the `copies_per_bin` histogram (exact while no bin holds more than
 /// 2047: the histogram keeps 3 significant digits).
 fn copies(report: &Report) -> u64 {
-    let (_, h) = &report.histograms[0];
+    let (_, h) = &report.histograms()[0];
     h.iter_recorded()
         .map(|v| v.value_iterated_to() * v.count_at_value())
         .sum()
@@ -70,13 +60,13 @@ fn seed_run_takes_two_steps_and_sends_one_message_per_item() {
     assert_eq!(sim.run(|_| true), Ending::Finished);
     assert_eq!(sim.step_count(), 2);
     let sent: u64 = sim
-        .steps
+        .steps()
         .iter()
         .map(|r| r.messages_local + r.messages_cross)
         .sum();
     assert_eq!(sent, 60_000);
-    assert_eq!(sim.steps[0].tasks_finished, 60_000);
-    assert_eq!(sim.counters()[PLACED], 60_000);
+    assert_eq!(sim.steps()[0].tasks_finished, 60_000);
+    assert_eq!(sim.tally().total(PLACED), 60_000);
 }
 
 /// Observed bins_with_k against the binomial expectation, 4σ with var ≈ E (the Poisson
@@ -90,7 +80,10 @@ fn check_profile(items: u64, bins: u64, seeds: &[u64], ks: &[u32]) {
         let (report, _) = run(&model, replication_seed(2008, s), 2);
         assert_eq!(copies(&report), items);
         for (j, &k) in ks.iter().enumerate() {
-            let (got, want) = (report.metrics[k as usize - 1], model.expected_bins_with(k));
+            let (got, want) = (
+                report.metric(BINS_WITH[k as usize - 1]),
+                model.expected_bins_with(k),
+            );
             assert!(
                 (got - want).abs() < 4.0 * want.sqrt(),
                 "k={k}: {got} vs {want:.1} (seed {s})"
@@ -125,9 +118,11 @@ fn birthday_problem() {
     assert!((p - 0.507_297).abs() < 1e-6);
     let model = GiftLottery::new(params(23, 365));
     let reps = 2000;
-    let shared = (0..reps)
-        .filter(|&r| m(&run(&model, replication_seed(23, r), 1).0, "max_per_bin") >= 2.0)
-        .count();
+    let some_bin_shared = |r| {
+        let (report, _) = run(&model, replication_seed(23, r), 1);
+        report.metric(MAX_PER_BIN) >= 2.0
+    };
+    let shared = (0..reps).filter(|&r| some_bin_shared(r)).count();
     let frac = shared as f64 / reps as f64;
     let half = 2.576 * (p * (1.0 - p) / reps as f64).sqrt(); // 99% binomial interval
     assert!((frac - p).abs() < half, "{frac} vs {p} ± {half}");
@@ -159,9 +154,9 @@ fn same_results_at_any_shard_count() {
         let seed = replication_seed(7, 3);
         let (a, steps_a) = run(&model, seed, 1);
         let (b, steps_b) = run(&model, seed, 7);
-        assert_eq!(a.metrics, b.metrics);
+        assert_eq!(a.metrics(), b.metrics());
         assert_eq!(steps_a, steps_b);
-        assert_eq!(a.histograms[0].1, b.histograms[0].1);
+        assert_eq!(a.histograms()[0].1, b.histograms()[0].1);
     }
 }
 
@@ -175,13 +170,13 @@ fn zipf_skews_the_spread() {
         ..params(60_000, 200_000)
     });
     let (skewed, _) = run(&zipf, seed, 2);
-    assert!(m(&skewed, "bins_empty") > m(&uniform, "bins_empty") + 10_000.0);
-    assert!(m(&skewed, "max_per_bin") > 10.0 * m(&uniform, "max_per_bin"));
-    assert_eq!(skewed.details["gifts_placed"], 60_000);
+    assert!(skewed.metric(BINS_EMPTY) > uniform.metric(BINS_EMPTY) + 10_000.0);
+    assert!(skewed.metric(MAX_PER_BIN) > 10.0 * uniform.metric(MAX_PER_BIN));
+    assert_eq!(skewed.details_json()["gifts_placed"], 60_000);
     // The sampler follows the weights: empty bins and singles against Σ_i P_i(k), 4σ.
     for k in [0, 1, 2] {
         let (got, want) = (
-            skewed.metrics[if k == 0 { 10 } else { k - 1 }],
+            skewed.metric(if k == 0 { BINS_EMPTY } else { BINS_WITH[k - 1] }),
             zipf.expected_profile()[k],
         );
         assert!(
@@ -209,9 +204,9 @@ fn lognormal_weights_are_fixed_and_skew() {
         ..params(60_000, 200_000)
     });
     let (skewed, _) = run(&model, seed, 2);
-    assert!(m(&skewed, "bins_empty") > m(&uniform, "bins_empty"));
+    assert!(skewed.metric(BINS_EMPTY) > uniform.metric(BINS_EMPTY));
     let want = model.expected_profile()[0];
-    let got = m(&skewed, "bins_empty");
+    let got = skewed.metric(BINS_EMPTY);
     assert!((got - want).abs() < 4.0 * want.sqrt(), "{got} vs {want:.1}");
 }
 
@@ -256,13 +251,13 @@ fn keeping_half() {
         ..params(60_000, 200_000)
     });
     let (report, steps) = run(&model, replication_seed(9, 0), 4);
-    let kept = m(&report, "items_kept");
+    let kept = report.metric(ITEMS_KEPT);
     let sd = (60_000.0f64 * 0.25).sqrt();
     assert!((kept - 30_000.0).abs() < 4.0 * sd, "{kept}");
     assert_eq!(copies(&report) as f64, 60_000.0 - kept);
     assert_eq!(steps, 2);
     // Thinning: a bin's copies are Binomial(items, 0.5/bins).
-    let (got, want) = (m(&report, "bins_with_1"), model.expected_bins_with(1));
+    let (got, want) = (report.metric(BINS_WITH[0]), model.expected_bins_with(1));
     assert!((got - want).abs() < 4.0 * want.sqrt(), "{got} vs {want}");
 }
 
@@ -284,10 +279,7 @@ fn interaction_avoids_duplicates_and_places_every_item() {
     let together = sim.report();
     assert!(sim.step_count() <= 8, "{}", sim.step_count());
     let dup = |r: &Report| -> f64 {
-        (2..=10)
-            .map(|k| m(r, &format!("bins_with_{k}")))
-            .sum::<f64>()
-            + m(r, "bins_with_over_10")
+        (2..=10).map(|k| r.metric(BINS_WITH[k - 1])).sum::<f64>() + r.metric(OVER_10)
     };
     assert!(
         dup(&together) < 0.1 * dup(&alone),
@@ -295,18 +287,18 @@ fn interaction_avoids_duplicates_and_places_every_item() {
         dup(&together),
         dup(&alone)
     );
-    assert!(m(&together, "offers_declined") > 0.0);
+    assert!(together.metric(OFFERS_DECLINED) > 0.0);
     for r in [&alone, &together] {
         let placed: f64 = (1..=10)
-            .map(|k| k as f64 * m(r, &format!("bins_with_{k}")))
+            .map(|k| k as f64 * r.metric(BINS_WITH[k - 1]))
             .sum();
-        assert_eq!(m(r, "bins_with_over_10"), 0.0);
-        assert_eq!(placed, 60_000.0 - m(r, "items_kept"));
+        assert_eq!(r.metric(OVER_10), 0.0);
+        assert_eq!(placed, 60_000.0 - r.metric(ITEMS_KEPT));
         assert_eq!(copies(r) as f64, placed);
     }
     assert_eq!(
-        sim.counters()[PLACED] as f64,
-        60_000.0 - m(&together, "items_kept")
+        sim.tally().total(PLACED) as f64,
+        60_000.0 - together.metric(ITEMS_KEPT)
     );
     // Every item ended placed or kept, and none retried more than allowed.
     assert!(
