@@ -2,6 +2,7 @@
 //! registers through [`crate::ModelParams`] exactly as a model outside the crate does; adding
 //! one is its file, a `mod` line and a line in [`Registry::builtin`].
 
+pub mod birthday;
 pub mod gift_lottery;
 pub mod musical_chairs;
 pub mod pi;
@@ -17,5 +18,6 @@ impl Registry {
             .with::<musical_chairs::Params>()
             .with::<gift_lottery::Params>()
             .with::<pi::Params>()
+            .with::<birthday::Params>()
     }
 }
