@@ -101,6 +101,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let command_line = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -109,7 +114,7 @@ where
         }
     };
     let result = match cli.command {
-        Command::Run(a) => run::run(a, &registry),
+        Command::Run(a) => run::run(a, &registry, command_line),
         Command::Check(a) => check::run(a, &registry),
         Command::Compare(a) => compare::run(a),
         Command::List(a) => list::run(a, &registry),

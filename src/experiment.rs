@@ -5,6 +5,7 @@
 pub mod montecarlo;
 pub mod output;
 pub mod registry;
+pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
