@@ -4,6 +4,7 @@
 
 pub mod montecarlo;
 pub mod output;
+pub mod params;
 pub mod registry;
 pub mod results;
 pub mod runner;

@@ -69,6 +69,7 @@ mod experiment;
 pub mod models;
 pub mod plot;
 
+pub use engine::arena::MAX_CELLS;
 pub use engine::arena::{CellSet, Grid};
 pub use engine::model::{End, Model, Report, Tally};
 pub use engine::prefetch::prefetch_read;
@@ -77,8 +78,14 @@ pub use engine::rng::{TaskRng, cell_rng, replication_seed, task_rng};
 pub use engine::scheduler::{Ending, Order, Settings, Simulation};
 pub use engine::stats::{EngineHistograms, StepRow, histogram};
 pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
-pub use experiment::registry::{Checks, ModelInfo, ModelParams, Registry};
-pub use experiment::scenario::sections::MAX_CELLS;
+pub use experiment::params::{Checks, ModelInfo, ModelParams};
+pub use experiment::registry::Registry;
+/// Draws that take exactly one 64-bit word from a stream, whatever the parameters: what keeps
+/// the streams of sweep variants aligned, so that common random numbers pair them.
+pub mod draw {
+    pub use crate::engine::rng::{scale, unit};
+}
+
 /// The `rand` crate microsim's streams implement (`use microsim::rand::RngExt` for
 /// `random_range`, `random`), so a model's crate need not depend on a matching version.
 pub use rand;

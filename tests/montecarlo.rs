@@ -12,13 +12,9 @@ use microsim::internal::scenario::{Override, Scenario};
 use serde_json::Value;
 
 fn scenario(text: &str, overrides: &[Override]) -> Scenario {
-    Scenario::from_bytes(
-        &Registry::builtin(),
-        text.as_bytes(),
-        Path::new("test.toml"),
-        overrides,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    Registry::builtin()
+        .parse(text.as_bytes(), Path::new("test.toml"), overrides)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs `s` into `dir` and returns its summary as JSON (what `summary.json` holds).

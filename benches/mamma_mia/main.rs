@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo bench --bench mamma_mia` (`MICROSIM_BENCH_QUICK=1` for a smoke run).
 //!
-//! 1. The engine through the real Monte Carlo path (`Scenario::from_bytes` on a TOML text,
+//! 1. The engine through the real Monte Carlo path (`Registry::parse` on a TOML text,
 //!    `montecarlo::run` with a sink that keeps the metrics), `R` replications (default 100,
 //!    quick 10), 16 shards, at 1 thread and at all threads.
 //! 2. The floor: a hand-written single-thread loop making the same draws per item (keep word,
@@ -28,7 +28,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use microsim::internal::montecarlo::{self, Plan, Replication, Silent, Sink};
+use microsim::internal::montecarlo::{Replication, Silent, Sink};
 use microsim::internal::scenario::Scenario;
 use microsim::models::gift_lottery::{self, GiftLottery};
 use microsim::{Ending, ModelParams, Registry, replication_seed};
@@ -195,13 +195,9 @@ fn scenario_toml(threads: usize, reps: u64) -> String {
 
 fn scenario(threads: usize, reps: u64) -> Scenario {
     let text = scenario_toml(threads, reps);
-    Scenario::from_bytes(
-        &Registry::builtin(),
-        text.as_bytes(),
-        Path::new("mamma_mia_bench.toml"),
-        &[],
-    )
-    .unwrap_or_else(|e| panic!("the bench scenario does not load: {e}\n{text}"))
+    Registry::builtin()
+        .parse(text.as_bytes(), Path::new("mamma_mia_bench.toml"), &[])
+        .unwrap_or_else(|e| panic!("the bench scenario does not load: {e}\n{text}"))
 }
 
 /// Keeps each replication's metrics (in index order) and the sum of their wall times.
@@ -242,16 +238,11 @@ fn engine(threads: usize, reps: u64) -> (Duration, Metered) {
     let start = Instant::now();
     let scenario = scenario(threads, reps);
     assert_eq!(scenario.threads(), threads);
-    let plan = Plan::of(&scenario, None);
+    let plan = scenario.plan(None);
     let mut sink = Metered::default();
-    let stats = montecarlo::run(
-        &scenario,
-        &plan,
-        &mut sink,
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .expect("the Monte Carlo run");
+    let stats = scenario
+        .run_replications(&plan, &mut sink, &AtomicBool::new(false), &Silent)
+        .expect("the Monte Carlo run");
     let total = start.elapsed();
     assert_eq!(stats.replications, reps, "not every replication ran");
     assert!(!stats.interrupted, "the run was interrupted");
@@ -330,7 +321,7 @@ fn report(
     let _ = writeln!(
         md,
         "{reps} replications per row, {SHARDS} shards, engine histograms on (the scenario default). \
-         Engine = one `montecarlo::run` over a scenario parsed with `Scenario::from_bytes` (parse, \
+         Engine = one `run_replications` over a scenario parsed with `Registry::parse` (parse, \
          pool, every replication, sink). Floor = median of {FLOOR_REPEATS} timed repeats of all \
          {reps} replications (best {:.2} ms/replication); its metrics equal the engine's for every \
          replication (checked). {all} hardware threads. CPU cores busy = process CPU time / wall \

@@ -4,8 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::experiment::scenario::Scenario;
-
 use super::Failure;
 
 /// Validate a scenario without running it: print the resolved scenario and memory estimate.
@@ -26,7 +24,7 @@ pub struct Args {
 
 pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(&args.set, &[])?;
-    let scenario = Scenario::load(registry, &args.file, &overrides)?;
+    let scenario = registry.load(&args.file, &overrides)?;
     let estimate = scenario.estimate_memory();
     let limit = super::run::memory_limit(args.max_memory.as_deref())?;
     let mut out = std::io::stdout().lock();

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::experiment::montecarlo::Plan;
 use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
@@ -88,9 +87,9 @@ pub(crate) fn run(
             ("montecarlo.replications", args.replications),
         ],
     )?;
-    let scenario = Scenario::load(registry, &args.file, &overrides)?;
+    let scenario = registry.load(&args.file, &overrides)?;
     if let Some(k) = args.replication {
-        let n = Plan::of(&scenario, None).max();
+        let n = scenario.plan(None).max();
         if k >= n {
             return Err(Failure::Input(format!(
                 "--replication {k}: the scenario has {n} replication{} (0 to {})\n  hint: to re-create a replication of a longer run, also pass --replications N",
@@ -139,7 +138,7 @@ pub(crate) fn run(
     let per_variant = if args.replication.is_some() {
         1
     } else {
-        Plan::of(&scenario, None).max()
+        scenario.plan(None).max()
     };
     let bar = Bar::new(variants.len() as u64 * per_variant, args.quiet || args.json);
     let outcome = runner::execute(&scenario, &opts, &STOP, &bar)

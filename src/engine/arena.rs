@@ -40,6 +40,11 @@ impl Grid {
 /// into the destination shard's block.
 pub const MAX_CELLS_PER_SHARD: u64 = 1 << 32;
 
+/// The largest shard count (the exchange at a step boundary is quadratic in shards).
+pub const MAX_SHARDS: u64 = 4096;
+/// The most cells an arena may have: [`MAX_SHARDS`] shards of 2³² cells.
+pub const MAX_CELLS: u64 = MAX_SHARDS * MAX_CELLS_PER_SHARD;
+
 /// Which shard owns which cells and which tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partition {

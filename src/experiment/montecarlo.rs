@@ -14,9 +14,9 @@ use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
 use crate::engine::model::Model;
+use crate::engine::rng::replication_seed;
 use crate::engine::scheduler::{Ending, Settings, Simulation};
 use crate::engine::stats::{EngineHistograms, StepRow};
-use crate::experiment::scenario::Scenario;
 use crate::experiment::stats::Summary;
 
 /// One finished (or interrupted) replication.
@@ -75,6 +75,12 @@ pub struct Plan {
     pub target: Option<Target>,
     /// The confidence level of the target's interval.
     pub confidence: f64,
+    /// The scenario seed: replication `r` runs with `replication_seed(seed, r)`.
+    pub seed: u64,
+    /// The engine settings of every replication (but their seed).
+    pub settings: Settings,
+    /// Worker threads.
+    pub threads: usize,
 }
 
 /// A precision target: add `batch` replications at a time until the CI half width (at the
@@ -95,33 +101,9 @@ pub struct Target {
 }
 
 impl Plan {
-    /// The plan a scenario asks for: its replications (and target), or one replication `k`.
-    pub fn of(scenario: &Scenario, only: Option<u64>) -> Plan {
-        if let Some(k) = only {
-            return Plan {
-                first: k,
-                count: 1,
-                target: None,
-                confidence: scenario.montecarlo.confidence,
-            };
-        }
-        let mc = &scenario.montecarlo;
-        let target = mc.target.as_ref().map(|t| Target {
-            metric: scenario
-                .metric_names()
-                .iter()
-                .position(|m| *m == t.metric)
-                .unwrap_or(0),
-            half_width: t.ci_half_width,
-            batch: t.batch,
-            cap: t.max_replications,
-        });
-        Plan {
-            first: 0,
-            count: mc.replications,
-            target,
-            confidence: mc.confidence,
-        }
+    /// The engine settings of replication `index`.
+    pub fn settings(&self, index: u64) -> Settings {
+        self.settings.seed(replication_seed(self.seed, index))
     }
 
     /// The most replications this plan may run.
@@ -146,30 +128,31 @@ pub struct RunStats {
 /// Runs the replications of `plan` on the scenario's threads, handing each to `sink` in order.
 /// Setting `stop` ends the run after the steps under way: the replications in progress are
 /// handed on marked [`Ending::Interrupted`], later ones are not started.
+///
+/// `model` is called once, inside the thread pool, with the job; it builds the model and
+/// hands both to [`run_model`] (a scenario's model does this: [`crate::internal::Scenario`]).
 pub fn run(
-    scenario: &Scenario,
     plan: &Plan,
+    model: &(dyn Fn(Job<'_>) -> std::io::Result<RunStats> + Sync),
     sink: &mut (dyn Sink + Send),
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> std::io::Result<RunStats> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(scenario.threads())
+        .num_threads(plan.threads)
         .build()
         .map_err(std::io::Error::other)?;
     let job = Job {
-        scenario,
         plan,
         sink,
         stop,
         progress,
     };
-    pool.install(|| scenario.model.run(job))
+    pool.install(|| model(job))
 }
 
-/// What [`run`] hands to the scenario's model: everything but the model itself.
-pub(crate) struct Job<'a> {
-    scenario: &'a Scenario,
+/// What [`run`] hands to the model: everything but the model itself.
+pub struct Job<'a> {
     plan: &'a Plan,
     sink: &'a mut (dyn Sink + Send),
     stop: &'a AtomicBool,
@@ -194,17 +177,10 @@ impl Job<'_> {
         while done < n && !self.stop.load(Ordering::Relaxed) {
             let m = per_chunk.min(n - done);
             let base = start + done;
-            let (scenario, stop, progress) = (self.scenario, self.stop, self.progress);
+            let (plan, stop, progress) = (self.plan, self.stop, self.progress);
             let one = |i: u64| {
                 let index = base + i;
-                replicate(
-                    model,
-                    index,
-                    scenario.settings(index),
-                    m == 1,
-                    stop,
-                    progress,
-                )
+                replicate(model, index, plan.settings(index), m == 1, stop, progress)
             };
             let results: Vec<Replication> = if m == 1 {
                 vec![one(0)]
@@ -224,7 +200,7 @@ impl Job<'_> {
 }
 
 /// Runs the replications of `job` with `model` (in the job's thread pool).
-pub(crate) fn run_model<M: Model>(model: &M, mut job: Job<'_>) -> std::io::Result<RunStats> {
+pub fn run_model<M: Model>(model: &M, mut job: Job<'_>) -> std::io::Result<RunStats> {
     job.all(model)
 }
 

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use crate::engine::scheduler::Ending;
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::experiment::montecarlo::{Replication, Sink};
-use crate::experiment::registry::ModelInfo;
+use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
     Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
     RunSummary, TargetOutcome,

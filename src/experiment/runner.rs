@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::experiment::montecarlo::{self, Plan, Progress};
+use crate::experiment::montecarlo::Progress;
 use crate::experiment::output::{
     AtomicFile, Manifest, RunWriter, declared, write_atomic, write_json,
 };
@@ -71,8 +71,8 @@ fn single(
     let start = Instant::now();
     let confidence = scenario.montecarlo.confidence;
     let mut writer = RunWriter::create(dir, scenario.model_info(), confidence)?;
-    let plan = Plan::of(scenario, opts.only);
-    let stats = montecarlo::run(scenario, &plan, &mut writer, stop, progress)?;
+    let plan = scenario.plan(opts.only);
+    let stats = scenario.run_replications(&plan, &mut writer, stop, progress)?;
     let values = writer.values().to_vec();
     let target = match (&scenario.montecarlo.target, stats.target) {
         (Some(t), Some((reached, half))) if opts.only.is_none() => Some(TargetOutcome {

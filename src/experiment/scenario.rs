@@ -34,10 +34,16 @@ mod variants;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::scheduler::Settings;
-use crate::experiment::registry::{Checked, Configured, ModelInfo, ModelParams, Registry};
+use std::fmt;
+use std::io;
+use std::sync::atomic::AtomicBool;
+
+use crate::engine::scheduler::{Settings, estimate_bytes};
+use crate::experiment::montecarlo::{self, Job, Plan, Progress, RunStats, Sink, Target};
+use crate::experiment::params::{ModelInfo, ModelParams, info};
 
 pub use error::{Detail, ErrorKind, Origin, ScenarioError, line_column};
+pub(crate) use locate::key_span;
 pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
 pub use overrides::Override;
 pub use plots::PlotKind;
@@ -70,53 +76,6 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Reads and validates the scenario at `path`, with `overrides` applied, for a model of
-    /// `registry`.
-    pub fn load(
-        registry: &Registry,
-        path: &Path,
-        overrides: &[Override],
-    ) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError::io(path, &e))?;
-        Self::from_bytes(registry, &bytes, path, overrides)
-    }
-
-    /// Validates scenario text as if read from `path`.
-    pub fn from_bytes(
-        registry: &Registry,
-        bytes: &[u8],
-        path: &Path,
-        overrides: &[Override],
-    ) -> Result<Scenario, ScenarioError> {
-        let src = Source {
-            path,
-            text: text_of(bytes, path)?,
-        };
-        let mut table: toml::Table =
-            toml::from_str(src.text).map_err(|e| src.toml_error(&e, ErrorKind::Syntax))?;
-        for o in overrides {
-            o.apply(&mut table)?;
-        }
-        let model = model_name(&src, &table, overrides, registry)?;
-        match registry.find(&model) {
-            Some(entry) => entry.load(&src, overrides),
-            None => {
-                let msg = format!("unknown model `{model}`");
-                let err = match overrides.iter().rev().find(|o| o.is("scenario.model")) {
-                    Some(o) => o.error(ErrorKind::Schema, msg),
-                    None => {
-                        let at = locate::key_span(src.text, &["scenario", "model"]);
-                        src.error(ErrorKind::Schema, at, msg)
-                    }
-                };
-                Err(err.field("scenario.model").hint(format!(
-                    "the models are {} (`microsim list` describes them)",
-                    registry.listed()
-                )))
-            }
-        }
-    }
-
     /// What the scenario's model declares (name, metrics, counters).
     pub fn model_info(&self) -> ModelInfo {
         self.model.info()
@@ -143,6 +102,46 @@ impl Scenario {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n as usize,
         }
+    }
+
+    /// The replications to run: the scenario's (with its target), or replication `k` alone.
+    pub fn plan(&self, only: Option<u64>) -> Plan {
+        let mc = &self.montecarlo;
+        let target = mc
+            .target
+            .as_ref()
+            .filter(|_| only.is_none())
+            .map(|t| Target {
+                metric: self
+                    .metric_names()
+                    .iter()
+                    .position(|m| *m == t.metric)
+                    .unwrap_or(0),
+                half_width: t.ci_half_width,
+                batch: t.batch,
+                cap: t.max_replications,
+            });
+        Plan {
+            first: only.unwrap_or(0),
+            count: if only.is_some() { 1 } else { mc.replications },
+            target,
+            confidence: mc.confidence,
+            seed: self.run.seed,
+            settings: self.settings(0),
+            threads: self.threads(),
+        }
+    }
+
+    /// Runs the replications of `plan` with this scenario's model, handing each to `sink` in
+    /// replication order (see [`montecarlo::run`]).
+    pub fn run_replications(
+        &self,
+        plan: &Plan,
+        sink: &mut (dyn Sink + Send),
+        stop: &AtomicBool,
+        progress: &dyn Progress,
+    ) -> io::Result<RunStats> {
+        montecarlo::run(plan, &|job| self.model.run(job), sink, stop, progress)
     }
 
     /// The engine settings for replication `replication`.
@@ -186,6 +185,41 @@ impl Scenario {
     }
 }
 
+/// A model with checked parameters, ready to run: what a [`Scenario`] holds. Each method
+/// builds the model (cheap by contract) and hands it to generic code.
+pub(crate) trait Configured: Send + Sync + fmt::Debug {
+    /// What the model declares.
+    fn info(&self) -> ModelInfo;
+    /// What one replication needs in memory, about.
+    fn estimate(&self, settings: &Settings) -> u64;
+    /// Runs the replications of `job`.
+    fn run(&self, job: Job<'_>) -> io::Result<RunStats>;
+    /// Loads scenario text with the same model type (for sweep variants).
+    fn reload(&self, src: &Source, overrides: &[Override]) -> Result<Scenario, ScenarioError>;
+}
+
+/// Checked parameters of type `P`.
+#[derive(Debug)]
+pub(crate) struct Checked<P>(pub(crate) P);
+
+impl<P: ModelParams> Configured for Checked<P> {
+    fn info(&self) -> ModelInfo {
+        info::<P>()
+    }
+
+    fn estimate(&self, settings: &Settings) -> u64 {
+        estimate_bytes(&self.0.build(), settings)
+    }
+
+    fn run(&self, job: Job<'_>) -> io::Result<RunStats> {
+        montecarlo::run_model(&self.0.build(), job)
+    }
+
+    fn reload(&self, src: &Source, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        typed::<P>(src, overrides)
+    }
+}
+
 /// The scenario text and where it came from, for error messages.
 pub(crate) struct Source<'a> {
     pub(crate) path: &'a Path,
@@ -193,7 +227,7 @@ pub(crate) struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn error(
+    pub(crate) fn error(
         &self,
         kind: ErrorKind,
         span: Option<std::ops::Range<usize>>,
@@ -211,7 +245,7 @@ impl Source<'_> {
     }
 
     /// A parser error, with the field it points at and a hint when one helps.
-    fn toml_error(&self, e: &toml::de::Error, kind: ErrorKind) -> ScenarioError {
+    pub(crate) fn toml_error(&self, e: &toml::de::Error, kind: ErrorKind) -> ScenarioError {
         let d = diagnose::diagnose(self.text, e.message().trim(), e.span());
         let mut err = self.error(kind, e.span(), d.message);
         err.field = d.field;
@@ -221,7 +255,7 @@ impl Source<'_> {
 }
 
 /// The text of a scenario file, refusing binary data and invalid UTF-8.
-fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
+pub(crate) fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
     let binary = |offset: usize, what: &str| {
         let text = String::from_utf8_lossy(&bytes[..offset]);
         let (line, column) = line_column(&text, text.len());
@@ -255,16 +289,15 @@ fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ScenarioError> {
     Ok(text)
 }
 
-fn model_name(
+/// The model a scenario names (`[scenario] model`, or the `--set` that overrides it);
+/// `models` lists the known ones for the hint.
+pub(crate) fn model_name(
     src: &Source,
     table: &toml::Table,
     overrides: &[Override],
-    registry: &Registry,
+    models: &str,
 ) -> Result<String, ScenarioError> {
-    let hint = format!(
-        "add `model = \"...\"` under [scenario]; the models are {}",
-        registry.listed()
-    );
+    let hint = format!("add `model = \"...\"` under [scenario]; the models are {models}");
     let section = match table.get("scenario") {
         Some(toml::Value::Table(t)) => t,
         Some(_) => {
@@ -328,7 +361,7 @@ pub(crate) fn typed<P: ModelParams>(
         overrides::apply_typed::<Doc<P>>(src.text, overrides)?
     };
     let mut problems = Vec::new();
-    let cells = crate::experiment::registry::check_model(&doc.model, &mut problems);
+    let cells = crate::experiment::params::check_model(&doc.model, &mut problems);
     if let Some(p) = problems.into_iter().next() {
         return Err(problem_error(src, overrides, p));
     }

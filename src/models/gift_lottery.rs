@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::OnceLock;
 
-use crate::engine::rng::{scale, unit};
+use crate::draw::{scale, unit};
 use crate::{
     CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
     Report, TaskId, TaskRng, histogram, prefetch_read, task_rng,

@@ -228,8 +228,7 @@ points_per_step = 0
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rng::replication_seed;
-    use crate::engine::scheduler::{Ending, Order, Settings, Simulation};
+    use crate::{Ending, Order, Settings, Simulation, replication_seed};
     use std::f64::consts::PI;
 
     fn run(params: Params, seed: u64, shards: usize, quantum: u32) -> (Report, u32) {

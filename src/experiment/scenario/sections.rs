@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::arena::{MAX_CELLS_PER_SHARD, Partition};
+use crate::engine::arena::Partition;
 use crate::engine::scheduler::Order;
+pub use crate::experiment::params::{Problem, check_positive, check_probability, check_range};
 
 /// A whole scenario document, generic over the model's parameters.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -214,68 +215,9 @@ impl OutputSection {
     }
 }
 
-/// A problem found in stage two: which field, what is wrong, what would do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// `section.key`
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-    /// What would be accepted.
-    pub hint: String,
-}
-
-impl Problem {
-    /// A problem with `field`.
-    pub fn new(field: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Problem {
-            field: field.to_string(),
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-}
-
-/// Checks that `value` of `field` is within `lo..=hi`.
-pub fn check_range(out: &mut Vec<Problem>, field: &str, value: u64, lo: u64, hi: u64) {
-    if value < lo || value > hi {
-        let what = if value < lo { "too small" } else { "too large" };
-        out.push(Problem::new(
-            field,
-            format!("`{field}` is {what}: {value}"),
-            format!("use a whole number from {lo} to {hi}"),
-        ));
-    }
-}
-
-/// Checks that a probability `value` of `field` is in [0, 1].
-pub fn check_probability(out: &mut Vec<Problem>, field: &str, value: f64) {
-    if !(0.0..=1.0).contains(&value) {
-        out.push(Problem::new(
-            field,
-            format!("`{field}` is not a probability: {value}"),
-            "use a number from 0 to 1",
-        ));
-    }
-}
-
-/// Checks that `value` of `field` is in (0, max].
-pub fn check_positive(out: &mut Vec<Problem>, field: &str, value: f64, max: f64) {
-    if !(value > 0.0 && value <= max) {
-        out.push(Problem::new(
-            field,
-            format!("`{field}` must be positive: {value}"),
-            format!("use a number above 0 and at most {max}"),
-        ));
-    }
-}
-
 /// The largest thread count accepted.
 pub const MAX_THREADS: u64 = 1024;
-/// The largest shard count accepted (the exchange is quadratic in shards).
-pub const MAX_SHARDS: u64 = 4096;
-/// The most cells an arena may have: 4096 shards ([`MAX_SHARDS`]) of 2³² cells.
-pub const MAX_CELLS: u64 = MAX_SHARDS * MAX_CELLS_PER_SHARD;
+pub use crate::engine::arena::{MAX_CELLS, MAX_SHARDS};
 /// The largest replication count accepted.
 pub const MAX_REPLICATIONS: u64 = 10_000_000;
 

@@ -148,12 +148,7 @@ mod tests {
         let text = format!(
             "[scenario]\nmodel = \"gift_lottery\"\n[model]\nitems = 100\nbins = 1000\n[montecarlo]\nreplications = 3\n{sweep}"
         );
-        Scenario::from_bytes(
-            &Registry::builtin(),
-            text.as_bytes(),
-            Path::new("s.toml"),
-            &[],
-        )
+        Registry::builtin().parse(text.as_bytes(), Path::new("s.toml"), &[])
     }
 
     #[test]

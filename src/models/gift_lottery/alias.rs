@@ -91,7 +91,7 @@ impl AliasTable {
     /// the stream stays aligned across variants (see [`super::GiftLottery`]).
     #[inline]
     pub fn draw(&self, r: u64) -> u32 {
-        let (i, frac) = crate::engine::rng::scale(r, self.entries.len() as u64);
+        let (i, frac) = crate::draw::scale(r, self.entries.len() as u64);
         let e = self.entries[i as usize];
         if ((frac >> 32) as u32) < e.threshold {
             i as u32

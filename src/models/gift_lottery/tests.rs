@@ -1,8 +1,7 @@
 //! Tests of the gift lottery against analytic answers, with fixed seeds.
 
 use super::*;
-use crate::engine::rng::replication_seed;
-use crate::engine::scheduler::{Ending, Order, Settings, Simulation};
+use crate::{Ending, Order, Settings, Simulation, replication_seed};
 
 fn settings(seed: u64, shards: usize) -> Settings {
     Settings::default()
