@@ -16,7 +16,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::Registry;
-use crate::experiment::scenario::{ErrorKind, Override, ScenarioError};
+use crate::experiment::scenario::{Override, ScenarioError};
 use clap::{Parser, Subcommand};
 
 /// microsim: run lightweight-task microsimulations from scenario files.
@@ -57,7 +57,6 @@ pub(crate) enum Failure {
 
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
-        let _ = ErrorKind::Io;
         Failure::Input(e.to_string())
     }
 }
@@ -68,7 +67,19 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// Turns `--set` texts and flag shorthands into overrides.
+/// The flag that is shorthand for `field`.
+fn flag_of(field: &str) -> &'static str {
+    match field {
+        "run.seed" => "--seed",
+        "run.threads" => "--threads",
+        "montecarlo.replications" => "--replications",
+        _ => "--set",
+    }
+}
+
+/// Turns `--set` texts and flag shorthands (`(field, value)`) into overrides. A flag's value
+/// is taken as the whole number it is: one beyond TOML's 64-bit integers (which no field
+/// accepts) is refused here, saying the number and the field's range.
 pub(crate) fn overrides(
     sets: &[String],
     flags: &[(&str, Option<u64>)],
@@ -76,7 +87,7 @@ pub(crate) fn overrides(
     let mut out: Vec<Override> = sets.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     for (field, value) in flags {
         if let Some(v) = value {
-            out.push(Override::new(field, *v as i64));
+            out.push(Override::flag(flag_of(field), field, *v)?);
         }
     }
     Ok(out)
@@ -141,5 +152,32 @@ pub(crate) fn label(text: &str) -> String {
         format!("\x1b[1;31m{text}\x1b[0m")
     } else {
         text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beyond_toml_integers_say_the_number_and_the_range() {
+        let e = overrides(&[], &[("run.threads", Some(u64::MAX))]).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("--threads 18446744073709551615")
+                && msg.contains("`run.threads` is too large: 18446744073709551615")
+                && msg.contains("from 0 to 1024")
+                && !msg.contains("-1"),
+            "{msg}"
+        );
+        let e = overrides(&[], &[("run.seed", Some(1 << 63))]).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("9223372036854775808") && !msg.contains("-9223372036854775808"),
+            "{msg}"
+        );
+        assert!(msg.contains("from 0 to 9223372036854775807"), "{msg}");
+        let ok = overrides(&[], &[("run.seed", Some(i64::MAX as u64))]).unwrap();
+        assert_eq!(ok[0].value(), &toml::Value::Integer(i64::MAX));
     }
 }

@@ -180,6 +180,17 @@ pub struct Problem {
     pub message: String,
     /// What would be accepted.
     pub hint: String,
+    /// Where in the file, when the dotted `field` does not say: a quoted key with dots in it
+    /// (`"model.items"` in `[sweep.grid]`) or an element of a list.
+    pub(crate) at: Option<Vec<Step>>,
+}
+
+/// One step of a path into a scenario document: a key (taken whole, dots and all) or the
+/// index of a list element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    Key(String),
+    Index(usize),
 }
 
 impl Problem {
@@ -189,7 +200,14 @@ impl Problem {
             field: field.to_string(),
             message: message.into(),
             hint: hint.into(),
+            at: None,
         }
+    }
+
+    /// The same problem, found at `steps` in the file rather than at its field's key.
+    pub(crate) fn at(mut self, steps: Vec<Step>) -> Self {
+        self.at = Some(steps);
+        self
     }
 }
 

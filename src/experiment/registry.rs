@@ -97,6 +97,17 @@ impl Registry {
         path: &Path,
         overrides: &[Override],
     ) -> Result<Scenario, ScenarioError> {
+        // An override's error says which file it was applied to.
+        self.parse_inner(bytes, path, overrides)
+            .map_err(|e| e.in_file(path))
+    }
+
+    fn parse_inner(
+        &self,
+        bytes: &[u8],
+        path: &Path,
+        overrides: &[Override],
+    ) -> Result<Scenario, ScenarioError> {
         let registry = self;
         let src = Source {
             path,
@@ -205,6 +216,23 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", m.name));
             assert_eq!(s.model_name(), m.name);
         }
+    }
+
+    #[test]
+    fn a_file_name_with_a_space_gives_a_safe_default_name() {
+        let text = "[scenario]\nmodel = \"pi\"\n[model]\npoints = 100\ntasks = 10\n";
+        let path = std::path::Path::new("dir/my robots.toml");
+        let s = Registry::builtin()
+            .parse(text.as_bytes(), path, &[])
+            .unwrap();
+        assert_eq!(s.name, "my_robots");
+        assert!(s.resolved_toml().contains("name = \"my_robots\""));
+        // A name given explicitly is checked as written.
+        let named = "[scenario]\nname = \"my robots\"\nmodel = \"pi\"\n";
+        let e = Registry::builtin()
+            .parse(named.as_bytes(), path, &[])
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("scenario.name"));
     }
 
     #[test]

@@ -21,6 +21,17 @@
 //! Overrides (`--set model.robots=1000`) are applied to the document before stage one, and an
 //! error in one is reported against the `--set` that caused it. The resolved scenario (every
 //! default filled, overrides applied, seed and shards recorded) reproduces the run exactly.
+//!
+//! Without `[scenario] name`, the name (and so the result directory) is the file name without
+//! `.toml`, made safe: characters other than ASCII letters, digits, '-', '_' and '.' become
+//! '_' (`my robots.toml` runs as `my_robots`). A name given explicitly must already be safe.
+//!
+//! What a file can make the program do is bounded before it is done: a sweep varies at most
+//! [`sections::MAX_SWEEP_FIELDS`] fields into at most [`sections::MAX_VARIANTS`] variants
+//! (counted in checked arithmetic, before anything is expanded), and each variant is built
+//! from the parsed base scenario in time proportional to the fields it sets, never by
+//! re-reading text. A variant that fails a check is reported at the `[sweep.grid]` value or
+//! `[sweep.sample]` range that produced it.
 
 mod diagnose;
 mod error;
@@ -32,7 +43,7 @@ pub mod sections;
 mod variants;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use std::fmt;
 use std::io;
@@ -40,16 +51,16 @@ use std::sync::atomic::AtomicBool;
 
 use crate::engine::scheduler::{Settings, estimate_bytes};
 use crate::experiment::montecarlo::{self, Job, Plan, Progress, RunStats, Sink, Target};
-use crate::experiment::params::{ModelInfo, ModelParams, info};
+use crate::experiment::params::{ModelInfo, ModelParams, Step, info};
 
 pub use error::{Detail, ErrorKind, Origin, ScenarioError, line_column};
 pub(crate) use locate::key_span;
-pub use memory::{Bytes, MemoryEstimate, available_memory, parse_bytes};
+pub use memory::{
+    Bytes, MemoryEstimate, MemorySource, available_memory, parse_bytes, usable_memory,
+};
 pub use overrides::Override;
 pub use plots::PlotKind;
-use sections::{
-    Doc, MonteCarloSection, OutputSection, Problem, RunSection, SweepSection, check_range,
-};
+use sections::{Doc, MonteCarloSection, OutputSection, Problem, RunSection, SweepSection};
 pub use variants::Variant;
 
 /// A validated scenario, ready to run.
@@ -71,8 +82,15 @@ pub struct Scenario {
     pub sweep: Option<SweepSection>,
     /// The file it came from.
     pub path: PathBuf,
-    source: String,
-    resolved: String,
+    /// The file's text (shared by a sweep's variants), for positions in messages.
+    source: Arc<str>,
+    /// The command line's overrides, to blame in messages.
+    overrides: Arc<[Override]>,
+    /// The resolved scenario as TOML, written when first asked for.
+    resolved: Arc<OnceLock<String>>,
+    /// Whether the shard count was given (in the file or an override) rather than derived
+    /// from the arena, which a sweep variant then derives again from its own.
+    explicit_shards: bool,
 }
 
 impl Scenario {
@@ -158,13 +176,20 @@ impl Scenario {
 
     /// The resolved scenario as TOML: running it again reproduces this run exactly.
     pub fn resolved_toml(&self) -> &str {
-        &self.resolved
+        self.resolved.get_or_init(|| {
+            let header = format!(
+                "# Resolved by microsim {} from {}: defaults filled in, overrides applied.\n# Running this file again reproduces the results exactly.\n\n",
+                env!("CARGO_PKG_VERSION"),
+                self.path.display()
+            );
+            header + &self.model.resolved_body()
+        })
     }
 
-    /// Where `section.key` is in the scenario file, for messages about it.
+    /// Where `section.key` is in the scenario file (or the nearest section above it that is),
+    /// for messages about it.
     pub fn origin_of(&self, field: &str) -> Origin {
-        let path: Vec<&str> = field.split('.').collect();
-        let span = locate::key_span(&self.source, &path);
+        let span = locate_field(&self.source, field);
         let path_text = self.path.display().to_string();
         match span {
             Some(span) => {
@@ -194,13 +219,29 @@ pub(crate) trait Configured: Send + Sync + fmt::Debug {
     fn estimate(&self, settings: &Settings) -> u64;
     /// Runs the replications of `job`.
     fn run(&self, job: Job<'_>) -> io::Result<RunStats>;
-    /// Loads scenario text with the same model type (for sweep variants).
-    fn reload(&self, src: &Source, overrides: &[Override]) -> Result<Scenario, ScenarioError>;
+    /// The resolved scenario document as TOML (without the comment header).
+    fn resolved_body(&self) -> String;
+    /// The variants of `base`'s `sweep`, each built and checked.
+    fn variants(
+        &self,
+        base: &Scenario,
+        sweep: &SweepSection,
+    ) -> Result<Vec<Variant>, ScenarioError>;
 }
 
-/// Checked parameters of type `P`.
+/// Checked parameters of type `P`, with the resolved document they came from (shared by a
+/// sweep's variants, which differ from it in `[model]` and `[run]` only).
 #[derive(Debug)]
-pub(crate) struct Checked<P>(pub(crate) P);
+pub(crate) struct Checked<P> {
+    /// The resolved document of the scenario (of the sweep, for a variant).
+    pub(crate) doc: Arc<Doc<P>>,
+    /// The model's parameters.
+    pub(crate) model: P,
+    /// `[run]`.
+    pub(crate) run: RunSection,
+    /// Whether this is a variant of `doc`'s sweep (and so has no `[sweep]` of its own).
+    pub(crate) variant: bool,
+}
 
 impl<P: ModelParams> Configured for Checked<P> {
     fn info(&self) -> ModelInfo {
@@ -208,15 +249,29 @@ impl<P: ModelParams> Configured for Checked<P> {
     }
 
     fn estimate(&self, settings: &Settings) -> u64 {
-        estimate_bytes(&self.0.build(), settings)
+        estimate_bytes(&self.model.build(), settings)
     }
 
     fn run(&self, job: Job<'_>) -> io::Result<RunStats> {
-        montecarlo::run_model(&self.0.build(), job)
+        montecarlo::run_model(&self.model.build(), job)
     }
 
-    fn reload(&self, src: &Source, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-        typed::<P>(src, overrides)
+    fn resolved_body(&self) -> String {
+        let mut doc = (*self.doc).clone();
+        doc.model = self.model.clone();
+        doc.run = self.run.clone();
+        if self.variant {
+            doc.sweep = None;
+        }
+        toml::to_string(&doc).expect("a scenario document serialises")
+    }
+
+    fn variants(
+        &self,
+        base: &Scenario,
+        sweep: &SweepSection,
+    ) -> Result<Vec<Variant>, ScenarioError> {
+        variants::build(&self.doc, base, sweep)
     }
 }
 
@@ -247,8 +302,11 @@ impl Source<'_> {
     /// A parser error, with the field it points at and a hint when one helps.
     pub(crate) fn toml_error(&self, e: &toml::de::Error, kind: ErrorKind) -> ScenarioError {
         let d = diagnose::diagnose(self.text, e.message().trim(), e.span());
-        let mut err = self.error(kind, e.span(), d.message);
-        err.field = d.field;
+        let span = e.span().or(d.at.map(|at| at..at));
+        let mut err = self.error(kind, span, d.message);
+        // Every error names a field; where the text gives none (a line of garbage before
+        // any section), the scenario's one required section.
+        err.field = Some(d.field.unwrap_or_else(|| "scenario".into()));
         err.hint = d.hint;
         err
     }
@@ -264,11 +322,13 @@ pub(crate) fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, Scena
             line,
             column,
         };
+        let field = diagnose::line_field(&text, text.len()).unwrap_or_else(|| "scenario".into());
         Err(ScenarioError::new(
             ErrorKind::Syntax,
             origin,
             format!("this is not a scenario file: {what}"),
         )
+        .field(field)
         .hint("a scenario is a UTF-8 TOML text file; `microsim new MODEL FILE` writes one"))
     };
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
@@ -358,7 +418,7 @@ pub(crate) fn typed<P: ModelParams>(
     let doc = if overrides.is_empty() {
         file_doc
     } else {
-        overrides::apply_typed::<Doc<P>>(src.text, overrides)?
+        overrides::apply_typed::<Doc<P>>(src, overrides)?
     };
     let mut problems = Vec::new();
     let cells = crate::experiment::params::check_model(&doc.model, &mut problems);
@@ -372,43 +432,62 @@ pub(crate) fn typed<P: ModelParams>(
         .map(|q| q.name)
         .collect();
     let metrics = metrics.as_slice();
-    check_range(&mut problems, "run.seed", doc.run.seed, 0, i64::MAX as u64);
     doc.montecarlo.check(metrics, &mut problems);
     doc.output.check(&mut problems);
+    let description = doc.scenario.description.chars().count();
+    if description > sections::MAX_DESCRIPTION_CHARS {
+        problems.push(Problem::new(
+            "scenario.description",
+            format!(
+                "`scenario.description` is {description} characters long, more than the {} allowed",
+                sections::MAX_DESCRIPTION_CHARS
+            ),
+            "keep it to a line or a short paragraph; longer notes belong in # comments",
+        ));
+    }
     if let Some(sweep) = &doc.sweep {
         sweep.check(metrics, &mut problems);
+        if sweep.common_random_numbers && doc.montecarlo.target.is_some() {
+            problems.push(Problem::new(
+                "montecarlo.target",
+                "a precision target in a sweep with common random numbers: variants would stop at \
+                 different replication counts and be paired on their first replications only",
+                "set montecarlo.replications for every variant and drop the target, or set \
+                 common_random_numbers = false in [sweep] (independent comparisons)",
+            ));
+        }
     }
     let name = match &doc.scenario.name {
         Some(n) => n.clone(),
-        None => src
-            .path
-            .file_stem()
-            .map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
+        None => sections::default_name(src.path),
     };
     sections::check_name(&name, &mut problems);
     if let Some(p) = problems.into_iter().next() {
         return Err(problem_error(src, overrides, p));
     }
-    let mut resolved = doc.clone();
+    let explicit_shards = doc.run.shards.is_some();
+    let mut resolved = doc;
     resolved.scenario.name = Some(name.clone());
-    resolved.run.shards = Some(doc.run.shards_for(cells));
-    let body = toml::to_string(&resolved).expect("a scenario document serialises");
-    let header = format!(
-        "# Resolved by microsim {} from {}: defaults filled in, overrides applied.\n# Running this file again reproduces the results exactly.\n\n",
-        env!("CARGO_PKG_VERSION"),
-        src.path.display()
-    );
+    resolved.run.shards = Some(resolved.run.shards_for(cells));
+    let doc = Arc::new(resolved);
     let scenario = Scenario {
         name,
-        description: resolved.scenario.description.clone(),
-        model: Arc::new(Checked(resolved.model.clone())),
-        run: resolved.run,
-        montecarlo: resolved.montecarlo,
-        output: resolved.output,
-        sweep: resolved.sweep,
+        description: doc.scenario.description.clone(),
+        model: Arc::new(Checked {
+            doc: doc.clone(),
+            model: doc.model.clone(),
+            run: doc.run.clone(),
+            variant: false,
+        }),
+        run: doc.run.clone(),
+        montecarlo: doc.montecarlo.clone(),
+        output: doc.output.clone(),
+        sweep: doc.sweep.clone(),
         path: src.path.to_path_buf(),
-        source: src.text.to_string(),
-        resolved: header + &body,
+        source: Arc::from(src.text),
+        overrides: Arc::from(overrides),
+        resolved: Arc::new(OnceLock::new()),
+        explicit_shards,
     };
     if scenario.sweep.is_some() {
         scenario.variants()?;
@@ -416,17 +495,37 @@ pub(crate) fn typed<P: ModelParams>(
     Ok(scenario)
 }
 
+/// The span of `field`'s key in `text`, or of the nearest section above it that is there.
+pub(crate) fn locate_field(text: &str, field: &str) -> Option<std::ops::Range<usize>> {
+    let path: Vec<&str> = field.split('.').collect();
+    (1..=path.len())
+        .rev()
+        .find_map(|n| locate::key_span(text, &path[..n]))
+}
+
+/// The command-line override that set `field` or a section above it, if one did.
+pub(crate) fn override_of<'a>(overrides: &'a [Override], field: &str) -> Option<&'a Override> {
+    overrides.iter().rev().find(|o| {
+        let f = o.field();
+        f == field || field.starts_with(&format!("{f}."))
+    })
+}
+
 fn problem_error(src: &Source, overrides: &[Override], p: Problem) -> ScenarioError {
-    let err = match overrides.iter().rev().find(|o| o.is(&p.field)) {
+    let err = match override_of(overrides, &p.field) {
         Some(o) => o.error(ErrorKind::Invalid, p.message),
         None => {
-            let path: Vec<&str> = p.field.split('.').collect();
-            src.error(
-                ErrorKind::Invalid,
-                locate::key_span(src.text, &path),
-                p.message,
-            )
+            let span =
+                p.at.as_deref()
+                    .and_then(|steps| locate::span_of(src.text, steps))
+                    .or_else(|| locate_field(src.text, &p.field));
+            src.error(ErrorKind::Invalid, span, p.message)
         }
     };
     err.field(p.field).hint(p.hint)
+}
+
+/// Where `steps` are in the scenario `text`, for a message about them.
+pub(crate) fn span_of(text: &str, steps: &[Step]) -> Option<std::ops::Range<usize>> {
+    locate::span_of(text, steps)
 }

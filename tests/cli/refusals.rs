@@ -71,6 +71,7 @@ const FILE_CASES: &[FileCase] = &[
     case("wrong_type_float_for_int.toml", &["wrong_type_float_for_int.toml:7:10", "model.robots", "2.5"]),
     case("wrong_type_array_for_int.toml", &["wrong_type_array_for_int.toml:7:10", "model.height"]),
     case("bad_order_value.toml", &["bad_order_value.toml:7:9", "run.order", "`random`", "by_id", "shuffled"]),
+    case_not("run_order_not_a_name.toml", &["run_order_not_a_name.toml:7:9", "run.order", "name in quotes", "\"by_id\" or \"shuffled\""], &["wanted string or table"]),
     case("bad_bool.toml", &["bad_bool.toml:7:14", "run.histograms", "true or false"]),
     case("output_dir_not_string.toml", &["output_dir_not_string.toml:7:7", "output.dir", "string"]),
     // Out of range.
@@ -95,6 +96,61 @@ const FILE_CASES: &[FileCase] = &[
     case("name_empty.toml", &["name_empty.toml:4:1", "scenario.name"]),
     // Too big to run: refused from the estimate, before anything is allocated.
     case("huge_arena_over_memory.toml", &["huge_arena_over_memory.toml:", "memory", "--max-memory"]),
+    // Numbers out of range say the number as written and the range accepted.
+    case("negative_threads.toml", &["negative_threads.toml:7:11", "run.threads", "-1", "from 0 to 1024"]),
+    case("negative_rounds.toml", &["negative_rounds.toml:7:10", "model.rounds", "-3", "from 0 to 4294967295"]),
+    case_not("seed_over_i64.toml", &["seed_over_i64.toml:7:8", "run.seed", "too large: 9223372036854775808", "from 0 to 9223372036854775807"], &["u64 value was too large"]),
+    // A name given explicitly is checked as written (one taken from the file name is made safe).
+    case("name_with_space.toml", &["name_with_space.toml:4:1", "scenario.name", "\"my robots\""]),
+    case("scenario_description_too_long.toml", &["scenario_description_too_long.toml:5:1", "scenario.description", "5000 characters", "1000"]),
+    // Nesting past the parser's recursion limit: still a place and a field.
+    case("deep_nested_array.toml", &["deep_nested_array.toml:7:89", "output.plots", "nested too deeply"]),
+    case("deep_nested_inline_table.toml", &["deep_nested_inline_table.toml:7:", "model.items", "nested too deeply"]),
+    case("deep_nested_grid_value.toml", &["deep_nested_grid_value.toml:7:", "field: sweep.grid", "nested too deeply"]),
+    case_not("deep_dotted_key.toml", &["deep_dotted_key.toml:7:1", "model.a", "100 parts"], &["recursion limit"]),
+    case_not("deep_table_header.toml", &["deep_table_header.toml:6:1", "model.a", "100 parts"], &["recursion limit"]),
+    // [output]: checked against the file system before anything runs.
+    case("output_dir_empty.toml", &["output_dir_empty.toml:7:1", "output.dir", "empty"]),
+    case("output_dir_dev_null.toml", &["output_dir_dev_null.toml:7:1", "output.dir", "\"/dev/null\"", "not a directory"]),
+    case("output_dir_is_a_file.toml", &["output_dir_is_a_file.toml:7:1", "output.dir", "\"/etc/passwd\"", "not a directory"]),
+    case("output_dir_under_a_file.toml", &["output_dir_under_a_file.toml:7:1", "output.dir", "\"/etc/passwd\" is not a directory"]),
+    case("output_dir_nul.toml", &["output_dir_nul.toml:7:1", "output.dir", "NUL"]),
+    case("output_dir_too_long.toml", &["output_dir_too_long.toml:7:1", "output.dir", "2000 bytes", "1024"]),
+    case("output_plots_repeated.toml", &["output_plots_repeated.toml:7:33", "output.plots", "`distribution` twice"]),
+    // Sweep sizes: bounded before anything is expanded, counted without overflow.
+    case_not("sweep_grid_too_many_fields.toml", &["sweep_grid_too_many_fields.toml:10:8", "field: sweep.grid", "64 fields", "16"], &["attempt to multiply"]),
+    case_not("sweep_grid_count_overflow.toml", &["sweep_grid_count_overflow.toml:10:8", "field: sweep.grid", "over 18446744073709551615 variants", "100000"], &["attempt to multiply"]),
+    case("sweep_grid_times_sample_too_many.toml", &["sweep_grid_times_sample_too_many.toml:11:1", "sweep.sample.count", "1000 grid points × 1000 samples", "1000000 variants"]),
+    case("sweep_grid_many_keys.toml", &["sweep_grid_many_keys.toml:10:8", "field: sweep.grid", "3000 fields"]),
+    case("sweep_sample_many_ranges.toml", &["sweep_sample_many_ranges.toml:13:15", "field: sweep.sample.ranges", "300 fields"]),
+    case("sweep_compare_repeated.toml", &["sweep_compare_repeated.toml:11:41", "sweep.compare", "`bins_empty` twice"]),
+    // Sampled ranges: exactly [low, high], finite, low ≤ high.
+    case("sweep_range_three_numbers.toml", &["sweep_range_three_numbers.toml:12:37", "sweep.sample.ranges", "`model.items` has 3 values", "[low, high]"]),
+    case_not("sweep_range_one_number.toml", &["sweep_range_one_number.toml:14:1", "sweep.sample.ranges", "1 value"], &["invalid length"]),
+    case("sweep_range_not_numbers.toml", &["sweep_range_not_numbers.toml:8:31", "sweep.sample.ranges", "not numeric", "\"uniform\""]),
+    case("sweep_range_reversed.toml", &["sweep_range_reversed.toml:8:12", "sweep.sample.ranges", "[2.0, 0.5]", "low end is above"]),
+    case("sweep_range_infinite.toml", &["sweep_range_infinite.toml:8:35", "sweep.sample.ranges", "not finite: inf"]),
+    // What a sweep may vary: [model] and [run] (but the seed).
+    case("sweep_grid_over_sweep.toml", &["sweep_grid_over_sweep.toml:11:1", "field: sweep.grid", "`sweep.baseline`", "model.KEY"]),
+    case("sweep_grid_over_sweep_grid.toml", &["sweep_grid_over_sweep_grid.toml:12:1", "field: sweep.grid", "`sweep.grid`"]),
+    case("sweep_grid_over_scenario.toml", &["sweep_grid_over_scenario.toml:11:1", "field: sweep.grid", "`scenario.name`"]),
+    case("sweep_grid_over_model_name.toml", &["sweep_grid_over_model_name.toml:11:1", "field: sweep.grid", "`scenario.model`", "one model"]),
+    case("sweep_grid_over_output.toml", &["sweep_grid_over_output.toml:11:1", "field: sweep.grid", "`output.dir`", "variants/NNN/"]),
+    case("sweep_grid_over_replications.toml", &["sweep_grid_over_replications.toml:11:1", "field: sweep.grid", "`montecarlo.replications`", "replication r with replication r", "microsim compare"]),
+    case("sweep_sample_over_confidence.toml", &["sweep_sample_over_confidence.toml:12:12", "field: sweep.sample.ranges", "`montecarlo.confidence`"]),
+    case("sweep_grid_over_seed.toml", &["sweep_grid_over_seed.toml:11:1", "field: sweep.grid", "`run.seed`", "common_random_numbers = false"]),
+    case("sweep_grid_unknown_section.toml", &["sweep_grid_unknown_section.toml:11:1", "field: sweep.grid", "unknown section [modle]"]),
+    case("sweep_grid_whole_section.toml", &["sweep_grid_whole_section.toml:11:1", "field: sweep.grid", "`model`", "section.key"]),
+    case("sweep_grid_bad_key.toml", &["sweep_grid_bad_key.toml:11:1", "field: sweep.grid", "`model..items`", "section.key"]),
+    case("sweep_field_in_grid_and_sample.toml", &["sweep_field_in_grid_and_sample.toml:15:12", "sweep.sample.ranges", "both in [sweep.grid]"]),
+    case("sweep_target_with_common_random_numbers.toml", &["sweep_target_with_common_random_numbers.toml:13:1", "montecarlo.target", "common random numbers", "first replications"]),
+    // A variant that fails: the value in [sweep.grid] (or the range) that produced it.
+    case("sweep_variant_out_of_range.toml", &["sweep_variant_out_of_range.toml:11:31", "variant 1 (model.keep_fraction=1.5)", "field: model.keep_fraction", "not a probability"]),
+    case("sweep_variant_wrong_type.toml", &["sweep_variant_wrong_type.toml:12:5", "variant 1 (model.items=\"many\")", "field: model.items", "whole number"]),
+    case("sweep_variant_unknown_field.toml", &["sweep_variant_unknown_field.toml:11:18", "variant 0", "field: model.itmes", "`itmes`", "items"]),
+    case("sweep_variant_bad_set_path.toml", &["sweep_variant_bad_set_path.toml:11:20", "variant 0", "field: model.items", "not a section"]),
+    case("sweep_sample_variant_out_of_range.toml", &["sweep_sample_variant_out_of_range.toml:12:12", "variant 0 (model.keep_fraction=", "field: model.keep_fraction", "not a probability"]),
+    case("sweep_variant_shards_over_cells.toml", &["sweep_variant_shards_over_cells.toml:12:1", "variant 1 (model.width=2)", "field: run.shards", "more than the arena's 4 cells"]),
 ];
 
 #[test]
@@ -139,11 +195,13 @@ fn every_bad_file_is_refused_with_file_line_column_and_field() {
     );
 }
 
-/// A bad command line: `{S}` stands for the small scenario, `{B}` for a directory.
+/// A bad command line: `{S}` stands for the small scenario, `{B}` for a directory, `{R3}` for
+/// the bad input with a range of three numbers.
 struct ArgCase {
     name: &'static str,
     args: &'static [&'static str],
     expect: &'static [&'static str],
+    forbid: &'static [&'static str],
 }
 
 const fn cmd(
@@ -151,7 +209,26 @@ const fn cmd(
     args: &'static [&'static str],
     expect: &'static [&'static str],
 ) -> ArgCase {
-    ArgCase { name, args, expect }
+    ArgCase {
+        name,
+        args,
+        expect,
+        forbid: &[],
+    }
+}
+
+const fn cmd_not(
+    name: &'static str,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+    forbid: &'static [&'static str],
+) -> ArgCase {
+    ArgCase {
+        name,
+        args,
+        expect,
+        forbid,
+    }
 }
 
 #[rustfmt::skip]
@@ -182,21 +259,37 @@ const ARG_CASES: &[ArgCase] = &[
     cmd("unknown_flag", &["run", "{S}", "--frob"], &["--frob"]),
     cmd("new_unknown_model", &["new", "bogus", "x.toml"], &["`bogus`", "musical_chairs"]),
     cmd("new_into_missing_directory", &["new", "musical_chairs", "no/such/dir/x.toml"], &["no/such/dir/x.toml"]),
+    // Numbers beyond TOML's integers: the number as given and the field's range, never a
+    // wrapped negative.
+    cmd_not("threads_u64_max", &["run", "{S}", "--threads", "18446744073709551615"], &["--threads 18446744073709551615", "run.threads", "too large: 18446744073709551615", "from 0 to 1024"], &["-1"]),
+    cmd_not("seed_over_i64", &["run", "{S}", "--seed", "9223372036854775808"], &["--seed 9223372036854775808", "run.seed", "too large: 9223372036854775808", "from 0 to 9223372036854775807"], &["-9223372036854775808"]),
+    cmd_not("replications_u64_max", &["check", "{S}", "--set", "montecarlo.replications=18446744073709551615"], &["--set montecarlo.replications=18446744073709551615", "too large: 18446744073709551615", "from 1 to 10000000"], &["invalid type"]),
+    cmd_not("set_seed_over_i64", &["run", "{S}", "--set", "run.seed=9223372036854775808"], &["--set run.seed=9223372036854775808", "run.seed", "too large: 9223372036854775808", "from 0 to 9223372036854775807"], &["invalid type"]),
+    cmd("set_threads_negative", &["run", "{S}", "--set", "run.threads=-1"], &["--set run.threads=-1", "cannot be negative: -1", "from 0 to 1024"]),
+    // An override's error names the file it was applied to.
+    cmd("set_names_the_file", &["run", "{S}", "--set", "model.robots=0"], &["musical_chairs_small.toml: --set model.robots=0", "model.robots"]),
+    cmd("set_output_dir_empty", &["run", "{S}", "--set", "output.dir=\"\""], &["--set output.dir=\"\"", "output.dir", "empty"]),
+    // A file's own error is not blamed on an override that came with it.
+    cmd_not("set_with_bad_range", &["check", "{R3}", "--set", "run.seed=3"], &["sweep_range_three_numbers.toml:12:37", "sweep.sample.ranges", "3 values"], &["--set run.seed", "invalid length"]),
+    // A sweep given on the command line: its variant's error names that override.
+    cmd("set_sweep_grid", &["check", "{S}", "--set", "sweep.grid={\"model.robots\" = [0]}"], &["musical_chairs_small.toml: --set sweep.grid=", "variant 0 (model.robots=0)", "field: model.robots", "too small"]),
 ];
 
 #[test]
 fn every_bad_command_line_is_refused() {
     let (small, dir) = (small(), repo_path("tests/bad_inputs"));
+    let range = bad_input("sweep_range_three_numbers.toml");
     let expand = |a: &&'static str| match *a {
         "{S}" => small.as_str(),
         "{B}" => dir.as_str(),
+        "{R3}" => range.as_str(),
         other => other,
     };
     let mut failures = Vec::new();
     for c in ARG_CASES {
         let tmp = tempfile::tempdir().unwrap();
         let done = microsim(tmp.path(), &c.args.iter().map(expand).collect::<Vec<_>>());
-        let wrong = done.refusal_problems(c.expect, NEVER, tmp.path());
+        let wrong = done.refusal_problems(c.expect, &[NEVER, c.forbid].concat(), tmp.path());
         if !wrong.is_empty() {
             failures.push(format!(
                 "{}: {}\n  {}",

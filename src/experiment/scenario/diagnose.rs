@@ -2,6 +2,7 @@
 //! would be accepted.
 
 use super::locate;
+use super::sections::{accepted_names, accepted_range};
 
 /// A parser error, translated.
 #[derive(Debug, PartialEq, Eq)]
@@ -9,17 +10,114 @@ pub struct Diagnosis {
     pub message: String,
     pub field: Option<String>,
     pub hint: Option<String>,
+    /// Where the problem is, when the parser said nothing (a byte offset into the text).
+    pub at: Option<usize>,
+}
+
+/// The parser's limit on nesting: of arrays and inline tables, and of the parts of a key.
+pub const NESTING_LIMIT: usize = 80;
+
+/// `at`, moved back to the start of the character it falls in.
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// A key as written (`robots`, `"model.items"`, `a . b`), without quotes and spaces.
+fn bare_key(k: &str) -> String {
+    k.trim().trim_matches(['"', '\'']).trim().to_string()
+}
+
+/// The field at byte `at`, read from the lines of the text (for a document the parser could
+/// not read back): the key of the nearest `key = value` line at or above it, under the
+/// nearest `[section]` header above; or that section; or, outside any section, the first word
+/// of the line.
+pub(super) fn line_field(text: &str, at: usize) -> Option<String> {
+    let at = boundary(text, at);
+    let end = text[at..].find('\n').map_or(text.len(), |p| at + p);
+    let mut key: Option<String> = None;
+    for line in text[..end].lines().rev() {
+        let t = line.trim();
+        if t.starts_with('#') {
+            continue;
+        }
+        if let Some(header) = t.strip_prefix('[') {
+            let header = header
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("");
+            let section = bare_key(header);
+            return Some(match key {
+                Some(k) if !section.is_empty() => format!("{section}.{k}"),
+                Some(k) => k,
+                None if !section.is_empty() => section,
+                None => continue,
+            });
+        }
+        if key.is_none()
+            && let Some((k, _)) = t.split_once('=')
+            && !bare_key(k).is_empty()
+        {
+            key = Some(bare_key(k));
+        }
+    }
+    key.or_else(|| {
+        let line = line_at(text, at).trim();
+        let word: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "_-.".contains(*c))
+            .collect();
+        (!word.is_empty()).then_some(word)
+    })
+}
+
+/// The `[section]` whose header is the nearest above the line that holds byte `at`.
+fn section_above(text: &str, at: usize) -> Option<String> {
+    let at = boundary(text, at);
+    let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+    text[..start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix('[')
+            .and_then(|h| h.trim_start_matches('[').split(']').next())
+            .map(bare_key)
+    })
+}
+
+/// The integer literal at byte `at`, as written.
+fn number_at(text: &str, at: usize) -> Option<&str> {
+    let rest = &text[boundary(text, at)..];
+    let len = rest
+        .find(|c: char| !(c.is_ascii_digit() || "+-_".contains(c)))
+        .unwrap_or(rest.len());
+    (len > 0).then(|| &rest[..len])
+}
+
+/// What a whole-number field accepts: its own range where known, else that of its type `ty`
+/// (`u32`, `u64`, …) up to the largest TOML integer.
+pub(super) fn range_hint(field: Option<&str>, ty: &str) -> String {
+    if let Some((lo, hi)) = field.and_then(accepted_range) {
+        return format!("use a whole number from {lo} to {hi}");
+    }
+    match largest(ty.trim()) {
+        Some(max) => format!("use a whole number from 0 to {}", max.min(i64::MAX as u128)),
+        None => "use a whole number from 0 to 9223372036854775807".to_string(),
+    }
 }
 
 /// The key text at byte `at` (a bare or quoted key) and the `[section]` it is in.
 fn key_at(text: &str, at: usize) -> (String, Option<String>) {
-    let rest = &text[at.min(text.len())..];
+    let at = boundary(text, at);
+    let rest = &text[at..];
     let key: String = rest
         .trim_start_matches(['[', '"', '\''])
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "_-.".contains(*c))
         .collect();
-    let before = &text[..at.min(text.len())];
+    let before = &text[..at];
     let section = before
         .lines()
         .rev()
@@ -41,7 +139,7 @@ fn key_at(text: &str, at: usize) -> (String, Option<String>) {
 
 /// The whole line that holds byte `at`.
 fn line_at(text: &str, at: usize) -> &str {
-    let at = at.min(text.len());
+    let at = boundary(text, at);
     let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
     let end = text[at..].find('\n').map_or(text.len(), |p| at + p);
     &text[start..end]
@@ -60,11 +158,12 @@ fn largest(ty: &str) -> Option<u128> {
 
 /// Translates `message`, reported at byte span `span` of `text`.
 pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>) -> Diagnosis {
-    let at = span.as_ref().map_or(0, |s| s.start);
+    let at = boundary(text, span.as_ref().map_or(0, |s| s.start));
     let found = span
         .as_ref()
         .and_then(|_| locate::field_at(text, at))
-        .map(|f| f.path);
+        .map(|f| f.path)
+        .or_else(|| span.as_ref().and_then(|_| line_field(text, at)));
     let (key, section) = key_at(text, at);
     let in_section =
         |s: &Option<String>| s.as_ref().map_or(String::new(), |s| format!(" in [{s}]"));
@@ -74,7 +173,44 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
         message,
         field,
         hint: hint.map(str::to_string),
+        at: None,
     };
+
+    if span.is_none() && message == "recursion limit" {
+        let hint = "a scenario's fields are `key = value` lines under a [section], e.g. [model] then robots = 1000";
+        let Some((at, parts)) = locate::deep_key(text, 2) else {
+            let message = format!(
+                "keys and table names nest at most {} deep",
+                NESTING_LIMIT - 1
+            );
+            return d(message, None, Some(hint));
+        };
+        let field = if line_at(text, at).trim_start().starts_with('[') {
+            parts[..2].join(".")
+        } else {
+            dotted(&section_above(text, at), &parts[0])
+        };
+        let message = format!(
+            "a key of {} parts: keys and table names nest at most {} deep",
+            parts.len(),
+            NESTING_LIMIT - 1
+        );
+        return Diagnosis {
+            at: Some(at),
+            ..d(message, Some(field), Some(hint))
+        };
+    }
+    if message.starts_with("cannot recurse further") {
+        return d(
+            format!(
+                "the value is nested too deeply: arrays and inline tables nest at most {NESTING_LIMIT} deep"
+            ),
+            found,
+            Some(
+                "a scenario's values are numbers, strings, booleans and short lists, e.g. plots = [\"cdf\"]",
+            ),
+        );
+    }
 
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (name, expected) = match rest.split_once(", expected ") {
@@ -107,6 +243,19 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
             format!("unknown field {name}{}{expected}", in_section(&section)),
             found,
             Some("check the spelling; `microsim new MODEL` writes a file with every field"),
+        );
+    }
+    if message == "wanted string or table" || message.contains("unit variant, expected string") {
+        // An enum's value given as a number, a list or a boolean.
+        let name = found.clone().unwrap_or_else(|| "the value".into());
+        let hint = match found.as_deref().and_then(accepted_names) {
+            Some(names) => format!("use {}", names.join(" or ")),
+            None => "write the name in quotes, e.g. weights = \"zipf\"".to_string(),
+        };
+        return d(
+            format!("`{name}` must be a name in quotes"),
+            found,
+            Some(&hint),
         );
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
@@ -151,10 +300,21 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
     }
     if message.contains(" as i128") {
         let number = message.split('`').nth(1).unwrap_or("the number");
+        let hint = range_hint(found.as_deref(), "i64");
         return d(
             format!("{number} is too large: TOML integers are 64-bit"),
             found,
-            Some("use a whole number up to 9223372036854775807"),
+            Some(&hint),
+        );
+    }
+    if message == "u64 value was too large" {
+        let number = number_at(text, at).unwrap_or("the number");
+        let name = found.clone().unwrap_or_else(|| "the value".into());
+        let hint = range_hint(found.as_deref(), "i64");
+        return d(
+            format!("`{name}` is too large: {number} (TOML integers are 64-bit)"),
+            found,
+            Some(&hint),
         );
     }
     if let Some(expected) = message.split("expected struct ").nth(1) {
@@ -174,27 +334,63 @@ pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>)
         let (number, ty) = rest.split_once("`, expected ").unwrap_or((rest, ""));
         if number.starts_with('-') {
             let name = found.clone().unwrap_or_else(|| "the value".into());
+            let hint = range_hint(found.as_deref(), ty);
             return d(
                 format!("`{name}` cannot be negative: {number}"),
                 found,
-                Some("sizes and counts cannot be negative; use a whole number ≥ 0"),
+                Some(&hint),
             );
         }
-        if let Some(max) = largest(ty.trim()) {
+        if largest(ty.trim()).is_some() {
             let name = found.clone().unwrap_or_else(|| "the value".into());
+            let hint = range_hint(found.as_deref(), ty);
             return d(
                 format!("`{name}` is too large: {number}"),
                 found,
-                Some(&format!("use a whole number up to {max}")),
+                Some(&hint),
             );
         }
     }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        // A table without a field it needs: name both.
+        let name = rest.trim_matches('`');
+        let field = found
+            .as_ref()
+            .map_or(name.to_string(), |t| format!("{t}.{name}"));
+        let message = format!("missing field {rest}{}", in_section(&found));
+        return d(
+            message,
+            Some(field),
+            Some("add it; `microsim new MODEL` writes a file with every field"),
+        );
+    }
+    let syntax = [
+        "expected `=`",
+        "expected key",
+        "unquoted key",
+        "expected newline",
+        "must be quoted",
+        "unclosed",
+        "invalid basic string",
+        "invalid literal string",
+        "comment character",
+    ];
     let hint = if message.contains("expected u") || message.contains("expected i") {
         Some("use a whole number, without quotes (e.g. 1000 or 1_000_000)")
     } else if message.contains("expected f64") {
         Some("use a number, e.g. 0.5")
     } else if message.contains("expected a boolean") {
         Some("use true or false")
+    } else if message.contains("expected a string") {
+        Some("use text in quotes, e.g. \"by_id\"")
+    } else if message.contains("expected a sequence") || message.contains("element") {
+        Some("use a list in brackets, e.g. [1, 2]")
+    } else if message.contains("expected a map") {
+        Some("use a table: a [section] with key = value lines, or { key = value }")
+    } else if syntax.iter().any(|s| message.contains(s)) {
+        Some(
+            "each line is `key = value`, a [section] header or a # comment; text values go in quotes",
+        )
     } else {
         None
     };
@@ -250,8 +446,30 @@ mod tests {
         assert_eq!(d.message, "`model.rounds` is too large: 5000000000");
         assert_eq!(
             d.hint.as_deref(),
-            Some("use a whole number up to 4294967295")
+            Some("use a whole number from 0 to 4294967295")
         );
+    }
+
+    #[test]
+    fn negative_numbers_say_the_accepted_range() {
+        let t = "[run]\nthreads = -1\n";
+        let d = diagnose(t, "invalid value: integer `-1`, expected u64", at(t, "-1"));
+        assert_eq!(d.message, "`run.threads` cannot be negative: -1");
+        assert_eq!(d.hint.as_deref(), Some("use a whole number from 0 to 1024"));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_names_the_field_and_the_place() {
+        let t = format!("[output]\nplots = {}{}\n", "[".repeat(90), "]".repeat(90));
+        let d = diagnose(
+            &t,
+            "cannot recurse further; max recursion depth met",
+            Some(100..101),
+        );
+        assert_eq!(d.field.as_deref(), Some("output.plots"));
+        let t = format!("[model]\n{} = 1\n", ["a"; 90].join("."));
+        let d = diagnose(&t, "recursion limit", None);
+        assert_eq!((d.field.as_deref(), d.at), (Some("model.a"), Some(8)));
     }
 
     #[test]

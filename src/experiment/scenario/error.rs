@@ -21,12 +21,14 @@ pub enum Origin {
         /// The file.
         path: String,
     },
-    /// In an override: a `--set` from the command line, or a variant of a `[sweep]`.
+    /// In an override from the command line: a `--set`, or a flag such as `--threads`.
     Override {
-        /// Where the override came from: `--set` or `[sweep]`.
+        /// Where the override came from: `--set`, `--seed`, `--threads`, `--replications`.
         via: String,
-        /// The override as given, `section.key=value`.
+        /// The override as given: `section.key=value`, or a flag's value.
         text: String,
+        /// The scenario file it was applied to, once known.
+        file: Option<String>,
     },
 }
 
@@ -116,6 +118,14 @@ impl ScenarioError {
         self.hint = Some(hint.into());
         self
     }
+
+    /// The same error, saying which scenario file an override's error is about.
+    pub(crate) fn in_file(mut self, path: &Path) -> Self {
+        if let Origin::Override { file: f @ None, .. } = &mut self.origin {
+            *f = Some(path.display().to_string());
+        }
+        self
+    }
 }
 
 impl fmt::Display for ScenarioError {
@@ -123,7 +133,16 @@ impl fmt::Display for ScenarioError {
         match &self.origin {
             Origin::File { path, line, column } => write!(f, "{path}:{line}:{column}: ")?,
             Origin::FileOnly { path } => write!(f, "{path}: ")?,
-            Origin::Override { via, text } => write!(f, "{via} {text}: ")?,
+            Origin::Override {
+                via,
+                text,
+                file: Some(path),
+            } => write!(f, "{path}: {via} {text}: ")?,
+            Origin::Override {
+                via,
+                text,
+                file: None,
+            } => write!(f, "{via} {text}: ")?,
         }
         f.write_str(&self.message)?;
         if let Some(field) = &self.field {

@@ -3,6 +3,8 @@
 
 use toml::de::{DeTable, DeValue};
 
+use crate::experiment::params::Step;
+
 /// A field's dotted path and the byte span of its key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
@@ -28,6 +30,70 @@ pub fn key_span(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
         }
     }
     span
+}
+
+/// The span of what `steps` names in `text`: a key's span when the last step is a key, a list
+/// element's span when it is an index. Keys are matched whole (a quoted `"model.items"` is one
+/// key).
+pub(crate) fn span_of(text: &str, steps: &[Step]) -> Option<std::ops::Range<usize>> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut value: Option<&DeValue> = None;
+    let mut span = None;
+    for step in steps {
+        match (step, value) {
+            (Step::Key(k), None) => {
+                let (key, v) = doc
+                    .get_ref()
+                    .iter()
+                    .find(|(key, _)| key.get_ref().as_ref() == k.as_str())?;
+                span = Some(key.span());
+                value = Some(v.get_ref());
+            }
+            (Step::Key(k), Some(DeValue::Table(t))) => {
+                let (key, v) = t
+                    .iter()
+                    .find(|(key, _)| key.get_ref().as_ref() == k.as_str())?;
+                span = Some(key.span());
+                value = Some(v.get_ref());
+            }
+            (Step::Index(i), Some(DeValue::Array(a))) => {
+                let item = a.get(*i)?;
+                span = Some(item.span());
+                value = Some(item.get_ref());
+            }
+            _ => return None,
+        }
+    }
+    span
+}
+
+/// The key in `text` (a `[table.header]` or a dotted `key = value`) with the most
+/// dot-separated parts, if it has at least `parts`: where the parser's recursion limit on keys
+/// was met, which it reports without a position. Returns the key's byte offset and its parts.
+pub(crate) fn deep_key(text: &str, parts: usize) -> Option<(usize, Vec<String>)> {
+    let mut offset = 0;
+    let mut deepest: Option<(usize, Vec<String>)> = None;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let key = if let Some(header) = trimmed.strip_prefix('[') {
+            header.trim_start_matches('[').split(']').next()
+        } else {
+            trimmed.split('=').next().filter(|_| trimmed.contains('='))
+        };
+        if let Some(key) = key {
+            let n = key.matches('.').count() + 1;
+            if n >= parts && deepest.as_ref().is_none_or(|(_, d)| n > d.len()) {
+                let split = key
+                    .split('.')
+                    .map(|p| p.trim().trim_matches(['"', '\'']).to_string())
+                    .collect();
+                deepest = Some((offset + indent, split));
+            }
+        }
+        offset += line.len();
+    }
+    deepest
 }
 
 /// The innermost field whose key or value covers byte `offset`.
@@ -72,6 +138,32 @@ mod tests {
         let span = key_span(DOC, &["model", "width"]).unwrap();
         assert_eq!(&DOC[span], "width");
         assert!(key_span(DOC, &["model", "height"]).is_none());
+    }
+
+    #[test]
+    fn finds_quoted_keys_and_list_elements() {
+        let text = "[sweep.grid]\n\"model.items\" = [10, 20]\n";
+        let key = |k: &str| Step::Key(k.to_string());
+        let at = |steps: &[Step]| span_of(text, steps).map(|s| &text[s]);
+        assert_eq!(
+            at(&[key("sweep"), key("grid"), key("model.items")]),
+            Some("\"model.items\"")
+        );
+        let second = [
+            key("sweep"),
+            key("grid"),
+            key("model.items"),
+            Step::Index(1),
+        ];
+        assert_eq!(at(&second), Some("20"));
+        assert_eq!(at(&[key("sweep"), key("grid"), key("model")]), None);
+    }
+
+    #[test]
+    fn finds_a_key_past_the_recursion_limit() {
+        let text = format!("[model]\nx = 1\n  {} = 1\n", ["a"; 90].join("."));
+        let (at, parts) = deep_key(&text, 80).unwrap();
+        assert_eq!((at, parts.len()), (16, 90));
     }
 
     #[test]

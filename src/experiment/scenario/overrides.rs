@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
 
+use super::diagnose::Diagnosis;
 use super::error::{ErrorKind, Origin, ScenarioError};
 
 /// One `--set section.key=value`.
@@ -21,8 +22,13 @@ impl FromStr for Override {
     /// Parses `section.key=value`. The value is read as a TOML value (`1000`, `0.5`, `true`,
     /// `"text"`, `[1, 2]`); a bare word that is not one is taken as a string.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let origin = || Origin::Override {
+            via: "--set".into(),
+            text: s.to_string(),
+            file: None,
+        };
         let bad = |msg: String| {
-            Err(ScenarioError::new(ErrorKind::Schema, Origin::Override { via: "--set".into(), text: s.to_string() }, msg)
+            Err(ScenarioError::new(ErrorKind::Schema, origin(), msg)
                 .hint("write --set section.key=value, e.g. --set model.robots=1000000 or --set run.seed=7"))
         };
         let Some((key, raw)) = s.split_once('=') else {
@@ -46,6 +52,11 @@ impl FromStr for Override {
         }
         let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
             Ok(mut t) => t.remove("v").expect("the table has the key just written"),
+            // A whole number beyond TOML's 64-bit integers: say so, with the number as given.
+            Err(_) if is_integer(raw) => {
+                let field = path.join(".");
+                return Err(out_of_range(origin(), &field, raw));
+            }
             Err(_)
                 if raw
                     .chars()
@@ -69,6 +80,30 @@ impl FromStr for Override {
     }
 }
 
+/// Whether `raw` is a decimal integer literal (`-12`, `+3`, `1_000`).
+fn is_integer(raw: &str) -> bool {
+    let digits = raw.strip_prefix(['-', '+']).unwrap_or(raw);
+    !digits.is_empty()
+        && digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
+/// `field` given the whole number `number`, which no TOML integer holds.
+fn out_of_range(origin: Origin, field: &str, number: &str) -> ScenarioError {
+    let what = if number.starts_with('-') {
+        "too small"
+    } else {
+        "too large"
+    };
+    ScenarioError::new(
+        ErrorKind::Invalid,
+        origin,
+        format!("`{field}` is {what}: {number}"),
+    )
+    .field(field)
+    .hint(super::diagnose::range_hint(Some(field), "i64"))
+}
+
 impl Override {
     /// An override of `field` (`section.key`) with `value`.
     pub fn new(field: &str, value: impl Into<toml::Value>) -> Self {
@@ -81,10 +116,24 @@ impl Override {
         }
     }
 
-    /// The same override, reported as coming from a `[sweep]` variant.
-    pub fn from_sweep(mut self) -> Self {
-        self.via = "[sweep]";
-        self
+    /// A command-line flag that sets `field` to a whole number (`--threads 8` sets
+    /// `run.threads`); refused when the number is beyond TOML's 64-bit integers, which no
+    /// field accepts.
+    pub fn flag(flag: &'static str, field: &str, value: u64) -> Result<Self, ScenarioError> {
+        let origin = Origin::Override {
+            via: flag.into(),
+            text: value.to_string(),
+            file: None,
+        };
+        let Ok(v) = i64::try_from(value) else {
+            return Err(out_of_range(origin, field, &value.to_string()));
+        };
+        Ok(Override {
+            path: field.split('.').map(str::to_string).collect(),
+            text: value.to_string(),
+            value: toml::Value::Integer(v),
+            via: flag,
+        })
     }
 
     /// The field, as `section.key`.
@@ -109,6 +158,7 @@ impl Override {
             Origin::Override {
                 via: self.via.into(),
                 text: self.text.clone(),
+                file: None,
             },
             message,
         )
@@ -143,22 +193,35 @@ impl Override {
     }
 }
 
-/// Deserialises the document `text` with `overrides` applied, blaming the first override that
-/// makes it fail.
+/// What to say when setting `field` (`section.key`) to `value` fails to deserialise with
+/// `message`: diagnosed as if the setting were written in a file, so the message names it.
+pub(super) fn diagnose_setting(field: &str, value: &toml::Value, message: &str) -> Diagnosis {
+    let (sections, key) = field.rsplit_once('.').unwrap_or(("", field));
+    let doc = format!("[{sections}]\n{key} = {value}\n");
+    let at = doc.find(" = ").map(|i| i + 3);
+    super::diagnose::diagnose(&doc, message.trim(), at.map(|i| i..doc.len() - 1))
+}
+
+/// Deserialises the document of `src` with `overrides` applied, blaming the first override
+/// that makes it fail.
 pub(super) fn apply_typed<D: DeserializeOwned>(
-    text: &str,
+    src: &super::Source,
     overrides: &[Override],
 ) -> Result<D, ScenarioError> {
-    let mut table: toml::Table = toml::from_str(text).expect("the caller parsed this text already");
+    let mut table: toml::Table =
+        toml::from_str(src.text).expect("the caller parsed this text already");
+    // The file alone passed stage one; should it fail here, no override is to blame.
+    if let Err(e) = table.clone().try_into::<D>() {
+        let d = super::diagnose::diagnose(src.text, e.message().trim(), None);
+        let field = d.field.unwrap_or_else(|| "scenario".into());
+        let path: Vec<&str> = field.split('.').collect();
+        let at = super::locate::key_span(src.text, &path);
+        return Err(src.error(ErrorKind::Schema, at, d.message).field(field));
+    }
     for o in overrides {
         o.apply(&mut table)?;
         if let Err(e) = table.clone().try_into::<D>() {
-            // Diagnose as if the override were written in a file, so the message names it.
-            let (key, sections) = o.path.split_last().expect("a path has at least two parts");
-            let doc = format!("[{}]\n{key} = {}\n", sections.join("."), o.value);
-            let at = doc.find(" = ").map(|i| i + 3);
-            let d =
-                super::diagnose::diagnose(&doc, e.message().trim(), at.map(|i| i..doc.len() - 1));
+            let d = diagnose_setting(&o.field(), &o.value, e.message());
             let hint = d
                 .hint
                 .unwrap_or_else(|| "check the field name and the value's type".into());
@@ -186,6 +249,33 @@ mod tests {
         let o: Override = "model.p=0.25".parse().unwrap();
         assert_eq!(o.value, toml::Value::Float(0.25));
         assert!(o.is("model.p"));
+    }
+
+    #[test]
+    fn numbers_beyond_toml_integers_are_refused_as_given() {
+        let e = "run.seed=9223372036854775808"
+            .parse::<Override>()
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("`run.seed` is too large: 9223372036854775808"),
+            "{msg}"
+        );
+        assert!(msg.contains("from 0 to 9223372036854775807"), "{msg}");
+        let e = Override::flag("--threads", "run.threads", u64::MAX).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "--threads 18446744073709551615: `run.threads` is too large: 18446744073709551615"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("from 0 to 1024") && !msg.contains("-1"),
+            "{msg}"
+        );
+        let ok = Override::flag("--seed", "run.seed", 7).unwrap();
+        assert_eq!(ok.value(), &toml::Value::Integer(7));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::arena::Partition;
 use crate::engine::scheduler::Order;
+use crate::experiment::params::Step;
 pub use crate::experiment::params::{Problem, check_positive, check_probability, check_range};
 
 /// A whole scenario document, generic over the model's parameters.
@@ -34,7 +35,8 @@ pub struct Doc<P> {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSection {
-    /// Names the result directory; defaults to the file name without `.toml`.
+    /// Names the result directory; defaults to the file name without `.toml`, made safe
+    /// ([`default_name`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Free text.
@@ -172,8 +174,9 @@ pub struct SampleSection {
     /// Points drawn.
     pub count: u64,
     /// `"model.zipf_s" = [0.5, 2.0]`: a field and its [low, high] range. Whole-number ends
-    /// give whole-number values.
-    pub ranges: std::collections::BTreeMap<String, [toml::Value; 2]>,
+    /// give whole-number values. (A list, so that a range of another length is refused in
+    /// stage two, by name, rather than cut short.)
+    pub ranges: std::collections::BTreeMap<String, Vec<toml::Value>>,
 }
 
 /// How a sweep samples ranges.
@@ -200,17 +203,98 @@ pub struct OutputSection {
     pub plots: Option<Vec<String>>,
 }
 
+/// The longest `[output] dir` accepted, in bytes.
+pub const MAX_DIR_BYTES: usize = 1024;
+/// The longest `[scenario] description` accepted, in characters (every sweep variant carries
+/// a copy; longer notes belong in `#` comments).
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+fn key(k: &str) -> Step {
+    Step::Key(k.to_string())
+}
+
 impl OutputSection {
-    /// Stage-two checks of `[output]`.
+    /// Stage-two checks of `[output]`: known plot kinds, each once; a result directory that
+    /// can be one (not empty, not an existing file or device, nor inside one).
     pub fn check(&self, out: &mut Vec<Problem>) {
-        if let Some(plots) = &self.plots
-            && let Err(e) = crate::experiment::scenario::PlotKind::parse_list(plots)
-        {
-            out.push(Problem::new(
-                "output.plots",
-                e.to_string(),
-                "e.g. plots = [\"distribution\", \"histograms\"] or [\"all\"]",
-            ));
+        if let Some(plots) = &self.plots {
+            if let Err(e) = crate::experiment::scenario::PlotKind::parse_list(plots) {
+                out.push(Problem::new(
+                    "output.plots",
+                    e.to_string(),
+                    "e.g. plots = [\"distribution\", \"histograms\"] or [\"all\"]",
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for (i, name) in plots.iter().enumerate() {
+                let kind = match name.trim().to_ascii_lowercase().as_str() {
+                    "all" => "all".to_string(),
+                    other => other
+                        .parse::<crate::experiment::scenario::PlotKind>()
+                        .map_or(other.to_string(), |k| k.name().to_string()),
+                };
+                if !seen.insert(kind) {
+                    out.push(
+                        Problem::new(
+                            "output.plots",
+                            format!("`output.plots` names the plot `{}` twice", name.trim()),
+                            "name each plot kind once",
+                        )
+                        .at(vec![
+                            key("output"),
+                            key("plots"),
+                            Step::Index(i),
+                        ]),
+                    );
+                    break;
+                }
+            }
+        }
+        if let Some(dir) = &self.dir {
+            check_dir(dir, out);
+        }
+    }
+}
+
+/// Checks `[output] dir` against the file system as it is now.
+fn check_dir(dir: &str, out: &mut Vec<Problem>) {
+    let hint =
+        "name a directory (created if missing), or leave `dir` out for outputs/<scenario name>";
+    let mut problem = |message: String| out.push(Problem::new("output.dir", message, hint));
+    if dir.trim().is_empty() {
+        return problem(
+            "`output.dir` is empty: results would land in the current directory".into(),
+        );
+    }
+    if dir.contains('\0') {
+        return problem("`output.dir` contains a NUL character, which no path can".into());
+    }
+    if dir.len() > MAX_DIR_BYTES {
+        return problem(format!(
+            "`output.dir` is {} bytes long, more than the {MAX_DIR_BYTES} allowed",
+            dir.len()
+        ));
+    }
+    for at in std::path::Path::new(dir).ancestors() {
+        if at.as_os_str().is_empty() {
+            break;
+        }
+        match std::fs::metadata(at) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) if at == std::path::Path::new(dir) => {
+                return problem(format!(
+                    "`output.dir` is {dir:?}, which exists and is not a directory"
+                ));
+            }
+            Ok(_) => {
+                return problem(format!(
+                    "`output.dir` is {dir:?}, but {:?} is not a directory",
+                    at.display().to_string()
+                ));
+            }
+            // Missing (it will be created), or inside something that is not a directory
+            // (found at the next step up).
+            Err(_) => continue,
         }
     }
 }
@@ -221,13 +305,45 @@ pub use crate::engine::arena::{MAX_CELLS, MAX_SHARDS};
 /// The largest replication count accepted.
 pub const MAX_REPLICATIONS: u64 = 10_000_000;
 
+/// The whole numbers a field of `[run]`, `[montecarlo]` or `[sweep]` accepts (`None` for other
+/// fields, whose checks are the model's): what messages about a value out of range say.
+pub fn accepted_range(field: &str) -> Option<(u64, u64)> {
+    Some(match field {
+        "run.seed" => (0, i64::MAX as u64),
+        "run.threads" => (0, MAX_THREADS),
+        "run.shards" => (1, MAX_SHARDS),
+        "run.quantum" => (1, u32::MAX as u64),
+        "run.max_steps" => (1, u32::MAX as u64 - 2),
+        "montecarlo.replications" => (1, MAX_REPLICATIONS),
+        "sweep.baseline" => (0, MAX_VARIANTS - 1),
+        "sweep.sample.count" => (1, MAX_VARIANTS),
+        _ => return None,
+    })
+}
+
+/// The names a field of `[run]` or `[sweep]` accepts (`None` for other fields).
+pub fn accepted_names(field: &str) -> Option<&'static [&'static str]> {
+    Some(match field {
+        "run.order" => &["\"by_id\"", "\"shuffled\""],
+        "sweep.sample.method" => &["\"random\"", "\"latin_hypercube\""],
+        _ => return None,
+    })
+}
+
+/// Checks `value` of `field` against [`accepted_range`].
+fn check_known(out: &mut Vec<Problem>, field: &str, value: u64) {
+    let (lo, hi) = accepted_range(field).expect("a field with a known range");
+    check_range(out, field, value, lo, hi);
+}
+
 impl RunSection {
     /// Stage-two checks of `[run]` for an arena of `cells` cells (`None`: no arena, and
     /// shards only split the tasks).
     pub fn check(&self, cells: Option<u64>, out: &mut Vec<Problem>) {
-        check_range(out, "run.threads", self.threads, 0, MAX_THREADS);
-        check_range(out, "run.quantum", self.quantum, 1, u32::MAX as u64);
-        check_range(out, "run.max_steps", self.max_steps, 1, u32::MAX as u64 - 2);
+        check_known(out, "run.seed", self.seed);
+        check_known(out, "run.threads", self.threads);
+        check_known(out, "run.quantum", self.quantum);
+        check_known(out, "run.max_steps", self.max_steps);
         let Some(cells) = cells else {
             if let Some(shards) = self.shards {
                 check_range(out, "run.shards", shards, 1, MAX_SHARDS);
@@ -273,13 +389,7 @@ impl RunSection {
 impl MonteCarloSection {
     /// Stage-two checks of `[montecarlo]` for a model with these metrics.
     pub fn check(&self, metrics: &[&str], out: &mut Vec<Problem>) {
-        check_range(
-            out,
-            "montecarlo.replications",
-            self.replications,
-            1,
-            MAX_REPLICATIONS,
-        );
+        check_known(out, "montecarlo.replications", self.replications);
         if !(0.5..=0.9999).contains(&self.confidence) {
             out.push(Problem::new(
                 "montecarlo.confidence",
@@ -318,53 +428,299 @@ pub fn check_metric(out: &mut Vec<Problem>, field: &str, metric: &str, metrics: 
 
 /// The most variants a sweep may have.
 pub const MAX_VARIANTS: u64 = 100_000;
+/// The most fields a sweep may vary (grid and sampled ranges together), checked before
+/// anything is expanded.
+pub const MAX_SWEEP_FIELDS: usize = 16;
 
 fn as_number(v: &toml::Value) -> Option<f64> {
     v.as_float().or(v.as_integer().map(|i| i as f64))
 }
 
+/// Where a sweep's variants may differ from the base scenario: the model's parameters and
+/// the run settings, but for the seed.
+const SWEEPABLE: &str =
+    "sweep the model's parameters (\"model.KEY\") or the run settings (\"run.KEY\")";
+
+/// Checks that `key`, swept in `container` (`sweep.grid` or `sweep.sample.ranges`), names a
+/// field a variant may change.
+fn check_swept_field(out: &mut Vec<Problem>, container: &str, key: &str, at: Vec<Step>) {
+    let parts: Vec<&str> = key.split('.').collect();
+    let word = |p: &&str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let (message, hint) = if parts.len() < 2 || !parts.iter().all(word) {
+        (
+            format!("`{key}` in [{container}] is not a field; name it as \"section.key\""),
+            SWEEPABLE.to_string(),
+        )
+    } else {
+        match (parts[0], parts[1]) {
+            ("model", _) => return,
+            ("run", "seed") => (
+                format!(
+                    "a sweep cannot vary `{key}`: with common random numbers every variant \
+                     runs the same seeds, without them each variant gets its own"
+                ),
+                "set common_random_numbers = false in [sweep] for independent seeds".into(),
+            ),
+            ("run", _) => return,
+            ("montecarlo", _) => (
+                format!(
+                    "a sweep cannot vary `{key}`: variants are compared replication by \
+                     replication (replication r with replication r), so every variant runs \
+                     the same replications at the same confidence level"
+                ),
+                "set [montecarlo] once for all variants; to compare replication counts, run \
+                 the scenario twice and `microsim compare` the two results"
+                    .into(),
+            ),
+            ("scenario", _) => (
+                format!(
+                    "a sweep cannot vary `{key}`: its variants are of one scenario and one model"
+                ),
+                SWEEPABLE.to_string(),
+            ),
+            ("output", _) => (
+                format!(
+                    "a sweep cannot vary `{key}`: variants write into variants/NNN/ of the \
+                     sweep's result directory"
+                ),
+                SWEEPABLE.to_string(),
+            ),
+            ("sweep", _) => (
+                format!("a sweep cannot vary its own `{key}`"),
+                SWEEPABLE.to_string(),
+            ),
+            (section, _) => (
+                format!("`{key}` in [{container}]: unknown section [{section}]"),
+                SWEEPABLE.to_string(),
+            ),
+        }
+    };
+    out.push(Problem::new(container, message, hint).at(at));
+}
+
+/// Checks one `[sweep.sample] ranges` entry: exactly [low, high], finite numbers, low ≤ high.
+fn check_sample_range(out: &mut Vec<Problem>, field: &str, range: &[toml::Value]) {
+    let at = |i: Option<usize>| {
+        let mut steps = vec![key("sweep"), key("sample"), key("ranges"), key(field)];
+        steps.extend(i.map(Step::Index));
+        steps
+    };
+    let hint = "give [low, high]: two numbers with low ≤ high, e.g. \"model.zipf_s\" = [0.5, 2.0]";
+    let mut problem = |message: String, i: Option<usize>| {
+        out.push(Problem::new("sweep.sample.ranges", message, hint).at(at(i)));
+    };
+    if range.len() != 2 {
+        let n = range.len();
+        let what = if n == 1 { "value" } else { "values" };
+        return problem(
+            format!("the range of `{field}` has {n} {what}; a range is [low, high]"),
+            (n > 2).then_some(2),
+        );
+    }
+    for (i, v) in range.iter().enumerate() {
+        match as_number(v) {
+            None => {
+                return problem(
+                    format!("the range of `{field}` is not numeric: {v}"),
+                    Some(i),
+                );
+            }
+            Some(x) if !x.is_finite() => {
+                return problem(
+                    format!("the range of `{field}` has an end that is not finite: {v}"),
+                    Some(i),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    let (lo, hi) = (as_number(&range[0]), as_number(&range[1]));
+    if lo > hi {
+        problem(
+            format!(
+                "the range of `{field}` is [{}, {}]: its low end is above its high end",
+                range[0], range[1]
+            ),
+            None,
+        );
+    }
+}
+
 impl SweepSection {
-    /// Stage-two checks of `[sweep]` (the variants themselves are checked like `--set`s).
+    /// The grid's points (the product of its value counts), or `None` past `u64::MAX`.
+    pub fn grid_points(&self) -> Option<u64> {
+        self.grid
+            .values()
+            .try_fold(1u64, |n, v| n.checked_mul(v.len() as u64))
+    }
+
+    /// The variants: grid points × samples, or `None` past `u64::MAX`.
+    pub fn variant_count(&self) -> Option<u64> {
+        self.grid_points()?
+            .checked_mul(self.sample.as_ref().map_or(1, |s| s.count))
+    }
+
+    /// Stage-two checks of `[sweep]`, all before anything is expanded: the metrics compared,
+    /// which fields are swept and how many, the ranges, the number of variants (in checked
+    /// arithmetic) and the baseline. The variants themselves are checked when built.
     pub fn check(&self, metrics: &[&str], out: &mut Vec<Problem>) {
-        for m in &self.compare {
-            check_metric(out, "sweep.compare", m, metrics);
+        let mut seen = std::collections::HashSet::new();
+        for (i, m) in self.compare.iter().enumerate() {
+            // One problem at most, however long the list.
+            if !metrics.contains(&m.as_str()) {
+                check_metric(out, "sweep.compare", m, metrics);
+                break;
+            }
+            if !seen.insert(m) {
+                out.push(
+                    Problem::new(
+                        "sweep.compare",
+                        format!("`sweep.compare` lists `{m}` twice"),
+                        "list each metric once",
+                    )
+                    .at(vec![key("sweep"), key("compare"), Step::Index(i)]),
+                );
+                break;
+            }
+        }
+        let ranges = self.sample.as_ref().map_or(0, |s| s.ranges.len());
+        let fields = self.grid.len() + ranges;
+        if fields > MAX_SWEEP_FIELDS {
+            let (field, at) = if self.grid.len() > MAX_SWEEP_FIELDS {
+                ("sweep.grid", vec![key("sweep"), key("grid")])
+            } else {
+                (
+                    "sweep.sample.ranges",
+                    vec![key("sweep"), key("sample"), key("ranges")],
+                )
+            };
+            out.push(
+                Problem::new(
+                    field,
+                    format!(
+                        "the sweep varies {fields} fields, more than the {MAX_SWEEP_FIELDS} allowed"
+                    ),
+                    "vary a few fields at a time: every variant is a run of its own",
+                )
+                .at(at),
+            );
+            return;
         }
         for (field, values) in &self.grid {
+            let at = vec![key("sweep"), key("grid"), key(field)];
+            check_swept_field(out, "sweep.grid", field, at.clone());
             if values.is_empty() {
-                out.push(Problem::new(
-                    "sweep.grid",
-                    format!("`{field}` has no values"),
-                    "give at least one value",
-                ));
+                out.push(
+                    Problem::new(
+                        "sweep.grid",
+                        format!("`{field}` has no values"),
+                        "give at least one value",
+                    )
+                    .at(at),
+                );
+            } else if values.len() as u64 > MAX_VARIANTS {
+                out.push(
+                    Problem::new(
+                        "sweep.grid",
+                        format!(
+                            "`{field}` has {} values, more than the {MAX_VARIANTS} variants a sweep may have",
+                            values.len()
+                        ),
+                        "give fewer values",
+                    )
+                    .at(at),
+                );
             }
         }
         if let Some(sample) = &self.sample {
-            check_range(out, "sweep.sample", sample.count, 1, MAX_VARIANTS);
-            for (field, [lo, hi]) in &sample.ranges {
-                if !matches!((as_number(lo), as_number(hi)), (Some(l), Some(h)) if l <= h) {
-                    out.push(Problem::new(
-                        "sweep.sample",
-                        format!("`{field}` needs a numeric range [low, high] with low ≤ high"),
-                        "e.g. \"model.zipf_s\" = [0.5, 2.0]",
-                    ));
+            check_known(out, "sweep.sample.count", sample.count);
+            for (field, range) in &sample.ranges {
+                let at = vec![key("sweep"), key("sample"), key("ranges"), key(field)];
+                check_swept_field(out, "sweep.sample.ranges", field, at.clone());
+                if self.grid.contains_key(field) {
+                    out.push(
+                        Problem::new(
+                            "sweep.sample.ranges",
+                            format!("`{field}` is both in [sweep.grid] and in the sampled ranges"),
+                            "sweep each field one way: a grid of values or a sampled range",
+                        )
+                        .at(at),
+                    );
                 }
+                check_sample_range(out, field, range);
             }
         }
-        let variants = self.grid.values().map(|v| v.len() as u64).product::<u64>()
-            * self.sample.as_ref().map_or(1, |s| s.count);
-        if variants > MAX_VARIANTS {
-            out.push(Problem::new(
-                "sweep",
-                format!("the sweep has {variants} variants"),
-                format!("at most {MAX_VARIANTS}"),
-            ));
-        } else if self.baseline >= variants.max(1) {
+        if !out.is_empty() {
+            return;
+        }
+        let limit = format!("a sweep has at most {MAX_VARIANTS} variants: give fewer values");
+        let Some(points) = self.grid_points().filter(|&n| n <= MAX_VARIANTS) else {
+            let n = self
+                .grid_points()
+                .map_or(format!("over {}", u64::MAX), |n| n.to_string());
+            out.push(
+                Problem::new(
+                    "sweep.grid",
+                    format!(
+                        "the grid's {} fields make {n} variants, more than the {MAX_VARIANTS} allowed",
+                        self.grid.len()
+                    ),
+                    limit,
+                )
+                .at(vec![key("sweep"), key("grid")]),
+            );
+            return;
+        };
+        let variants = match self.variant_count() {
+            Some(n) if n <= MAX_VARIANTS => n,
+            n => {
+                let count = self.sample.as_ref().map_or(1, |s| s.count);
+                let n = n.map_or(format!("over {}", u64::MAX), |n| n.to_string());
+                out.push(Problem::new(
+                    "sweep.sample.count",
+                    format!(
+                        "{points} grid points × {count} samples make {n} variants, more than the {MAX_VARIANTS} allowed"
+                    ),
+                    limit,
+                ));
+                return;
+            }
+        };
+        if self.baseline >= variants.max(1) {
             out.push(Problem::new(
                 "sweep.baseline",
                 format!("there is no variant {}", self.baseline),
                 format!("variants are numbered 0 to {}", variants.max(1) - 1),
             ));
         }
+    }
+}
+
+/// The name of a scenario that gives none: its file name without `.toml`, with every character
+/// but ASCII letters, digits, '-', '_' and '.' replaced by '_' and cut to 100 characters
+/// (`my robots.toml` is `my_robots`); `scenario` if that leaves nothing usable.
+pub fn default_name(path: &std::path::Path) -> String {
+    let stem = path
+        .file_stem()
+        .map_or(String::new(), |s| s.to_string_lossy().into_owned());
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    match name.as_str() {
+        "" | "." | ".." => "scenario".to_string(),
+        _ => name,
     }
 }
 
@@ -389,6 +745,49 @@ pub fn check_name(name: &str, out: &mut Vec<Problem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_from_the_file_name_is_made_safe() {
+        let name = |p: &str| default_name(std::path::Path::new(p));
+        assert_eq!(name("dir/my robots.toml"), "my_robots");
+        assert_eq!(name("café au lait.toml"), "caf__au_lait");
+        assert_eq!(name("plain.toml"), "plain");
+        assert_eq!(name("..toml"), "scenario");
+        assert_eq!(name(&format!("{}.toml", "x".repeat(300))).len(), 100);
+        for n in ["my robots.toml", "ü.toml", "a/b c.d.toml", "  .toml"] {
+            let mut problems = Vec::new();
+            check_name(&name(n), &mut problems);
+            assert!(problems.is_empty(), "{n}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn variant_counts_never_wrap() {
+        let values = vec![toml::Value::Integer(1), toml::Value::Integer(2)];
+        let grid = (0..64).map(|i| (format!("model.f{i:02}"), values.clone()));
+        let mut sweep = SweepSection {
+            grid: grid.collect(),
+            ..SweepSection::default()
+        };
+        assert_eq!(sweep.grid_points(), None);
+        assert_eq!(sweep.variant_count(), None);
+        let mut problems = Vec::new();
+        sweep.check(&[], &mut problems);
+        assert_eq!(problems[0].field, "sweep.grid");
+        // 16 fields of 16 values: 2^64, one past u64::MAX, within the field limit.
+        let sixteen: Vec<toml::Value> = (0..16).map(toml::Value::Integer).collect();
+        sweep.grid = (0..16)
+            .map(|i| (format!("model.f{i:02}"), sixteen.clone()))
+            .collect();
+        assert_eq!(sweep.variant_count(), None);
+        let mut problems = Vec::new();
+        sweep.check(&[], &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("over 18446744073709551615"),
+            "{problems:?}"
+        );
+    }
 
     #[test]
     fn the_default_shard_count_is_raised_to_what_the_arena_needs() {
