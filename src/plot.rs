@@ -22,8 +22,12 @@
 //! across-replication plots, a constant metric gets none, a run of one step per replication gets
 //! no step series. Each plot that is not drawn is listed in [`PlotReport::skipped`] with the
 //! reason, and in the report. Drawing never panics and a plot that cannot be drawn never fails
-//! the others; [`draw`] returns an error only when the directory is not a result directory, the
-//! metric filter names nothing in it, or `plots/` or `report.html` cannot be written.
+//! the others; [`draw`] returns an error only when the directory is not a result directory (or
+//! its run did not finish), the metric filter names nothing in it, or `plots/`, `plots.json`
+//! or `report.html` cannot be written. An image that was drawn but could not be written (an
+//! I/O error, e.g. a full disk) is listed in [`PlotReport::unwritten`] as well as in
+//! [`PlotReport::skipped`], so that a caller can tell a failure to write from a plot that had
+//! nothing to draw.
 //!
 //! Text is rendered with a bundled font (DejaVu Sans, `fonts/`), so no system font libraries
 //! are needed; SVGs name `sans-serif` and are rendered by the viewer.
@@ -153,6 +157,10 @@ pub struct PlotReport {
     pub written: Vec<PathBuf>,
     /// Plots not drawn, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Plots that were drawn but whose image could not be written (an I/O error: the disk is
+    /// full, a permission, a directory in the way); they are in `skipped` too. Unlike a plot
+    /// with nothing to draw, this is a failure: the caller should say so.
+    pub unwritten: Vec<Skipped>,
     /// `report.html`, if written.
     pub report: Option<PathBuf>,
 }
@@ -292,7 +300,9 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
     })?;
 
     let (planned, mut skipped) = figures::plan(&run, opts);
-    let (written, mut entries) = render_all(&planned, &formats, &plots_dir, &mut skipped);
+    let mut unwritten = Vec::new();
+    let (written, mut entries) =
+        render_all(&planned, &formats, &plots_dir, &mut skipped, &mut unwritten);
 
     // Keep what an earlier, fuller draw left (a partial draw must not lose it); a full draw
     // removes images it did not write, so nothing stale from an earlier run stays behind.
@@ -336,6 +346,7 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
         dir: dir.to_path_buf(),
         written,
         skipped,
+        unwritten,
         report: report_path,
     })
 }
@@ -361,13 +372,23 @@ fn image(plots_dir: &Path, stem: &str, format: Format) -> PathBuf {
     plots_dir.join(format!("{stem}.{}", format.ext()))
 }
 
-/// Renders every planned plot in every format, in parallel; a failure skips that plot.
-/// Returns the files written and the entries of the plots drawn.
+/// Whether a failure of [`chart::render`] came from writing the file rather than from
+/// drawing: rendering happens in memory, and the only system calls are those of the atomic
+/// write at the end, whose errors read as the system's (`… (os error N)`). Drawing errors
+/// come from the drawing library and never do.
+fn is_write_failure(why: &str) -> bool {
+    why.contains("(os error ")
+}
+
+/// Renders every planned plot in every format, in parallel; a failure skips that plot (and
+/// a failure to write its file is also listed in `unwritten`). Returns the files written and
+/// the entries of the plots drawn.
 fn render_all(
     planned: &[Planned],
     formats: &[Format],
     plots_dir: &Path,
     skipped: &mut Vec<Skipped>,
+    unwritten: &mut Vec<Skipped>,
 ) -> (Vec<PathBuf>, Vec<Entry>) {
     let rendered: Vec<Result<Vec<PathBuf>, String>> = planned
         .par_iter()
@@ -375,7 +396,13 @@ fn render_all(
             let mut files = Vec::new();
             for f in formats {
                 let path = image(plots_dir, &p.stem, *f);
-                chart::render_guarded(&p.chart, *f, &path)?;
+                chart::render_guarded(&p.chart, *f, &path).map_err(|why| {
+                    if is_write_failure(&why) {
+                        format!("cannot write {}: {why}", path.display())
+                    } else {
+                        why
+                    }
+                })?;
                 files.push(path);
             }
             Ok(files)
@@ -399,10 +426,14 @@ fn render_all(
                 for f in formats {
                     let _ = fs::remove_file(image(plots_dir, &p.stem, *f));
                 }
-                skipped.push(Skipped {
+                let skip = Skipped {
                     plot: format!("{} {}", p.kind, p.stem),
                     reason: format!("could not be drawn: {why}"),
-                });
+                };
+                if is_write_failure(&why) {
+                    unwritten.push(skip.clone());
+                }
+                skipped.push(skip);
             }
         }
     }

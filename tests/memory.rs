@@ -1,5 +1,5 @@
 //! The memory budget must be an upper bound: a run the check lets through must not use more
-//! than the estimate (seed 002: no run may drive the machine into swap). Each case runs the
+//! than the estimate (no run may drive the machine into swap). Each case runs the
 //! real binary and compares the peak resident memory it reports (Linux `VmHWM`) with the
 //! estimate it checked against.
 
@@ -58,7 +58,7 @@ fn runs_stay_within_their_memory_estimate() {
             "--set",
             "model.rounds=5",
         ],
-        // Replications in parallel, the seed's lottery.
+        // Replications in parallel, the source notes' lottery.
         vec![&mamma, "--replications", "6"],
         // A sweep: variants one after another.
         vec![&whatif, "--replications", "2", "--set", "output.plots=[]"],
@@ -75,4 +75,88 @@ fn runs_stay_within_their_memory_estimate() {
             "{args:?}: peak {peak} B exceeds the estimate {estimate} B"
         );
     }
+}
+
+/// `sh -c SCRIPT` with the binary's path in `$MICROSIM`.
+fn sh(script: &str) -> std::process::Output {
+    Command::new("sh")
+        .args(["-c", script])
+        .env("MICROSIM", env!("CARGO_BIN_EXE_microsim"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_budget_refuses_before_anything_is_allocated_in_proportion() {
+    // A Zipf lottery over 4·10⁹ bins needs ~48 GiB (counts and the alias table). Checking it
+    // must not build either: under a 2 GiB address-space limit the check still answers, with
+    // the budget's refusal (exit 2), not an allocation failure (abort).
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let script = format!(
+        "ulimit -v 2097152 && \"$MICROSIM\" check {dir}/scenarios/mamma_mia.toml \
+         --set model.weights=\"zipf\" --set model.bins=4000000000 --set model.items=1000"
+    );
+    let out = sh(&script);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("of memory, more than"), "{stderr}");
+    assert!(!stderr.contains("allocation"), "{stderr}");
+}
+
+#[test]
+fn a_cgroup_memory_limit_is_the_budget_inside_it() {
+    // A cgroup (v1 or v2) of our own with a 256 MiB limit, where the machine lets us make one.
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let (base, limit_file) = match own.lines().find_map(|l| {
+        let mut p = l.splitn(3, ':');
+        let (_, ctl, path) = (p.next()?, p.next()?, p.next()?);
+        if ctl.split(',').any(|c| c == "memory") {
+            Some((
+                format!("/sys/fs/cgroup/memory{path}"),
+                "memory.limit_in_bytes",
+            ))
+        } else if ctl.is_empty()
+            && std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+        {
+            Some((format!("/sys/fs/cgroup{path}"), "memory.max"))
+        } else {
+            None
+        }
+    }) {
+        Some(found) => found,
+        None => {
+            eprintln!("skipped: no memory cgroup is visible to this process");
+            return;
+        }
+    };
+    let group = format!(
+        "{}/microsim-test-{}",
+        base.trim_end_matches('/'),
+        std::process::id()
+    );
+    if std::fs::create_dir(&group).is_err()
+        || std::fs::write(format!("{group}/{limit_file}"), "268435456").is_err()
+    {
+        let _ = std::fs::remove_dir(&group);
+        eprintln!("skipped: cannot create a memory cgroup under {base} (not root, or delegated)");
+        return;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let script = format!(
+        "echo $$ > {group}/cgroup.procs && exec \"$MICROSIM\" check {dir}/scenarios/musical_chairs_small.toml"
+    );
+    let out = sh(&script);
+    let _ = std::fs::remove_dir(&group);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("memory estimate"))
+        .unwrap_or_else(|| panic!("no memory estimate in {stdout}"));
+    assert!(
+        line.contains("cgroup"),
+        "the limit should come from the cgroup: {line}"
+    );
+    // 70% of at most 256 MiB.
+    assert!(line.contains("MiB"), "{line}");
 }

@@ -38,7 +38,7 @@ use split::{Mark, Phase, Split, split};
 
 /// The scenario seed.
 const SEED: u64 = 42;
-/// Items (DVDs) and bins (Christmas trees): the seed's numbers.
+/// Items (DVDs) and bins (Christmas trees): the source notes' numbers.
 const ITEMS: u64 = 600_000;
 const BINS: u64 = 2_000_000;
 /// Shards of every engine run.
@@ -169,7 +169,7 @@ struct Row {
     cores: f64,
 }
 
-/// The scenario text: the seed's lottery, `reps` replications on `threads` threads.
+/// The scenario text: the source notes' lottery, `reps` replications on `threads` threads.
 fn scenario_toml(threads: usize, reps: u64) -> String {
     format!(
         "[scenario]\n\

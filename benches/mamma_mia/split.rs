@@ -108,7 +108,7 @@ pub fn split(reps: u64, reference: &[Metrics]) -> Split {
             drop(sim);
             let m4 = Mark::now();
             assert_eq!(ending, Ending::Finished);
-            assert_eq!(marks.len(), 2, "the seed scenario takes two steps");
+            assert_eq!(marks.len(), 2, "the source notes' lottery takes two steps");
             check(
                 "engine (split)",
                 &[report.metrics().to_vec()],

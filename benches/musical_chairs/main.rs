@@ -2,7 +2,7 @@
 //!
 //! Run with `cargo bench --bench musical_chairs` (`MICROSIM_BENCH_QUICK=1` for a smoke run).
 //!
-//! 1. Time: the seed scenario (100,000 robots, 10000×10000 arena, 10 rounds = 1M claims) on
+//! 1. Time: the source example's scenario (100,000 robots, 10000×10000 arena, 10 rounds = 1M claims) on
 //!    - the engine (`microsim::Simulation`) at 1 thread and at all threads;
 //!    - the floor: a hand-written single-thread loop doing the same draws and claims, which must
 //!      produce exactly the engine's `claims_granted` / `claims_denied` (checked);
@@ -254,7 +254,7 @@ fn main() {
     println!("written to {}", path.display());
 }
 
-/// Runs only the engine on the seed scenario, `threads,shards,repetitions` times (for `perf`).
+/// Runs only the engine on the source example's scenario, `threads,shards,repetitions` times (for `perf`).
 fn profile(spec: &str) {
     let n: Vec<usize> = spec
         .split(',')

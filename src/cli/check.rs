@@ -25,16 +25,30 @@ pub struct Args {
 pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(&args.set, &[])?;
     let scenario = registry.load(&args.file, &overrides)?;
-    let estimate = scenario.estimate_memory();
+    // What `run` would check: each variant of a sweep, else the scenario; the largest shown.
+    let runs = match scenario.sweep {
+        Some(_) => scenario
+            .variants()?
+            .into_iter()
+            .map(|v| v.scenario.estimate_memory())
+            .collect(),
+        None => vec![scenario.estimate_memory()],
+    };
+    let estimate = runs
+        .iter()
+        .copied()
+        .max_by_key(|e| e.total)
+        .unwrap_or_else(|| scenario.estimate_memory());
     let limit = super::run::memory_limit(args.max_memory.as_deref())?;
     let mut out = std::io::stdout().lock();
     write!(out, "{}", scenario.resolved_toml())?;
     writeln!(
         out,
-        "\n# memory estimate: {estimate} (limit {})",
-        crate::experiment::scenario::Bytes(limit)
+        "\n# memory estimate: {estimate} (limit {}: {})",
+        crate::experiment::scenario::Bytes(limit.bytes),
+        limit.source
     )?;
-    estimate.check(&scenario, limit)?;
+    estimate.check(&scenario, limit.bytes)?;
     writeln!(out, "# ok: {} is valid", args.file.display())?;
     Ok(ExitCode::SUCCESS)
 }

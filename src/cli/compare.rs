@@ -54,6 +54,9 @@ fn read(path: &std::path::Path) -> Result<Run, Failure> {
         ))
     };
     let dir = ResultDir::new(path);
+    if let Some(why) = dir.is_incomplete() {
+        return Err(super::plot::unfinished(path, &why));
+    }
     let summary = dir.read_summary().map_err(|e| bad(e.to_string()))?;
     if summary.sweep.is_some() {
         return Err(bad(

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::experiment::results::ResultDir;
 use crate::plot::{self, Format, PlotError, PlotKind, PlotOptions};
 
 use super::Failure;
@@ -44,7 +45,21 @@ fn failure(e: PlotError) -> Failure {
     }
 }
 
+/// The refusal of a result directory whose run did not finish (`why`: how that shows).
+pub(crate) fn unfinished(dir: &std::path::Path, why: &str) -> Failure {
+    Failure::Input(format!(
+        "{}: this run did not finish (killed? out of disk space? still running?), so its results are \
+         incomplete ({why})\n  hint: run the scenario again (a new run goes to a new \
+         directory), or delete this one",
+        dir.display()
+    ))
+}
+
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    if let Some(why) = ResultDir::new(&args.dir).is_incomplete() {
+        return Err(unfinished(&args.dir, &why));
+    }
+    crate::experiment::output::remove_stale_partials(&args.dir);
     let formats = args
         .format
         .iter()
@@ -72,8 +87,24 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         if images == 1 { "" } else { "s" },
         args.dir.join("plots").display()
     )?;
-    for s in &report.skipped {
+    for s in report
+        .skipped
+        .iter()
+        .filter(|s| !report.unwritten.contains(s))
+    {
         writeln!(out, "  not drawn: {}: {}", s.plot, s.reason)?;
+    }
+    if let Some(first) = report.unwritten.first() {
+        let more = match report.unwritten.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        return Err(Failure::Run(format!(
+            "{}: not every plot could be written: {}{more}\n  hint: free some space (or fix \
+             what the message names) and run `microsim plot` again",
+            args.dir.display(),
+            first.reason
+        )));
     }
     if let Some(r) = &report.report {
         writeln!(out, "report: {}", r.display())?;

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
-use crate::experiment::scenario::{Scenario, available_memory, parse_bytes};
-use crate::plot::{self, PlotKind, PlotOptions};
+use crate::experiment::scenario::{Scenario, parse_bytes, usable_memory};
+use crate::plot::{self, PlotError, PlotKind, PlotOptions};
 
 use super::progress::Bar;
 use super::{Failure, label};
@@ -62,14 +62,38 @@ pub struct Args {
     open: bool,
 }
 
-/// The memory limit: `--max-memory`, else 70% of the memory available now.
-pub fn memory_limit(arg: Option<&str>) -> Result<u64, Failure> {
+/// The memory limit: `--max-memory`, else 70% of the memory this process can use now: the
+/// machine's available memory, or the room under its cgroup's limit where that is smaller.
+pub fn memory_limit(arg: Option<&str>) -> Result<MemoryLimit, Failure> {
     match arg {
-        Some(text) => parse_bytes(text).ok_or_else(|| {
-            Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
+        Some(text) => parse_bytes(text)
+            .map(|bytes| MemoryLimit {
+                bytes,
+                source: "--max-memory".into(),
+            })
+            .ok_or_else(|| {
+                Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
+            }),
+        None => Ok(match usable_memory() {
+            Some((room, source)) => MemoryLimit {
+                bytes: room / 10 * 7,
+                source: format!("70% of {source}"),
+            },
+            None => MemoryLimit {
+                bytes: 4 << 30,
+                source: "a default of 4 GiB (this system reports no available memory)".into(),
+            },
         }),
-        None => Ok(available_memory().map_or(4 << 30, |a| a / 10 * 7)),
     }
+}
+
+/// The memory budget of a run, and where it comes from.
+#[derive(Clone, Debug)]
+pub struct MemoryLimit {
+    /// Bytes a run may be estimated to need.
+    pub bytes: u64,
+    /// `--max-memory`, the machine's available memory, or a cgroup's limit.
+    pub source: String,
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -113,7 +137,7 @@ pub(crate) fn run(
             sized.montecarlo.replications = 1;
         }
         let e = sized.estimate_memory();
-        e.check(&scenario, limit)?;
+        e.check(&scenario, limit.bytes)?;
         estimate = estimate.max(e.total);
     }
 
@@ -133,6 +157,8 @@ pub(crate) fn run(
             started_at: now_rfc3339(),
             threads: scenario.threads(),
             memory_estimate_bytes: estimate,
+            memory_limit_bytes: limit.bytes,
+            memory_limit_source: limit.source.clone(),
         },
     };
     let per_variant = if args.replication.is_some() {
@@ -141,11 +167,18 @@ pub(crate) fn run(
         scenario.plan(None).max()
     };
     let bar = Bar::new(variants.len() as u64 * per_variant, args.quiet || args.json);
-    let outcome = runner::execute(&scenario, &opts, &STOP, &bar)
-        .map_err(|e| Failure::Run(format!("{}: cannot write results: {e}", dir.display())))?;
+    let outcome = runner::execute(&scenario, &opts, &STOP, &bar).map_err(|e| {
+        Failure::Run(format!(
+            "{}: cannot write results: {e}\n  the directory is marked incomplete ({}); what \
+             was written there is partial\n  hint: free some space (or fix what the message \
+             names) and run again",
+            dir.display(),
+            ResultDir::INCOMPLETE
+        ))
+    })?;
     bar.finish();
     let (summary, partial) = (outcome.summary, outcome.partial);
-    let report = draw_plots(&scenario, &dir, args.quiet || args.json);
+    let plots = draw_plots(&scenario, &dir, args.quiet || args.json);
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -157,10 +190,21 @@ pub(crate) fn run(
     } else if !args.quiet && scenario.sweep.is_some() {
         print_sweep(&mut out, &scenario, &summary, &dir)?;
     } else if !args.quiet {
-        print_report(&mut out, &scenario, &summary, &dir)?;
+        print_report(&mut out, &scenario, &summary, &dir, plots.failed.is_empty())?;
     }
-    if let (Some(report), true) = (&report, args.open) {
+    if let (Some(report), true) = (&plots.report, args.open) {
         super::plot::open_in_browser(report, &mut out)?;
+    }
+    if !plots.failed.is_empty() {
+        if partial {
+            eprintln!(
+                "{} interrupted: {} replication(s) written to {}, marked partial",
+                label("note:"),
+                outcome.replications,
+                dir.display()
+            );
+        }
+        return Err(Failure::Run(plots.failure_message(&dir)));
     }
     if partial {
         eprintln!(
@@ -177,12 +221,91 @@ pub(crate) fn run(
 /// The most sweep variants whose own plots are drawn after a sweep.
 const MAX_VARIANT_PLOTS: usize = 20;
 
-/// Draws the plots and report.html of a finished run. Never fails the run: a plot that cannot
-/// be drawn is a note on stderr. Returns the report's path.
-fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Option<PathBuf> {
+/// What drawing the plots of a finished run did.
+#[derive(Default)]
+struct Plots {
+    /// `report.html`, if written.
+    report: Option<PathBuf>,
+    /// Files that could not be written (I/O errors), with the reason: these fail the run.
+    failed: Vec<String>,
+}
+
+impl Plots {
+    /// Folds in what drawing `dir` did: an I/O error (a file that could not be written) is a
+    /// failure; anything else that kept a plot from being drawn (too few replications, a
+    /// constant metric, a damaged input file) is a note (for a sweep variant, only an error
+    /// is, as its plots not drawn are listed in its own `plots.json`).
+    fn add(
+        &mut self,
+        dir: &Path,
+        drawn: Result<plot::PlotReport, PlotError>,
+        variant: bool,
+        note: &dyn Fn(&str),
+    ) {
+        let r = match drawn {
+            Ok(r) => r,
+            Err(e @ PlotError::Io { .. }) => return self.failed.push(e.to_string()),
+            Err(e) if variant => {
+                return note(&format!("plots of {} not drawn: {e}", dir.display()));
+            }
+            Err(e) => return note(&format!("plots not drawn: {e}")),
+        };
+        self.failed
+            .extend(r.unwritten.iter().map(|s| s.reason.clone()));
+        if r.unwritten.is_empty() && !variant {
+            self.report = r.report;
+        }
+        let nothing_to_draw: Vec<_> = r
+            .skipped
+            .iter()
+            .filter(|s| !r.unwritten.contains(s))
+            .collect();
+        match nothing_to_draw.as_slice() {
+            _ if variant => {}
+            [] => {}
+            [one] => note(&format!("{} not drawn: {}", one.plot, one.reason)),
+            many => {
+                let names: Vec<&str> = many.iter().take(3).map(|s| s.plot.as_str()).collect();
+                let more = if many.len() > 3 { ", …" } else { "" };
+                note(&format!(
+                    "{} plots not drawn ({}{more}); the reasons are in {}",
+                    many.len(),
+                    names.join("; "),
+                    dir.join(ResultDir::PLOTS).join("plots.json").display()
+                ));
+            }
+        }
+    }
+
+    /// The error of a run whose results are complete but whose plots could not all be
+    /// written.
+    fn failure_message(&self, dir: &Path) -> String {
+        let more = match self.failed.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        format!(
+            "{}: the results are complete, but the plots could not all be written: {}{more}\n  \
+             hint: free some space (or fix what the message names), then draw them again with \
+             `microsim plot {}`",
+            dir.display(),
+            self.failed[0],
+            dir.display()
+        )
+    }
+}
+
+/// Draws the plots and report.html of a finished run. A plot with nothing to draw (too few
+/// replications, a constant metric) is a note on stderr and never fails the run; a file that
+/// cannot be written (a full disk) is returned in [`Plots::failed`], and fails it.
+fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
+    let mut plots = Plots::default();
     let kinds = match &scenario.output.plots {
-        Some(names) if names.is_empty() => return None,
-        Some(names) => Some(PlotKind::parse_list(names).ok()?),
+        Some(names) if names.is_empty() => return plots,
+        Some(names) => match PlotKind::parse_list(names) {
+            Ok(kinds) => Some(kinds),
+            Err(_) => return plots,
+        },
         None => None,
     };
     let opts = PlotOptions {
@@ -195,7 +318,7 @@ fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Option<PathBuf> {
         }
     };
     if scenario.sweep.is_some() {
-        let variants = dir.join("variants");
+        let variants = dir.join(ResultDir::VARIANTS);
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(&variants)
             .into_iter()
             .flatten()
@@ -211,35 +334,15 @@ fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Option<PathBuf> {
             ));
         } else {
             for d in dirs {
-                if let Err(e) = plot::draw(&d, &opts) {
-                    note(&format!("plots of {} not drawn: {e}", d.display()));
-                }
+                plots.add(&d, plot::draw(&d, &opts), true, &note);
             }
         }
     }
-    match plot::draw(dir, &opts) {
-        Ok(r) => {
-            match r.skipped.as_slice() {
-                [] => {}
-                [one] => note(&format!("{} not drawn: {}", one.plot, one.reason)),
-                many => {
-                    let names: Vec<&str> = many.iter().take(3).map(|s| s.plot.as_str()).collect();
-                    let more = if many.len() > 3 { ", …" } else { "" };
-                    note(&format!(
-                        "{} plots not drawn ({}{more}); the reasons are in {}",
-                        many.len(),
-                        names.join("; "),
-                        dir.join("plots").join("plots.json").display()
-                    ));
-                }
-            }
-            r.report
-        }
-        Err(e) => {
-            note(&format!("plots not drawn: {e}"));
-            None
-        }
+    plots.add(dir, plot::draw(dir, &opts), false, &note);
+    if !plots.failed.is_empty() {
+        plots.report = None;
     }
+    plots
 }
 
 /// First Ctrl-C: finish the steps under way and write what is done. Second: leave at once.
@@ -256,6 +359,7 @@ fn print_report(
     s: &Scenario,
     summary: &RunSummary,
     dir: &Path,
+    plots_written: bool,
 ) -> std::io::Result<()> {
     let reps = summary.replications;
     writeln!(
@@ -298,11 +402,12 @@ fn print_report(
         )?;
     }
     print_details(out, dir)?;
-    writeln!(
-        out,
-        "results: {} (report.html: the plots and this table)",
-        dir.display()
-    )
+    let report = if plots_written {
+        "report.html: the plots and this table"
+    } else {
+        "the plots and report.html could not be written, see below"
+    };
+    writeln!(out, "results: {} ({report})", dir.display())
 }
 
 /// A confidence level as a percentage: `95%`, `99.5%`.
@@ -310,15 +415,12 @@ pub fn level(confidence: f64) -> String {
     format!("{}%", short(confidence * 100.0))
 }
 
-/// The first replication's model details (e.g. who won), one line each.
+/// The first replication's model details (e.g. who won), one line each. Only the first
+/// element of `details.json` is kept in memory (the file grows with the replications).
 fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
-    let Ok(text) = std::fs::read_to_string(dir.join(ResultDir::DETAILS)) else {
+    let Some(first) = first_details(&dir.join(ResultDir::DETAILS)) else {
         return Ok(());
     };
-    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Ok(());
-    };
-    let first = &all[0];
     let Some(details) = first["details"].as_object() else {
         return Ok(());
     };
@@ -337,6 +439,26 @@ fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
         writeln!(out, "{k} (replication {}): {shown}", first["replication"])?;
     }
     Ok(())
+}
+
+/// The first element of the JSON array in `path`, read without holding the others.
+fn first_details(path: &Path) -> Option<serde_json::Value> {
+    use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+    struct First;
+    impl<'de> Visitor<'de> for First {
+        type Value = Option<serde_json::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element()?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(file));
+    de.deserialize_seq(First).ok().flatten()
 }
 
 /// A number for people: integers whole, others to about six significant digits, without

@@ -12,6 +12,16 @@
 //!    says so ([`Model::stop`]; both are [`Ending::Finished`]), when tasks wait for mail that
 //!    cannot come ([`Ending::Stalled`]), at `max_steps`, or when the caller stops it.
 //!
+//! # Stopping within a step
+//! A step can be long (millions of tasks, or a few tasks that each do a lot). With a stop flag
+//! ([`Simulation::set_stop`]), every shard looks at it before each task it runs and every
+//! 1024 cell messages, and once it is set leaves the rest of its step undone;
+//! the replication then ends [`Ending::Interrupted`] with the step's partial numbers (its
+//! results are partial, as after any interruption). So a stop is heard within one task run
+//! (or a few thousand cell messages) on every shard. A single task that runs for seconds
+//! cannot be preempted: a model should split long work over several runs
+//! ([`crate::Next::Continue`]), as the built-in `pi` model does.
+//!
 //! # Conflicts
 //! Two tasks claiming one cell in the same step are settled by delivery order: under
 //! [`Order::ById`] the lower task id is handled first; under [`Order::Shuffled`] the task with
@@ -26,6 +36,7 @@
 
 mod shard;
 
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -171,6 +182,9 @@ pub struct Simulation<'m, M: Model> {
     steps: Vec<StepRow>,
     keep_steps: bool,
     histograms: EngineHistograms,
+    stop: Option<&'m AtomicBool>,
+    /// Whether the last step was left undone because `stop` was set.
+    cut_short: bool,
 }
 
 impl<'m, M: Model> Simulation<'m, M> {
@@ -197,7 +211,38 @@ impl<'m, M: Model> Simulation<'m, M> {
             steps: Vec::new(),
             keep_steps: true,
             histograms: EngineHistograms::new(),
+            stop: None,
+            cut_short: false,
         }
+    }
+
+    /// A flag that stops the run within a step: once it is set, each shard leaves the rest of
+    /// its step undone (it looks before every task and every 1024 cell messages), and
+    /// [`Simulation::run`] returns [`Ending::Interrupted`] after that step. A step cut short
+    /// leaves the state as it was then (some tasks ran, some did not), so the model's report
+    /// on it is partial.
+    ///
+    /// ```
+    /// use std::sync::atomic::AtomicBool;
+    /// use microsim::models::pi::{Params, Pi};
+    /// use microsim::{Ending, Settings, Simulation};
+    ///
+    /// let model = Pi::new(Params { points: 1000, tasks: 10, points_per_step: 0 });
+    /// let stop = AtomicBool::new(true);
+    /// let mut sim = Simulation::new(&model, Settings::default());
+    /// sim.set_stop(&stop);
+    /// assert_eq!(sim.run(|_| true), Ending::Interrupted);
+    /// assert_eq!(sim.steps()[0].tasks_run, 0); // stopped before the first task
+    /// assert!(sim.was_cut_short());
+    /// ```
+    pub fn set_stop(&mut self, stop: &'m AtomicBool) {
+        self.stop = Some(stop);
+    }
+
+    /// Whether the last step was left undone because the stop flag was set (for a caller that
+    /// steps with [`Simulation::advance`] itself).
+    pub fn was_cut_short(&self) -> bool {
+        self.cut_short
     }
 
     /// Whether shards step in parallel (the default) or one after another (when replications
@@ -223,6 +268,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             if self.keep_steps {
                 self.steps.push(row);
             }
+            if self.cut_short {
+                return Ending::Interrupted;
+            }
             let (pending, alive, due) = self.outlook();
             if (pending == 0 && alive == 0) || self.model.stop(&self.tally()) {
                 return Ending::Finished;
@@ -238,17 +286,18 @@ impl<'m, M: Model> Simulation<'m, M> {
 
     /// Runs one step and returns its statistics.
     pub fn advance(&mut self) -> StepRow {
-        let (model, step, settings) = (self.model, self.step, self.settings);
+        let (model, step, settings, stop) = (self.model, self.step, self.settings, self.stop);
         let start = Instant::now();
         if self.parallel {
             self.shards
                 .par_iter_mut()
-                .for_each(|s| s.step(model, step, &settings));
+                .for_each(|s| s.step(model, step, &settings, stop));
         } else {
             self.shards
                 .iter_mut()
-                .for_each(|s| s.step(model, step, &settings));
+                .for_each(|s| s.step(model, step, &settings, stop));
         }
+        self.cut_short = self.shards.iter().any(|s| s.tally.cut_short);
         let pairs = self
             .shards
             .iter_mut()

@@ -126,8 +126,9 @@ pub struct RunStats {
 }
 
 /// Runs the replications of `plan` on the scenario's threads, handing each to `sink` in order.
-/// Setting `stop` ends the run after the steps under way: the replications in progress are
-/// handed on marked [`Ending::Interrupted`], later ones are not started.
+/// Setting `stop` ends the run: the steps under way are left undone after the task each shard
+/// is running, the replications in progress are handed on marked [`Ending::Interrupted`],
+/// later ones are not started.
 ///
 /// `model` is called once, inside the thread pool, with the job; it builds the model and
 /// hands both to [`run_model`] (a scenario's model does this: [`crate::internal::Scenario`]).
@@ -232,7 +233,8 @@ impl Job<'_> {
     }
 }
 
-/// Runs one replication to its end (or until `stop`).
+/// Runs one replication to its end (or until `stop`, which is heard within a step: see
+/// [`Simulation::set_stop`]).
 pub fn replicate<M: Model>(
     model: &M,
     index: u64,
@@ -244,6 +246,7 @@ pub fn replicate<M: Model>(
     let start = Instant::now();
     let mut sim = Simulation::new(model, settings);
     sim.set_parallel(parallel_shards);
+    sim.set_stop(stop);
     let ending = sim.run(|row| {
         progress.step(index, row);
         !stop.load(Ordering::Relaxed)

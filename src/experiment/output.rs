@@ -10,8 +10,21 @@
 //! | `details.json` | each replication's model details (e.g. the winners' ids) |
 //! | `histograms/*.hlog` | HdrHistogram interval logs (one interval, all replications merged) |
 //!
-//! Every file is written to a hidden temporary name in the same directory and renamed into
-//! place when complete, so an interrupted or killed run leaves either the whole file or none.
+//! Every file is written to a hidden temporary name in the same directory
+//! (`.NAME.PID.partial`) and renamed into place when complete, so an interrupted or killed run
+//! leaves either the whole file or none. A file abandoned on an error is removed; one left by a
+//! killed process (`kill -9`) is removed by the next run into or next to its directory
+//! ([`remove_stale_partials`]), once its process is gone.
+//!
+//! A result directory is claimed atomically ([`choose_dir`]) and carries an `INCOMPLETE`
+//! marker from the moment it is claimed until its last file (`summary.json`) is in place, so a
+//! directory is either complete or says that it is not ([`ResultDir::is_incomplete`]).
+//!
+//! Nothing that grows with the number of replications is kept in memory but each metric's
+//! values (8 bytes per metric per replication, which the summaries' percentiles and the
+//! sweeps' paired differences need) and each replication's ending (1 byte, which decides what
+//! the summaries are made of): rows, steps and details are streamed to their files as each
+//! replication arrives, and histograms are merged.
 //! Columns and values that are deterministic come out as the same bytes for the same seed at
 //! any thread and shard count; wall times, the manifest and `messages_local/cross` (which
 //! depend on the shard count) are the exceptions, and are documented as such.
@@ -38,12 +51,18 @@ use crate::experiment::results::{
 };
 use crate::experiment::stats::Summary;
 
-/// A file being written under a temporary name, renamed into place by [`AtomicFile::commit`].
+/// A file being written under a temporary name (`.NAME.PID.partial`), renamed into place by
+/// [`AtomicFile::commit`]. Dropped without a commit (an error on the way), the temporary file
+/// is removed.
 pub struct AtomicFile {
     tmp: PathBuf,
     dest: PathBuf,
     out: BufWriter<File>,
+    committed: bool,
 }
+
+/// The suffix of a temporary file.
+const PARTIAL: &str = ".partial";
 
 impl AtomicFile {
     /// Starts writing `dest`.
@@ -52,12 +71,13 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+        let tmp = dest.with_file_name(format!(".{name}.{}{PARTIAL}", std::process::id()));
         let out = BufWriter::new(File::create(&tmp)?);
         Ok(AtomicFile {
             tmp,
             dest: dest.to_path_buf(),
             out,
+            committed: false,
         })
     }
 
@@ -65,8 +85,91 @@ impl AtomicFile {
     pub fn commit(mut self) -> io::Result<()> {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
-        fs::rename(&self.tmp, &self.dest)
+        fs::rename(&self.tmp, &self.dest)?;
+        self.committed = true;
+        Ok(())
     }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The process id in the name of a temporary file `.NAME.PID.partial`, if `name` is one.
+pub fn partial_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(PARTIAL)?;
+    let (_, pid) = rest.rsplit_once('.')?;
+    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Whether process `pid` is alive, where the OS can say (Linux: `/proc/PID` exists); `None`
+/// where it cannot.
+fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return None;
+    }
+    Some(pid == std::process::id() || proc.join(pid.to_string()).exists())
+}
+
+/// Removes the temporary files (`.NAME.PID.partial`) that killed runs left in the result
+/// directory `dir`: in it, in its `histograms/` and `plots/`, and in those of each sweep
+/// variant (`variants/NNN/`), where a run writes. Only files whose process is gone are
+/// removed: a file of a live process (another run writing there now) is kept, and so is every
+/// file where the OS cannot tell whether its process lives. Nothing is touched in a directory
+/// that does not look like a result directory (none of `INCOMPLETE`, `summary.json`,
+/// `replications.csv`, `steps.csv`, `histograms/`, `variants/` is there), so a `--out` that
+/// names some other directory never loses a file. Returns how many were removed; errors (a
+/// directory that cannot be read, a file that cannot be removed) are ignored.
+pub fn remove_stale_partials(dir: &Path) -> usize {
+    fn clean(dir: &Path, variants: bool, removed: &mut usize) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(kind) = e.file_type() else { continue };
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if kind.is_file() {
+                if let Some(pid) = partial_pid(&name)
+                    && process_alive(pid) == Some(false)
+                    && fs::remove_file(e.path()).is_ok()
+                {
+                    *removed += 1;
+                }
+            } else if kind.is_dir() {
+                if name == ResultDir::HISTOGRAMS || name == ResultDir::PLOTS {
+                    clean(&e.path(), false, removed);
+                } else if variants && name == ResultDir::VARIANTS {
+                    for v in fs::read_dir(e.path()).into_iter().flatten().flatten() {
+                        if v.file_type().is_ok_and(|k| k.is_dir()) {
+                            clean(&v.path(), false, removed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let ours = [
+        ResultDir::INCOMPLETE,
+        ResultDir::SUMMARY,
+        ResultDir::REPLICATIONS,
+        ResultDir::STEPS,
+        ResultDir::HISTOGRAMS,
+        ResultDir::VARIANTS,
+    ];
+    if !ours.iter().any(|f| dir.join(f).exists()) {
+        return 0;
+    }
+    let mut removed = 0;
+    clean(dir, true, &mut removed);
+    removed
 }
 
 impl Write for AtomicFile {
@@ -85,17 +188,26 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     f.commit()
 }
 
-/// Picks the result directory: `base` if it is new or empty (or `force`), else the first free
+/// Claims the result directory: `base` if it is new or empty (or `force`), else the first free
 /// `base-2`, `base-3`, … so an earlier result is never silently overwritten.
+///
+/// The claim is atomic, so two runs started together never share a directory: a new
+/// directory is created exclusively (`create_dir`), and the claim itself is the `INCOMPLETE`
+/// marker created exclusively inside it (which also lets an existing empty directory be
+/// claimed by exactly one run). The returned directory exists and holds the marker, which
+/// the run removes once its results are complete. With `force`, `base` is used whatever it
+/// holds. Temporary files left by killed runs are removed from every directory looked at.
 pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
-    let free = |p: &Path| -> io::Result<bool> {
-        match fs::read_dir(p) {
-            Ok(mut entries) => Ok(entries.next().is_none()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
-            Err(e) => Err(e),
-        }
-    };
-    if force || free(base)? {
+    if let Some(parent) = base.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    if force {
+        fs::create_dir_all(base)?;
+        remove_stale_partials(base);
+        mark_incomplete(base)?;
+        return Ok(base.to_path_buf());
+    }
+    if claim(base)? {
         return Ok(base.to_path_buf());
     }
     let name = base
@@ -104,11 +216,113 @@ pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
         .unwrap_or_else(|| "run".into());
     for i in 2.. {
         let candidate = base.with_file_name(format!("{name}-{i}"));
-        if free(&candidate)? {
+        if claim(&candidate)? {
             return Ok(candidate);
         }
     }
     unreachable!("some numbered directory is free")
+}
+
+/// Tries to claim `dir` for a run (see [`choose_dir`]): whether this process now owns it.
+fn claim(dir: &Path) -> io::Result<bool> {
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if !dir.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a directory", dir.display()),
+                ));
+            }
+            remove_stale_partials(dir);
+            if fs::read_dir(dir)?.next().is_some() {
+                return Ok(false);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    let marker = dir.join(ResultDir::INCOMPLETE);
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+    {
+        Ok(mut f) => {
+            f.write_all(marker_text().as_bytes())?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the `INCOMPLETE` marker says.
+fn marker_text() -> String {
+    format!(
+        "microsim {} (process {}) started writing this result directory at {}.\n\
+         While this file is here the results are not complete: the run is still going, or it \
+         did not finish (killed, out of disk space).\n",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        now_rfc3339()
+    )
+}
+
+/// Marks `dir` incomplete: writes its `INCOMPLETE` marker (first, before any result file).
+pub fn mark_incomplete(dir: &Path) -> io::Result<()> {
+    fs::write(dir.join(ResultDir::INCOMPLETE), marker_text())
+}
+
+/// Marks `dir` complete: removes its `INCOMPLETE` marker (last, after `summary.json`).
+pub fn mark_complete(dir: &Path) -> io::Result<()> {
+    match fs::remove_file(dir.join(ResultDir::INCOMPLETE)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A JSON array written one element at a time, to exactly the bytes that
+/// `serde_json::to_string_pretty` of the whole array (plus a final newline) would give: what
+/// lets `details.json` stream instead of being held in memory until the end.
+pub struct JsonArrayWriter {
+    out: AtomicFile,
+    len: u64,
+}
+
+impl JsonArrayWriter {
+    /// Starts writing the array to `dest` (atomically: it appears when finished).
+    pub fn create(dest: &Path) -> io::Result<Self> {
+        Ok(JsonArrayWriter {
+            out: AtomicFile::create(dest)?,
+            len: 0,
+        })
+    }
+
+    /// Appends `value`.
+    pub fn push(&mut self, value: &Value) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+        self.out
+            .write_all(if self.len == 0 { b"[\n  " } else { b",\n  " })?;
+        // One level deeper: every line of the element gets two more spaces. Strings hold no
+        // raw newline (JSON escapes it), so every newline in `text` is a line break.
+        let mut lines = text.split('\n');
+        if let Some(first) = lines.next() {
+            self.out.write_all(first.as_bytes())?;
+        }
+        for line in lines {
+            self.out.write_all(b"\n  ")?;
+            self.out.write_all(line.as_bytes())?;
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Closes the array and puts the file in place.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.len == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.commit()
+    }
 }
 
 /// What the caller knows about the run that the engine does not.
@@ -122,6 +336,10 @@ pub struct Manifest {
     pub threads: usize,
     /// The memory budget's estimate for this run, in bytes.
     pub memory_estimate_bytes: u64,
+    /// The memory budget the estimate was checked against, in bytes.
+    pub memory_limit_bytes: u64,
+    /// Where the budget comes from (`--max-memory`, the machine, a cgroup).
+    pub memory_limit_source: String,
 }
 
 impl Manifest {
@@ -147,6 +365,8 @@ impl Manifest {
             elapsed_seconds: elapsed.as_secs_f64(),
             replication_seconds_total: replication_seconds,
             memory_estimate_bytes: self.memory_estimate_bytes,
+            memory_limit_bytes: self.memory_limit_bytes,
+            memory_limit_source: self.memory_limit_source.clone(),
             peak_rss_bytes: peak_rss_bytes(),
         }
     }
@@ -171,15 +391,17 @@ pub struct RunWriter {
     endings: Vec<Ending>,
     histograms: Vec<(&'static str, Histogram<u64>)>,
     engine: EngineHistograms,
-    details: Vec<Value>,
+    details: JsonArrayWriter,
     compute_seconds: f64,
 }
 
 impl RunWriter {
-    /// Creates `dir` (and `dir/histograms`) and starts the streamed files for a model that
-    /// declares `info`, with intervals at `confidence`.
+    /// Creates `dir` (and `dir/histograms`), marks it incomplete, and starts the streamed
+    /// files for a model that declares `info`, with intervals at `confidence`.
     pub fn create(dir: &Path, info: ModelInfo, confidence: f64) -> io::Result<Self> {
         let dir = ResultDir::new(dir);
+        fs::create_dir_all(dir.path())?;
+        mark_incomplete(dir.path())?;
         fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
         let metrics: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
         let counters: Vec<&str> = info.counters.iter().map(|q| q.name).collect();
@@ -190,6 +412,7 @@ impl RunWriter {
         let mut header = vec!["replication".to_string()];
         header.extend(StepRow::csv_header(&counters));
         steps_csv.write_record(header)?;
+        let details = JsonArrayWriter::create(&dir.file(ResultDir::DETAILS))?;
         Ok(RunWriter {
             dir,
             values: vec![Vec::new(); metrics.len()],
@@ -200,7 +423,7 @@ impl RunWriter {
             endings: Vec::new(),
             histograms: Vec::new(),
             engine: EngineHistograms::new(),
-            details: Vec::new(),
+            details,
             compute_seconds: 0.0,
         })
     }
@@ -241,9 +464,10 @@ impl RunWriter {
         &self.values
     }
 
-    /// Completes every file and returns what `summary.json` holds.
+    /// Completes every file, `summary.json` last, then removes the `INCOMPLETE` marker; returns
+    /// what `summary.json` holds.
     pub fn finish(
-        mut self,
+        self,
         scenario: &crate::experiment::scenario::Scenario,
         manifest: &Manifest,
         elapsed: Duration,
@@ -276,15 +500,13 @@ impl RunWriter {
         for (name, h) in self.engine.named() {
             write_hlog(&self.dir.histogram(name), name, h)?;
         }
-        write_atomic(
-            &self.dir.file(ResultDir::DETAILS),
-            pretty(&Value::Array(std::mem::take(&mut self.details))).as_bytes(),
-        )?;
+        self.details.finish()?;
         write_atomic(
             &self.dir.file(ResultDir::SCENARIO),
             scenario.resolved_toml().as_bytes(),
         )?;
         write_json(&self.dir.file(ResultDir::SUMMARY), &summary)?;
+        mark_complete(self.dir.path())?;
         Ok(summary)
     }
 }
@@ -337,7 +559,7 @@ impl Sink for RunWriter {
         }
         self.engine.merge(&r.engine);
         self.details
-            .push(json!({ "replication": r.index, "seed": r.seed, "details": r.details }));
+            .push(&json!({ "replication": r.index, "seed": r.seed, "details": r.details }))?;
         self.compute_seconds += r.elapsed.as_secs_f64();
         Ok(())
     }
@@ -403,10 +625,148 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let base = tmp.path().join("run");
         assert_eq!(choose_dir(&base, false).unwrap(), base);
-        fs::create_dir_all(&base).unwrap();
         fs::write(base.join("summary.json"), "{}").unwrap();
         assert_eq!(choose_dir(&base, false).unwrap(), tmp.path().join("run-2"));
         assert_eq!(choose_dir(&base, true).unwrap(), base);
+    }
+
+    #[test]
+    fn a_claimed_directory_is_never_claimed_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("deep/er/run");
+        // The parents are created; the claim leaves the marker, so a claimed directory is
+        // never free again, even before anything else is written in it.
+        assert_eq!(choose_dir(&base, false).unwrap(), base);
+        assert!(base.join(ResultDir::INCOMPLETE).is_file());
+        assert_eq!(
+            choose_dir(&base, false).unwrap(),
+            base.with_file_name("run-2")
+        );
+        // An existing empty directory is claimed as before.
+        let empty = tmp.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        assert_eq!(choose_dir(&empty, false).unwrap(), empty);
+        // A file in the way is an error, not something to write next to.
+        let file = tmp.path().join("file");
+        fs::write(&file, "x").unwrap();
+        assert!(choose_dir(&file, false).is_err());
+        // --force reuses a directory and marks it incomplete until the run completes.
+        mark_complete(&base).unwrap();
+        assert_eq!(choose_dir(&base, true).unwrap(), base);
+        assert!(base.join(ResultDir::INCOMPLETE).is_file());
+    }
+
+    #[test]
+    fn runs_claiming_at_once_get_a_directory_each() {
+        for _ in 0..20 {
+            let tmp = tempfile::tempdir().unwrap();
+            let base = tmp.path().join("run");
+            let barrier = std::sync::Barrier::new(8);
+            let mut dirs: Vec<PathBuf> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            choose_dir(&base, false).unwrap()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            dirs.sort();
+            dirs.dedup();
+            assert_eq!(dirs.len(), 8, "{dirs:?}");
+        }
+    }
+
+    #[test]
+    fn temporary_names_carry_the_process_id() {
+        assert_eq!(partial_pid(".steps.csv.1234.partial"), Some(1234));
+        assert_eq!(partial_pid(".x.77.partial"), Some(77));
+        for not in [
+            "steps.csv.1234.partial",
+            ".steps.csv.partial",
+            ".steps.csv.12a.partial",
+            ".steps.csv.1234",
+            "..partial",
+            ".steps.csv..partial",
+        ] {
+            assert_eq!(partial_pid(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn stale_temporary_files_are_removed_and_live_ones_kept() {
+        if process_alive(1).is_none() {
+            return; // no /proc: nothing is ever removed
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("variants/000/histograms");
+        fs::create_dir_all(&deep).unwrap();
+        fs::create_dir_all(tmp.path().join("plots")).unwrap();
+        // No process has an id this large (Linux caps them at 2^22).
+        let dead = [
+            tmp.path().join(".replications.csv.999999999.partial"),
+            tmp.path().join("plots/.cdf_x.png.999999999.partial"),
+            deep.join(".points.hlog.999999999.partial"),
+        ];
+        let live = [
+            tmp.path()
+                .join(format!(".steps.csv.{}.partial", std::process::id())),
+            tmp.path().join(".details.json.1.partial"),
+        ];
+        let other = [
+            tmp.path().join("summary.json"),
+            tmp.path().join(".hidden.999999999.txt"),
+        ];
+        for f in dead.iter().chain(&live).chain(&other) {
+            fs::write(f, "x").unwrap();
+        }
+        assert_eq!(remove_stale_partials(tmp.path()), 3);
+        assert!(dead.iter().all(|f| !f.exists()));
+        assert!(live.iter().chain(&other).all(|f| f.exists()));
+
+        // A directory that is not a result directory is left alone.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let theirs = elsewhere.path().join(".download.999999999.partial");
+        fs::write(&theirs, "x").unwrap();
+        assert_eq!(remove_stale_partials(elsewhere.path()), 0);
+        assert!(theirs.exists());
+    }
+
+    #[test]
+    fn an_abandoned_atomic_file_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut f = AtomicFile::create(&tmp.path().join("x.csv")).unwrap();
+        f.write_all(b"a,b\n").unwrap();
+        drop(f);
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_streamed_json_array_is_the_pretty_array_byte_for_byte() {
+        let elements = [
+            json!({ "replication": 0, "seed": 17, "details": {
+                "winner_ids": [1, 2, 3], "empty": [], "nothing": {}, "x": 1.5,
+                "note": "a \"quoted\"\nline\tand \\ more", "nested": [[1, [2, {"a": []}]], {"b": null}],
+            }}),
+            json!({ "replication": 1, "seed": 18, "details": null }),
+            json!([]),
+            json!("text"),
+            json!(3),
+            json!({}),
+        ];
+        let tmp = tempfile::tempdir().unwrap();
+        for n in 0..=elements.len() {
+            let dest = tmp.path().join(format!("d{n}.json"));
+            let mut w = JsonArrayWriter::create(&dest).unwrap();
+            for e in &elements[..n] {
+                w.push(e).unwrap();
+            }
+            w.finish().unwrap();
+            let want = pretty(&Value::Array(elements[..n].to_vec()));
+            assert_eq!(fs::read_to_string(&dest).unwrap(), want, "{n} elements");
+        }
     }
 
     #[test]

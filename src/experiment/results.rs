@@ -12,6 +12,7 @@
 //! | `histograms/NAME.hlog` | HdrHistogram interval logs |
 //! | `scenario.toml` | the resolved scenario |
 //! | `plots/`, `report.html` | drawn by [`crate::plot`] |
+//! | `INCOMPLETE` | there only while the run writes, or if it never finished |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,6 +50,17 @@ pub enum ReadError {
         /// What is wrong, with the line where it helps.
         why: String,
     },
+    /// The run that wrote the directory did not finish: its results are partial.
+    #[error(
+        "{}: this run did not finish (killed? out of disk space? still running?), so its results are incomplete ({why})",
+        dir.display()
+    )]
+    Incomplete {
+        /// The result directory.
+        dir: PathBuf,
+        /// How that shows.
+        why: String,
+    },
 }
 
 impl ResultDir {
@@ -74,6 +86,9 @@ impl ResultDir {
     pub const PLOTS: &'static str = "plots";
     /// `report.html`
     pub const REPORT: &'static str = "report.html";
+    /// `INCOMPLETE`: written first when a run claims the directory, removed last once
+    /// `summary.json` is in place. A directory that still has it did not finish.
+    pub const INCOMPLETE: &'static str = "INCOMPLETE";
     /// The histograms the engine writes for every model; the others are the model's own.
     pub const ENGINE_HISTOGRAMS: [&'static str; 4] = [
         "messages_per_task",
@@ -129,8 +144,36 @@ impl ResultDir {
         ResultDir::new(self.root.join(Self::variant_path(index)))
     }
 
-    /// `summary.json`.
+    /// Why the run that wrote this directory did not finish, if it did not: its `INCOMPLETE`
+    /// marker is still there, or (a directory written before the marker existed) it has
+    /// results but no `summary.json`, the last file a run writes. `None` for a finished run,
+    /// and for a directory that holds no results at all.
+    pub fn is_incomplete(&self) -> Option<String> {
+        if self.file(Self::INCOMPLETE).exists() {
+            return Some(format!("{} is still there", Self::INCOMPLETE));
+        }
+        let started = [Self::REPLICATIONS, Self::STEPS, Self::VARIANTS]
+            .iter()
+            .any(|f| self.file(f).exists());
+        (started && !self.file(Self::SUMMARY).exists())
+            .then(|| format!("it has results but no {}", Self::SUMMARY))
+    }
+
+    /// Refuses a directory whose run did not finish ([`ResultDir::is_incomplete`]).
+    pub fn check_finished(&self) -> Result<(), ReadError> {
+        match self.is_incomplete() {
+            Some(why) => Err(ReadError::Incomplete {
+                dir: self.root.clone(),
+                why,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `summary.json`, of a run that finished (refused with [`ReadError::Incomplete`]
+    /// otherwise).
     pub fn read_summary(&self) -> Result<RunSummary, ReadError> {
+        self.check_finished()?;
         read_json(&self.file(Self::SUMMARY))
     }
 
@@ -350,6 +393,13 @@ pub struct RunManifest {
     pub replication_seconds_total: f64,
     /// The memory budget's estimate.
     pub memory_estimate_bytes: u64,
+    /// The memory budget the estimate was checked against.
+    #[serde(default)]
+    pub memory_limit_bytes: u64,
+    /// Where the budget comes from: `--max-memory`, 70% of the machine's available memory, or
+    /// 70% of the room under a cgroup's memory limit.
+    #[serde(default)]
+    pub memory_limit_source: String,
     /// The measured peak resident memory, where the OS reports it.
     pub peak_rss_bytes: Option<u64>,
 }
@@ -672,6 +722,30 @@ mod tests {
         assert!(t.rows[1].metrics[0].is_nan());
         assert_eq!(t.column("b"), Some(vec![4.0, 2.0]));
         assert_eq!(t.summarised().len(), 1);
+    }
+
+    #[test]
+    fn a_run_that_did_not_finish_is_refused_as_such() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ResultDir::new(tmp.path());
+        assert_eq!(
+            dir.is_incomplete(),
+            None,
+            "an empty directory is just empty"
+        );
+        fs::write(
+            dir.file(ResultDir::REPLICATIONS),
+            "replication,seed,ending,steps\n",
+        )
+        .unwrap();
+        let why = dir.is_incomplete().expect("results without a summary");
+        assert!(why.contains(ResultDir::SUMMARY), "{why}");
+        fs::write(dir.file(ResultDir::SUMMARY), "{}").unwrap();
+        assert_eq!(dir.is_incomplete(), None);
+        fs::write(dir.file(ResultDir::INCOMPLETE), "").unwrap();
+        let e = dir.read_summary().unwrap_err();
+        assert!(matches!(e, ReadError::Incomplete { .. }), "{e}");
+        assert!(e.to_string().contains("did not finish (killed?"), "{e}");
     }
 
     #[test]

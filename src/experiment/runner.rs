@@ -5,6 +5,9 @@
 //! `sweep.csv` and `sweep.json` (variant parameters, metric summaries, differences to the
 //! baseline), `scenario.toml` (the resolved scenario with its `[sweep]`) and `summary.json`
 //! (the sweep table plus the baseline's metrics under `metrics`).
+//!
+//! Every result directory (a run's, a sweep's and each variant's) holds an `INCOMPLETE`
+//! marker while it is written; `summary.json` is its last file, and the marker goes after it.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,8 @@ use std::time::Instant;
 
 use crate::experiment::montecarlo::Progress;
 use crate::experiment::output::{
-    AtomicFile, Manifest, RunWriter, declared, write_atomic, write_json,
+    AtomicFile, Manifest, RunWriter, declared, mark_complete, mark_incomplete, write_atomic,
+    write_json,
 };
 use crate::experiment::results::{
     ResultDir, RunSummary, SweepTable, SweepVariant, TargetOutcome, fmt_num,
@@ -56,24 +60,30 @@ pub fn execute(
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         sweep(scenario, &variants, opts, stop, progress)
     } else {
-        single(scenario, &opts.dir, opts, stop, progress).map(|(o, _)| o)
+        single(scenario, &opts.dir, opts, stop, progress, false).map(|(o, _)| o)
     }
 }
 
-/// One set of replications into `dir`; also returns each metric's values.
+/// One set of replications into `dir`; also returns each metric's values if `keep_values`
+/// (a sweep compares them with the baseline's).
 fn single(
     scenario: &Scenario,
     dir: &Path,
     opts: &Options,
     stop: &AtomicBool,
     progress: &dyn Progress,
+    keep_values: bool,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {
     let start = Instant::now();
     let confidence = scenario.montecarlo.confidence;
     let mut writer = RunWriter::create(dir, scenario.model_info(), confidence)?;
     let plan = scenario.plan(opts.only);
     let stats = scenario.run_replications(&plan, &mut writer, stop, progress)?;
-    let values = writer.values().to_vec();
+    let values = if keep_values {
+        writer.values().to_vec()
+    } else {
+        Vec::new()
+    };
     let target = match (&scenario.montecarlo.target, stats.target) {
         (Some(t), Some((reached, half))) if opts.only.is_none() => Some(TargetOutcome {
             metric: t.metric.clone(),
@@ -112,10 +122,19 @@ fn sweep(
         .as_ref()
         .expect("a sweep scenario has [sweep]");
     let dir = ResultDir::new(&opts.dir);
+    std::fs::create_dir_all(dir.path())?;
+    mark_incomplete(dir.path())?;
     let mut runs: Vec<(Outcome, Vec<Vec<f64>>)> = Vec::new();
     for v in variants {
         let vdir = dir.variant(v.index);
-        runs.push(single(&v.scenario, vdir.path(), opts, stop, progress)?);
+        runs.push(single(
+            &v.scenario,
+            vdir.path(),
+            opts,
+            stop,
+            progress,
+            true,
+        )?);
         if runs.last().is_some_and(|(o, _)| o.partial) {
             break;
         }
@@ -159,6 +178,7 @@ fn sweep(
         scenario.resolved_toml().as_bytes(),
     )?;
     write_json(&dir.file(ResultDir::SUMMARY), &summary)?;
+    mark_complete(dir.path())?;
     Ok(Outcome {
         summary,
         partial,

@@ -6,10 +6,17 @@
 //! shares differ by at most one and add up to exactly `N` (when `T > N` the last tasks draw
 //! none). Each point is `x = U₁, y = U₂` with `U` the stream's `random::<f64>()` in `[0, 1)`.
 //! Hits are counted on the task's shard with a model counter (`inside`), so no messages are
-//! sent. With `points_per_step = 0` (the default) a task draws its whole share in step 0; with
-//! `points_per_step = k > 0` it draws at most `k` per step and runs again next step, so a long
-//! run shows progress in `steps.csv` (the result does not depend on `k`: a task's points are
-//! the same stream in the same order).
+//! sent. With `points_per_step = 0` (the default) a task draws its whole share in step 0 (up
+//! to 2²⁰ points, below); with `points_per_step = k > 0` it draws at most `k` per step and runs
+//! again next step, so a long run shows progress in `steps.csv` (the result does not depend on
+//! `k`: a task's points are the same stream in the same order).
+//!
+//! Either way a task draws at most [`MAX_POINTS_PER_RUN`] (2²⁰) points each time it runs, and
+//! asks to run again ([`Next::Continue`]) for the rest: the engine regains control every few
+//! milliseconds, so Ctrl-C is heard even when each task has billions of points to draw. Shares
+//! up to 2²⁰ (the shipped scenario's are 1,000) take the steps they always did; a larger share
+//! takes `⌈share / 2²⁰⌉` steps (or fewer with a larger `quantum`), which shows in `steps.csv`
+//! but changes no metric.
 //!
 //! The model has no arena: shards only split the tasks.
 //!
@@ -28,6 +35,10 @@ use crate::{
 /// The largest `tasks` (task ids are `u32`).
 pub const MAX_TASKS: u64 = u32::MAX as u64;
 
+/// The most points a task draws each time it runs (2²⁰, a few milliseconds): a larger share,
+/// or a larger `points_per_step`, is drawn over several runs.
+pub const MAX_POINTS_PER_RUN: u64 = 1 << 20;
+
 /// The model's parameters (`[model]` in a scenario).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,7 +47,8 @@ pub struct Params {
     pub points: u64,
     /// Tasks sharing the points, `1 ..= MAX_TASKS`.
     pub tasks: u64,
-    /// Points a task draws per step at most; 0 means its whole share in one step.
+    /// Points a task draws per step at most; 0 means its whole share in one step (either way at
+    /// most [`MAX_POINTS_PER_RUN`] a run).
     pub points_per_step: u64,
 }
 
@@ -155,7 +167,8 @@ impl Model for Pi {
         let n = match self.params.points_per_step {
             0 => t.remaining,
             k => k.min(t.remaining),
-        };
+        }
+        .min(MAX_POINTS_PER_RUN);
         let rng = ctx.rng();
         let mut hits = 0u64;
         for _ in 0..n {
@@ -211,7 +224,8 @@ impl ModelParams for Params {
 # Points thrown in all, shared by `tasks` tasks (shares differ by at most one).
 points = 10000000
 tasks = 1000
-# Points a task draws per step at most; 0: its whole share in one step.
+# Points a task draws per step at most; 0: its whole share in one step
+# (at most 2^20 = 1048576 a step either way, so Ctrl-C is heard quickly).
 points_per_step = 0
 ";
 
@@ -337,6 +351,64 @@ mod tests {
             4,
         );
         assert_eq!((quick.metrics(), steps), (one.metrics(), 2));
+    }
+
+    #[test]
+    fn a_big_share_is_drawn_over_several_runs_with_the_same_result() {
+        // 2.5 · 2^20 points for one task: three runs of at most 2^20 points.
+        let points = MAX_POINTS_PER_RUN * 5 / 2;
+        let params = Params {
+            points,
+            tasks: 1,
+            points_per_step: 0,
+        };
+        let seed = replication_seed(3, 1);
+        let (stepped, steps) = run(params.clone(), seed, 1, 1);
+        assert_eq!(steps, 3);
+        let (at_once, steps) = run(params, seed, 1, 3);
+        assert_eq!((stepped.metrics(), steps), (at_once.metrics(), 1));
+        // The same points as one uninterrupted pass over the task's stream.
+        let mut rng = crate::task_rng(seed, 0);
+        let inside = (0..points)
+            .filter(|_| {
+                let (x, y): (f64, f64) = (rng.random(), rng.random());
+                x * x + y * y < 1.0
+            })
+            .count();
+        assert_eq!(stepped.metric(INSIDE_METRIC), inside as f64);
+    }
+
+    #[test]
+    fn a_stop_is_heard_within_a_step() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::{Duration, Instant};
+        // Ten billion points in one step, were it not for the engine's stop checks and the
+        // model's bounded runs.
+        let model = Pi::new(Params {
+            points: 10_000_000_000,
+            tasks: 4,
+            points_per_step: 0,
+        });
+        let stop = AtomicBool::new(false);
+        let start = Instant::now();
+        let (ending, row) = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                stop.store(true, Ordering::Relaxed);
+            });
+            let mut sim = Simulation::new(&model, Settings::default().shards(2));
+            sim.set_stop(&stop);
+            let ending = sim.run(|_| true);
+            (ending, sim.steps().last().cloned())
+        });
+        assert_eq!(ending, Ending::Interrupted);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        let row = row.expect("the steps run are recorded");
+        assert!(row.counters[1] < 10_000_000_000, "{row:?}");
     }
 
     #[test]

@@ -189,6 +189,7 @@ pub fn check_result_dir(out: &Path, replications: u64, metrics: &[String]) -> Va
     }
     read_toml(&out.join("scenario.toml"));
     check_hlogs(&out.join("histograms"));
+    check_finished(out);
 
     let summary = read_json(&out.join("summary.json"));
     for key in SUMMARY_KEYS {
@@ -236,6 +237,29 @@ pub fn check_result_dir(out: &Path, replications: u64, metrics: &[String]) -> Va
         "details.json: one per replication"
     );
     summary
+}
+
+/// A result directory that is finished: no `INCOMPLETE` marker and no temporary file
+/// (`.NAME.PID.partial`) anywhere under it.
+pub fn check_finished(out: &Path) {
+    assert!(
+        !out.join("INCOMPLETE").exists(),
+        "{}: still marked INCOMPLETE",
+        out.display()
+    );
+    let partial = partial_files(out);
+    assert!(partial.is_empty(), "temporary files left: {partial:?}");
+}
+
+/// The temporary files (`.NAME.PID.partial`) under `dir`.
+pub fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| {
+            let name = f.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with('.') && name.ends_with(".partial")
+        })
+        .collect()
 }
 
 /// The histograms: at least one HdrHistogram interval log, each with a histogram in it.

@@ -1,5 +1,6 @@
 //! One shard: a block of cells, the tasks that live there, and their mail.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::engine::arena::Partition;
@@ -13,6 +14,15 @@ use super::{Order, Settings};
 
 /// How many cell messages ahead the engine hints the model to prefetch a cell's memory.
 const PREFETCH_AHEAD: usize = 32;
+
+/// A shard with a stop flag looks at it every this many cell messages (and before every task).
+pub(crate) const STOP_CHECK_CELLS: usize = 1024;
+
+/// Whether `stop` is there and set.
+#[inline(always)]
+fn stopped(stop: Option<&AtomicBool>) -> bool {
+    stop.is_some_and(|s| s.load(Ordering::Relaxed))
+}
 
 /// A shard's state. Its fields are touched only by the thread stepping it, and by the
 /// scheduler between steps.
@@ -49,6 +59,8 @@ pub(crate) struct Tally {
     pub(crate) finished: u64,
     pub(crate) dropped: u64,
     pub(crate) nanos: u64,
+    /// The step was left undone because the stop flag was set.
+    pub(crate) cut_short: bool,
 }
 
 impl<M: Model> Shard<M> {
@@ -103,8 +115,15 @@ impl<M: Model> Shard<M> {
         self.next_due < WAITING
     }
 
-    /// Runs this shard's part of step `step`.
-    pub(crate) fn step(&mut self, model: &M, step: u32, settings: &Settings) {
+    /// Runs this shard's part of step `step`; leaves the rest of it undone (and says so in
+    /// `tally.cut_short`) once `stop` is set.
+    pub(crate) fn step(
+        &mut self,
+        model: &M,
+        step: u32,
+        settings: &Settings,
+        stop: Option<&AtomicBool>,
+    ) {
         let start = Instant::now();
         self.tally = Tally::default();
         self.counters.iter_mut().for_each(|c| *c = 0);
@@ -118,8 +137,13 @@ impl<M: Model> Shard<M> {
         // side for the same peer: one buffer per shard pair and kind instead of two.
         self.group_mail(rank);
         recycle(&mut self.in_tasks, &mut self.out.to_tasks);
-        self.handle_cells(model, step, seed, rank);
+        self.handle_cells(model, step, seed, rank, stop);
         recycle(&mut self.in_cells, &mut self.out.to_cells);
+        if self.tally.cut_short || stopped(stop) {
+            self.tally.cut_short = true;
+            self.tally.nanos = start.elapsed().as_nanos() as u64;
+            return;
+        }
         let mut ctx = StepEndCtx {
             out: &mut self.out,
             counters: &mut self.counters,
@@ -128,7 +152,7 @@ impl<M: Model> Shard<M> {
             seed,
         };
         model.end_step(&mut self.cells, &mut ctx);
-        self.run_tasks(model, step, settings);
+        self.run_tasks(model, step, settings, stop);
         self.tally.nanos = start.elapsed().as_nanos() as u64;
     }
 
@@ -137,7 +161,14 @@ impl<M: Model> Shard<M> {
     /// Under [`Order::ById`] the runs from the source shards are already in key order (each
     /// shard holds a contiguous block of task ids, and runs arrive in shard order), so they are
     /// handled where they lie, without a copy. A seeded order needs one gather and sort.
-    fn handle_cells(&mut self, model: &M, step: u32, seed: u64, rank: Option<&dyn Fn(u64) -> u64>) {
+    fn handle_cells(
+        &mut self,
+        model: &M,
+        step: u32,
+        seed: u64,
+        rank: Option<&dyn Fn(u64) -> u64>,
+        stop: Option<&AtomicBool>,
+    ) {
         let mut ctx = CellCtx {
             out: &mut self.out,
             counters: &mut self.counters,
@@ -151,14 +182,14 @@ impl<M: Model> Shard<M> {
         if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
             let runs = std::slice::from_ref(&self.cell_inbox);
-            handle_runs(model, &mut self.cells, runs, &mut ctx);
+            self.tally.cut_short = !handle_runs(model, &mut self.cells, runs, &mut ctx, stop);
             return;
         }
         debug_assert!(
             self.in_cells.iter().flatten().is_sorted_by_key(|e| e.key),
             "cell messages arrive in key order"
         );
-        handle_runs(model, &mut self.cells, &self.in_cells, &mut ctx);
+        self.tally.cut_short = !handle_runs(model, &mut self.cells, &self.in_cells, &mut ctx, stop);
         self.in_cells.iter_mut().for_each(Vec::clear);
     }
 
@@ -208,7 +239,9 @@ impl<M: Model> Shard<M> {
         }
     }
 
-    fn run_tasks(&mut self, model: &M, step: u32, settings: &Settings) {
+    /// Runs the due tasks in id order, each with its mail. Once `stop` is set (looked at
+    /// before every task run), the rest are left undone and the step is marked cut short.
+    fn run_tasks(&mut self, model: &M, step: u32, settings: &Settings, stop: Option<&AtomicBool>) {
         let has_mail = !self.ends.is_empty();
         let mut lo = 0usize;
         let mut next_due = WAITING;
@@ -224,6 +257,12 @@ impl<M: Model> Shard<M> {
             if slot.wake > step && mail.is_empty() {
                 next_due = next_due.min(slot.wake);
                 continue;
+            }
+            if stopped(stop) {
+                // The tasks from here on did not run: still due.
+                self.tally.cut_short = true;
+                next_due = next_due.min(step);
+                break;
             }
             let mut ctx = Ctx {
                 me: self.first_task + i as TaskId,
@@ -258,17 +297,25 @@ impl<M: Model> Shard<M> {
 
 /// Handles the cell messages of `runs`, one run after another, in order. The model is hinted
 /// to prefetch each message's cell [`PREFETCH_AHEAD`] messages before it is handled (the
-/// lookahead runs across run boundaries), so that a batch's cache misses overlap.
+/// lookahead runs across run boundaries), so that a batch's cache misses overlap. Returns
+/// false if `stop` was set (looked at every [`STOP_CHECK_CELLS`] messages) and the rest were
+/// left unhandled.
 #[inline(always)]
 fn handle_runs<M: Model>(
     model: &M,
     cells: &mut M::Cells,
     runs: &[Vec<Envelope<M::Msg>>],
     ctx: &mut CellCtx<'_, M::Msg>,
-) {
+    stop: Option<&AtomicBool>,
+) -> bool {
     let mut ahead = runs.iter().flatten().skip(PREFETCH_AHEAD);
+    let mut handled = 0usize;
     for run in runs {
         for e in run {
+            if handled.is_multiple_of(STOP_CHECK_CELLS) && stopped(stop) {
+                return false;
+            }
+            handled += 1;
             if let Some(a) = ahead.next() {
                 model.prefetch_cell(cells, a.to as usize);
             }
@@ -278,6 +325,7 @@ fn handle_runs<M: Model>(
             model.on_cell(cells, Mail::keyed(e.key, e.msg), ctx);
         }
     }
+    true
 }
 
 /// Moves each consumed (empty) incoming buffer's capacity to the outgoing buffer for the same

@@ -2,6 +2,7 @@
 //! source notes ask that memory-hungry runs never take the machine down).
 
 use std::fmt;
+use std::path::Path;
 
 use super::Scenario;
 use super::error::{ErrorKind, ScenarioError};
@@ -104,9 +105,90 @@ impl fmt::Display for MemoryEstimate {
 /// The memory the machine can give without swapping: `MemAvailable` from /proc/meminfo.
 pub fn available_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    meminfo_available(&info)
+}
+
+fn meminfo_available(info: &str) -> Option<u64> {
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    Some(kib.saturating_mul(1024))
+}
+
+/// Where the memory a run may use comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemorySource {
+    /// `MemAvailable` in /proc/meminfo.
+    Machine,
+    /// A cgroup's limit less its usage (a container, a systemd slice, a batch job): the
+    /// file it was read from.
+    Cgroup(String),
+}
+
+impl fmt::Display for MemorySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemorySource::Machine => f.write_str("the machine's available memory (MemAvailable)"),
+            MemorySource::Cgroup(file) => write!(f, "the cgroup's memory limit ({file})"),
+        }
+    }
+}
+
+/// The memory this process can use now, and where that figure comes from: the smaller of the
+/// machine's `MemAvailable` and, inside a cgroup with a memory limit (cgroup v2 `memory.max`,
+/// v1 `memory.limit_in_bytes`, the tightest of the process's cgroup and its ancestors), that
+/// limit less the cgroup's current usage. `None` where neither can be read.
+pub fn usable_memory() -> Option<(u64, MemorySource)> {
+    let machine = available_memory().map(|m| (m, MemorySource::Machine));
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|text| cgroup_room(&text, Path::new("/sys/fs/cgroup")));
+    match (machine, cgroup) {
+        (Some(m), Some(c)) => Some(if c.0 < m.0 { c } else { m }),
+        (m, c) => m.or(c),
+    }
+}
+
+/// The room left under the tightest memory limit among the cgroups of `/proc/self/cgroup`'s
+/// `text` (and their ancestors), mounted under `root`.
+fn cgroup_room(text: &str, root: &Path) -> Option<(u64, MemorySource)> {
+    let mut best: Option<(u64, MemorySource)> = None;
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let (dir, limit_file, usage_file) = if controllers.is_empty() {
+            (root.to_path_buf(), "memory.max", "memory.current")
+        } else if controllers.split(',').any(|c| c == "memory") {
+            (
+                root.join("memory"),
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+            )
+        } else {
+            continue;
+        };
+        let mut at = dir.join(path.trim_start_matches('/'));
+        loop {
+            let limit = read_number(&at.join(limit_file));
+            // v1 reports "no limit" as a huge number near i64::MAX.
+            if let Some(limit) = limit.filter(|&l| l < 1 << 60) {
+                let used = read_number(&at.join(usage_file)).unwrap_or(0);
+                let room = limit.saturating_sub(used);
+                if best.as_ref().is_none_or(|b| room < b.0) {
+                    let file = at.join(limit_file).display().to_string();
+                    best = Some((room, MemorySource::Cgroup(file)));
+                }
+            }
+            if at == dir || !at.pop() {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// A file holding one number (`max` reads as none).
+fn read_number(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Parses a size such as `512M`, `4G`, `1.5GiB` or `1000000` (bytes).
@@ -139,6 +221,37 @@ mod tests {
         assert_eq!(parse_bytes("100"), Some(100));
         assert_eq!(parse_bytes("12 parsecs"), None);
         assert_eq!(parse_bytes("-1G"), None);
+    }
+
+    #[test]
+    fn a_cgroup_limit_is_found_in_v1_and_v2_layouts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        // v2: the process's cgroup has no limit, its parent has 1 GiB with 256 MiB used.
+        let v2 = root.join("user.slice/job");
+        std::fs::create_dir_all(&v2).unwrap();
+        std::fs::write(v2.join("memory.max"), "max\n").unwrap();
+        std::fs::write(root.join("user.slice/memory.max"), "1073741824\n").unwrap();
+        std::fs::write(root.join("user.slice/memory.current"), "268435456\n").unwrap();
+        let (room, source) = cgroup_room("0::/user.slice/job\n", root).unwrap();
+        assert_eq!(room, 768 << 20);
+        assert!(matches!(source, MemorySource::Cgroup(f) if f.ends_with("user.slice/memory.max")));
+        // v1: "no limit" is a huge number; a limit below it counts.
+        let v1 = root.join("memory/batch/42");
+        std::fs::create_dir_all(&v1).unwrap();
+        std::fs::write(v1.join("memory.limit_in_bytes"), "9223372036854771712\n").unwrap();
+        let text = "4:memory:/batch/42\n1:cpu:/\n";
+        assert_eq!(cgroup_room(text, root), None);
+        std::fs::write(v1.join("memory.limit_in_bytes"), "536870912\n").unwrap();
+        std::fs::write(v1.join("memory.usage_in_bytes"), "0\n").unwrap();
+        assert_eq!(cgroup_room(text, root).unwrap().0, 512 << 20);
+    }
+
+    #[test]
+    fn mem_available_is_read_in_bytes() {
+        let info = "MemTotal: 100 kB\nMemAvailable:   2048 kB\n";
+        assert_eq!(meminfo_available(info), Some(2 << 20));
+        assert_eq!(meminfo_available("MemTotal: 1 kB\n"), None);
     }
 
     #[test]
