@@ -195,17 +195,6 @@ pub(crate) fn run(
     if let (Some(report), true) = (&plots.report, args.open) {
         super::plot::open_in_browser(report, &mut out)?;
     }
-    if !plots.failed.is_empty() {
-        if partial {
-            eprintln!(
-                "{} interrupted: {} replication(s) written to {}, marked partial",
-                label("note:"),
-                outcome.replications,
-                dir.display()
-            );
-        }
-        return Err(Failure::Run(plots.failure_message(&dir)));
-    }
     if partial {
         eprintln!(
             "{} interrupted: {} replication(s) written to {}, marked partial",
@@ -213,6 +202,11 @@ pub(crate) fn run(
             outcome.replications,
             dir.display()
         );
+    }
+    if !plots.failed.is_empty() {
+        return Err(Failure::Run(plots.failure_message(&dir)));
+    }
+    if partial {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)

@@ -489,17 +489,8 @@ impl ReplicationsTable {
 
     /// Reads a `replications.csv`.
     pub fn read(path: &Path) -> Result<Self, ReadError> {
-        let bad = |why: String| ReadError::Format {
-            path: path.to_path_buf(),
-            why,
-        };
-        let mut reader = csv_reader(path)?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| bad(e.to_string()))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let bad = |why: String| format_error(path, why);
+        let (mut reader, header) = csv_reader(path)?;
         if header.len() < 4 || header[..4] != REPLICATION_COLUMNS {
             return Err(bad(format!(
                 "the header must start with {}",
@@ -594,17 +585,8 @@ impl StepsTable {
 
     /// Reads a `steps.csv`.
     pub fn read(path: &Path) -> Result<Self, ReadError> {
-        let bad = |why: String| ReadError::Format {
-            path: path.to_path_buf(),
-            why,
-        };
-        let mut reader = csv_reader(path)?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| bad(e.to_string()))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let bad = |why: String| format_error(path, why);
+        let (mut reader, header) = csv_reader(path)?;
         if header.first().map(String::as_str) != Some("replication") {
             return Err(bad("the first column must be `replication`".into()));
         }
@@ -632,12 +614,27 @@ impl StepsTable {
     }
 }
 
-fn csv_reader(path: &Path) -> Result<csv::Reader<fs::File>, ReadError> {
+/// A CSV file of a result directory, opened, with its header read.
+fn csv_reader(path: &Path) -> Result<(csv::Reader<fs::File>, Vec<String>), ReadError> {
     let file = fs::File::open(path).map_err(|why| ReadError::Io {
         path: path.to_path_buf(),
         why,
     })?;
-    Ok(csv::ReaderBuilder::new().from_reader(file))
+    let mut reader = csv::ReaderBuilder::new().from_reader(file);
+    let header = reader
+        .headers()
+        .map_err(|e| format_error(path, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    Ok((reader, header))
+}
+
+fn format_error(path: &Path, why: String) -> ReadError {
+    ReadError::Format {
+        path: path.to_path_buf(),
+        why,
+    }
 }
 
 /// The name an ending has in files (`finished`, `stalled`, `step_limit`, `interrupted`).
