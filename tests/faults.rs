@@ -339,12 +339,12 @@ fn ctrl_c_stops_a_very_long_step_quickly() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(running.alive(), "the run is stepping");
 
-    let asked = Instant::now();
+    // A liveness bound, not a speed measurement: a step that is not interrupted runs for hours,
+    // one that is stops within one task run (milliseconds); 30 s keeps a loaded machine from
+    // failing the test while the old behaviour still would.
     interrupt(&mut running);
-    let done = running.wait(Duration::from_secs(3));
-    let took = asked.elapsed();
+    let done = running.wait(Duration::from_secs(30));
     assert_eq!(done.code, Some(130), "an interrupted run exits 130\n{done}");
-    assert!(took < Duration::from_secs(3), "stopped in {took:?}");
 
     let summary = read_json(&out.join("summary.json"));
     assert_eq!(summary["partial"], true, "{summary}");
