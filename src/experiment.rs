@@ -10,3 +10,4 @@ pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
+pub mod step_log;

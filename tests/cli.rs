@@ -368,6 +368,70 @@ fn results_do_not_depend_on_threads_or_shards() {
     );
 }
 
+/// Long replications spill their step rows to a temporary file (past 256 rows); handed out
+/// one at a time to 1 or 3 threads, they must still be written whole and in order.
+#[test]
+fn long_replications_write_the_same_step_rows_at_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pi = format!("{}/scenarios/pi.toml", env!("CARGO_MANIFEST_DIR"));
+    let run = |name: &str, threads: &str| {
+        let out = tmp.path().join(name);
+        microsim_ok(
+            tmp.path(),
+            &[
+                "run",
+                &pi,
+                "--replications",
+                "7",
+                "--quiet",
+                "--threads",
+                threads,
+                "--set",
+                "model.points=2000",
+                "--set",
+                "model.tasks=3",
+                "--set",
+                "model.points_per_step=2",
+                "--set",
+                "output.plots=[]",
+                "--out",
+                arg(&out),
+            ],
+        );
+        // Timing columns (the last three) differ from run to run.
+        let steps = fs::read_to_string(out.join("steps.csv")).unwrap();
+        let steps: Vec<String> = steps
+            .lines()
+            .map(|l| l.rsplitn(4, ',').nth(3).unwrap().to_string())
+            .collect();
+        let reps = fs::read_to_string(out.join("replications.csv")).unwrap();
+        // Nothing is left in the result directory but results.
+        assert!(
+            fs::read_dir(&out).unwrap().all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")),
+            "leftovers in {out:?}"
+        );
+        (steps, reps)
+    };
+    let (steps1, reps1) = run("one", "1");
+    let (steps3, reps3) = run("three", "3");
+    // 2000 points, 3 tasks, 2 per step: 334 steps of every replication.
+    assert_eq!(
+        steps1.len(),
+        1 + 7 * 334,
+        "header and 334 rows per replication"
+    );
+    assert!(steps1[1].starts_with("0,0,") && steps1.last().unwrap().starts_with("6,333,"));
+    assert_eq!(steps1, steps3, "steps.csv differs between 1 and 3 threads");
+    assert_eq!(
+        reps1, reps3,
+        "replications.csv differs between 1 and 3 threads"
+    );
+}
+
 #[test]
 fn one_replication_is_recreated_exactly() {
     let tmp = tempfile::tempdir().unwrap();

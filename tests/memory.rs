@@ -33,6 +33,7 @@ fn runs_stay_within_their_memory_estimate() {
     let chairs = format!("{dir}/scenarios/musical_chairs.toml");
     let mamma = format!("{dir}/scenarios/mamma_mia.toml");
     let whatif = format!("{dir}/scenarios/mamma_mia_whatif.toml");
+    let pi = format!("{dir}/scenarios/pi.toml");
     let cases: Vec<Vec<&str>> = vec![
         // Dense chairs: 1M claims on 25M cells (a bitmap).
         vec![
@@ -62,6 +63,39 @@ fn runs_stay_within_their_memory_estimate() {
         vec![&mamma, "--replications", "6"],
         // A sweep: variants one after another.
         vec![&whatif, "--replications", "2", "--set", "output.plots=[]"],
+        // What grows with steps: one point per step over 300k steps (each step's row and
+        // counters once stayed in memory: 8.5x the estimate at 1M steps).
+        vec![
+            &pi,
+            "--replications",
+            "2",
+            "--set",
+            "model.points=300000",
+            "--set",
+            "model.tasks=1",
+            "--set",
+            "model.points_per_step=1",
+            "--set",
+            "output.plots=[]",
+        ],
+        // A retry storm: one gift, one bin that always has it, a retry every two steps.
+        vec![
+            &mamma,
+            "--replications",
+            "1",
+            "--set",
+            "model.items=1",
+            "--set",
+            "model.bins=1",
+            "--set",
+            "model.interaction=1",
+            "--set",
+            "model.max_retries=150000",
+            "--set",
+            "run.shards=1",
+            "--set",
+            "output.plots=[]",
+        ],
     ];
     for args in cases {
         let (peak, estimate) = peak_and_estimate(&args);

@@ -128,7 +128,7 @@ pub fn split(reps: u64, reference: &[Metrics]) -> Split {
             let rep = montecarlo::replicate(
                 &model,
                 r,
-                scenario.settings(r),
+                &scenario.plan(None),
                 false,
                 &AtomicBool::new(false),
                 &Silent,

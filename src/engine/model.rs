@@ -143,22 +143,22 @@ pub trait Model: Sync {
     }
 }
 
-/// The model's counters so far: totals, and the series of every step's values.
+/// The model's counters so far: per counter its total, its value in the last step and its
+/// peak. Kept in constant memory however many steps a run takes (every step's values are in
+/// `steps.csv`; a model that needs a step-by-step history keeps it in its own state).
 #[derive(Clone, Copy, Debug)]
 pub struct Tally<'a> {
-    /// Every step's counters, `width` values per step.
-    pub(crate) series: &'a [u64],
+    pub(crate) steps: u32,
     pub(crate) totals: &'a [u64],
+    pub(crate) last: &'a [u64],
+    /// Per counter: the first step at which it was highest, and its value there.
+    pub(crate) peaks: &'a [(u32, u64)],
 }
 
-impl<'a> Tally<'a> {
-    fn width(&self) -> usize {
-        self.totals.len()
-    }
-
+impl Tally<'_> {
     /// Steps recorded so far.
     pub fn steps(&self) -> u32 {
-        self.series.len().checked_div(self.width()).unwrap_or(0) as u32
+        self.steps
     }
 
     /// The counter's total over all steps so far.
@@ -168,28 +168,55 @@ impl<'a> Tally<'a> {
 
     /// The counter's value in the last step (0 before the first).
     pub fn last(&self, c: Counter) -> u64 {
-        let w = self.width();
-        match self.series.len().checked_sub(w) {
-            Some(start) if w > 0 => self.series[start + c.index()],
-            _ => 0,
+        self.last[c.index()]
+    }
+
+    /// The step at which the counter was highest (the first such step) and its value there;
+    /// `None` before the first step.
+    pub fn peak(&self, c: Counter) -> Option<(u32, u64)> {
+        (self.steps > 0).then(|| self.peaks[c.index()])
+    }
+}
+
+/// What [`Tally`] reads: kept by the scheduler, updated once per step.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counts {
+    steps: u32,
+    totals: Vec<u64>,
+    last: Vec<u64>,
+    peaks: Vec<(u32, u64)>,
+}
+
+impl Counts {
+    pub(crate) fn new(width: usize) -> Self {
+        Counts {
+            steps: 0,
+            totals: vec![0; width],
+            last: vec![0; width],
+            peaks: vec![(0, 0); width],
         }
     }
 
-    /// The counter's value in every step so far, in step order.
-    pub fn series(&self, c: Counter) -> impl Iterator<Item = u64> + 'a {
-        let w = self.width();
-        let series = self.series;
-        (0..series.len().checked_div(w).unwrap_or(0)).map(move |s| series[s * w + c.index()])
+    /// Adds step `self.steps`'s values.
+    pub(crate) fn add(&mut self, values: &[u64]) {
+        let first = self.steps == 0;
+        for (k, &v) in values.iter().enumerate() {
+            self.totals[k] += v;
+            self.last[k] = v;
+            if first || v > self.peaks[k].1 {
+                self.peaks[k] = (self.steps, v);
+            }
+        }
+        self.steps += 1;
     }
 
-    /// The step at which the counter was highest (the first such step) and its value there.
-    pub fn peak(&self, c: Counter) -> Option<(u32, u64)> {
-        self.series(c)
-            .enumerate()
-            .fold(None, |best, (s, v)| match best {
-                Some((_, b)) if b >= v => best,
-                _ => Some((s as u32, v)),
-            })
+    pub(crate) fn tally(&self) -> Tally<'_> {
+        Tally {
+            steps: self.steps,
+            totals: &self.totals,
+            last: &self.last,
+            peaks: &self.peaks,
+        }
     }
 }
 
@@ -223,7 +250,7 @@ impl<'a, M: Model> End<'a, M> {
         self.parts.iter().map(|p| p.cells)
     }
 
-    /// The counters: totals and per-step series.
+    /// The counters: totals, last values and peaks.
     pub fn tally(&self) -> &Tally<'a> {
         &self.tally
     }
@@ -305,21 +332,24 @@ mod tests {
     const LIST: &[Quantity] = &[Quantity::new("a", "x"), Quantity::new("bb", "y")];
 
     #[test]
-    fn a_tally_gives_totals_series_and_peaks() {
-        let series = [1, 10, 5, 20, 5, 30];
-        let t = Tally {
-            series: &series,
-            totals: &[11, 60],
-        };
+    fn a_tally_gives_totals_last_values_and_peaks() {
+        let mut counts = Counts::new(2);
         let (a, b) = (Counter::named(LIST, "a"), Counter::named(LIST, "bb"));
-        assert_eq!(t.steps(), 3);
-        assert_eq!(t.series(a).collect::<Vec<_>>(), [1, 5, 5]);
-        assert_eq!((t.last(a), t.last(b), t.total(b)), (5, 30, 60));
-        assert_eq!(t.peak(a), Some((1, 5)));
-        let empty = Tally {
-            series: &[],
-            totals: &[0],
-        };
-        assert_eq!((empty.steps(), empty.last(a), empty.peak(a)), (0, 0, None));
+        assert_eq!(counts.tally().peak(a), None);
+        assert_eq!((counts.tally().last(a), counts.tally().steps()), (0, 0));
+        for step in [[1, 10], [5, 20], [5, 30], [0, 0]] {
+            counts.add(&step);
+        }
+        let t = counts.tally();
+        assert_eq!(t.steps(), 4);
+        assert_eq!(
+            (t.last(a), t.last(b), t.total(a), t.total(b)),
+            (0, 0, 11, 60)
+        );
+        assert_eq!(t.peak(a), Some((1, 5))); // the first step at the highest value
+        assert_eq!(t.peak(b), Some((2, 30)));
+        let mut zeros = Counts::new(1);
+        zeros.add(&[0]);
+        assert_eq!(zeros.tally().peak(a), Some((0, 0)));
     }
 }

@@ -43,7 +43,7 @@ use rayon::prelude::*;
 
 use crate::engine::arena::Partition;
 use crate::engine::channel::{Envelope, TaskEnvelope, exchange};
-use crate::engine::model::{End, Model, Part, Report, Tally};
+use crate::engine::model::{Counts, End, Model, Part, Report, Tally};
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::engine::task::{Mail, Slot};
 
@@ -176,9 +176,8 @@ pub struct Simulation<'m, M: Model> {
     shards: Vec<Shard<M>>,
     step: u32,
     parallel: bool,
-    counters: Vec<u64>,
-    /// Every step's model counters, `M::COUNTERS.len()` values per step.
-    series: Vec<u64>,
+    /// The model's counters: totals, last values, peaks.
+    counts: Counts,
     steps: Vec<StepRow>,
     keep_steps: bool,
     histograms: EngineHistograms,
@@ -206,8 +205,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             shards,
             step: 0,
             parallel: true,
-            counters: vec![0; M::COUNTERS.len()],
-            series: Vec::new(),
+            counts: Counts::new(M::COUNTERS.len()),
             steps: Vec::new(),
             keep_steps: true,
             histograms: EngineHistograms::new(),
@@ -311,10 +309,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             .collect();
         exchange(pairs);
         let row = self.gather(start.elapsed());
-        for (total, n) in self.counters.iter_mut().zip(&row.counters) {
-            *total += n;
-        }
-        self.series.extend_from_slice(&row.counters);
+        self.counts.add(&row.counters);
         self.step += 1;
         row
     }
@@ -392,12 +387,9 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
     }
 
-    /// The model's counters so far: totals and every step's values.
+    /// The model's counters so far: totals, last values and peaks.
     pub fn tally(&self) -> Tally<'_> {
-        Tally {
-            series: &self.series,
-            totals: &self.counters,
-        }
+        self.counts.tally()
     }
 
     /// Every step's statistics so far (unless turned off with [`Simulation::keep_steps`]).

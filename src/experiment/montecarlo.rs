@@ -1,26 +1,31 @@
 //! Replications: run in parallel on rayon, handed on in replication order.
 //!
-//! Replications are run in batches of a few per thread. Within a batch they run in parallel
-//! (each replication's shards then step one after another, so at most `threads` replications
-//! are in memory at once); a batch's results are handed to the [`Sink`] in replication order
-//! before the next batch starts. The sink therefore sees the same sequence at any thread count,
-//! and memory stays bounded however many replications are asked for. A single replication runs
+//! Each worker thread takes the next replication as soon as it is free (each replication's
+//! shards then step one after another). A finished replication waits in a small reorder
+//! window until those before it are done, and is handed to the [`Sink`] in replication order
+//! by the thread that completes the window's head. The sink therefore sees the same sequence
+//! at any thread count; no thread waits for a batch's slowest member; and memory stays
+//! bounded however many replications are asked for: a worker does not start a replication
+//! more than [`Plan::window`] ahead of the next one to be handed on. A single replication runs
 //! its shards in parallel instead.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use rayon::prelude::*;
 
 use crate::engine::model::Model;
 use crate::engine::rng::replication_seed;
 use crate::engine::scheduler::{Ending, Settings, Simulation};
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::experiment::stats::Summary;
+use crate::experiment::step_log::StepLog;
 
 /// One finished (or interrupted) replication.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Replication {
     /// Its index, from 0.
     pub index: u64,
@@ -34,8 +39,8 @@ pub struct Replication {
     pub histograms: Vec<(&'static str, Histogram<u64>)>,
     /// The model's other results.
     pub details: serde_json::Value,
-    /// Step statistics.
-    pub steps: Vec<StepRow>,
+    /// Step statistics (in constant memory: see [`StepLog`]).
+    pub steps: StepLog,
     /// The engine's histograms.
     pub engine: EngineHistograms,
     /// Wall time.
@@ -81,6 +86,9 @@ pub struct Plan {
     pub settings: Settings,
     /// Worker threads.
     pub threads: usize,
+    /// Where replications with many steps spill their step rows (a temporary file without a
+    /// name, gone when closed); `None` keeps them in memory.
+    pub spool: Option<PathBuf>,
 }
 
 /// A precision target: add `batch` replications at a time until the CI half width (at the
@@ -104,6 +112,12 @@ impl Plan {
     /// The engine settings of replication `index`.
     pub fn settings(&self, index: u64) -> Settings {
         self.settings.seed(replication_seed(self.seed, index))
+    }
+
+    /// Replications in memory at once, at most: those running plus those finished and waiting
+    /// for an earlier one to be handed on.
+    pub fn window(&self) -> u64 {
+        self.threads.max(1) as u64 * 4
     }
 
     /// The most replications this plan may run.
@@ -161,7 +175,8 @@ pub struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Runs replications `start..start + n`, in parallel chunks, handing them on in order.
+    /// Runs replications `start..start + n`, handing them on in order; returns how many were
+    /// handed on (fewer than `n` only when stopped).
     fn chunk<M: Model>(
         &mut self,
         model: &M,
@@ -169,34 +184,133 @@ impl Job<'_> {
         n: u64,
         watched: &mut Vec<f64>,
     ) -> std::io::Result<u64> {
-        let per_chunk = if n > 1 {
-            rayon::current_num_threads() as u64 * 4
-        } else {
-            1
-        };
-        let mut done = 0;
-        while done < n && !self.stop.load(Ordering::Relaxed) {
-            let m = per_chunk.min(n - done);
-            let base = start + done;
-            let (plan, stop, progress) = (self.plan, self.stop, self.progress);
-            let one = |i: u64| {
-                let index = base + i;
-                replicate(model, index, plan.settings(index), m == 1, stop, progress)
-            };
-            let results: Vec<Replication> = if m == 1 {
-                vec![one(0)]
-            } else {
-                (0..m).into_par_iter().map(one).collect()
-            };
-            for r in results {
-                if let Some(t) = &self.plan.target {
-                    watched.push(r.metrics[t.metric]);
+        let (plan, stop, progress) = (self.plan, self.stop, self.progress);
+        let target = plan.target.as_ref().map(|t| t.metric);
+        let threads = (rayon::current_num_threads() as u64).min(n);
+        if threads <= 1 {
+            for i in 0..n {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(i);
+                }
+                let index = start + i;
+                let r = replicate(model, index, plan, n == 1, stop, progress);
+                if let Some(m) = target {
+                    watched.push(r.metrics[m]);
                 }
                 self.sink.replication(r)?;
             }
-            done += m;
+            return Ok(n);
         }
-        Ok(done)
+        let order = Ordered {
+            next_index: AtomicU64::new(start),
+            end: start + n,
+            window: plan.window(),
+            state: Mutex::new(Window {
+                next: start,
+                waiting: BTreeMap::new(),
+                sink: &mut *self.sink,
+                watched,
+                error: None,
+            }),
+            moved: Condvar::new(),
+        };
+        rayon::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|_| order.work(model, plan, stop, progress, target));
+            }
+        });
+        let state = order.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        match state.error {
+            Some(e) => Err(e),
+            None => Ok(state.next - start),
+        }
+    }
+}
+
+/// Replications handed out one at a time and handed on in order.
+struct Ordered<'a> {
+    /// The next replication to start.
+    next_index: AtomicU64,
+    end: u64,
+    window: u64,
+    state: Mutex<Window<'a>>,
+    /// Signalled whenever replications are handed on.
+    moved: Condvar,
+}
+
+/// Replications finished but not yet handed on, and where they go.
+struct Window<'a> {
+    /// The next replication to hand on.
+    next: u64,
+    waiting: BTreeMap<u64, Replication>,
+    sink: &'a mut (dyn Sink + Send),
+    watched: &'a mut Vec<f64>,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Ordered<'a> {
+    fn work<M: Model>(
+        &self,
+        model: &M,
+        plan: &Plan,
+        stop: &AtomicBool,
+        progress: &dyn Progress,
+        target: Option<usize>,
+    ) {
+        loop {
+            let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+            if index >= self.end {
+                return;
+            }
+            // Wait until the replication is within the window of the next to hand on.
+            {
+                let mut state = self.lock();
+                while index >= state.next + self.window && !self.halted(&state, stop) {
+                    // A timeout as well: Ctrl-C sets `stop` without signalling.
+                    let tick = Duration::from_millis(50);
+                    state = match self.moved.wait_timeout(state, tick) {
+                        Ok((s, _)) => s,
+                        Err(p) => p.into_inner().0,
+                    };
+                }
+                if self.halted(&state, stop) {
+                    // Leave a gap: nothing from here on is handed on.
+                    self.next_index.store(self.end, Ordering::Relaxed);
+                    self.moved.notify_all();
+                    return;
+                }
+            }
+            let r = replicate(model, index, plan, false, stop, progress);
+            let mut state = self.lock();
+            state.waiting.insert(index, r);
+            let mut moved = false;
+            while state.error.is_none() {
+                let next = state.next;
+                let Some(r) = state.waiting.remove(&next) else {
+                    break;
+                };
+                let w = &mut *state;
+                if let Some(m) = target {
+                    w.watched.push(r.metrics[m]);
+                }
+                match w.sink.replication(r) {
+                    Ok(()) => w.next += 1,
+                    Err(e) => w.error = Some(e),
+                }
+                moved = true;
+            }
+            if moved || state.error.is_some() {
+                self.moved.notify_all();
+            }
+        }
+    }
+
+    fn halted(&self, state: &Window<'_>, stop: &AtomicBool) -> bool {
+        state.error.is_some() || stop.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window<'a>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -233,27 +347,31 @@ impl Job<'_> {
     }
 }
 
-/// Runs one replication to its end (or until `stop`, which is heard within a step: see
-/// [`Simulation::set_stop`]).
+/// Runs replication `index` of `plan` to its end (or until `stop`, which is heard within a
+/// step: see [`Simulation::set_stop`]).
 pub fn replicate<M: Model>(
     model: &M,
     index: u64,
-    settings: Settings,
+    plan: &Plan,
     parallel_shards: bool,
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> Replication {
     let start = Instant::now();
+    let settings = plan.settings(index);
     let mut sim = Simulation::new(model, settings);
     sim.set_parallel(parallel_shards);
     sim.set_stop(stop);
+    sim.keep_steps(false);
+    let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
     let ending = sim.run(|row| {
         progress.step(index, row);
+        steps.push(row);
         !stop.load(Ordering::Relaxed)
     });
     let report = sim.report();
     progress.replication_done(index);
-    let (steps, engine) = sim.take_statistics();
+    let (_, engine) = sim.take_statistics();
     Replication {
         index,
         seed: settings.seed,

@@ -377,7 +377,7 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    kib.checked_mul(1024)
 }
 
 /// Writes the results of a run as replications arrive; [`RunWriter::finish`] completes it.
@@ -536,16 +536,17 @@ impl Sink for RunWriter {
             replication: r.index,
             seed: r.seed,
             ending: r.ending,
-            steps: r.steps.len() as u64,
+            steps: r.steps.len(),
             metrics: r.metrics,
         };
         self.replications_csv
             .write_record(ReplicationsTable::record(&row))?;
-        for step in &r.steps {
-            let mut record = vec![r.index.to_string()];
-            record.extend(step.csv_record());
-            self.steps_csv.write_record(record)?;
-        }
+        let (index, steps_csv) = (r.index.to_string(), &mut self.steps_csv);
+        r.steps.for_each(|step| {
+            steps_csv.write_field(&index)?;
+            steps_csv.write_record(step.csv_record())?;
+            Ok(())
+        })?;
         for (vals, v) in self.values.iter_mut().zip(&row.metrics) {
             vals.push(*v);
         }

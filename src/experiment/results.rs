@@ -191,6 +191,11 @@ impl ResultDir {
     pub fn read_steps(&self) -> Result<StepsTable, ReadError> {
         StepsTable::read(&self.file(Self::STEPS))
     }
+
+    /// The first `reps` replications of `steps.csv`.
+    pub fn read_steps_first(&self, reps: usize) -> Result<StepsTable, ReadError> {
+        StepsTable::read_first(&self.file(Self::STEPS), reps)
+    }
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
@@ -585,6 +590,12 @@ impl StepsTable {
 
     /// Reads a `steps.csv`.
     pub fn read(path: &Path) -> Result<Self, ReadError> {
+        Self::read_first(path, usize::MAX)
+    }
+
+    /// Reads the rows of the first `reps` replications of a `steps.csv` (a plot draws a few;
+    /// the file may hold millions).
+    pub fn read_first(path: &Path, reps: usize) -> Result<Self, ReadError> {
         let bad = |why: String| format_error(path, why);
         let (mut reader, header) = csv_reader(path)?;
         if header.first().map(String::as_str) != Some("replication") {
@@ -605,8 +616,10 @@ impl StepsTable {
                 .iter()
                 .map(|c| c.trim().parse::<f64>().unwrap_or(f64::NAN))
                 .collect();
+            let n = table.reps.len();
             match table.reps.last_mut() {
                 Some((r, rows)) if *r == rep => rows.push(row),
+                _ if n == reps => break,
                 _ => table.reps.push((rep, vec![row])),
             }
         }

@@ -77,7 +77,8 @@ fn single(
     let start = Instant::now();
     let confidence = scenario.montecarlo.confidence;
     let mut writer = RunWriter::create(dir, scenario.model_info(), confidence)?;
-    let plan = scenario.plan(opts.only);
+    let mut plan = scenario.plan(opts.only);
+    plan.spool = Some(dir.to_path_buf());
     let stats = scenario.run_replications(&plan, &mut writer, stop, progress)?;
     let values = if keep_values {
         writer.values().to_vec()

@@ -147,6 +147,7 @@ impl Scenario {
             seed: self.run.seed,
             settings: self.settings(0),
             threads: self.threads(),
+            spool: None,
         }
     }
 

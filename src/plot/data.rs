@@ -122,6 +122,9 @@ fn at_level(ci: Option<[f64; 2]>, ci95: Option<[f64; 2]>, confidence: f64) -> Op
     ci.or(if confidence == 0.95 { ci95 } else { None })
 }
 
+/// Replications of `steps.csv` read for the step charts: the first and 100 faint others.
+pub const STEP_REPLICATIONS: usize = 101;
+
 /// Reads `dir`.
 pub fn load(dir: &Path) -> Result<Run, PlotError> {
     let bad = |why: String| PlotError::NotAResultDir {
@@ -160,7 +163,9 @@ pub fn load(dir: &Path) -> Result<Run, PlotError> {
         Err(none(ResultDir::REPLICATIONS))
     };
     let steps = if rd.file(ResultDir::STEPS).is_file() {
-        rd.read_steps().map_err(|e| e.to_string())
+        // The step charts draw the first replication and at most 100 others.
+        rd.read_steps_first(STEP_REPLICATIONS)
+            .map_err(|e| e.to_string())
     } else {
         Err(none(ResultDir::STEPS))
     };

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use super::Scenario;
 use super::error::{ErrorKind, ScenarioError};
+use crate::engine::stats::EngineHistograms;
+use crate::experiment::step_log::StepLog;
 
 /// What the process itself takes besides the run (binary, thread stacks, allocator): measured at
 /// about 10 MiB, counted as 16 MiB to leave a margin.
@@ -14,28 +16,54 @@ pub const PROCESS_BYTES: u64 = 16 << 20;
 /// What a scenario will need, about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryEstimate {
-    /// One replication.
+    /// One replication while it runs.
     pub per_replication: u64,
-    /// Replications in memory at once.
+    /// Replications running at once.
     pub concurrent: u64,
-    /// The total: `per_replication × concurrent`, plus the process itself.
+    /// What does not shrink when a replication ends: the results of finished replications
+    /// waiting to be written in order, and the metric values kept for the summary (8 bytes
+    /// per metric per replication).
+    pub bookkeeping: u64,
+    /// The total: `per_replication × concurrent + bookkeeping`, plus the process itself.
     pub total: u64,
 }
 
 impl MemoryEstimate {
     pub(super) fn of(s: &Scenario) -> Self {
-        let per_replication = s.model.estimate(&s.settings(0));
-        let reps = s.montecarlo.replications;
+        let info = s.model.info();
+        // What a finished replication holds until it is written: its step rows (at most
+        // StepLog::IN_MEMORY in memory), the engine's histograms, and its model histograms
+        // (counted at the size of a histogram of values up to 2^32).
+        let histogram = |h: hdrhistogram::Histogram<u64>| h.distinct_values() as u64 * 8;
+        let engine: u64 = EngineHistograms::new()
+            .named()
+            .iter()
+            .map(|(_, h)| histogram((*h).clone()))
+            .sum();
+        let model_hist = histogram(crate::engine::stats::histogram(u32::MAX as u64))
+            * info.histograms.len() as u64;
+        let result = StepLog::bytes_in_memory(info.counters.len())
+            .saturating_add(engine)
+            .saturating_add(model_hist)
+            .saturating_add(info.metrics.len() as u64 * 8 + 1024);
+        let per_replication = s.model.estimate(&s.settings(0)).saturating_add(result);
+        let plan = s.plan(None);
+        let reps = plan.max();
         let concurrent = if reps > 1 {
             reps.min(s.threads() as u64)
         } else {
             1
         };
+        let waiting = reps.min(plan.window()).saturating_sub(concurrent);
+        let values = reps.saturating_mul(info.metrics.len() as u64 * 8 + 1);
+        let bookkeeping = waiting.saturating_mul(result).saturating_add(values);
         MemoryEstimate {
             per_replication,
             concurrent,
+            bookkeeping,
             total: per_replication
                 .saturating_mul(concurrent)
+                .saturating_add(bookkeeping)
                 .saturating_add(PROCESS_BYTES),
         }
     }

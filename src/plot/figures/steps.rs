@@ -3,6 +3,7 @@
 use plotters::style::RGBColor;
 
 use super::*;
+use crate::plot::data::STEP_REPLICATIONS;
 
 /// A step series: column, legend label, colour.
 type Series<'a> = (usize, &'a str, RGBColor);
@@ -106,7 +107,11 @@ impl<'a> StepView<'a> {
         let nsteps = steps.reps.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
         let others = steps.reps.len().saturating_sub(1);
         // Long runs get fewer faint replications, so that the files stay small.
-        let faint = others.min(if nsteps > 200 { 20 } else { 100 });
+        let faint = others.min(if nsteps > 200 {
+            20
+        } else {
+            STEP_REPLICATIONS - 1
+        });
         let note = if others > 0 {
             format!(
                 "replication {} bold, {} faint",
