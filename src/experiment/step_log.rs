@@ -89,15 +89,15 @@ impl StepLog {
         }
         self.words.extend_from_slice(&fixed);
         self.words.extend_from_slice(&row.counters);
-        if self.words.len() >= Self::IN_MEMORY * self.width() {
-            if let Err(e) = self.spill() {
-                // The rows cannot be kept (a full disk): count them, keep nothing, and fail
-                // when they are read rather than grow without bound.
-                self.spilled += (self.words.len() / self.width()) as u64;
-                self.words = Vec::new();
-                self.file = None;
-                self.error = Some(e);
-            }
+        if self.words.len() >= Self::IN_MEMORY * self.width()
+            && let Err(e) = self.spill()
+        {
+            // The rows cannot be kept (a full disk): count them, keep nothing, and fail when
+            // they are read rather than grow without bound.
+            self.spilled += (self.words.len() / self.width()) as u64;
+            self.words = Vec::new();
+            self.file = None;
+            self.error = Some(e);
         }
     }
 
