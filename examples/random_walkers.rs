@@ -43,6 +43,9 @@ use microsim::{
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+#[global_allocator]
+static ALLOC: microsim::alloc::Allocator = microsim::alloc::Allocator;
+
 fn main() -> std::process::ExitCode {
     microsim::cli::main(Registry::builtin().with::<WalkersParams>())
 }

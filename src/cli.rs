@@ -102,6 +102,7 @@ pub(crate) fn overrides(
 /// }
 /// ```
 pub fn main(registry: Registry) -> ExitCode {
+    crate::alloc::keep_freed_pages();
     run(registry, std::env::args_os())
 }
 

@@ -60,9 +60,10 @@
 //! - [`cli`]: the command line, as a library call.
 //! - [`models`]: the built-in models, ordinary users of the public API.
 
-#![deny(unsafe_code)] // one audited exception: `prefetch_read`
+#![deny(unsafe_code)] // audited exceptions: `prefetch_read`, the allocator option in `alloc`
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod cli;
 mod engine;
 mod experiment;

@@ -42,16 +42,52 @@ impl Tally {
     }
 }
 
-/// The floor's draws for one replication: three words per item, the second picks the bin.
+/// The floor's draws for one replication: word 1 of each item's stream picks its bin (words
+/// 0 and 2, the keep and interaction decisions, are not needed when nobody keeps or
+/// interacts: streams are counter-based, so skipping them changes nothing).
 #[inline]
 pub fn draw_into(rep_seed: u64, counts: &mut [u32]) {
     let bins = counts.len() as u64;
     for id in 0..ITEMS {
-        let mut rng = task_rng(rep_seed, id);
-        let _keep = rng.next_u64();
-        let bin = scale(rng.next_u64(), bins).0;
-        let _interaction = rng.next_u64();
+        let bin = scale(task_rng(rep_seed, id).word(1), bins).0;
         counts[bin as usize] += 1;
+    }
+}
+
+/// The single-stream floor's row name.
+pub const SINGLE_STREAM: &str = "single-stream loop (one PCG64 stream per replication)";
+
+/// What a numerical programmer writes without re-creatable per-item streams: one PCG stream
+/// per replication, draw a tree, count, count of counts. Different draws from the engine's,
+/// so its metrics agree only in distribution (checked by [`check_distribution`]).
+#[inline]
+pub fn draw_single_stream(rep_seed: u64, counts: &mut [u32]) {
+    use rand::SeedableRng;
+    let bins = counts.len() as u64;
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(rep_seed);
+    for _ in 0..ITEMS {
+        counts[scale(rng.next_u64(), bins).0 as usize] += 1;
+    }
+}
+
+/// Panics unless every metric's mean over `other`'s replications is within 5 standard errors
+/// of its mean over `reference`'s (for draws that differ but have the same distribution).
+pub fn check_distribution(what: &str, other: &[Metrics], reference: &[Metrics]) {
+    for (k, q) in METRICS.iter().enumerate() {
+        let stats = |rows: &[Metrics]| {
+            let n = rows.len() as f64;
+            let mean = rows.iter().map(|r| r[k]).sum::<f64>() / n;
+            let var = rows.iter().map(|r| (r[k] - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+            (mean, var / n)
+        };
+        let ((a, va), (b, vb)) = (stats(other), stats(reference));
+        let se = (va + vb).sqrt();
+        assert!(
+            (a - b).abs() <= 5.0 * se + 1e-9 * b.abs().max(1.0),
+            "{what}: {} has mean {a}, the engine's draws {b} (5 standard errors: {})",
+            q.name,
+            5.0 * se
+        );
     }
 }
 
@@ -71,10 +107,7 @@ pub fn draw_prefetching(rep_seed: u64, counts: &mut [u32]) {
         let ids = first..(first + BATCH).min(ITEMS);
         let n = ids.end - ids.start;
         for (id, slot) in ids.zip(batch.iter_mut()) {
-            let mut rng = task_rng(rep_seed, id);
-            let _keep = rng.next_u64();
-            *slot = scale(rng.next_u64(), bins).0 as usize;
-            let _interaction = rng.next_u64();
+            *slot = scale(task_rng(rep_seed, id).word(1), bins).0 as usize;
             microsim::prefetch_read(&counts[*slot]);
         }
         for &bin in &batch[..n as usize] {
@@ -139,7 +172,7 @@ pub fn check(what: &str, engine: &[Metrics], floor: &[Metrics]) {
                 .collect();
             panic!(
                 "{what}: replication {r} (seed {:#x}) differs from the floor: {}. The floor makes \
-                 the same three draws per item from the same streams, so every metric must match \
+                 the same draws per item from the same streams, so every metric must match \
                  exactly.",
                 replication_seed(SEED, r as u64),
                 diffs.join("; ")

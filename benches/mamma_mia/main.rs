@@ -33,7 +33,10 @@ use microsim::internal::scenario::Scenario;
 use microsim::models::gift_lottery::{self, GiftLottery};
 use microsim::{Ending, ModelParams, Registry, replication_seed};
 
-use floor::{PREFETCH_FLOOR, check, draw_prefetching, floor, floor_with};
+use floor::{
+    PREFETCH_FLOOR, SINGLE_STREAM, check, check_distribution, draw_prefetching, draw_single_stream,
+    floor, floor_with,
+};
 use split::{Mark, Phase, Split, split};
 
 /// The scenario seed.
@@ -55,7 +58,12 @@ const PROFILE_VAR: &str = "MICROSIM_BENCH_PROFILE";
 /// The metrics compared with the floor: every one of the model's, in `METRICS` order.
 type Metrics = Vec<f64>;
 
+/// The allocator the `microsim` binary uses (see `microsim::alloc`).
+#[global_allocator]
+static ALLOC: microsim::alloc::Allocator = microsim::alloc::Allocator;
+
 fn main() {
+    microsim::alloc::keep_freed_pages();
     if let Ok(spec) = std::env::var(PROFILE_VAR) {
         profile(&spec);
         return;
@@ -116,6 +124,25 @@ fn main() {
         faults: (after.faults - before.faults) as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
         cores: after.cores_since(&before),
     });
+    // The single-stream loop: median of as many repeats; its metrics agree in distribution.
+    let before = Mark::now();
+    let mut times: Vec<Duration> = (0..FLOOR_REPEATS)
+        .map(|_| {
+            let (t, m) = floor_with(reps, draw_single_stream);
+            check_distribution(SINGLE_STREAM, &m, &reference);
+            t
+        })
+        .collect();
+    let after = Mark::now();
+    times.sort();
+    rows.push(Row {
+        variant: format!("{SINGLE_STREAM}, median of {FLOOR_REPEATS}"),
+        threads: 1,
+        total: times[times.len() / 2],
+        mean_replicate: None,
+        faults: (after.faults - before.faults) as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
+        cores: after.cores_since(&before),
+    });
     for threads in [1, all] {
         let before = Mark::now();
         let (total, sink) = engine(threads, reps);
@@ -145,8 +172,10 @@ fn main() {
 
     let split_reps = SPLIT_REPS.min(reps);
     let split = split(split_reps, &reference);
+    let scaling = scaling(all, reps);
 
-    let md = report(&rows, reps, all, floor_best, &split, split_reps);
+    let mut md = report(&rows, reps, all, floor_best, &split, split_reps);
+    md.push_str(&scaling);
     println!("\n{md}");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("outputs/bench");
     std::fs::create_dir_all(&dir).expect("create outputs/bench");
@@ -247,6 +276,74 @@ fn engine(threads: usize, reps: u64) -> (Duration, Metered) {
     assert_eq!(stats.replications, reps, "not every replication ran");
     assert!(!stats.interrupted, "the run was interrupted");
     (total, sink)
+}
+
+/// Items and bins of the big single replication in the scaling table (ten times the source's).
+const BIG_ITEMS: u64 = 6_000_000;
+const BIG_BINS: u64 = 20_000_000;
+
+/// The thread-scaling table: at 1, 2, 4, … up to `all` threads, (a) the same `reps`
+/// replications (speed-up = 1-thread time / time; ideal = threads) and (b) one big
+/// replication (10× the source's numbers, 64 shards) stepped by that many threads.
+fn scaling(all: usize, reps: u64) -> String {
+    use std::fmt::Write;
+    let mut counts: Vec<usize> = std::iter::successors(Some(1usize), |t| Some(t * 2))
+        .take_while(|&t| t < all)
+        .collect();
+    counts.push(all);
+    let mut md = format!(
+        "\n### Thread scaling ({all} hardware threads)\n\n\
+         Replications: the same {reps} replications at each thread count. One big replication: \
+         {BIG_ITEMS} items into {BIG_BINS} bins, 64 shards stepped in parallel. Speed-up = \
+         1-thread time / time (ideal: the thread count). CPU cores busy = CPU time / wall time.\n\n\
+         | threads | replications (s) | speed-up | cores busy | one big replication (s) | speed-up | cores busy |\n\
+         |---:|---:|---:|---:|---:|---:|---:|\n"
+    );
+    let mut base: Option<(f64, f64)> = None;
+    for &t in &counts {
+        let before = Mark::now();
+        let (total, _) = engine(t, reps);
+        let after = Mark::now();
+        let reps_s = total.as_secs_f64();
+        let reps_cores = after.cores_since(&before);
+        let before = Mark::now();
+        let big = big_replication(t);
+        let after = Mark::now();
+        let big_s = big.as_secs_f64();
+        let big_cores = after.cores_since(&before);
+        let (r1, b1) = *base.get_or_insert((reps_s, big_s));
+        eprintln!("scaling @ {t} threads: replications {reps_s:.3} s, big {big_s:.3} s");
+        let _ = writeln!(
+            md,
+            "| {t} | {reps_s:.3} | {:.2} | {reps_cores:.2} | {big_s:.3} | {:.2} | {big_cores:.2} |",
+            r1 / reps_s,
+            b1 / big_s
+        );
+    }
+    md
+}
+
+/// One replication of the big lottery on `threads` threads (its 64 shards in parallel).
+fn big_replication(threads: usize) -> Duration {
+    let text = format!(
+        "[scenario]\nname = \"big\"\nmodel = \"gift_lottery\"\n\n[model]\nitems = {BIG_ITEMS}\n\
+         bins = {BIG_BINS}\n\n[run]\nseed = {SEED}\nthreads = {threads}\nshards = 64\n\n\
+         [montecarlo]\nreplications = 1\n"
+    );
+    let scenario = Registry::builtin()
+        .parse(text.as_bytes(), Path::new("big.toml"), &[])
+        .unwrap_or_else(|e| panic!("the big scenario does not load: {e}"));
+    let start = Instant::now();
+    let mut sink = Metered::default();
+    scenario
+        .run_replications(
+            &scenario.plan(None),
+            &mut sink,
+            &AtomicBool::new(false),
+            &Silent,
+        )
+        .expect("the big replication");
+    start.elapsed()
 }
 
 /// Runs only the engine (for a profiler): `threads,replications`.
@@ -364,6 +461,16 @@ fn report(
         "engine@1 thread / prefetching floor = {:.2}",
         e1 / prefetching
     );
+    let single = rows
+        .iter()
+        .find(|r| r.variant.starts_with(SINGLE_STREAM))
+        .map(|r| per(r.total))
+        .expect("single-stream row");
+    let _ = writeln!(
+        md,
+        "engine@1 thread / single-stream loop = {:.2} (target ≤ 1.5)",
+        e1 / single
+    );
     let _ = writeln!(
         md,
         "speed-up all threads vs 1 thread = {:.2} on {all} cores (target: near-linear)",
@@ -393,14 +500,14 @@ fn report(
     };
     let engine_names = [
         "engine: `Simulation::new` (600k task streams seeded, slots, 2M bin counts)",
-        "engine: step 0 (600k tasks run: 3 words each, one `Place` sent)",
+        "engine: step 0 (600k tasks run: one word each, one `Place` sent)",
         "engine: step 1 (gather + merge 16 runs per shard, 600k `on_cell`)",
         "engine: `report` (tally 2M bins, histogram, expectations)",
         "engine: drop (free slots, bins, buffers)",
     ];
     let floor_names = [
-        "floor: seed + 3 words per item, no counting",
-        "floor: seed + 3 words + `counts[bin] += 1`",
+        "floor: key + word 1 per item, no counting",
+        "floor: key + word 1 + `counts[bin] += 1`",
         "floor: histogram of 2M counts (and zeroing)",
     ];
     let lines = engine_names

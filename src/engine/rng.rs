@@ -4,34 +4,118 @@
 //!
 //! # The derivation (stable; part of the output contract)
 //!
+//! A stream is counter-based: a 64-bit key and a position, and its word at position `k` is
+//! `mix(key + k·γ)`, SplitMix64 (Steele, Lea & Flood 2014) started at `key`, with `γ` the
+//! golden gamma `0x9E3779B97F4A7C15`. Words are independent of one another, so a stream costs
+//! one mixing per word, nothing to seed but its key, and a model may skip words it does not
+//! need ([`TaskRng::skip`]) without shifting the ones it does.
+//!
 //! ```text
 //! replication_seed(seed, r)   = mix(seed ^ mix(r + 1))
-//! task_rng(rep_seed, id)      = Pcg32::new(state = mix(rep_seed ^ mix(2·id + 1)),
-//!                                          stream = mix(rep_seed ^ mix(2·id + 2)))
+//! task_rng(rep_seed, id)      = key mix(mix(rep_seed ^ TASK_STREAM) ^ id)
 //! priority(rep_seed, step, id)= mix(rep_seed ^ mix(step ^ 0xA5A5_A5A5_0000_0000) ^ mix(id))
 //! cell_rng(rep_seed, step, cell, key)
-//!                             = Pcg32::new(state  = mix(c ^ mix(key)),
-//!                                          stream = mix(c ^ mix(!key)))
+//!                             = key mix(c ^ mix(key))
 //!     where c = mix(rep_seed ^ CELL_STREAM ^ mix(step)) ^ mix(cell ^ 0x5555_5555_5555_5555)
+//! word k of a stream with key K = mix(K + k·γ)
 //! ```
 //!
 //! `key` is the delivery key of the message being handled (`sender << 32 | sequence`), or
 //! [`END_OF_STEP`] for the stream a cell draws from in [`crate::Model::end_step`].
 //!
-//! where `mix` is the SplitMix64 finaliser (Steele, Lea & Flood 2014). PCG32 (O'Neill 2014)
-//! takes a state and a stream selector; distinct selectors give distinct sequences, so every
-//! task owns its own stream. Nothing here depends on the shard a task lives on or on the
-//! thread that steps it, which is what makes results independent of both.
+//! where `mix` is the SplitMix64 finaliser. Two streams overlap only if their keys differ by
+//! a multiple `j·γ` with `j` shorter than the words drawn; keys are full-avalanche hashes, so
+//! for a million streams of a million words each that has a chance of about 10⁻⁷. Nothing
+//! here depends on the shard a task lives on or on the thread that steps it, which is what
+//! makes results independent of both.
 
-use rand_pcg::Pcg32;
+use std::convert::Infallible;
 
-/// The per-task random stream: PCG32, 16 bytes, serialisable with the task.
-pub type TaskRng = Pcg32;
+use rand::TryRng;
+
+/// The golden gamma: SplitMix64's increment between words.
+pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Mixed into every task stream's key.
+pub const TASK_STREAM: u64 = 0x7A5C_0000_0000_0001;
+
+/// The per-task random stream: a key and a position (16 bytes, serialisable with the task).
+/// It implements [`rand::Rng`], so `rng.random::<f64>()` and friends work; every draw takes
+/// whole 64-bit words (`next_u32` is a word's upper half).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TaskRng {
+    key: u64,
+    position: u64,
+}
+
+impl TaskRng {
+    /// The stream with this key, at position 0.
+    #[inline]
+    pub const fn from_key(key: u64) -> Self {
+        TaskRng { key, position: 0 }
+    }
+
+    /// The stream's word at `position`, wherever the stream is now.
+    #[inline(always)]
+    pub const fn word(&self, position: u64) -> u64 {
+        mix(self.key.wrapping_add(position.wrapping_mul(GAMMA)))
+    }
+
+    /// The next word.
+    #[inline(always)]
+    pub fn next_word(&mut self) -> u64 {
+        let w = self.word(self.position);
+        self.position = self.position.wrapping_add(1);
+        w
+    }
+
+    /// Moves past `n` words without drawing them: the words after them are the same as if
+    /// they had been drawn (what keeps a variant that needs fewer draws aligned with one that
+    /// needs more).
+    #[inline(always)]
+    pub fn skip(&mut self, n: u64) {
+        self.position = self.position.wrapping_add(n);
+    }
+
+    /// Words drawn or skipped so far.
+    #[inline]
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The stream's key.
+    #[inline]
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+}
+
+impl TryRng for TaskRng {
+    type Error = Infallible;
+
+    #[inline(always)]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((self.next_word() >> 32) as u32)
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.next_word())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let w = self.next_word().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
 
 /// The SplitMix64 output function: a bijective 64-bit mixer with full avalanche.
 #[inline]
 pub const fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = z.wrapping_add(GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -47,11 +131,9 @@ pub const fn replication_seed(seed: u64, replication: u64) -> u64 {
 }
 
 /// The random stream of task `id` in the replication whose seed is `rep_seed`.
-#[inline]
+#[inline(always)]
 pub fn task_rng(rep_seed: u64, id: u64) -> TaskRng {
-    let state = mix(rep_seed ^ mix(id.wrapping_mul(2).wrapping_add(1)));
-    let stream = mix(rep_seed ^ mix(id.wrapping_mul(2).wrapping_add(2)));
-    Pcg32::new(state, stream)
+    TaskRng::from_key(mix(mix(rep_seed ^ TASK_STREAM) ^ id))
 }
 
 /// Mixed into every cell stream, so that cell streams and task streams never coincide.
@@ -67,7 +149,7 @@ pub const END_OF_STEP: u64 = u64::MAX;
 #[inline]
 pub fn cell_rng(rep_seed: u64, step: u32, cell: u64, key: u64) -> TaskRng {
     let c = mix(rep_seed ^ CELL_STREAM ^ mix(step as u64)) ^ mix(cell ^ 0x5555_5555_5555_5555);
-    Pcg32::new(mix(c ^ mix(key)), mix(c ^ mix(!key)))
+    TaskRng::from_key(mix(c ^ mix(key)))
 }
 
 /// A seeded priority of task `id` at `step`, used by the `shuffled` scheduling order to settle
@@ -107,9 +189,45 @@ mod tests {
     }
 
     /// The first eight outputs of task `id`'s stream in replication seed `seed`.
-    fn first8(seed: u64, id: u64) -> Vec<u32> {
+    fn first8(seed: u64, id: u64) -> Vec<u64> {
         let mut rng = task_rng(seed, id);
-        (0..8).map(|_| rng.next_u32()).collect()
+        (0..8).map(|_| rng.next_u64()).collect()
+    }
+
+    #[test]
+    fn a_stream_is_splitmix64_from_its_key() {
+        // SplitMix64 seeded with 0 gives these first outputs (reference values).
+        let mut r = TaskRng::from_key(0);
+        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        // Words are addressable: skipping and drawing agree, and u32 is the upper half.
+        let mut a = task_rng(5, 9);
+        let mut b = a.clone();
+        let drawn: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+        b.skip(3);
+        assert_eq!(b.next_u64(), drawn[3]);
+        assert_eq!(b.position(), 4);
+        assert_eq!(b.next_u32() as u64, drawn[4] >> 32);
+        assert_eq!(task_rng(5, 9).word(2), drawn[2]);
+        let mut bytes = [0u8; 12];
+        task_rng(5, 9).fill_bytes(&mut bytes);
+        assert_eq!(bytes[..8], drawn[0].to_le_bytes());
+        assert_eq!(bytes[8..], drawn[1].to_le_bytes()[..4]);
+    }
+
+    #[test]
+    fn neighbouring_streams_are_uncorrelated() {
+        // The first words of tasks 0..20000: each bit is set about half the time, and the
+        // correlation of neighbours' words (as uniforms) is near 0 (sd 1/sqrt(n) ≈ 0.007).
+        let n = 20_000u64;
+        let words: Vec<u64> = (0..n).map(|id| task_rng(3, id).next_u64()).collect();
+        for bit in 0..64 {
+            let ones = words.iter().filter(|w| (*w >> bit) & 1 == 1).count() as f64;
+            assert!((ones / n as f64 - 0.5).abs() < 0.02, "bit {bit}: {ones}");
+        }
+        let u: Vec<f64> = words.iter().map(|&w| unit(w) - 0.5).collect();
+        let corr: f64 = u.windows(2).map(|p| p[0] * p[1]).sum::<f64>() / (n as f64 / 12.0);
+        assert!(corr.abs() < 0.035, "correlation {corr}");
     }
 
     #[test]

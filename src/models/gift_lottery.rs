@@ -429,8 +429,15 @@ impl GiftLottery {
     #[inline]
     fn give(&self, gift: &mut Gift, ctx: &mut Ctx<'_, Msg>) -> Next {
         gift.bin = self.draw_bin(ctx.rng().next_u64());
-        let u = unit(ctx.rng().next_u64());
-        let minds = gift.retries < self.params.max_retries && u < self.params.interaction;
+        // Without interaction the decision word is skipped, not drawn: the stream stays
+        // aligned and the outcome (never minds) is the same.
+        let minds = if self.params.interaction > 0.0 {
+            let u = unit(ctx.rng().next_u64());
+            gift.retries < self.params.max_retries && u < self.params.interaction
+        } else {
+            ctx.rng().skip(1);
+            false
+        };
         if minds {
             ctx.send_to_cell(gift.bin as u64, Msg::Offer);
             gift.status = Status::Offered;
@@ -495,7 +502,14 @@ impl Model for GiftLottery {
             Status::New => {
                 // The keep decision always takes one word, so that variants with different
                 // keep fractions see the same bins for the same items.
-                if unit(ctx.rng().next_u64()) < self.params.keep_fraction {
+                // (Skipped, not drawn, when nobody keeps: the same outcome, one mixing less.)
+                let keeps = if self.params.keep_fraction > 0.0 {
+                    unit(ctx.rng().next_u64()) < self.params.keep_fraction
+                } else {
+                    ctx.rng().skip(1);
+                    false
+                };
+                if keeps {
                     gift.status = Status::Kept;
                     ctx.count(KEPT, 1);
                     return Next::Done;

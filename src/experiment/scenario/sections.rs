@@ -52,7 +52,8 @@ pub struct ScenarioSection {
 pub struct RunSection {
     /// The scenario seed; every random number derives from it.
     pub seed: u64,
-    /// Shards the arena is split into; results do not depend on it. Default: min(16, cells).
+    /// Shards the arena is split into; results do not depend on it. Default: one per thread,
+    /// at least 16, at most one per cell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<u64>,
     /// Worker threads; 0 means one per core. Results do not depend on it.
@@ -375,13 +376,19 @@ impl RunSection {
         }
     }
 
-    /// The shard count: as given, or min(16, cells), raised to the fewest the arena needs
-    /// (16 without an arena).
+    /// The shard count: as given, or one per worker thread and at least 16 (so a single
+    /// replication keeps every core busy), at most one per cell, raised to the fewest the
+    /// arena needs. Results do not depend on it.
     pub fn shards_for(&self, cells: Option<u64>) -> u64 {
-        let Some(cells) = cells else {
-            return self.shards.unwrap_or(16);
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+            n => n,
         };
-        let default = 16.min(cells.max(1)).max(Partition::min_shards(cells));
+        let wanted = threads.clamp(16, MAX_SHARDS);
+        let Some(cells) = cells else {
+            return self.shards.unwrap_or(wanted);
+        };
+        let default = wanted.min(cells.max(1)).max(Partition::min_shards(cells));
         self.shards.unwrap_or(default)
     }
 }
