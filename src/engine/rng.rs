@@ -55,6 +55,12 @@ impl TaskRng {
         TaskRng { key, position: 0 }
     }
 
+    /// The stream with this key, at `position`.
+    #[inline(always)]
+    pub(crate) const fn at(key: u64, position: u64) -> Self {
+        TaskRng { key, position }
+    }
+
     /// The stream's word at `position`, wherever the stream is now.
     #[inline(always)]
     pub const fn word(&self, position: u64) -> u64 {
@@ -133,7 +139,20 @@ pub const fn replication_seed(seed: u64, replication: u64) -> u64 {
 /// The random stream of task `id` in the replication whose seed is `rep_seed`.
 #[inline(always)]
 pub fn task_rng(rep_seed: u64, id: u64) -> TaskRng {
-    TaskRng::from_key(mix(mix(rep_seed ^ TASK_STREAM) ^ id))
+    TaskRng::from_key(task_key(task_keys(rep_seed), id))
+}
+
+/// What every task key of a replication shares: `mix(rep_seed ^ TASK_STREAM)`.
+#[inline(always)]
+pub const fn task_keys(rep_seed: u64) -> u64 {
+    mix(rep_seed ^ TASK_STREAM)
+}
+
+/// Task `id`'s key, from its replication's [`task_keys`]: the engine keeps only a task's
+/// position and derives the key again each time the task runs (8 bytes a task, one mixing).
+#[inline(always)]
+pub const fn task_key(keys: u64, id: u64) -> u64 {
+    mix(keys ^ id)
 }
 
 /// Mixed into every cell stream, so that cell streams and task streams never coincide.

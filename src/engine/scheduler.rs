@@ -141,21 +141,26 @@ pub enum Ending {
 /// What one replication of `model` needs in memory, about: the model's own state, the engine's
 /// bookkeeping per task, a busy step's message buffers, and each shard's fixed costs.
 ///
-/// Counted generously, as an upper bound: a message is held once in its buffer (a consumed
-/// incoming buffer becomes the outgoing one), once more if a seeded order gathers it, and once
-/// as grouped mail; that is taken as three envelopes plus the mail, and buffers may have grown
-/// to twice their contents.
+/// Counted as an upper bound, but not a loose one (it decides what may run): a message is held
+/// once in its buffer (a consumed incoming buffer becomes the outgoing one, so a shard pair
+/// keeps one buffer per kind), which may have grown to twice its contents; a message to a task
+/// is grouped once more as mail (again with room to grow); and a seeded order gathers cell
+/// messages into one more buffer.
 pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
     use std::mem::size_of;
     let slot = size_of::<Slot<M::Task>>().saturating_sub(size_of::<M::Task>()) as u64 + 4;
     let envelope = size_of::<Envelope<M::Msg>>().max(size_of::<TaskEnvelope<M::Msg>>()) as u64;
-    let per_message = 3 * envelope + size_of::<Mail<M::Msg>>() as u64;
+    let gathered = match settings.order {
+        Order::ById => 0,
+        Order::Shuffled => 2 * envelope,
+    };
+    let per_message = 2 * envelope + 2 * size_of::<Mail<M::Msg>>() as u64 + gathered;
     let messages = model.messages_per_step(settings.quantum);
     let shards = settings.shards as u64;
     model
         .estimate_bytes(settings.shards)
         .saturating_add(model.tasks().saturating_mul(slot))
-        .saturating_add(messages.saturating_mul(per_message).saturating_mul(2))
+        .saturating_add(messages.saturating_mul(per_message))
         .saturating_add(shards * shards * 2 * 48 + shards * 4096)
 }
 

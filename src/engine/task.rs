@@ -67,7 +67,9 @@ impl<M> Mail<M> {
 #[derive(Clone, Debug)]
 pub(crate) struct Slot<T> {
     pub(crate) state: T,
-    pub(crate) rng: TaskRng,
+    /// Where the task's random stream is: its key is derived again from the task id when it
+    /// runs ([`crate::engine::rng::task_key`]).
+    pub(crate) position: u64,
     /// The step at which the task is next due; [`WAITING`] or [`DONE`] otherwise.
     pub(crate) wake: u32,
 }

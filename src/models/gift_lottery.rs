@@ -616,7 +616,9 @@ impl Model for GiftLottery {
         let counts = self.params.bins * std::mem::size_of::<u32>() as u64;
         let table = match self.params.weights {
             Weights::Uniform => 0,
-            _ => AliasTable::bytes(self.params.bins),
+            // The table, and while it is built (on first use, with every task already
+            // spawned) the weights and work lists.
+            _ => AliasTable::build_bytes(self.params.bins),
         };
         tasks + counts + table
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::engine::arena::Partition;
 use crate::engine::channel::{Envelope, Outbox, TaskEnvelope, gather};
 use crate::engine::model::Model;
-use crate::engine::rng::{priority, task_rng};
+use crate::engine::rng::{TaskRng, priority, task_key, task_keys};
 use crate::engine::stats::SmallCounts;
 use crate::engine::task::{CellCtx, Ctx, DONE, Mail, Next, Slot, StepEndCtx, TaskId, WAITING};
 
@@ -66,15 +66,16 @@ pub(crate) struct Tally {
 impl<M: Model> Shard<M> {
     pub(crate) fn new(model: &M, index: usize, part: Partition, settings: &Settings) -> Self {
         let ids = part.task_range(index, model.tasks());
+        let keys = task_keys(settings.seed);
         let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
         let slots = ids
             .clone()
             .map(|id| {
-                let mut rng = task_rng(settings.seed, id);
+                let mut rng = TaskRng::from_key(task_key(keys, id));
                 let state = model.spawn(id as TaskId, &mut rng);
                 Slot {
                     state,
-                    rng,
+                    position: rng.position(),
                     wake: 0,
                 }
             })
@@ -243,6 +244,7 @@ impl<M: Model> Shard<M> {
     /// before every task run), the rest are left undone and the step is marked cut short.
     fn run_tasks(&mut self, model: &M, step: u32, settings: &Settings, stop: Option<&AtomicBool>) {
         let has_mail = !self.ends.is_empty();
+        let keys = task_keys(settings.seed);
         let mut lo = 0usize;
         let mut next_due = WAITING;
         for (i, slot) in self.slots.iter_mut().enumerate() {
@@ -264,10 +266,12 @@ impl<M: Model> Shard<M> {
                 next_due = next_due.min(step);
                 break;
             }
+            let me = self.first_task + i as TaskId;
+            let mut rng = TaskRng::at(task_key(keys, me as u64), slot.position);
             let mut ctx = Ctx {
-                me: self.first_task + i as TaskId,
+                me,
                 step,
-                rng: &mut slot.rng,
+                rng: &mut rng,
                 out: &mut self.out,
                 counters: &mut self.counters,
                 sent: 0,
@@ -282,6 +286,7 @@ impl<M: Model> Shard<M> {
                 self.sent_per_task.record(ctx.sent as u64);
                 self.mailbox_depth.record(mail.len() as u64);
             }
+            slot.position = rng.position();
             slot.wake = Slot::<M::Task>::wake_after(next, step);
             self.tally.run += 1;
             if slot.wake == DONE {

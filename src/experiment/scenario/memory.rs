@@ -14,8 +14,8 @@ use crate::experiment::step_log::StepLog;
 pub const PROCESS_BYTES: u64 = 24 << 20;
 
 /// What each worker thread adds (its stack and the allocator's per-thread pages): measured at
-/// 2–5 MiB, counted as 4 (on top of the margin in [`PROCESS_BYTES`]).
-pub const THREAD_BYTES: u64 = 4 << 20;
+/// 2–5 MiB, counted as 6.
+pub const THREAD_BYTES: u64 = 6 << 20;
 
 /// What a scenario will need, about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

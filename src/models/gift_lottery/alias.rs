@@ -116,4 +116,11 @@ impl AliasTable {
     pub const fn bytes(n: u64) -> u64 {
         n * std::mem::size_of::<AliasEntry>() as u64
     }
+
+    /// The most bytes building a table of `n` columns from `n` weights holds at once: the
+    /// weights (8 bytes each), their scaled copy (8), the two work lists (4 each, with room to
+    /// grow: 8) and the table.
+    pub const fn build_bytes(n: u64) -> u64 {
+        n.saturating_mul(24).saturating_add(Self::bytes(n))
+    }
 }
