@@ -76,7 +76,7 @@ pub use engine::model::{End, Model, Report, Tally};
 pub use engine::prefetch::prefetch_read;
 pub use engine::quantity::{Counter, Metric, Quantity};
 pub use engine::rng::{TaskRng, cell_rng, replication_seed, task_rng};
-pub use engine::scheduler::{Ending, Order, Settings, Simulation};
+pub use engine::scheduler::{Ending, Order, Settings, Simulation, Spare};
 pub use engine::stats::{EngineHistograms, StepRow, histogram};
 pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
 pub use experiment::params::{Checks, ModelInfo, ModelParams};
@@ -102,6 +102,7 @@ pub mod results {
         fmt_num,
     };
     pub use crate::experiment::stats::{Difference, Summary};
+    pub use crate::experiment::step_log::StepLog;
 }
 
 /// Not part of the API: the crate's own integration tests and benchmarks reach internals
@@ -115,4 +116,5 @@ pub mod internal {
     pub use crate::experiment::runner::{self, Options, execute};
     pub use crate::experiment::scenario::{self, Override, Scenario};
     pub use crate::experiment::stats::{Difference, Summary};
+    pub use crate::experiment::step_log::StepLog;
 }

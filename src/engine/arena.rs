@@ -276,6 +276,16 @@ impl CellSet {
         self.len() == 0
     }
 
+    /// Removes every member, keeping the memory (what a model's
+    /// [`crate::Model::reset_cells`] does to reuse a set in the next replication). The set is
+    /// then the same as [`CellSet::new`] with the same arguments made it.
+    pub fn clear(&mut self) {
+        match &mut self.repr {
+            Repr::Dense { words } => words.fill(0),
+            Repr::Sparse(set) => set.clear(),
+        }
+    }
+
     /// Whether this set chose the bitmap.
     pub fn is_dense(&self) -> bool {
         matches!(self.repr, Repr::Dense { .. })

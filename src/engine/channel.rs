@@ -96,6 +96,14 @@ impl<M> Outbox<M> {
     }
 
     /// Messages queued and not yet exchanged.
+    /// Empties every buffer (keeping its memory) and the counts, for another replication.
+    pub(crate) fn clear(&mut self) {
+        self.to_cells.iter_mut().for_each(Vec::clear);
+        self.to_tasks.iter_mut().for_each(Vec::clear);
+        self.local = 0;
+        self.cross = 0;
+    }
+
     pub fn pending(&self) -> usize {
         let cells: usize = self.to_cells.iter().map(Vec::len).sum();
         cells + self.to_tasks.iter().map(Vec::len).sum::<usize>()

@@ -78,6 +78,15 @@ pub trait Model: Sync {
     /// plain `Vec` indexed from 0.
     fn cells(&self, range: Range<u64>, shards: usize) -> Self::Cells;
 
+    /// Puts `cells`, the state a finished replication left for `range`, back as
+    /// [`Model::cells`] would make it, so that the next replication reuses its memory (no
+    /// fresh pages to fault in). The default makes new cells; a model whose cells are a big
+    /// table overrides it to clear the table in place. The result must equal
+    /// `self.cells(range, shards)` exactly.
+    fn reset_cells(&self, cells: &mut Self::Cells, range: Range<u64>, shards: usize) {
+        *cells = self.cells(range, shards);
+    }
+
     /// Runs a task once: read `mail`, act through `ctx`, say what comes next.
     fn step(
         &self,

@@ -164,6 +164,12 @@ pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
         .saturating_add(shards * shards * 2 * 48 + shards * 4096)
 }
 
+/// The memory of a finished [`Simulation`], for the next one ([`Simulation::reuse`]).
+pub struct Spare<M: Model> {
+    shards: Vec<Shard<M>>,
+    histograms: EngineHistograms,
+}
+
 /// One replication in progress.
 ///
 /// ```
@@ -216,6 +222,48 @@ impl<'m, M: Model> Simulation<'m, M> {
             histograms: EngineHistograms::new(),
             stop: None,
             cut_short: false,
+        }
+    }
+
+    /// Like [`Simulation::new`], but reusing the memory of `spare` (what
+    /// [`Simulation::into_spare`] left of a finished run of the same model with the same
+    /// shard count): tasks are spawned into its slots, its cells are reset in place
+    /// ([`Model::reset_cells`]) and its message buffers keep their capacity. The result is
+    /// the same as a new simulation's, step for step.
+    pub fn reuse(model: &'m M, settings: Settings, spare: Spare<M>) -> Self {
+        if spare.shards.len() != settings.shards {
+            return Self::new(model, settings);
+        }
+        let cells = model.grid().map_or(0, |g| g.cells());
+        let part = Partition::new(settings.shards, cells, model.tasks());
+        let mut shards = spare.shards;
+        shards
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(s, shard)| shard.reset(model, s, part, &settings));
+        Simulation {
+            model,
+            settings,
+            shards,
+            step: 0,
+            parallel: true,
+            counts: Counts::new(M::COUNTERS.len()),
+            steps: Vec::new(),
+            keep_steps: true,
+            histograms: spare.histograms,
+            stop: None,
+            cut_short: false,
+        }
+    }
+
+    /// What is left of this simulation to reuse ([`Simulation::reuse`]): its shards'
+    /// memory. Take the report and statistics first.
+    pub fn into_spare(mut self) -> Spare<M> {
+        let mut histograms = std::mem::take(&mut self.histograms);
+        histograms.clear();
+        Spare {
+            shards: self.shards,
+            histograms,
         }
     }
 

@@ -88,6 +88,18 @@ impl EngineHistograms {
         ]
     }
 
+    /// Empties every histogram (keeping its memory).
+    pub fn clear(&mut self) {
+        for h in [
+            &mut self.step_time_us,
+            &mut self.shard_time_us,
+            &mut self.messages_per_task,
+            &mut self.mailbox_depth,
+        ] {
+            h.reset();
+        }
+    }
+
     /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: &EngineHistograms) {
         for (a, b) in [

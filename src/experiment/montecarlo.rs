@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 
 use crate::engine::model::Model;
 use crate::engine::rng::replication_seed;
-use crate::engine::scheduler::{Ending, Settings, Simulation};
+use crate::engine::scheduler::{Ending, Settings, Simulation, Spare};
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::experiment::stats::Summary;
 use crate::experiment::step_log::StepLog;
@@ -39,7 +39,7 @@ pub struct Replication {
     pub histograms: Vec<(&'static str, Histogram<u64>)>,
     /// The model's other results.
     pub details: serde_json::Value,
-    /// Step statistics (in constant memory: see [`StepLog`]).
+    /// Step statistics (in constant memory: see [`crate::internal::StepLog`]).
     pub steps: StepLog,
     /// The engine's histograms.
     pub engine: EngineHistograms,
@@ -188,12 +188,13 @@ impl Job<'_> {
         let target = plan.target.as_ref().map(|t| t.metric);
         let threads = (rayon::current_num_threads() as u64).min(n);
         if threads <= 1 {
+            let mut spare = None;
             for i in 0..n {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(i);
                 }
                 let index = start + i;
-                let r = replicate(model, index, plan, n == 1, stop, progress);
+                let r = replicate_reusing(model, index, plan, n == 1, stop, progress, &mut spare);
                 if let Some(m) = target {
                     watched.push(r.metrics[m]);
                 }
@@ -257,6 +258,7 @@ impl<'a> Ordered<'a> {
         progress: &dyn Progress,
         target: Option<usize>,
     ) {
+        let mut spare = None;
         loop {
             let index = self.next_index.fetch_add(1, Ordering::Relaxed);
             if index >= self.end {
@@ -280,7 +282,7 @@ impl<'a> Ordered<'a> {
                     return;
                 }
             }
-            let r = replicate(model, index, plan, false, stop, progress);
+            let r = replicate_reusing(model, index, plan, false, stop, progress, &mut spare);
             let mut state = self.lock();
             state.waiting.insert(index, r);
             let mut moved = false;
@@ -357,9 +359,34 @@ pub fn replicate<M: Model>(
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> Replication {
+    replicate_reusing(
+        model,
+        index,
+        plan,
+        parallel_shards,
+        stop,
+        progress,
+        &mut None,
+    )
+}
+
+/// [`replicate`], reusing the memory of the worker's previous replication (`spare`, left
+/// there for the next one): its pages are not faulted in again.
+pub fn replicate_reusing<M: Model>(
+    model: &M,
+    index: u64,
+    plan: &Plan,
+    parallel_shards: bool,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    spare: &mut Option<Spare<M>>,
+) -> Replication {
     let start = Instant::now();
     let settings = plan.settings(index);
-    let mut sim = Simulation::new(model, settings);
+    let mut sim = match spare.take() {
+        Some(spare) => Simulation::reuse(model, settings, spare),
+        None => Simulation::new(model, settings),
+    };
     sim.set_parallel(parallel_shards);
     sim.set_stop(stop);
     sim.keep_steps(false);
@@ -372,6 +399,7 @@ pub fn replicate<M: Model>(
     let report = sim.report();
     progress.replication_done(index);
     let (_, engine) = sim.take_statistics();
+    *spare = Some(sim.into_spare());
     Replication {
         index,
         seed: settings.seed,

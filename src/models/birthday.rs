@@ -293,6 +293,11 @@ impl Model for Birthday {
         }
     }
 
+    fn reset_cells(&self, days: &mut Days, range: std::ops::Range<u64>, _shards: usize) {
+        days.counts.clear();
+        days.counts.resize((range.end - range.start) as usize, 0);
+    }
+
     #[inline]
     fn step(&self, person: &mut Person, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
         if ctx.step() == 0 {

@@ -496,6 +496,11 @@ impl Model for GiftLottery {
         }
     }
 
+    fn reset_cells(&self, bins: &mut Bins, range: std::ops::Range<u64>, _shards: usize) {
+        bins.counts.clear();
+        bins.counts.resize((range.end - range.start) as usize, 0);
+    }
+
     #[inline]
     fn step(&self, gift: &mut Gift, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
         match gift.status {

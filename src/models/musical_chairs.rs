@@ -148,6 +148,10 @@ impl Model for MusicalChairs {
         CellSet::new(range.end - range.start, expected)
     }
 
+    fn reset_cells(&self, cells: &mut CellSet, _range: std::ops::Range<u64>, _shards: usize) {
+        cells.clear();
+    }
+
     #[inline(always)]
     fn step(&self, robot: &mut Robot, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
         for m in mail {

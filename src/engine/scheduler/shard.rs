@@ -102,6 +102,38 @@ impl<M: Model> Shard<M> {
         }
     }
 
+    /// Makes this shard what [`Shard::new`] would make for `settings` (a new seed), reusing
+    /// its memory: the slots, the cells (through [`Model::reset_cells`]) and every buffer.
+    pub(crate) fn reset(&mut self, model: &M, index: usize, part: Partition, settings: &Settings) {
+        let ids = part.task_range(index, model.tasks());
+        let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
+        let keys = task_keys(settings.seed);
+        debug_assert_eq!(self.first_task, ids.start as TaskId);
+        self.slots.clear();
+        self.slots.extend(ids.map(|id| {
+            let mut rng = TaskRng::from_key(task_key(keys, id));
+            let state = model.spawn(id as TaskId, &mut rng);
+            Slot {
+                state,
+                position: rng.position(),
+                wake: 0,
+            }
+        }));
+        model.reset_cells(&mut self.cells, cells, part.shards());
+        self.out.clear();
+        self.in_cells.iter_mut().for_each(Vec::clear);
+        self.in_tasks.iter_mut().for_each(Vec::clear);
+        self.cell_inbox.clear();
+        self.mail.clear();
+        self.ends.clear();
+        self.done = 0;
+        self.next_due = 0;
+        self.tally = Tally::default();
+        self.counters.iter_mut().for_each(|c| *c = 0);
+        self.sent_per_task = SmallCounts::default();
+        self.mailbox_depth = SmallCounts::default();
+    }
+
     pub(crate) fn alive(&self) -> u64 {
         self.slots.len() as u64 - self.done
     }
