@@ -73,7 +73,7 @@ fn main() {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "mamma mia: {ITEMS} items, {BINS} bins, uniform, keep 0, interaction 0; seed {SEED}; \
-         {reps} replications; {SHARDS} shards; {all} threads available{}",
+         {reps} replications; default shards (1) and {SHARDS}; {all} threads available{}",
         if quick { "; QUICK" } else { "" }
     );
 
@@ -143,9 +143,14 @@ fn main() {
         faults: (after.faults - before.faults) as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
         cores: after.cores_since(&before),
     });
-    for threads in [1, all] {
+    for (threads, shards) in [
+        (1, None),
+        (all, None),
+        (1, Some(SHARDS)),
+        (all, Some(SHARDS)),
+    ] {
         let before = Mark::now();
-        let (total, sink) = engine(threads, reps);
+        let (total, sink) = engine(threads, reps, shards);
         let after = Mark::now();
         let faults = after.faults - before.faults;
         check(
@@ -161,7 +166,10 @@ fn main() {
             ms(mean)
         );
         rows.push(Row {
-            variant: "engine (montecarlo::run)".into(),
+            variant: match shards {
+                None => "engine (montecarlo::run), default shards (1)".into(),
+                Some(n) => format!("engine (montecarlo::run), {n} shards"),
+            },
             threads,
             total,
             mean_replicate: Some(mean),
@@ -198,8 +206,10 @@ struct Row {
     cores: f64,
 }
 
-/// The scenario text: the source notes' lottery, `reps` replications on `threads` threads.
-fn scenario_toml(threads: usize, reps: u64) -> String {
+/// The scenario text: the source notes' lottery, `reps` replications on `threads` threads,
+/// with `shards` shards (`None`: the default, 1 for several replications).
+fn scenario_toml(threads: usize, reps: u64, shards: Option<usize>) -> String {
+    let shards = shards.map_or(String::new(), |n| format!("shards = {n}\n"));
     format!(
         "[scenario]\n\
          name = \"mamma_mia_bench\"\n\
@@ -215,15 +225,15 @@ fn scenario_toml(threads: usize, reps: u64) -> String {
          [run]\n\
          seed = {SEED}\n\
          threads = {threads}\n\
-         shards = {SHARDS}\n\
+         {shards}\
          \n\
          [montecarlo]\n\
          replications = {reps}\n"
     )
 }
 
-fn scenario(threads: usize, reps: u64) -> Scenario {
-    let text = scenario_toml(threads, reps);
+fn scenario(threads: usize, reps: u64, shards: Option<usize>) -> Scenario {
+    let text = scenario_toml(threads, reps, shards);
     Registry::builtin()
         .parse(text.as_bytes(), Path::new("mamma_mia_bench.toml"), &[])
         .unwrap_or_else(|e| panic!("the bench scenario does not load: {e}\n{text}"))
@@ -263,9 +273,9 @@ impl Sink for Metered {
 
 /// The engine through the Monte Carlo path. `montecarlo::run` builds its own rayon pool of
 /// `run.threads` threads (`ThreadPoolBuilder` + `install`); the time includes that and parsing.
-fn engine(threads: usize, reps: u64) -> (Duration, Metered) {
+fn engine(threads: usize, reps: u64, shards: Option<usize>) -> (Duration, Metered) {
     let start = Instant::now();
-    let scenario = scenario(threads, reps);
+    let scenario = scenario(threads, reps, shards);
     assert_eq!(scenario.threads(), threads);
     let plan = scenario.plan(None);
     let mut sink = Metered::default();
@@ -302,7 +312,7 @@ fn scaling(all: usize, reps: u64) -> String {
     let mut base: Option<(f64, f64)> = None;
     for &t in &counts {
         let before = Mark::now();
-        let (total, _) = engine(t, reps);
+        let (total, _) = engine(t, reps, None);
         let after = Mark::now();
         let reps_s = total.as_secs_f64();
         let reps_cores = after.cores_since(&before);
@@ -356,7 +366,7 @@ fn profile(spec: &str) {
     let [threads, reps] = n[..] else {
         panic!("{PROFILE_VAR}=threads,replications")
     };
-    let (total, _) = engine(threads as usize, reps);
+    let (total, _) = engine(threads as usize, reps, None);
     println!(
         "engine @ {threads} threads: {reps} replications in {:.3} s ({:.2} ms/replication)",
         total.as_secs_f64(),
@@ -403,7 +413,6 @@ fn report(
     let floor = per(rows[0].total);
     let engine_at = |threads: usize| {
         rows.iter()
-            .rev()
             .find(|r| r.variant.starts_with("engine") && r.threads == threads)
             .map(|r| per(r.total))
             .expect("engine row")
@@ -418,7 +427,7 @@ fn report(
     );
     let _ = writeln!(
         md,
-        "{reps} replications per row, {SHARDS} shards, engine histograms on (the scenario default). \
+        "{reps} replications per row, the default shard count (1: replications run in parallel) or {SHARDS} shards, engine histograms on (the scenario default); the ratios below use the default. \
          Engine = one `run_replications` over a scenario parsed with `Registry::parse` (parse, \
          pool, every replication, sink). Floor = median of {FLOOR_REPEATS} timed repeats of all \
          {reps} replications (best {:.2} ms/replication); its metrics equal the engine's for every \

@@ -83,7 +83,7 @@ pub struct Split {
 /// replication is also run whole through `montecarlo::replicate`, interleaved, to show what
 /// the split itself costs.
 pub fn split(reps: u64, reference: &[Metrics]) -> Split {
-    let scenario = scenario(1, reps);
+    let scenario = scenario(1, reps, Some(crate::SHARDS));
     let model = model_of(&scenario);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

@@ -469,7 +469,8 @@ pub(crate) fn typed<P: ModelParams>(
     let explicit_shards = doc.run.shards.is_some();
     let mut resolved = doc;
     resolved.scenario.name = Some(name.clone());
-    resolved.run.shards = Some(resolved.run.shards_for(cells));
+    let most = resolved.montecarlo.most_replications();
+    resolved.run.shards = Some(resolved.run.shards_for(cells, most));
     let doc = Arc::new(resolved);
     let scenario = Scenario {
         name,

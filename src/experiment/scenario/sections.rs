@@ -52,8 +52,8 @@ pub struct ScenarioSection {
 pub struct RunSection {
     /// The scenario seed; every random number derives from it.
     pub seed: u64,
-    /// Shards the arena is split into; results do not depend on it. Default: one per thread,
-    /// at least 16, at most one per cell.
+    /// Shards the arena is split into; results do not depend on it. Default: for one
+    /// replication one per thread, at least 16; for several, the fewest the arena needs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<u64>,
     /// Worker threads; 0 means one per core. Results do not depend on it.
@@ -376,15 +376,21 @@ impl RunSection {
         }
     }
 
-    /// The shard count: as given, or one per worker thread and at least 16 (so a single
-    /// replication keeps every core busy), at most one per cell, raised to the fewest the
-    /// arena needs. Results do not depend on it.
-    pub fn shards_for(&self, cells: Option<u64>) -> u64 {
+    /// The shard count: as given; else, for a run of one replication, one per worker thread
+    /// and at least 16 (shards are how one replication keeps every core busy), and for a run
+    /// of several, the fewest the arena needs (usually 1: replications already run in
+    /// parallel, one per thread, and every extra shard costs a little); at most one per cell.
+    /// Results do not depend on it.
+    pub fn shards_for(&self, cells: Option<u64>, replications: u64) -> u64 {
         let threads = match self.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
             n => n,
         };
-        let wanted = threads.clamp(16, MAX_SHARDS);
+        let wanted = if replications > 1 {
+            1
+        } else {
+            threads.clamp(16, MAX_SHARDS)
+        };
         let Some(cells) = cells else {
             return self.shards.unwrap_or(wanted);
         };
@@ -394,6 +400,13 @@ impl RunSection {
 }
 
 impl MonteCarloSection {
+    /// The most replications a run may take (with a target: its cap).
+    pub fn most_replications(&self) -> u64 {
+        self.target.as_ref().map_or(self.replications, |t| {
+            t.max_replications.max(self.replications)
+        })
+    }
+
     /// Stage-two checks of `[montecarlo]` for a model with these metrics.
     pub fn check(&self, metrics: &[&str], out: &mut Vec<Problem>) {
         check_known(out, "montecarlo.replications", self.replications);
@@ -799,11 +812,17 @@ mod tests {
     #[test]
     fn the_default_shard_count_is_raised_to_what_the_arena_needs() {
         let run = RunSection::default();
-        assert_eq!(run.shards_for(Some(4)), 4);
-        assert_eq!(run.shards_for(Some(100_000_000)), 16);
-        assert_eq!(run.shards_for(None), 16);
+        assert_eq!(run.shards_for(Some(4), 1), 4);
+        assert_eq!(run.shards_for(Some(100_000_000), 1), 16);
+        assert_eq!(run.shards_for(None, 1), 16);
+        assert_eq!(run.shards_for(Some(100_000_000), 2), 1);
+        assert_eq!(
+            run.shards_for(Some(10_000_000_000), 2),
+            3,
+            "2^32 cells a shard at most"
+        );
         // 10^12 cells: a shard holds at most 2^32, so at least 233.
-        assert_eq!(run.shards_for(Some(1_000_000_000_000)), 233);
+        assert_eq!(run.shards_for(Some(1_000_000_000_000), 1), 233);
         let mut problems = Vec::new();
         run.check(Some(1_000_000_000_000), &mut problems);
         assert!(problems.is_empty(), "{problems:?}");

@@ -192,7 +192,7 @@ pub(super) fn build<P: ModelParams>(
             if !base.explicit_shards && !sets_shards {
                 // The shard count was derived from the base's arena: derive this one's.
                 run.shards = None;
-                run.shards = Some(run.shards_for(cells));
+                run.shards = Some(run.shards_for(cells, base.montecarlo.most_replications()));
             }
             run.check(cells, &mut problems);
         }
@@ -506,12 +506,18 @@ mod tests {
 
     #[test]
     fn a_variant_derives_its_own_shard_count_unless_one_is_given() {
-        // The base arena of 1000 cells gets 16 shards; a variant of 4 cells gets 4.
+        // Several replications: each variant gets the default of one shard per replication
+        // (one replication would get 16, or one per cell for a variant of 4 cells: see
+        // `RunSection::shards_for`), derived for its own arena and written down.
         let s = scenario("[sweep.grid]\n\"model.bins\" = [1000, 4]\n").unwrap();
         let v = s.variants().unwrap();
-        assert_eq!(v[0].scenario.run.shards, Some(16));
+        assert_eq!(v[0].scenario.run.shards, Some(1));
+        assert_eq!(v[1].scenario.run.shards, Some(1));
+        assert!(v[1].scenario.resolved_toml().contains("shards = 1"));
+        // A varied shard count is taken as given.
+        let s = scenario("[sweep.grid]\n\"run.shards\" = [2, 4]\n").unwrap();
+        let v = s.variants().unwrap();
         assert_eq!(v[1].scenario.run.shards, Some(4));
-        assert!(v[1].scenario.resolved_toml().contains("shards = 4"));
         // Given in the file, it is kept, and a variant it does not fit is refused there.
         let e =
             scenario("[run]\nshards = 16\n[sweep.grid]\n\"model.bins\" = [1000, 4]\n").unwrap_err();
