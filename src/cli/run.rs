@@ -358,14 +358,20 @@ fn print_report(
     let reps = summary.replications;
     writeln!(
         out,
-        "{} · model {} · seed {} · {} replication{} · {} shards · {} threads · {:.2} s",
+        "{} · model {} · seed {} · {} replication{} · {} shard{} · {} thread{} · {:.2} s",
         s.name,
         s.model_name(),
         s.seed(),
         reps,
         if reps == 1 { "" } else { "s" },
         s.run.shards.unwrap_or(1),
+        if s.run.shards.unwrap_or(1) == 1 {
+            ""
+        } else {
+            "s"
+        },
         s.threads(),
+        if s.threads() == 1 { "" } else { "s" },
         summary.elapsed_seconds
     )?;
     writeln!(
