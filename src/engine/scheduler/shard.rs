@@ -276,6 +276,11 @@ impl<M: Model> Shard<M> {
     /// before every task run), the rest are left undone and the step is marked cut short.
     fn run_tasks(&mut self, model: &M, step: u32, settings: &Settings, stop: Option<&AtomicBool>) {
         let has_mail = !self.ends.is_empty();
+        if !has_mail && self.next_due > step {
+            // No mail, and no task is due before `next_due` (the earliest wake step among the
+            // tasks alive, from the last pass): nothing would run, and nothing changes.
+            return;
+        }
         let keys = task_keys(settings.seed);
         let mut lo = 0usize;
         let mut next_due = WAITING;
