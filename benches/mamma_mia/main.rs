@@ -105,44 +105,14 @@ fn main() {
         faults: floor_faults as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
         cores: floor_end.cores_since(&floor_start),
     }];
-    // The same floor, prefetching: median of as many repeats.
-    let before = Mark::now();
-    let mut times: Vec<Duration> = (0..FLOOR_REPEATS)
-        .map(|_| {
-            let (t, m) = floor_with(reps, draw_prefetching);
-            check("prefetching floor", &m, &reference);
-            t
-        })
-        .collect();
-    let after = Mark::now();
-    times.sort();
-    rows.push(Row {
-        variant: format!("{PREFETCH_FLOOR}, median of {FLOOR_REPEATS}"),
-        threads: 1,
-        total: times[times.len() / 2],
-        mean_replicate: None,
-        faults: (after.faults - before.faults) as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
-        cores: after.cores_since(&before),
-    });
-    // The single-stream loop: median of as many repeats; its metrics agree in distribution.
-    let before = Mark::now();
-    let mut times: Vec<Duration> = (0..FLOOR_REPEATS)
-        .map(|_| {
-            let (t, m) = floor_with(reps, draw_single_stream);
-            check_distribution(SINGLE_STREAM, &m, &reference);
-            t
-        })
-        .collect();
-    let after = Mark::now();
-    times.sort();
-    rows.push(Row {
-        variant: format!("{SINGLE_STREAM}, median of {FLOOR_REPEATS}"),
-        threads: 1,
-        total: times[times.len() / 2],
-        mean_replicate: None,
-        faults: (after.faults - before.faults) as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
-        cores: after.cores_since(&before),
-    });
+    // The same floor prefetching, and the single-stream loop (its metrics agree in
+    // distribution only): medians of as many repeats.
+    rows.push(floor_row(PREFETCH_FLOOR, reps, draw_prefetching, |m| {
+        check("prefetching floor", m, &reference)
+    }));
+    rows.push(floor_row(SINGLE_STREAM, reps, draw_single_stream, |m| {
+        check_distribution(SINGLE_STREAM, m, &reference)
+    }));
     for (threads, shards) in [
         (1, None),
         (all, None),
@@ -204,6 +174,29 @@ struct Row {
     /// CPU cores the process kept busy on average (CPU time / wall time): below the thread
     /// count when the machine is shared and others held the cores.
     cores: f64,
+}
+
+/// The row of a hand-written loop drawing replications with `draw`: the median of
+/// [`FLOOR_REPEATS`] timed repeats, each repeat's metrics passed to `check`.
+fn floor_row(name: &str, reps: u64, draw: fn(u64, &mut [u32]), check: impl Fn(&[Metrics])) -> Row {
+    let before = Mark::now();
+    let mut times: Vec<Duration> = (0..FLOOR_REPEATS)
+        .map(|_| {
+            let (t, m) = floor_with(reps, draw);
+            check(&m);
+            t
+        })
+        .collect();
+    let after = Mark::now();
+    times.sort();
+    Row {
+        variant: format!("{name}, median of {FLOOR_REPEATS}"),
+        threads: 1,
+        total: times[times.len() / 2],
+        mean_replicate: None,
+        faults: (after.faults - before.faults) as f64 / (FLOOR_REPEATS as u64 * reps) as f64,
+        cores: after.cores_since(&before),
+    }
 }
 
 /// The scenario text: the source notes' lottery, `reps` replications on `threads` threads,

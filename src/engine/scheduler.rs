@@ -204,12 +204,27 @@ impl<'m, M: Model> Simulation<'m, M> {
     /// If `settings.shards` is 0, or the arena needs more shards than given (more than 2³²
     /// cells per shard); a scenario is checked for both before it is built.
     pub fn new(model: &'m M, settings: Settings) -> Self {
-        let cells = model.grid().map_or(0, |g| g.cells());
-        let part = Partition::new(settings.shards, cells, model.tasks());
+        let part = Self::partition(model, &settings);
         let shards = (0..settings.shards)
             .into_par_iter()
             .map(|s| Shard::new(model, s, part, &settings))
             .collect();
+        Self::with_shards(model, settings, shards, EngineHistograms::new())
+    }
+
+    /// How `model`'s cells and tasks split into `settings.shards` shards.
+    fn partition(model: &M, settings: &Settings) -> Partition {
+        let cells = model.grid().map_or(0, |g| g.cells());
+        Partition::new(settings.shards, cells, model.tasks())
+    }
+
+    /// A simulation at step 0 over freshly spawned `shards`.
+    fn with_shards(
+        model: &'m M,
+        settings: Settings,
+        shards: Vec<Shard<M>>,
+        histograms: EngineHistograms,
+    ) -> Self {
         Simulation {
             model,
             settings,
@@ -219,7 +234,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             counts: Counts::new(M::COUNTERS.len()),
             steps: Vec::new(),
             keep_steps: true,
-            histograms: EngineHistograms::new(),
+            histograms,
             stop: None,
             cut_short: false,
         }
@@ -234,26 +249,13 @@ impl<'m, M: Model> Simulation<'m, M> {
         if spare.shards.len() != settings.shards {
             return Self::new(model, settings);
         }
-        let cells = model.grid().map_or(0, |g| g.cells());
-        let part = Partition::new(settings.shards, cells, model.tasks());
+        let part = Self::partition(model, &settings);
         let mut shards = spare.shards;
         shards
             .par_iter_mut()
             .enumerate()
             .for_each(|(s, shard)| shard.reset(model, s, part, &settings));
-        Simulation {
-            model,
-            settings,
-            shards,
-            step: 0,
-            parallel: true,
-            counts: Counts::new(M::COUNTERS.len()),
-            steps: Vec::new(),
-            keep_steps: true,
-            histograms: spare.histograms,
-            stop: None,
-            cut_short: false,
-        }
+        Self::with_shards(model, settings, shards, spare.histograms)
     }
 
     /// What is left of this simulation to reuse ([`Simulation::reuse`]): its shards'
@@ -371,19 +373,8 @@ impl<'m, M: Model> Simulation<'m, M> {
     /// counts into the histograms.
     fn gather(&mut self, wall: Duration) -> StepRow {
         let hists = &mut self.histograms;
-        let mut row = StepRow {
-            step: self.step,
-            tasks_run: 0,
-            tasks_alive: 0,
-            tasks_finished: 0,
-            messages_local: 0,
-            messages_cross: 0,
-            messages_dropped: 0,
-            counters: vec![0; M::COUNTERS.len()],
-            wall_ns: wall.as_nanos() as u64,
-            shard_ns_max: 0,
-            shard_ns_mean: 0,
-        };
+        let mut row = StepRow::zeroed(self.step, M::COUNTERS.len());
+        row.wall_ns = wall.as_nanos() as u64;
         let mut shard_ns = 0;
         for s in self.shards.iter_mut() {
             row.tasks_run += s.tally.run;

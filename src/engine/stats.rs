@@ -147,6 +147,23 @@ pub struct StepRow {
 }
 
 impl StepRow {
+    /// Step `step`'s row with every number 0 and `counters` counters.
+    pub fn zeroed(step: u32, counters: usize) -> Self {
+        StepRow {
+            step,
+            tasks_run: 0,
+            tasks_alive: 0,
+            tasks_finished: 0,
+            messages_local: 0,
+            messages_cross: 0,
+            messages_dropped: 0,
+            counters: vec![0; counters],
+            wall_ns: 0,
+            shard_ns_max: 0,
+            shard_ns_mean: 0,
+        }
+    }
+
     /// The `steps.csv` columns for a model with these counters.
     pub fn csv_header(counters: &[&str]) -> Vec<String> {
         let mut h: Vec<String> = [

@@ -116,10 +116,7 @@ impl Scenario {
 
     /// The worker thread count: as given, or one per core.
     pub fn threads(&self) -> usize {
-        match self.run.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n as usize,
-        }
+        self.run.threads()
     }
 
     /// The replications to run: the scenario's (with its target), or replication `k` alone.

@@ -127,19 +127,7 @@ impl StepLog {
             ));
         }
         let width = self.width();
-        let mut row = StepRow {
-            step: 0,
-            tasks_run: 0,
-            tasks_alive: 0,
-            tasks_finished: 0,
-            messages_local: 0,
-            messages_cross: 0,
-            messages_dropped: 0,
-            counters: vec![0; self.counters],
-            wall_ns: 0,
-            shard_ns_max: 0,
-            shard_ns_mean: 0,
-        };
+        let mut row = StepRow::zeroed(0, self.counters);
         let mut decode = |w: &[u64]| {
             row.step = w[0] as u32;
             row.tasks_run = w[1];

@@ -68,18 +68,7 @@ impl<M: Model> Shard<M> {
         let ids = part.task_range(index, model.tasks());
         let keys = task_keys(settings.seed);
         let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
-        let slots = ids
-            .clone()
-            .map(|id| {
-                let mut rng = TaskRng::from_key(task_key(keys, id));
-                let state = model.spawn(id as TaskId, &mut rng);
-                Slot {
-                    state,
-                    position: rng.position(),
-                    wake: 0,
-                }
-            })
-            .collect();
+        let slots = ids.clone().map(|id| spawn(model, keys, id)).collect();
         let n = part.shards();
         Shard {
             first_task: ids.start as TaskId,
@@ -110,15 +99,7 @@ impl<M: Model> Shard<M> {
         let keys = task_keys(settings.seed);
         debug_assert_eq!(self.first_task, ids.start as TaskId);
         self.slots.clear();
-        self.slots.extend(ids.map(|id| {
-            let mut rng = TaskRng::from_key(task_key(keys, id));
-            let state = model.spawn(id as TaskId, &mut rng);
-            Slot {
-                state,
-                position: rng.position(),
-                wake: 0,
-            }
-        }));
+        self.slots.extend(ids.map(|id| spawn(model, keys, id)));
         model.reset_cells(&mut self.cells, cells, part.shards());
         self.out.clear();
         self.in_cells.iter_mut().for_each(Vec::clear);
@@ -334,6 +315,18 @@ impl<M: Model> Shard<M> {
             }
         }
         self.next_due = next_due;
+    }
+}
+
+/// Task `id`, spawned from its own stream (`keys`: the replication's [`task_keys`]), due at
+/// step 0.
+fn spawn<M: Model>(model: &M, keys: u64, id: u64) -> Slot<M::Task> {
+    let mut rng = TaskRng::from_key(task_key(keys, id));
+    let state = model.spawn(id as TaskId, &mut rng);
+    Slot {
+        state,
+        position: rng.position(),
+        wake: 0,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use super::Scenario;
 use super::error::{ErrorKind, ScenarioError};
@@ -39,17 +40,10 @@ impl MemoryEstimate {
         // What a finished replication holds until it is written: its step rows (at most
         // StepLog::IN_MEMORY in memory), the engine's histograms, and its model histograms
         // (counted at the size of a histogram of values up to 2^32).
-        let histogram = |h: hdrhistogram::Histogram<u64>| h.distinct_values() as u64 * 8;
-        let engine: u64 = EngineHistograms::new()
-            .named()
-            .iter()
-            .map(|(_, h)| histogram((*h).clone()))
-            .sum();
-        let model_hist = histogram(crate::engine::stats::histogram(u32::MAX as u64))
-            * info.histograms.len() as u64;
+        let (engine, model_hist) = histogram_bytes();
         let result = StepLog::bytes_in_memory(info.counters.len())
             .saturating_add(engine)
-            .saturating_add(model_hist)
+            .saturating_add(model_hist * info.histograms.len() as u64)
             .saturating_add(info.metrics.len() as u64 * 8 + 1024);
         let per_replication = s.model.estimate(&s.settings(0)).saturating_add(result);
         let plan = s.plan(None);
@@ -98,6 +92,24 @@ impl MemoryEstimate {
             .field("model")
             .hint(hint))
     }
+}
+
+/// Bytes of the engine's histograms of one replication, and of one model histogram of values
+/// up to 2³²: measured once (a sweep estimates every variant).
+fn histogram_bytes() -> (u64, u64) {
+    static BYTES: OnceLock<(u64, u64)> = OnceLock::new();
+    *BYTES.get_or_init(|| {
+        let bytes = |h: &hdrhistogram::Histogram<u64>| h.distinct_values() as u64 * 8;
+        let engine = EngineHistograms::new()
+            .named()
+            .iter()
+            .map(|(_, h)| bytes(h))
+            .sum();
+        (
+            engine,
+            bytes(&crate::engine::stats::histogram(u32::MAX as u64)),
+        )
+    })
 }
 
 /// Bytes, printed with a binary unit.

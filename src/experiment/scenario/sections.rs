@@ -338,6 +338,14 @@ fn check_known(out: &mut Vec<Problem>, field: &str, value: u64) {
 }
 
 impl RunSection {
+    /// The worker thread count: as given, or one per core.
+    pub fn threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n as usize,
+        }
+    }
+
     /// Stage-two checks of `[run]` for an arena of `cells` cells (`None`: no arena, and
     /// shards only split the tasks).
     pub fn check(&self, cells: Option<u64>, out: &mut Vec<Problem>) {
@@ -382,14 +390,10 @@ impl RunSection {
     /// parallel, one per thread, and every extra shard costs a little); at most one per cell.
     /// Results do not depend on it.
     pub fn shards_for(&self, cells: Option<u64>, replications: u64) -> u64 {
-        let threads = match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
-            n => n,
-        };
         let wanted = if replications > 1 {
             1
         } else {
-            threads.clamp(16, MAX_SHARDS)
+            (self.threads() as u64).clamp(16, MAX_SHARDS)
         };
         let Some(cells) = cells else {
             return self.shards.unwrap_or(wanted);
