@@ -3,11 +3,12 @@
 //! result directories or plots; [`crate::experiment`] builds on it, never the reverse.
 //!
 //! The modules form one-way stairs: `rng` ← `arena` ← `channel` ← `quantity` ← `task` ←
-//! `model` ← `scheduler`, with `stats` (plain data) and `prefetch` (one cache hint) beside
+//! `codec` ← `model` ← `scheduler`, with `stats` (plain data) and `prefetch` (one cache hint) beside
 //! them. What a modeller needs is re-exported at the crate root.
 
 pub mod arena;
 pub mod channel;
+pub mod codec;
 pub mod model;
 pub mod prefetch;
 pub mod quantity;

@@ -295,6 +295,131 @@ impl CellSet {
 /// `n` zero words, written rather than mapped: `vec![0; n]` gets lazily-zeroed pages from the
 /// kernel, and a bitmap that is read before it is written then faults twice per page (a read
 /// fault maps the shared zero page, the first write faults again to copy it).
+/// How a [`CellSet`] is written: its words, or its members in increasing order (so that the
+/// same set gives the same bytes whatever the history of its hash table).
+#[derive(serde::Serialize)]
+enum SavedRef<'a> {
+    Dense(&'a [u64]),
+    Sparse(Vec<u64>),
+}
+
+/// [`SavedRef`], read back.
+#[derive(serde::Deserialize)]
+enum Saved {
+    Dense(Vec<u64>),
+    Sparse(Vec<u64>),
+}
+
+impl serde::Serialize for CellSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.repr {
+            Repr::Dense { words } => SavedRef::Dense(words),
+            Repr::Sparse(set) => {
+                let mut members: Vec<u64> = set.iter().copied().collect();
+                members.sort_unstable();
+                SavedRef::Sparse(members)
+            }
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CellSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let repr = match Saved::deserialize(d)? {
+            Saved::Dense(words) => Repr::Dense { words },
+            Saved::Sparse(members) => Repr::Sparse(members.into_iter().collect()),
+        };
+        Ok(CellSet { repr })
+    }
+}
+
+impl CellSet {
+    /// Every member, as offsets (in no particular order for a sparse set).
+    fn members(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        match &self.repr {
+            Repr::Dense { words } => Box::new(words.iter().enumerate().flat_map(|(w, &bits)| {
+                let mut bits = bits;
+                std::iter::from_fn(move || {
+                    (bits != 0).then(|| {
+                        let b = bits.trailing_zeros() as u64;
+                        bits &= bits - 1;
+                        w as u64 * 64 + b
+                    })
+                })
+            })),
+            Repr::Sparse(set) => Box::new(set.iter().copied()),
+        }
+    }
+
+    /// Cuts off the cells from offset `at` on of a block of `len` (see [`crate::CellBlock`]);
+    /// a dense set keeps exactly the words its cells need, the tail is as dense as the head.
+    pub(crate) fn split_block(&mut self, len: u64, at: u64) -> CellSet {
+        let at = at.min(len);
+        match &mut self.repr {
+            Repr::Dense { words } => {
+                let mut tail = vec![0u64; (len - at).div_ceil(64) as usize];
+                let first = (at / 64) as usize;
+                for (w, &bits) in words.iter().enumerate().skip(first) {
+                    let mut bits = bits;
+                    while bits != 0 {
+                        let i = w as u64 * 64 + bits.trailing_zeros() as u64;
+                        bits &= bits - 1;
+                        if i >= at && i < len {
+                            let o = i - at;
+                            tail[(o / 64) as usize] |= 1 << (o % 64);
+                        }
+                    }
+                }
+                words.resize(at.div_ceil(64) as usize, 0);
+                if at % 64 != 0
+                    && let Some(last) = words.last_mut()
+                {
+                    *last &= (1u64 << (at % 64)) - 1;
+                }
+                CellSet {
+                    repr: Repr::Dense { words: tail },
+                }
+            }
+            Repr::Sparse(set) => {
+                let moved: Vec<u64> = set.iter().copied().filter(|&i| i >= at).collect();
+                let mut tail = HashSet::with_capacity_and_hasher(moved.len(), Default::default());
+                for i in moved {
+                    set.remove(&i);
+                    tail.insert(i - at);
+                }
+                CellSet {
+                    repr: Repr::Sparse(tail),
+                }
+            }
+        }
+    }
+
+    /// Joins `next` (the cells after this block's `len`) onto the end.
+    pub(crate) fn append_block(&mut self, len: u64, next: CellSet) {
+        let next_words = match &next.repr {
+            Repr::Dense { words } => words.len() as u64,
+            Repr::Sparse(_) => 0,
+        };
+        if let Repr::Dense { words } = &mut self.repr {
+            let need = (len.div_ceil(64) * 64 + next_words * 64).div_ceil(64) as usize;
+            if words.len() < need {
+                words.resize(need, 0);
+            }
+        }
+        for m in next.members() {
+            let i = len + m;
+            if let Repr::Dense { words } = &mut self.repr {
+                let w = (i / 64) as usize;
+                if w >= words.len() {
+                    words.resize(w + 1, 0);
+                }
+            }
+            self.insert(i as usize);
+        }
+    }
+}
+
 #[allow(clippy::slow_vector_initialization)] // writing the zeros is the point
 fn zeroed(n: usize) -> Vec<u64> {
     let mut words = Vec::with_capacity(n);

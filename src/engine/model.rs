@@ -35,6 +35,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::engine::arena::Grid;
+use crate::engine::codec::Codec;
 pub use crate::engine::quantity::{Counter, Metric, Quantity};
 use crate::engine::rng::TaskRng;
 use crate::engine::task::{CellCtx, Ctx, Mail, Next, Slot, StepEndCtx, TaskId};
@@ -150,6 +151,16 @@ pub trait Model: Sync {
         self.tasks()
             .saturating_mul(std::mem::size_of::<Self::Task>() as u64)
     }
+
+    /// Opts the model in to snapshots and checkpoints ([`crate::Simulation::snapshot`],
+    /// `[run] checkpoint_every`, `microsim resume`): return `Some(Codec::new())`, which
+    /// compiles when the messages are serde and the cells a [`crate::CellBlock`] (serde, and
+    /// cut and joined again for a resume at another shard count; `Vec<T>` and `()` are).
+    /// Default: `None`; the model runs as ever, and asking it for a snapshot is an error that
+    /// says what to add.
+    fn codec(&self) -> Option<Codec<Self::Msg, Self::Cells>> {
+        None
+    }
 }
 
 /// The model's counters so far: per counter its total, its value in the last step and its
@@ -188,7 +199,7 @@ impl Tally<'_> {
 }
 
 /// What [`Tally`] reads: kept by the scheduler, updated once per step.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Counts {
     steps: u32,
     totals: Vec<u64>,
@@ -217,6 +228,11 @@ impl Counts {
             }
         }
         self.steps += 1;
+    }
+
+    /// How many counters.
+    pub(crate) fn width(&self) -> usize {
+        self.totals.len()
     }
 
     pub(crate) fn tally(&self) -> Tally<'_> {

@@ -35,6 +35,7 @@
 //! what depends on the machine is wall time; neither feeds back into the simulation.
 
 mod shard;
+mod snapshot;
 
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -48,6 +49,7 @@ use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::engine::task::{Mail, Slot};
 
 pub(crate) use shard::Shard;
+pub use snapshot::{Snapshot, SnapshotError};
 
 /// The order in which a step's messages are handled, which settles conflicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -197,6 +199,16 @@ pub struct Simulation<'m, M: Model> {
     cut_short: bool,
 }
 
+impl<M: Model> std::fmt::Debug for Simulation<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("model", &std::any::type_name::<M>())
+            .field("step", &self.step)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'m, M: Model> Simulation<'m, M> {
     /// Builds the shards and spawns every task.
     ///
@@ -311,10 +323,26 @@ impl<'m, M: Model> Simulation<'m, M> {
     }
 
     /// Steps until the run ends, or `keep_going` (called after every step) says stop.
-    pub fn run(&mut self, mut keep_going: impl FnMut(&StepRow) -> bool) -> Ending {
+    pub fn run(&mut self, keep_going: impl FnMut(&StepRow) -> bool) -> Ending {
+        self.run_until(u32::MAX, keep_going)
+            .expect("a run ends by its step limit at the latest")
+    }
+
+    /// Like [`Simulation::run`], but pauses once [`Simulation::step_count`] reaches `pause`
+    /// (returning `None`; at once if it already has), as a caller that takes a
+    /// [`Simulation::snapshot`] every so many steps does. Running on after a pause goes on
+    /// exactly as one uninterrupted run.
+    pub fn run_until(
+        &mut self,
+        pause: u32,
+        mut keep_going: impl FnMut(&StepRow) -> bool,
+    ) -> Option<Ending> {
         loop {
             if self.step >= self.settings.max_steps {
-                return Ending::StepLimit;
+                return Some(Ending::StepLimit);
+            }
+            if self.step >= pause {
+                return None;
             }
             let row = self.advance();
             let go_on = keep_going(&row);
@@ -322,17 +350,17 @@ impl<'m, M: Model> Simulation<'m, M> {
                 self.steps.push(row);
             }
             if self.cut_short {
-                return Ending::Interrupted;
+                return Some(Ending::Interrupted);
             }
             let (pending, alive, due) = self.outlook();
             if (pending == 0 && alive == 0) || self.model.stop(&self.tally()) {
-                return Ending::Finished;
+                return Some(Ending::Finished);
             }
             if pending == 0 && !due {
-                return Ending::Stalled;
+                return Some(Ending::Stalled);
             }
             if !go_on {
-                return Ending::Interrupted;
+                return Some(Ending::Interrupted);
             }
         }
     }

@@ -88,6 +88,16 @@ impl EngineHistograms {
         ]
     }
 
+    /// The same, to change.
+    pub(crate) fn named_mut(&mut self) -> [(&'static str, &mut Histogram<u64>); 4] {
+        [
+            ("messages_per_task", &mut self.messages_per_task),
+            ("mailbox_depth", &mut self.mailbox_depth),
+            ("step_time_us", &mut self.step_time_us),
+            ("shard_time_us", &mut self.shard_time_us),
+        ]
+    }
+
     /// Empties every histogram (keeping its memory).
     pub fn clear(&mut self) {
         for h in [
@@ -120,7 +130,7 @@ impl Default for EngineHistograms {
 }
 
 /// The statistics of one step, one row of `steps.csv`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepRow {
     /// The step, from 0.
     pub step: u32,

@@ -38,6 +38,7 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::{CellBlock, Codec};
 use crate::{
     CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
     Report, TaskId, TaskRng, histogram, prefetch_read,
@@ -85,7 +86,7 @@ impl Person {
 }
 
 /// Messages between people and days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// A person born on the destination day.
     Arrive,
@@ -94,10 +95,22 @@ pub enum Msg {
 }
 
 /// One shard's days: the people born on each of its cells, by offset in the shard's block.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Days {
     /// People per day.
     pub counts: Vec<u32>,
+}
+
+impl CellBlock for Days {
+    fn split_off(&mut self, _len: u64, at: u64) -> Self {
+        let at = (at as usize).min(self.counts.len());
+        Days {
+            counts: self.counts.split_off(at),
+        }
+    }
+    fn append(&mut self, _len: u64, mut next: Self) {
+        self.counts.append(&mut next.counts);
+    }
 }
 
 /// The model's per-step counters.
@@ -291,6 +304,10 @@ impl Model for Birthday {
         Days {
             counts: vec![0; (range.end - range.start) as usize],
         }
+    }
+
+    fn codec(&self) -> Option<Codec<Msg, Days>> {
+        Some(Codec::new())
     }
 
     fn reset_cells(&self, days: &mut Days, range: std::ops::Range<u64>, _shards: usize) {

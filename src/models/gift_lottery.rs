@@ -60,6 +60,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 use crate::draw::{scale, unit};
+use crate::{CellBlock, Codec};
 use crate::{
     CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
     Report, TaskId, TaskRng, histogram, prefetch_read, task_rng,
@@ -214,7 +215,7 @@ pub struct Gift {
 }
 
 /// Messages between items and bins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// Put this copy in the destination bin, whatever it holds. No answer.
     Place,
@@ -227,10 +228,22 @@ pub enum Msg {
 }
 
 /// One shard's bins: the copies in each of its cells, by offset in the shard's block.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bins {
     /// Copies per bin.
     pub counts: Vec<u32>,
+}
+
+impl CellBlock for Bins {
+    fn split_off(&mut self, _len: u64, at: u64) -> Self {
+        let at = (at as usize).min(self.counts.len());
+        Bins {
+            counts: self.counts.split_off(at),
+        }
+    }
+    fn append(&mut self, _len: u64, mut next: Self) {
+        self.counts.append(&mut next.counts);
+    }
 }
 
 /// The model's per-step counters.
@@ -494,6 +507,10 @@ impl Model for GiftLottery {
         Bins {
             counts: vec![0; (range.end - range.start) as usize],
         }
+    }
+
+    fn codec(&self) -> Option<Codec<Msg, Bins>> {
+        Some(Codec::new())
     }
 
     fn reset_cells(&self, bins: &mut Bins, range: std::ops::Range<u64>, _shards: usize) {

@@ -13,6 +13,7 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::Codec;
 use crate::{
     CellCtx, CellSet, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next,
     Quantity, Report, TaskId, TaskRng, histogram,
@@ -55,7 +56,7 @@ pub struct Robot {
 }
 
 /// Messages between robots and chairs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// A robot asks for the chair in the destination cell.
     Claim,
@@ -146,6 +147,10 @@ impl Model for MusicalChairs {
     fn cells(&self, range: std::ops::Range<u64>, shards: usize) -> CellSet {
         let expected = self.claims().div_ceil(shards as u64);
         CellSet::new(range.end - range.start, expected)
+    }
+
+    fn codec(&self) -> Option<Codec<Msg, CellSet>> {
+        Some(Codec::new())
     }
 
     fn reset_cells(&self, cells: &mut CellSet, _range: std::ops::Range<u64>, _shards: usize) {

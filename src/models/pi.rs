@@ -29,6 +29,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Codec;
 use crate::{
     Checks, Counter, Ctx, End, Mail, Metric, Model, ModelParams, Next, Quantity, Report, TaskId,
     TaskRng, histogram,
@@ -184,6 +185,10 @@ impl Model for Pi {
     }
 
     fn cells(&self, _range: std::ops::Range<u64>, _shards: usize) {}
+
+    fn codec(&self) -> Option<Codec<(), ()>> {
+        Some(Codec::new())
+    }
 
     #[inline]
     fn step(&self, t: &mut Thrower, _mail: &[Mail<()>], ctx: &mut Ctx<'_, ()>) -> Next {

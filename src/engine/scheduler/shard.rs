@@ -68,27 +68,61 @@ impl<M: Model> Shard<M> {
         let ids = part.task_range(index, model.tasks());
         let keys = task_keys(settings.seed);
         let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
-        let slots = ids.clone().map(|id| spawn(model, keys, id)).collect();
+        let slots = ids.map(|id| spawn(model, keys, id)).collect();
+        let cells = model.cells(cells, part.shards());
+        Self::assemble(model, index, part, slots, cells)
+    }
+
+    /// Shard `index` of `part` holding `slots` (its block of tasks, in id order, each as it
+    /// is) and `cells` (its block of cells), with no mail: a new shard, or one restored from a
+    /// snapshot. What is due and what has finished is read from the slots.
+    pub(crate) fn assemble(
+        model: &M,
+        index: usize,
+        part: Partition,
+        slots: Vec<Slot<M::Task>>,
+        cells: M::Cells,
+    ) -> Self {
+        let ids = part.task_range(index, model.tasks());
+        debug_assert_eq!(ids.end - ids.start, slots.len() as u64);
+        let block = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
         let n = part.shards();
+        let done = slots.iter().filter(|s| s.wake == DONE).count() as u64;
+        let next_due = slots
+            .iter()
+            .filter(|s| s.wake != DONE)
+            .map(|s| s.wake)
+            .min()
+            .unwrap_or(WAITING);
         Shard {
             first_task: ids.start as TaskId,
-            first_cell: cells.start,
-            cell_count: cells.end - cells.start,
+            first_cell: block.start,
+            cell_count: block.end - block.start,
             slots,
-            cells: model.cells(cells, n),
+            cells,
             out: Outbox::new(index, part),
             in_cells: (0..n).map(|_| Vec::new()).collect(),
             in_tasks: (0..n).map(|_| Vec::new()).collect(),
             cell_inbox: Vec::new(),
             mail: Vec::new(),
             ends: Vec::new(),
-            done: 0,
-            next_due: 0,
+            done,
+            next_due,
             tally: Tally::default(),
             counters: vec![0; M::COUNTERS.len()],
             sent_per_task: SmallCounts::default(),
             mailbox_depth: SmallCounts::default(),
         }
+    }
+
+    /// The first cell of this shard's block.
+    pub(crate) fn first_cell(&self) -> u64 {
+        self.first_cell
+    }
+
+    /// How many cells this shard's block holds.
+    pub(crate) fn cell_count(&self) -> u64 {
+        self.cell_count
     }
 
     /// Makes this shard what [`Shard::new`] would make for `settings` (a new seed), reusing

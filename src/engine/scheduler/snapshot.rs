@@ -1,0 +1,653 @@
+//! Snapshots: a whole simulation at a step boundary, as bytes, restored at any shard count.
+//!
+//! A [`Snapshot`] holds every task's state, random stream position and wake step; every
+//! shard's cells; the messages in flight (sent in the last step, to be handled in the next);
+//! the step count, the model's counters, the kept step rows and the engine's histograms; and
+//! the settings and seed. Nothing in it depends on the shard count it was taken at: tasks are
+//! kept in id order, cells as blocks that are joined and cut again at the new boundaries
+//! ([`crate::CellBlock`]), messages with their global destinations and keys, in delivery
+//! order. So a simulation restored with any shard count (and stepped at any thread count)
+//! goes on exactly as the original would have.
+//!
+//! The state is cut into pieces (up to [`TASKS_PER_PIECE`] tasks, one shard's cells, one
+//! shard's mail), each written in postcard's format and compressed with zstd, in parallel.
+
+use std::io::Read;
+use std::ops::Range;
+
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Order, Settings, Shard, Simulation};
+use crate::engine::arena::{MAX_SHARDS, Partition};
+use crate::engine::channel::{Envelope, TaskEnvelope};
+use crate::engine::codec::{Codec, from_bytes, to_bytes};
+use crate::engine::model::{Counts, Model};
+use crate::engine::stats::{EngineHistograms, StepRow};
+use crate::engine::task::{DONE, Slot, WAITING};
+
+/// The most tasks in one piece of a snapshot (pieces are written and read in parallel).
+pub const TASKS_PER_PIECE: usize = 1 << 18;
+
+/// zstd's level for snapshots: its fastest regular level (about 0.5 GB/s per core), which
+/// still shrinks task states several times.
+const ZSTD_LEVEL: i32 = 1;
+
+/// Why a snapshot could not be taken or restored.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The model did not opt in ([`crate::Model::codec`]).
+    #[error(
+        "the model `{model}` cannot be snapshotted: it does not implement `Model::codec` \
+         (return `Some(Codec::new())` from it; its messages must be serde and its cells a \
+         `CellBlock`)"
+    )]
+    NotSupported {
+        /// The model's type.
+        model: String,
+    },
+    /// The last step was cut short by the stop flag: the state is not at a step boundary.
+    #[error("the last step was cut short: a snapshot is taken only at a step boundary")]
+    MidStep,
+    /// The model's state could not be written.
+    #[error("the model's state could not be written: {0}")]
+    Encode(String),
+    /// The bytes are not a snapshot, or a damaged one.
+    #[error("the snapshot is damaged: {0}")]
+    Damaged(String),
+    /// The snapshot is of another model, or of a model with another number of tasks or cells.
+    #[error("the snapshot does not fit this model: {0}")]
+    Mismatch(String),
+    /// The shard count cannot hold the arena.
+    #[error("cannot restore with {shards} shards: {why}")]
+    Shards {
+        /// The shard count asked for.
+        shards: usize,
+        /// Why not.
+        why: String,
+    },
+}
+
+/// A whole [`Simulation`] at a step boundary: taken by [`Simulation::snapshot`], turned into a
+/// simulation again (at any shard count) by [`Simulation::restore`], written as bytes by
+/// [`Snapshot::to_bytes`]. Kept compressed in memory.
+///
+/// ```
+/// use microsim::models::musical_chairs::{MusicalChairs, Params};
+/// use microsim::{Settings, Simulation};
+///
+/// let model = MusicalChairs::new(Params { robots: 500, width: 40, height: 40, rounds: 6 });
+/// let mut sim = Simulation::new(&model, Settings::default().seed(3).shards(2));
+/// sim.run_until(3, |_| true);
+/// let at_3 = sim.snapshot().unwrap(); // step 3
+/// sim.run(|_| true);
+/// let end = sim.report();
+///
+/// // Roll back to step 3, at another shard count, and run the rest again.
+/// let mut again = Simulation::restore(&model, &at_3, 5).unwrap();
+/// assert_eq!(again.step_count(), 3);
+/// again.run(|_| true);
+/// assert_eq!(again.report().metrics(), end.metrics());
+/// ```
+#[derive(Clone)]
+pub struct Snapshot {
+    meta: Meta,
+    /// The compressed pieces, in the order of `meta.lengths`: tasks, cells, mail.
+    pieces: Vec<Vec<u8>>,
+}
+
+/// Everything but the pieces.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Meta {
+    model: String,
+    tasks: u64,
+    cells: u64,
+    seed: u64,
+    order: Order,
+    quantum: u32,
+    max_steps: u32,
+    histograms: bool,
+    step: u32,
+    counts: Counts,
+    steps: Vec<StepRow>,
+    /// The engine's histograms, in [`EngineHistograms::named`] order, V2-serialised.
+    engine: Vec<Vec<u8>>,
+    /// Per task piece: its first task and how many.
+    task_pieces: Vec<(u64, u64)>,
+    /// Per cell piece: the cells it holds.
+    cell_pieces: Vec<(u64, u64)>,
+    /// How many mail pieces follow.
+    mail_pieces: u64,
+    /// Per piece: its length raw and compressed.
+    lengths: Vec<(u64, u64)>,
+}
+
+/// One shard's mail in flight, with global destinations, in delivery order.
+#[derive(Serialize, Deserialize)]
+struct MailPiece {
+    cell_to: Vec<u64>,
+    cell_keys: Vec<u64>,
+    cell_msgs: Vec<u8>,
+    task_to: Vec<u32>,
+    task_keys: Vec<u64>,
+    task_msgs: Vec<u8>,
+}
+
+impl Snapshot {
+    /// The step the simulation was at (the steps run so far).
+    pub fn step(&self) -> u32 {
+        self.meta.step
+    }
+
+    /// The replication seed.
+    pub fn seed(&self) -> u64 {
+        self.meta.seed
+    }
+
+    /// The settings the simulation ran with (its shard count is whatever it is restored with).
+    pub fn settings(&self) -> Settings {
+        Settings {
+            seed: self.meta.seed,
+            shards: 1,
+            order: self.meta.order,
+            quantum: self.meta.quantum,
+            max_steps: self.meta.max_steps,
+            histograms: self.meta.histograms,
+        }
+    }
+
+    /// The model's type, as Rust names it.
+    pub fn model(&self) -> &str {
+        &self.meta.model
+    }
+
+    /// How many tasks.
+    pub fn tasks(&self) -> u64 {
+        self.meta.tasks
+    }
+
+    /// The state's size before compression, in bytes (about what restoring it reads into
+    /// memory, besides the engine's own bookkeeping).
+    pub fn raw_bytes(&self) -> u64 {
+        self.meta.lengths.iter().map(|l| l.0).sum()
+    }
+
+    /// The size of [`Snapshot::to_bytes`].
+    pub fn packed_bytes(&self) -> u64 {
+        let pieces: u64 = self.pieces.iter().map(|p| p.len() as u64).sum();
+        pieces + 8 + to_bytes(&self.meta).map_or(0, |m| m.len() as u64)
+    }
+
+    /// The snapshot as bytes: the length of the header, the header (postcard), the pieces.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let meta = to_bytes(&self.meta).expect("the header is plain data");
+        let pieces: usize = self.pieces.iter().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(8 + meta.len() + pieces);
+        out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+        out.extend_from_slice(&meta);
+        for p in &self.pieces {
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    /// A snapshot read back from [`Snapshot::to_bytes`]. Only the header is checked here (the
+    /// pieces must fill the rest exactly); the pieces are checked as they are restored.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+        let damaged = |why: &str| SnapshotError::Damaged(why.to_string());
+        let (len, rest) = bytes
+            .split_first_chunk::<8>()
+            .ok_or_else(|| damaged("shorter than its header"))?;
+        let len = u64::from_le_bytes(*len);
+        if len > rest.len() as u64 {
+            return Err(damaged("the header runs past the end"));
+        }
+        let (head, mut rest) = rest.split_at(len as usize);
+        let meta: Meta = from_bytes(head).map_err(|e| damaged(&format!("header: {e}")))?;
+        let pieces = meta.task_pieces.len() as u64 + meta.cell_pieces.len() as u64;
+        if pieces.checked_add(meta.mail_pieces) != Some(meta.lengths.len() as u64) {
+            return Err(damaged("the header counts its pieces wrong"));
+        }
+        let mut out = Vec::with_capacity(meta.lengths.len());
+        for &(_, packed) in &meta.lengths {
+            if packed > rest.len() as u64 {
+                return Err(damaged("a piece runs past the end"));
+            }
+            let (piece, tail) = rest.split_at(packed as usize);
+            out.push(piece.to_vec());
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return Err(damaged("bytes after the last piece"));
+        }
+        Ok(Snapshot { meta, pieces: out })
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("model", &self.meta.model)
+            .field("step", &self.meta.step)
+            .field("tasks", &self.meta.tasks)
+            .field("pieces", &self.pieces.len())
+            .finish()
+    }
+}
+
+/// `raw`, compressed: (raw length, compressed bytes).
+fn pack(raw: Vec<u8>) -> Result<(u64, Vec<u8>), SnapshotError> {
+    let packed = zstd::bulk::compress(&raw, ZSTD_LEVEL)
+        .map_err(|e| SnapshotError::Encode(format!("compression: {e}")))?;
+    Ok((raw.len() as u64, packed))
+}
+
+/// A piece decompressed: exactly `raw` bytes, read as they come (nothing is allocated for a
+/// length the piece does not hold).
+fn unpack(packed: &[u8], raw: u64, what: &str) -> Result<Vec<u8>, SnapshotError> {
+    let damaged = |why: String| SnapshotError::Damaged(format!("{what}: {why}"));
+    let decoder =
+        zstd::stream::read::Decoder::with_buffer(packed).map_err(|e| damaged(e.to_string()))?;
+    let mut out = Vec::new();
+    decoder
+        .take(raw.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| damaged(e.to_string()))?;
+    if out.len() as u64 != raw {
+        return Err(damaged(format!(
+            "{} bytes where {raw} were written",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+fn hist_bytes(h: &Histogram<u64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut out)
+        .expect("a histogram serialises into memory");
+    out
+}
+
+fn hist_from(bytes: &[u8]) -> Result<Histogram<u64>, SnapshotError> {
+    Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .map_err(|e| SnapshotError::Damaged(format!("an engine histogram: {e:?}")))
+}
+
+impl<'m, M: Model> Simulation<'m, M> {
+    /// The whole simulation as it is now, at a step boundary (see [`Snapshot`]). The model
+    /// must have opted in ([`Model::codec`]).
+    pub fn snapshot(&self) -> Result<Snapshot, SnapshotError> {
+        let codec = codec_of(self.model)?;
+        if self.cut_short {
+            return Err(SnapshotError::MidStep);
+        }
+        let cells = self.model.grid().map_or(0, |g| g.cells());
+        let tasks: Vec<(u64, &[Slot<M::Task>])> = self
+            .shards
+            .iter()
+            .flat_map(|s| {
+                s.slots
+                    .chunks(TASKS_PER_PIECE)
+                    .enumerate()
+                    .map(|(k, c)| (s.first_task as u64 + (k * TASKS_PER_PIECE) as u64, c))
+            })
+            .collect();
+        let task_pieces: Vec<_> = tasks
+            .par_iter()
+            .map(|(_, slots)| encode_slots(slots).and_then(pack))
+            .collect::<Result<_, _>>()?;
+        let cell_pieces: Vec<_> = self
+            .shards
+            .par_iter()
+            .map(|s| {
+                (codec.cells_to_bytes)(&s.cells)
+                    .map_err(|e| SnapshotError::Encode(format!("cells: {e}")))
+                    .and_then(pack)
+            })
+            .collect::<Result<_, _>>()?;
+        let mail_pieces: Vec<_> = self
+            .shards
+            .par_iter()
+            .map(|s| encode_mail(s, &codec).and_then(pack))
+            .collect::<Result<_, _>>()?;
+        let mut lengths = Vec::new();
+        let mut pieces = Vec::new();
+        for (raw, packed) in task_pieces
+            .into_iter()
+            .chain(cell_pieces)
+            .chain(mail_pieces)
+        {
+            lengths.push((raw, packed.len() as u64));
+            pieces.push(packed);
+        }
+        let meta = Meta {
+            model: std::any::type_name::<M>().to_string(),
+            tasks: self.model.tasks(),
+            cells,
+            seed: self.settings.seed,
+            order: self.settings.order,
+            quantum: self.settings.quantum,
+            max_steps: self.settings.max_steps,
+            histograms: self.settings.histograms,
+            step: self.step,
+            counts: self.counts.clone(),
+            steps: self.steps.clone(),
+            engine: self
+                .histograms
+                .named()
+                .iter()
+                .map(|(_, h)| hist_bytes(h))
+                .collect(),
+            task_pieces: tasks
+                .iter()
+                .map(|(first, s)| (*first, s.len() as u64))
+                .collect(),
+            cell_pieces: self
+                .shards
+                .iter()
+                .map(|s| (s.first_cell(), s.first_cell() + s.cell_count()))
+                .collect(),
+            mail_pieces: self.shards.len() as u64,
+            lengths,
+        };
+        Ok(Snapshot { meta, pieces })
+    }
+
+    /// The simulation `snapshot` holds, over `shards` shards (any count that holds the
+    /// arena), with the settings it ran with; it goes on exactly as the snapshotted one
+    /// would have. `model` must be the same model type with the same number of tasks and
+    /// cells; its parameters may differ (what a branched what-if changes), and the run then
+    /// goes on under the new ones from this step.
+    pub fn restore(
+        model: &'m M,
+        snapshot: &Snapshot,
+        shards: usize,
+    ) -> Result<Self, SnapshotError> {
+        let codec = codec_of(model)?;
+        let meta = &snapshot.meta;
+        check_fits(model, meta)?;
+        let cells = meta.cells;
+        let min = Partition::min_shards(cells);
+        if shards == 0 || shards as u64 > MAX_SHARDS || (shards as u64) < min {
+            return Err(SnapshotError::Shards {
+                shards,
+                why: format!("use from {min} to {MAX_SHARDS}"),
+            });
+        }
+        let part = Partition::new(shards, cells, meta.tasks);
+        let nt = meta.task_pieces.len();
+        let nc = meta.cell_pieces.len();
+        let (task_packed, rest) = snapshot.pieces.split_at(nt);
+        let (cell_packed, mail_packed) = rest.split_at(nc);
+        let lengths = &meta.lengths;
+
+        // Tasks, into the shard that now owns each.
+        let decoded: Vec<Vec<Slot<M::Task>>> = task_packed
+            .par_iter()
+            .zip(&lengths[..nt])
+            .zip(&meta.task_pieces)
+            .map(|((p, len), &(_, count))| {
+                decode_slots::<M::Task>(&unpack(p, len.0, "tasks")?, count)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut next = 0u64;
+        for &(first, count) in &meta.task_pieces {
+            if first != next {
+                return Err(SnapshotError::Damaged(
+                    "the task pieces do not follow on".into(),
+                ));
+            }
+            next = first.saturating_add(count);
+        }
+        if next != meta.tasks {
+            return Err(SnapshotError::Damaged(format!(
+                "{next} tasks where {} were written",
+                meta.tasks
+            )));
+        }
+        let mut slots: Vec<Vec<Slot<M::Task>>> = (0..shards)
+            .map(|s| {
+                let r = part.task_range(s, meta.tasks);
+                Vec::with_capacity((r.end - r.start) as usize)
+            })
+            .collect();
+        let mut id = 0u64;
+        for piece in decoded {
+            for slot in piece {
+                slots[part.task_shard(id as u32)].push(slot);
+                id += 1;
+            }
+        }
+
+        // Cells: the saved blocks as they are, or joined and cut at the new boundaries.
+        let blocks: Vec<(Range<u64>, M::Cells)> = cell_packed
+            .par_iter()
+            .zip(&lengths[nt..nt + nc])
+            .zip(&meta.cell_pieces)
+            .map(|((p, len), &(lo, hi))| {
+                let raw = unpack(p, len.0, "cells")?;
+                let block = (codec.cells_from_bytes)(&raw)
+                    .map_err(|e| SnapshotError::Damaged(format!("cells: {e}")))?;
+                Ok((lo..hi, block))
+            })
+            .collect::<Result<_, SnapshotError>>()?;
+        let ranges: Vec<Range<u64>> = (0..shards).map(|s| part.cell_range(s, cells)).collect();
+        let cell_blocks = regroup(blocks, &ranges, cells, &codec)?;
+
+        // Mail, in delivery order, to the shards that now own its destinations.
+        let mail: Vec<MailPiece> = mail_packed
+            .par_iter()
+            .zip(&lengths[nt + nc..])
+            .map(|(p, len)| {
+                from_bytes(&unpack(p, len.0, "mail")?)
+                    .map_err(|e| SnapshotError::Damaged(format!("mail: {e}")))
+            })
+            .collect::<Result<_, SnapshotError>>()?;
+        let mut to_cells = Vec::new();
+        let mut to_tasks = Vec::new();
+        for m in mail {
+            let damaged = |e: String| SnapshotError::Damaged(format!("mail: {e}"));
+            let cell_msgs = (codec.msgs_from_bytes)(&m.cell_msgs).map_err(damaged)?;
+            let task_msgs = (codec.msgs_from_bytes)(&m.task_msgs).map_err(damaged)?;
+            if cell_msgs.len() != m.cell_to.len()
+                || m.cell_keys.len() != m.cell_to.len()
+                || task_msgs.len() != m.task_to.len()
+                || m.task_keys.len() != m.task_to.len()
+            {
+                return Err(damaged("its columns differ in length".into()));
+            }
+            for ((to, key), msg) in m.cell_to.into_iter().zip(m.cell_keys).zip(cell_msgs) {
+                if to >= cells {
+                    return Err(damaged(format!("a message to cell {to} of {cells}")));
+                }
+                to_cells.push((key, to, msg));
+            }
+            for ((to, key), msg) in m.task_to.into_iter().zip(m.task_keys).zip(task_msgs) {
+                if to as u64 >= meta.tasks {
+                    return Err(damaged(format!("a message to task {to} of {}", meta.tasks)));
+                }
+                to_tasks.push((to, key, msg));
+            }
+        }
+        to_cells.sort_by_key(|m| m.0);
+        to_tasks.sort_by_key(|m| (m.0, m.1));
+
+        let mut built: Vec<Shard<M>> = slots
+            .into_par_iter()
+            .zip(cell_blocks)
+            .enumerate()
+            .map(|(s, (slots, cells))| Shard::assemble(model, s, part, slots, cells))
+            .collect();
+        for (key, cell, msg) in to_cells {
+            let (shard, to) = part.locate_cell(cell);
+            built[shard].in_cells[0].push(Envelope { key, to, msg });
+        }
+        for (to, key, msg) in to_tasks {
+            built[part.task_shard(to)].in_tasks[0].push(TaskEnvelope { key, to, msg });
+        }
+        let mut engine = EngineHistograms::new();
+        for ((_, h), bytes) in engine.named_mut().into_iter().zip(&meta.engine) {
+            *h = hist_from(bytes)?;
+        }
+        let settings = snapshot.settings().shards(shards);
+        let mut sim = Self::with_shards(model, settings, built, engine);
+        sim.step = meta.step;
+        sim.counts = meta.counts.clone();
+        sim.steps = meta.steps.clone();
+        Ok(sim)
+    }
+}
+
+/// The model's codec, or why there is none.
+fn codec_of<M: Model>(model: &M) -> Result<Codec<M::Msg, M::Cells>, SnapshotError> {
+    model.codec().ok_or_else(|| SnapshotError::NotSupported {
+        model: std::any::type_name::<M>().to_string(),
+    })
+}
+
+/// Whether the snapshot's header fits `model`.
+fn check_fits<M: Model>(model: &M, meta: &Meta) -> Result<(), SnapshotError> {
+    let mismatch = |why: String| Err(SnapshotError::Mismatch(why));
+    let name = std::any::type_name::<M>();
+    if meta.model != name {
+        return mismatch(format!("it is of the model `{}`, not `{name}`", meta.model));
+    }
+    if meta.tasks != model.tasks() {
+        return mismatch(format!(
+            "it has {} tasks, the model {}",
+            meta.tasks,
+            model.tasks()
+        ));
+    }
+    let cells = model.grid().map_or(0, |g| g.cells());
+    if meta.cells != cells {
+        return mismatch(format!("it has {} cells, the model {cells}", meta.cells));
+    }
+    let width = M::COUNTERS.len();
+    if meta.counts.width() != width || meta.steps.iter().any(|r| r.counters.len() != width) {
+        return mismatch(format!("its counters are not the model's {width}"));
+    }
+    if meta.engine.len() != 4 {
+        return Err(SnapshotError::Damaged(
+            "the engine histograms are missing".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Each slot as (state, stream position, wake step), one after another.
+fn encode_slots<T: Serialize>(slots: &[Slot<T>]) -> Result<Vec<u8>, SnapshotError> {
+    let mut out = Vec::with_capacity(slots.len() * (std::mem::size_of::<T>() + 6));
+    for s in slots {
+        out = postcard::to_extend(&(&s.state, s.position, s.wake), out)
+            .map_err(|e| SnapshotError::Encode(format!("a task: {e}")))?;
+    }
+    Ok(out)
+}
+
+fn decode_slots<T: serde::de::DeserializeOwned>(
+    mut bytes: &[u8],
+    count: u64,
+) -> Result<Vec<Slot<T>>, SnapshotError> {
+    let mut out = Vec::with_capacity((count as usize).min(TASKS_PER_PIECE));
+    for _ in 0..count {
+        let ((state, position, wake), rest): ((T, u64, u32), _) = postcard::take_from_bytes(bytes)
+            .map_err(|e| SnapshotError::Damaged(format!("a task: {e}")))?;
+        if wake != DONE && wake > WAITING {
+            return Err(SnapshotError::Damaged("a task's wake step".into()));
+        }
+        out.push(Slot {
+            state,
+            position,
+            wake,
+        });
+        bytes = rest;
+    }
+    if !bytes.is_empty() {
+        return Err(SnapshotError::Damaged("bytes after the last task".into()));
+    }
+    Ok(out)
+}
+
+/// The mail in flight to shard `s`, with global destinations, in delivery order (cell mail by
+/// key; task mail by destination, then key, answers to one message in the order they were
+/// sent), as the restored shards hold it.
+fn encode_mail<M: Model>(
+    s: &Shard<M>,
+    codec: &Codec<M::Msg, M::Cells>,
+) -> Result<Vec<u8>, SnapshotError> {
+    let mut cell: Vec<(u64, u64, M::Msg)> = s
+        .in_cells
+        .iter()
+        .flatten()
+        .map(|e| (e.key, s.first_cell() + e.to as u64, e.msg))
+        .collect();
+    cell.sort_by_key(|m| m.0);
+    let mut task: Vec<(u32, u64, M::Msg)> = s
+        .in_tasks
+        .iter()
+        .flatten()
+        .map(|e| (e.to, e.key, e.msg))
+        .collect();
+    task.sort_by_key(|m| (m.0, m.1));
+    let encode = |msgs: Vec<M::Msg>| {
+        (codec.msgs_to_bytes)(&msgs).map_err(|e| SnapshotError::Encode(format!("a message: {e}")))
+    };
+    let piece = MailPiece {
+        cell_to: cell.iter().map(|m| m.1).collect(),
+        cell_keys: cell.iter().map(|m| m.0).collect(),
+        cell_msgs: encode(cell.iter().map(|m| m.2).collect())?,
+        task_to: task.iter().map(|m| m.0).collect(),
+        task_keys: task.iter().map(|m| m.1).collect(),
+        task_msgs: encode(task.iter().map(|m| m.2).collect())?,
+    };
+    to_bytes(&piece).map_err(SnapshotError::Encode)
+}
+
+/// The cells of `blocks` (which must cover `0..cells` in order) as one block per range of
+/// `ranges`: as they are if the boundaries match, else joined and cut again.
+fn regroup<Msg, Cells>(
+    blocks: Vec<(Range<u64>, Cells)>,
+    ranges: &[Range<u64>],
+    cells: u64,
+    codec: &Codec<Msg, Cells>,
+) -> Result<Vec<Cells>, SnapshotError> {
+    let mut end = 0;
+    for (r, _) in &blocks {
+        if r.start != end || r.end < r.start {
+            return Err(SnapshotError::Damaged(
+                "the cell blocks do not follow on".into(),
+            ));
+        }
+        end = r.end;
+    }
+    if end != cells || blocks.is_empty() {
+        return Err(SnapshotError::Damaged(
+            "the cell blocks do not cover the arena".into(),
+        ));
+    }
+    if blocks.len() == ranges.len() && blocks.iter().zip(ranges).all(|((r, _), n)| r == n) {
+        return Ok(blocks.into_iter().map(|(_, b)| b).collect());
+    }
+    let mut parts = blocks.into_iter();
+    let (first, mut all) = parts.next().expect("checked above");
+    let mut len = first.end - first.start;
+    for (r, block) in parts {
+        (codec.append)(&mut all, len, block);
+        len += r.end - r.start;
+    }
+    // Trim to exactly the arena (joining may leave room beyond its end).
+    let _ = (codec.split_off)(&mut all, cells, cells);
+    let mut out = Vec::with_capacity(ranges.len());
+    for r in ranges.iter().skip(1).rev() {
+        out.push((codec.split_off)(&mut all, r.end, r.start));
+    }
+    out.push(all);
+    out.reverse();
+    Ok(out)
+}
