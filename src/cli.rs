@@ -9,6 +9,7 @@ mod list;
 mod new;
 mod plot;
 mod progress;
+mod resume;
 mod run;
 
 use std::ffi::OsString;
@@ -34,7 +35,8 @@ Examples:
   microsim check scenarios/musical_chairs.toml
   microsim list
   microsim new musical_chairs my_robots.toml
-  microsim compare outputs/mamma_mia outputs/mamma_mia-2";
+  microsim compare outputs/mamma_mia outputs/mamma_mia-2
+  microsim resume outputs/robots/checkpoints/step-000040.ckpt --threads 16";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -44,6 +46,7 @@ enum Command {
     List(list::Args),
     New(new::Args),
     Plot(plot::Args),
+    Resume(resume::Args),
 }
 
 /// Why a command failed, and so its exit code.
@@ -132,6 +135,7 @@ where
         Command::List(a) => list::run(a, &registry),
         Command::New(a) => new::run(a, &registry),
         Command::Plot(a) => plot::run(a),
+        Command::Resume(a) => resume::run(a, &registry, command_line),
     };
     match result {
         Ok(code) => code,

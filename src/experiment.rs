@@ -2,6 +2,7 @@
 //! Carlo replications, sweeps with common random numbers, and the result directory that both
 //! writes and reads the results. It builds on [`crate::engine`] and knows nothing of plots.
 
+pub mod checkpoint;
 pub mod montecarlo;
 pub mod output;
 pub mod params;

@@ -112,6 +112,7 @@ pub(crate) fn run(
         ],
     )?;
     let scenario = registry.load(&args.file, &overrides)?;
+    scenario.check_checkpoints()?;
     if let Some(k) = args.replication {
         let n = scenario.plan(None).max();
         if k >= n {
@@ -148,9 +149,8 @@ pub(crate) fn run(
     };
     let dir = choose_dir(&base, args.force)
         .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
-    install_interrupt_handler();
     let opts = Options {
-        dir: dir.clone(),
+        dir,
         only: args.replication,
         manifest: Manifest {
             command_line,
@@ -161,13 +161,45 @@ pub(crate) fn run(
             memory_limit_source: limit.source.clone(),
         },
     };
-    let per_variant = if args.replication.is_some() {
+    let view = View {
+        quiet: args.quiet,
+        json: args.json,
+        open: args.open,
+    };
+    launch(&scenario, &opts, variants.len() as u64, view, None)
+}
+
+/// How the outcome is shown.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct View {
+    pub(crate) quiet: bool,
+    pub(crate) json: bool,
+    pub(crate) open: bool,
+}
+
+/// Runs `scenario` (`variants` of it) into `opts.dir` (claimed), from `resume` if given;
+/// draws the plots and shows the outcome.
+pub(crate) fn launch(
+    scenario: &Scenario,
+    opts: &Options,
+    variants: u64,
+    view: View,
+    resume: Option<crate::experiment::checkpoint::Checkpoint>,
+) -> Result<ExitCode, Failure> {
+    install_interrupt_handler();
+    let dir = opts.dir.clone();
+    let per_variant = if opts.only.is_some() {
         1
     } else {
         scenario.plan(None).max()
     };
-    let bar = Bar::new(variants.len() as u64 * per_variant, args.quiet || args.json);
-    let outcome = runner::execute(&scenario, &opts, &STOP, &bar).map_err(|e| {
+    let quiet = view.quiet || view.json;
+    let bar = Bar::new(variants * per_variant, quiet);
+    let resuming = resume.is_some();
+    let outcome = runner::execute_from(scenario, opts, &STOP, &bar, resume).map_err(|e| {
+        if resuming && e.kind() == std::io::ErrorKind::InvalidData {
+            return Failure::Input(format!("the checkpoint cannot be resumed: {e}"));
+        }
         Failure::Run(format!(
             "{}: cannot write results: {e}\n  the directory is marked incomplete ({}); what \
              was written there is partial\n  hint: free some space (or fix what the message \
@@ -178,7 +210,9 @@ pub(crate) fn run(
     })?;
     bar.finish();
     let (summary, partial) = (outcome.summary, outcome.partial);
-    let plots = draw_plots(&scenario, &dir, args.quiet || args.json);
+    let plots = draw_plots(scenario, &dir, quiet);
+    let args = view;
+    let scenario = scenario.clone();
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -202,6 +236,13 @@ pub(crate) fn run(
             outcome.replications,
             dir.display()
         );
+        if let Some(c) = &outcome.checkpoint {
+            eprintln!(
+                "{} checkpoint written: go on with `microsim resume {}`",
+                label("note:"),
+                c.display()
+            );
+        }
     }
     if !plots.failed.is_empty() {
         return Err(Failure::Run(plots.failure_message(&dir)));

@@ -54,6 +54,23 @@ pub fn histogram(high: u64) -> Histogram<u64> {
     Histogram::new_with_bounds(1, high.max(2), 3).expect("bounds 1..high with 3 digits are valid")
 }
 
+/// `h` in HdrHistogram's V2 format (for snapshots and checkpoints).
+pub(crate) fn hist_bytes(h: &Histogram<u64>) -> Vec<u8> {
+    use hdrhistogram::serialization::{Serializer, V2Serializer};
+    let mut out = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut out)
+        .expect("a histogram serialises into memory");
+    out
+}
+
+/// A histogram read back from [`hist_bytes`].
+pub(crate) fn hist_from(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// The engine's histograms of one run.
 #[derive(Clone, Debug)]
 pub struct EngineHistograms {

@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 
 use crate::engine::model::Model;
 use crate::engine::rng::replication_seed;
-use crate::engine::scheduler::{Ending, Settings, Simulation, Spare};
+use crate::engine::scheduler::{Ending, Settings, Simulation, Snapshot, Spare};
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::experiment::stats::Summary;
 use crate::experiment::step_log::StepLog;
@@ -63,6 +63,35 @@ pub trait Progress: Sync {
     fn replication_done(&self, replication: u64) {
         let _ = replication;
     }
+}
+
+/// Where a run of a single replication saves a snapshot every so many steps (and when it is
+/// stopped): a checkpoint.
+pub trait Checkpoints: Sync {
+    /// Steps between snapshots (0: none).
+    fn every(&self) -> u32;
+    /// Saves replication `index`, at a step boundary, with its step rows so far.
+    fn save(&self, index: u64, snapshot: &Snapshot, steps: &mut StepLog) -> std::io::Result<()>;
+}
+
+/// Where a run resumed from a checkpoint starts.
+#[derive(Debug, Default)]
+pub struct Resumed {
+    /// Replications of the plan handed on before (they are not run again).
+    pub done: u64,
+    /// Their values of the target's metric, if the plan has a target.
+    pub watched: Vec<f64>,
+    /// The replication after them, part-way: its snapshot and its step rows so far.
+    pub running: Option<(Snapshot, Vec<StepRow>)>,
+}
+
+/// What a run may add to a plan: checkpoints to write, a checkpoint to start from.
+#[derive(Default)]
+pub struct Extras<'a> {
+    /// Save snapshots of a lone replication.
+    pub checkpoints: Option<&'a dyn Checkpoints>,
+    /// Start where a checkpoint left off.
+    pub resumed: Resumed,
 }
 
 /// Progress that goes nowhere.
@@ -153,6 +182,18 @@ pub fn run(
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> std::io::Result<RunStats> {
+    run_with(plan, model, sink, stop, progress, Extras::default())
+}
+
+/// [`run`], writing checkpoints or starting from one (see [`Extras`]).
+pub fn run_with(
+    plan: &Plan,
+    model: &(dyn Fn(Job<'_>) -> std::io::Result<RunStats> + Sync),
+    sink: &mut (dyn Sink + Send),
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    extras: Extras<'_>,
+) -> std::io::Result<RunStats> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.threads)
         .build()
@@ -162,6 +203,8 @@ pub fn run(
         sink,
         stop,
         progress,
+        checkpoints: extras.checkpoints,
+        resumed: extras.resumed,
     };
     pool.install(|| model(job))
 }
@@ -172,6 +215,8 @@ pub struct Job<'a> {
     sink: &'a mut (dyn Sink + Send),
     stop: &'a AtomicBool,
     progress: &'a dyn Progress,
+    checkpoints: Option<&'a dyn Checkpoints>,
+    resumed: Resumed,
 }
 
 impl Job<'_> {
@@ -189,12 +234,27 @@ impl Job<'_> {
         let threads = (rayon::current_num_threads() as u64).min(n);
         if threads <= 1 {
             let mut spare = None;
+            // A lone replication is snapshotted whole; in a run of several, the checkpoints
+            // record the replications done instead (see the runner).
+            let lone = plan.max() == 1;
+            let saver = self.checkpoints.filter(|_| lone);
             for i in 0..n {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(i);
                 }
                 let index = start + i;
-                let r = replicate_reusing(model, index, plan, n == 1, stop, progress, &mut spare);
+                let from = self.resumed.running.take();
+                let r = run_one(
+                    model,
+                    index,
+                    plan,
+                    n == 1,
+                    stop,
+                    progress,
+                    &mut spare,
+                    saver,
+                    from,
+                )?;
                 if let Some(m) = target {
                     watched.push(r.metrics[m]);
                 }
@@ -324,20 +384,30 @@ pub fn run_model<M: Model>(model: &M, mut job: Job<'_>) -> std::io::Result<RunSt
 impl Job<'_> {
     fn all<M: Model>(&mut self, model: &M) -> std::io::Result<RunStats> {
         let plan = self.plan.clone();
-        let mut watched = Vec::new();
-        let mut done = self.chunk(model, plan.first, plan.count, &mut watched)?;
+        let mut watched = std::mem::take(&mut self.resumed.watched);
+        let mut done = self.resumed.done;
+        if done < plan.count {
+            done += self.chunk(model, plan.first + done, plan.count - done, &mut watched)?;
+        }
         let mut target = None;
         if let Some(t) = &plan.target {
+            let batch = t.batch.max(1);
             loop {
-                let half = (watched.len() > 1)
-                    .then(|| Summary::at(&watched, plan.confidence).ci_half_width())
-                    .flatten();
-                let reached = half.is_some_and(|h| h <= t.half_width);
-                target = Some((reached, half));
-                if reached || done >= t.cap || self.stop.load(Ordering::Relaxed) {
-                    break;
+                // The target is checked after `count`, `count + batch`, … replications only
+                // (a run resumed between two checks goes on to the next one).
+                let since = done.saturating_sub(plan.count) % batch;
+                let stopped = self.stop.load(Ordering::Relaxed);
+                if since == 0 || done >= t.cap || stopped {
+                    let half = (watched.len() > 1)
+                        .then(|| Summary::at(&watched, plan.confidence).ci_half_width())
+                        .flatten();
+                    let reached = half.is_some_and(|h| h <= t.half_width);
+                    target = Some((reached, half));
+                    if reached || done >= t.cap || stopped {
+                        break;
+                    }
                 }
-                let n = t.batch.min(t.cap - done);
+                let n = (batch - since).min(t.cap - done);
                 done += self.chunk(model, plan.first + done, n, &mut watched)?;
             }
         }
@@ -381,26 +451,81 @@ pub fn replicate_reusing<M: Model>(
     progress: &dyn Progress,
     spare: &mut Option<Spare<M>>,
 ) -> Replication {
+    run_one(
+        model,
+        index,
+        plan,
+        parallel_shards,
+        stop,
+        progress,
+        spare,
+        None,
+        None,
+    )
+    .expect("a replication without snapshots cannot fail")
+}
+
+/// [`replicate_reusing`], saving a snapshot every `saver.every()` steps (and when stopped:
+/// the step under way is then finished, not cut short, so that the snapshot is of a step
+/// boundary), and starting from `from` (a snapshot and the step rows before it) if given.
+#[allow(clippy::too_many_arguments)]
+fn run_one<M: Model>(
+    model: &M,
+    index: u64,
+    plan: &Plan,
+    parallel_shards: bool,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    spare: &mut Option<Spare<M>>,
+    saver: Option<&dyn Checkpoints>,
+    from: Option<(Snapshot, Vec<StepRow>)>,
+) -> std::io::Result<Replication> {
     let start = Instant::now();
     let settings = plan.settings(index);
-    let mut sim = match spare.take() {
-        Some(spare) => Simulation::reuse(model, settings, spare),
-        None => Simulation::new(model, settings),
+    let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
+    let mut sim = match from {
+        Some((snapshot, rows)) => {
+            rows.iter().for_each(|r| steps.push(r));
+            Simulation::restore(model, &snapshot, settings.shards)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?
+        }
+        None => match spare.take() {
+            Some(spare) => Simulation::reuse(model, settings, spare),
+            None => Simulation::new(model, settings),
+        },
     };
     sim.set_parallel(parallel_shards);
-    sim.set_stop(stop);
     sim.keep_steps(false);
-    let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
-    let ending = sim.run(|row| {
-        progress.step(index, row);
-        steps.push(row);
-        !stop.load(Ordering::Relaxed)
-    });
+    let every = saver.map_or(0, |s| s.every());
+    if saver.is_none() {
+        sim.set_stop(stop);
+    }
+    let ending = loop {
+        let pause = match every {
+            0 => u32::MAX,
+            e => (sim.step_count() / e + 1).saturating_mul(e),
+        };
+        let ended = sim.run_until(pause, |row| {
+            progress.step(index, row);
+            steps.push(row);
+            !stop.load(Ordering::Relaxed)
+        });
+        let stopped = ended == Some(Ending::Interrupted) && !sim.was_cut_short();
+        if let Some(saver) = saver.filter(|_| ended.is_none() || stopped) {
+            let snapshot = sim
+                .snapshot()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            saver.save(index, &snapshot, &mut steps)?;
+        }
+        if let Some(ending) = ended {
+            break ending;
+        }
+    };
     let report = sim.report();
     progress.replication_done(index);
     let (_, engine) = sim.take_statistics();
     *spare = Some(sim.into_spare());
-    Replication {
+    Ok(Replication {
         index,
         seed: settings.seed,
         ending,
@@ -410,5 +535,5 @@ pub fn replicate_reusing<M: Model>(
         steps,
         engine,
         elapsed: start.elapsed(),
-    }
+    })
 }

@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::engine::scheduler::Ending;
-use crate::engine::stats::{EngineHistograms, StepRow};
+use crate::engine::stats::{EngineHistograms, StepRow, hist_bytes, hist_from};
 use crate::experiment::montecarlo::{Replication, Sink};
 use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
@@ -79,6 +79,12 @@ impl AtomicFile {
             out,
             committed: false,
         })
+    }
+
+    /// Everything written so far (flushed to the temporary file and read back from it).
+    pub fn written(&mut self) -> io::Result<Vec<u8>> {
+        self.out.flush()?;
+        fs::read(&self.tmp)
     }
 
     /// Flushes, syncs and renames the file into place.
@@ -317,6 +323,19 @@ impl JsonArrayWriter {
         Ok(())
     }
 
+    /// What was written so far and how many elements (for a checkpoint).
+    pub fn written(&mut self) -> io::Result<(Vec<u8>, u64)> {
+        Ok((self.out.written()?, self.len))
+    }
+
+    /// Starts writing `dest` with `bytes`, an array of `len` elements left open by
+    /// [`JsonArrayWriter::written`].
+    pub fn resume(dest: &Path, bytes: &[u8], len: u64) -> io::Result<Self> {
+        let mut out = AtomicFile::create(dest)?;
+        out.write_all(bytes)?;
+        Ok(JsonArrayWriter { out, len })
+    }
+
     /// Closes the array and puts the file in place.
     pub fn finish(mut self) -> io::Result<()> {
         self.out
@@ -395,7 +414,119 @@ pub struct RunWriter {
     compute_seconds: f64,
 }
 
+/// What a [`RunWriter`] has written and gathered so far: what a checkpoint of a run of
+/// several replications keeps, so that a resumed run does not run them again.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct WriterState {
+    replications_csv: Vec<u8>,
+    steps_csv: Vec<u8>,
+    details: Vec<u8>,
+    details_len: u64,
+    values: Vec<Vec<f64>>,
+    endings: Vec<Ending>,
+    histograms: Vec<(String, Vec<u8>)>,
+    engine: Vec<Vec<u8>>,
+    compute_seconds: f64,
+}
+
+impl WriterState {
+    /// Replications written.
+    pub fn replications(&self) -> u64 {
+        self.endings.len() as u64
+    }
+
+    /// Each metric's values, one per replication written.
+    pub fn values(&self) -> &[Vec<f64>] {
+        &self.values
+    }
+}
+
 impl RunWriter {
+    /// What has been written and gathered so far (the streamed files are flushed and read
+    /// back).
+    pub fn state(&mut self) -> io::Result<WriterState> {
+        self.replications_csv.flush()?;
+        self.steps_csv.flush()?;
+        let (details, details_len) = self.details.written()?;
+        Ok(WriterState {
+            replications_csv: fs::read(self.replications_csv.get_ref().tmp.as_path())?,
+            steps_csv: fs::read(self.steps_csv.get_ref().tmp.as_path())?,
+            details,
+            details_len,
+            values: self.values.clone(),
+            endings: self.endings.clone(),
+            histograms: self
+                .histograms
+                .iter()
+                .map(|(n, h)| (n.to_string(), hist_bytes(h)))
+                .collect(),
+            engine: self
+                .engine
+                .named()
+                .iter()
+                .map(|(_, h)| hist_bytes(h))
+                .collect(),
+            compute_seconds: self.compute_seconds,
+        })
+    }
+
+    /// A writer into `dir` (as [`RunWriter::create`]) that goes on from `state`, written by a
+    /// run of the same scenario. Refuses a state that does not fit the model `info`.
+    pub fn resume(
+        dir: &Path,
+        info: ModelInfo,
+        confidence: f64,
+        state: WriterState,
+    ) -> io::Result<Self> {
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
+        let n = state.endings.len();
+        if state.values.len() != info.metrics.len() || state.values.iter().any(|v| v.len() != n) {
+            return Err(bad("the results kept do not fit the model's metrics"));
+        }
+        if state.engine.len() != 4 || state.details_len != n as u64 {
+            return Err(bad("the results kept are damaged"));
+        }
+        let dir = ResultDir::new(dir);
+        fs::create_dir_all(dir.path())?;
+        mark_incomplete(dir.path())?;
+        fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
+        let stream = |name: &str, bytes: &[u8]| -> io::Result<csv::Writer<AtomicFile>> {
+            let mut f = AtomicFile::create(&dir.file(name))?;
+            f.write_all(bytes)?;
+            Ok(csv_writer(f))
+        };
+        let replications_csv = stream(ResultDir::REPLICATIONS, &state.replications_csv)?;
+        let steps_csv = stream(ResultDir::STEPS, &state.steps_csv)?;
+        let details = JsonArrayWriter::resume(
+            &dir.file(ResultDir::DETAILS),
+            &state.details,
+            state.details_len,
+        )?;
+        let mut histograms = Vec::new();
+        for (name, bytes) in &state.histograms {
+            // The names come back as the model's own (histogram names are static strings).
+            let name: &'static str = Box::leak(name.clone().into_boxed_str());
+            histograms.push((name, hist_from(bytes).map_err(|e| bad(&e))?));
+        }
+        let mut engine = EngineHistograms::new();
+        for ((_, h), bytes) in engine.named_mut().into_iter().zip(&state.engine) {
+            *h = hist_from(bytes).map_err(|e| bad(&e))?;
+        }
+        Ok(RunWriter {
+            dir,
+            info,
+            confidence,
+            replications_csv,
+            steps_csv,
+            values: state.values,
+            endings: state.endings,
+            histograms,
+            engine,
+            details,
+            compute_seconds: state.compute_seconds,
+        })
+    }
+
     /// Creates `dir` (and `dir/histograms`), marks it incomplete, and starts the streamed
     /// files for a model that declares `info`, with intervals at `confidence`.
     pub fn create(dir: &Path, info: ModelInfo, confidence: f64) -> io::Result<Self> {

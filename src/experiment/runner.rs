@@ -11,10 +11,13 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::experiment::montecarlo::Progress;
+use crate::engine::scheduler::Snapshot;
+use crate::experiment::checkpoint::{self, Checkpoint, Parts};
+use crate::experiment::montecarlo::{Checkpoints, Extras, Progress, Replication, Resumed, Sink};
 use crate::experiment::output::{
     AtomicFile, Manifest, RunWriter, declared, mark_complete, mark_incomplete, write_atomic,
     write_json,
@@ -24,6 +27,7 @@ use crate::experiment::results::{
 };
 use crate::experiment::scenario::{Scenario, Variant};
 use crate::experiment::stats::{Difference, Summary};
+use crate::experiment::step_log::StepLog;
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -45,6 +49,8 @@ pub struct Outcome {
     pub partial: bool,
     /// Replications run (over all variants).
     pub replications: u64,
+    /// The last checkpoint written, if any.
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// Runs `scenario` into `opts.dir`.
@@ -54,13 +60,35 @@ pub fn execute(
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> io::Result<Outcome> {
+    execute_from(scenario, opts, stop, progress, None)
+}
+
+/// [`execute`], going on from `resume` (a checkpoint of a run of this scenario) if given: the
+/// replications it holds are written as they were, the one under way goes on from its
+/// snapshot, and the rest run as they would have.
+pub fn execute_from(
+    scenario: &Scenario,
+    opts: &Options,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    resume: Option<Checkpoint>,
+) -> io::Result<Outcome> {
+    if let Some(c) = resume {
+        if scenario.sweep.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a sweep cannot be resumed from a checkpoint",
+            ));
+        }
+        return single(scenario, &opts.dir, opts, stop, progress, false, Some(c)).map(|(o, _)| o);
+    }
     if scenario.sweep.is_some() {
         let variants = scenario
             .variants()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         sweep(scenario, &variants, opts, stop, progress)
     } else {
-        single(scenario, &opts.dir, opts, stop, progress, false).map(|(o, _)| o)
+        single(scenario, &opts.dir, opts, stop, progress, false, None).map(|(o, _)| o)
     }
 }
 
@@ -73,13 +101,46 @@ fn single(
     stop: &AtomicBool,
     progress: &dyn Progress,
     keep_values: bool,
+    resume: Option<Checkpoint>,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {
     let start = Instant::now();
     let confidence = scenario.montecarlo.confidence;
-    let mut writer = RunWriter::create(dir, scenario.model_info(), confidence)?;
     let mut plan = scenario.plan(opts.only);
     plan.spool = Some(dir.to_path_buf());
-    let stats = scenario.run_replications(&plan, &mut writer, stop, progress)?;
+    let (mut writer, resumed) = match resume {
+        Some(c) => resumed(scenario, dir, &plan, c)?,
+        None => (
+            RunWriter::create(dir, scenario.model_info(), confidence)?,
+            Resumed::default(),
+        ),
+    };
+    let saving = Saving::new(scenario, dir, opts.only)?;
+    let lone = saving.as_ref().filter(|_| plan.max() == 1);
+    let extras = Extras {
+        checkpoints: lone.map(|s| s as &dyn Checkpoints),
+        resumed: Extras::default().resumed,
+    };
+    let extras = Extras { resumed, ..extras };
+    let stats = match saving.as_ref().filter(|_| plan.max() > 1) {
+        Some(saving) => {
+            let done = extras.resumed.done;
+            let mut keeping = Keeping {
+                writer: &mut writer,
+                saving,
+                done,
+                since: 0,
+                saved: done,
+                frozen: false,
+            };
+            let stats =
+                scenario.run_replications_with(&plan, &mut keeping, stop, progress, extras)?;
+            if stats.interrupted && !keeping.frozen && keeping.done > keeping.saved {
+                keeping.save()?;
+            }
+            stats
+        }
+        None => scenario.run_replications_with(&plan, &mut writer, stop, progress, extras)?,
+    };
     let values = if keep_values {
         writer.values().to_vec()
     } else {
@@ -106,8 +167,161 @@ fn single(
         summary,
         partial: stats.interrupted,
         replications: stats.replications,
+        checkpoint: saving.and_then(|s| s.last.into_inner().unwrap_or_else(|p| p.into_inner())),
     };
     Ok((outcome, values))
+}
+
+/// The writer and the start of a run resumed from `c`.
+fn resumed(
+    scenario: &Scenario,
+    dir: &Path,
+    plan: &crate::experiment::montecarlo::Plan,
+    c: Checkpoint,
+) -> io::Result<(RunWriter, Resumed)> {
+    let info = scenario.model_info();
+    let confidence = scenario.montecarlo.confidence;
+    let writer = match c.writer {
+        Some(state) if state.replications() == c.done => {
+            RunWriter::resume(dir, info, confidence, state)?
+        }
+        None if c.done == 0 => RunWriter::create(dir, info, confidence)?,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the checkpoint's results do not match the replications it says are done",
+            ));
+        }
+    };
+    let watched = plan
+        .target
+        .as_ref()
+        .map_or_else(Vec::new, |t| writer.values()[t.metric].clone());
+    let resumed = Resumed {
+        done: c.done,
+        watched,
+        running: c.running.map(|r| (r.snapshot, r.steps)),
+    };
+    Ok((writer, resumed))
+}
+
+/// Where and how a run writes its checkpoints (`[run] checkpoint_every`).
+struct Saving<'a> {
+    scenario: &'a Scenario,
+    dir: PathBuf,
+    only: Option<u64>,
+    every: u64,
+    /// The last checkpoint written.
+    last: Mutex<Option<PathBuf>>,
+}
+
+impl<'a> Saving<'a> {
+    /// The checkpoints of a run of `scenario` into `dir`, if it writes any (its
+    /// `checkpoints/` directory is created here).
+    fn new(scenario: &'a Scenario, dir: &Path, only: Option<u64>) -> io::Result<Option<Self>> {
+        let every = scenario.run.checkpoint_every;
+        if every == 0 {
+            return Ok(None);
+        }
+        let dir = dir.join(checkpoint::DIR);
+        std::fs::create_dir_all(&dir)?;
+        Ok(Some(Saving {
+            scenario,
+            dir,
+            only,
+            every,
+            last: Mutex::new(None),
+        }))
+    }
+
+    /// Writes a checkpoint with these contents; a run of several keeps only its newest.
+    fn write(
+        &self,
+        done: u64,
+        writer: Option<&crate::experiment::output::WriterState>,
+        running: Option<(u64, &Snapshot, &[crate::engine::stats::StepRow])>,
+    ) -> io::Result<()> {
+        let s = self.scenario;
+        let resolved = s.resolved_toml();
+        let at = running.map(|(i, snap, _)| (i, snap.step()));
+        let header = checkpoint::header(s.model_name(), &s.name, resolved, s.seed(), done, at);
+        let name = checkpoint::file_name(at, done, self.only.is_some());
+        let dest = self.dir.join(name);
+        Parts {
+            header: &header,
+            scenario: resolved,
+            only: self.only,
+            done,
+            writer,
+            running,
+        }
+        .write(&dest)?;
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = last.take().filter(|old| *old != dest && running.is_none()) {
+            let _ = std::fs::remove_file(old);
+        }
+        *last = Some(dest);
+        Ok(())
+    }
+}
+
+impl Checkpoints for Saving<'_> {
+    fn every(&self) -> u32 {
+        self.every.min(u32::MAX as u64) as u32
+    }
+
+    fn save(&self, index: u64, snapshot: &Snapshot, steps: &mut StepLog) -> io::Result<()> {
+        let rows = steps.rows()?;
+        self.write(0, None, Some((index, snapshot, &rows)))
+    }
+}
+
+/// The sink of a run of several replications with checkpoints: after every replication that
+/// brings `every` more steps, it records the replications done so far (and what was written of
+/// them); when the first interrupted replication arrives, it records those before it.
+struct Keeping<'a, 'b> {
+    writer: &'a mut RunWriter,
+    saving: &'a Saving<'b>,
+    /// Replications handed on, all complete.
+    done: u64,
+    /// Steps since the last checkpoint.
+    since: u64,
+    /// `done` at the last checkpoint.
+    saved: u64,
+    /// An interrupted replication was handed on: nothing after it is recorded.
+    frozen: bool,
+}
+
+impl Keeping<'_, '_> {
+    fn save(&mut self) -> io::Result<()> {
+        let state = self.writer.state()?;
+        self.saving.write(self.done, Some(&state), None)?;
+        self.saved = self.done;
+        self.since = 0;
+        Ok(())
+    }
+}
+
+impl Sink for Keeping<'_, '_> {
+    fn replication(&mut self, r: Replication) -> io::Result<()> {
+        let interrupted = r.ending == crate::engine::scheduler::Ending::Interrupted;
+        if interrupted && !self.frozen {
+            if self.done > self.saved {
+                self.save()?;
+            }
+            self.frozen = true;
+        }
+        let steps = r.steps.len() as u64;
+        self.writer.replication(r)?;
+        if !self.frozen {
+            self.done += 1;
+            self.since += steps;
+            if self.since >= self.saving.every {
+                self.save()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn sweep(
@@ -135,6 +349,7 @@ fn sweep(
             stop,
             progress,
             true,
+            None,
         )?);
         if runs.last().is_some_and(|(o, _)| o.partial) {
             break;
@@ -184,6 +399,7 @@ fn sweep(
         summary,
         partial,
         replications,
+        checkpoint: None,
     })
 }
 

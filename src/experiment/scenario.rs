@@ -160,6 +160,63 @@ impl Scenario {
         montecarlo::run(plan, &|job| self.model.run(job), sink, stop, progress)
     }
 
+    /// [`Scenario::run_replications`], writing checkpoints or starting from one.
+    pub fn run_replications_with(
+        &self,
+        plan: &Plan,
+        sink: &mut (dyn Sink + Send),
+        stop: &AtomicBool,
+        progress: &dyn Progress,
+        extras: montecarlo::Extras<'_>,
+    ) -> io::Result<RunStats> {
+        montecarlo::run_with(
+            plan,
+            &|job| self.model.run(job),
+            sink,
+            stop,
+            progress,
+            extras,
+        )
+    }
+
+    /// Whether the model can be snapshotted (it implements [`crate::Model::codec`]), which
+    /// checkpoints need.
+    pub fn snapshots(&self) -> bool {
+        self.model.snapshots()
+    }
+
+    /// Refuses `[run] checkpoint_every` where no checkpoint can be written: in a sweep, or for
+    /// a model that cannot be snapshotted.
+    pub fn check_checkpoints(&self) -> Result<(), ScenarioError> {
+        if self.run.checkpoint_every == 0 {
+            return Ok(());
+        }
+        let field = "run.checkpoint_every";
+        let (msg, hint) = if self.sweep.is_some() {
+            (
+                "`run.checkpoint_every` is set, but a sweep does not write checkpoints".to_string(),
+                "remove it, or run the variants one by one".to_string(),
+            )
+        } else if !self.snapshots() {
+            (
+                format!(
+                    "`run.checkpoint_every` is set, but the model `{}` cannot be snapshotted",
+                    self.model_name()
+                ),
+                "its `Model::codec` must return `Some(Codec::new())` (serde messages, cells a \
+                 `CellBlock`)"
+                    .to_string(),
+            )
+        } else {
+            return Ok(());
+        };
+        Err(
+            ScenarioError::new(ErrorKind::Invalid, self.origin_of(field), msg)
+                .field(field)
+                .hint(hint),
+        )
+    }
+
     /// The engine settings for replication `replication`.
     pub fn settings(&self, replication: u64) -> Settings {
         Settings {
@@ -217,6 +274,8 @@ pub(crate) trait Configured: Send + Sync + fmt::Debug {
     fn estimate(&self, settings: &Settings) -> u64;
     /// Runs the replications of `job`.
     fn run(&self, job: Job<'_>) -> io::Result<RunStats>;
+    /// Whether the model can be snapshotted.
+    fn snapshots(&self) -> bool;
     /// The resolved scenario document as TOML (without the comment header).
     fn resolved_body(&self) -> String;
     /// The variants of `base`'s `sweep`, each built and checked.
@@ -252,6 +311,11 @@ impl<P: ModelParams> Configured for Checked<P> {
 
     fn run(&self, job: Job<'_>) -> io::Result<RunStats> {
         montecarlo::run_model(&self.model.build(), job)
+    }
+
+    fn snapshots(&self) -> bool {
+        use crate::engine::model::Model;
+        self.model.build().codec().is_some()
     }
 
     fn resolved_body(&self) -> String {

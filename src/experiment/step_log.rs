@@ -119,8 +119,24 @@ impl StepLog {
     }
 
     /// Calls `f` with every row in order.
-    pub fn for_each(self, mut f: impl FnMut(&StepRow) -> io::Result<()>) -> io::Result<()> {
-        if let Some(e) = self.error {
+    pub fn for_each(mut self, f: impl FnMut(&StepRow) -> io::Result<()>) -> io::Result<()> {
+        self.visit(f)
+    }
+
+    /// Every row so far, in order, leaving the log as it is (for a checkpoint).
+    pub fn rows(&mut self) -> io::Result<Vec<StepRow>> {
+        let mut rows = Vec::with_capacity(self.len() as usize);
+        self.visit(|r| {
+            rows.push(r.clone());
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Hands each row to `f`, in order; the spilled rows are read through a second handle on
+    /// the spill file, which is left at its end for further rows.
+    fn visit(&mut self, mut f: impl FnMut(&StepRow) -> io::Result<()>) -> io::Result<()> {
+        if let Some(e) = &self.error {
             return Err(io::Error::new(
                 e.kind(),
                 format!("cannot keep the step rows in the spool directory: {e}"),
@@ -142,8 +158,9 @@ impl StepLog {
             row.counters.copy_from_slice(&w[FIXED..]);
             f(&row)
         };
-        if let Some(w) = self.file {
-            let mut file = w.into_inner().map_err(|e| e.into_error())?;
+        if let Some(w) = self.file.as_mut() {
+            w.flush()?;
+            let mut file = w.get_ref().try_clone()?;
             file.rewind()?;
             let mut r = BufReader::with_capacity(Self::BUFFER, file);
             let mut bytes = vec![0u8; width * 8];
@@ -155,6 +172,7 @@ impl StepLog {
                 }
                 decode(&words)?;
             }
+            r.into_inner().seek(io::SeekFrom::End(0))?;
         }
         for w in self.words.chunks_exact(width) {
             decode(w)?;

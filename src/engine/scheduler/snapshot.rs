@@ -15,8 +15,6 @@
 use std::io::Read;
 use std::ops::Range;
 
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +23,7 @@ use crate::engine::arena::{MAX_SHARDS, Partition};
 use crate::engine::channel::{Envelope, TaskEnvelope};
 use crate::engine::codec::{Codec, from_bytes, to_bytes};
 use crate::engine::model::{Counts, Model};
-use crate::engine::stats::{EngineHistograms, StepRow};
+use crate::engine::stats::{EngineHistograms, StepRow, hist_bytes, hist_from};
 use crate::engine::task::{DONE, Slot, WAITING};
 
 /// The most tasks in one piece of a snapshot (pieces are written and read in parallel).
@@ -174,22 +172,31 @@ impl Snapshot {
         self.meta.lengths.iter().map(|l| l.0).sum()
     }
 
-    /// The size of [`Snapshot::to_bytes`].
-    pub fn packed_bytes(&self) -> u64 {
+    /// The length of [`Snapshot::to_bytes`].
+    pub fn byte_len(&self) -> u64 {
         let pieces: u64 = self.pieces.iter().map(|p| p.len() as u64).sum();
-        pieces + 8 + to_bytes(&self.meta).map_or(0, |m| m.len() as u64)
+        pieces + 8 + self.header().len() as u64
+    }
+
+    fn header(&self) -> Vec<u8> {
+        to_bytes(&self.meta).expect("the header is plain data")
+    }
+
+    /// Writes [`Snapshot::to_bytes`] to `w`, piece by piece (nothing is gathered in memory).
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let meta = self.header();
+        w.write_all(&(meta.len() as u64).to_le_bytes())?;
+        w.write_all(&meta)?;
+        for p in &self.pieces {
+            w.write_all(p)?;
+        }
+        Ok(())
     }
 
     /// The snapshot as bytes: the length of the header, the header (postcard), the pieces.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let meta = to_bytes(&self.meta).expect("the header is plain data");
-        let pieces: usize = self.pieces.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(8 + meta.len() + pieces);
-        out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-        out.extend_from_slice(&meta);
-        for p in &self.pieces {
-            out.extend_from_slice(p);
-        }
+        let mut out = Vec::with_capacity(self.byte_len() as usize);
+        self.write_to(&mut out).expect("writing to memory");
         out
     }
 
@@ -262,20 +269,6 @@ fn unpack(packed: &[u8], raw: u64, what: &str) -> Result<Vec<u8>, SnapshotError>
         )));
     }
     Ok(out)
-}
-
-fn hist_bytes(h: &Histogram<u64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    V2Serializer::new()
-        .serialize(h, &mut out)
-        .expect("a histogram serialises into memory");
-    out
-}
-
-fn hist_from(bytes: &[u8]) -> Result<Histogram<u64>, SnapshotError> {
-    Deserializer::new()
-        .deserialize(&mut &bytes[..])
-        .map_err(|e| SnapshotError::Damaged(format!("an engine histogram: {e:?}")))
 }
 
 impl<'m, M: Model> Simulation<'m, M> {
@@ -492,7 +485,8 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         let mut engine = EngineHistograms::new();
         for ((_, h), bytes) in engine.named_mut().into_iter().zip(&meta.engine) {
-            *h = hist_from(bytes)?;
+            *h = hist_from(bytes)
+                .map_err(|e| SnapshotError::Damaged(format!("an engine histogram: {e}")))?;
         }
         let settings = snapshot.settings().shards(shards);
         let mut sim = Self::with_shards(model, settings, built, engine);

@@ -66,6 +66,17 @@ pub struct RunSection {
     pub max_steps: u64,
     /// Whether to record per-task histograms (messages per task, mailbox depth).
     pub histograms: bool,
+    /// Write a checkpoint into the result directory's `checkpoints/` every this many steps
+    /// (0: none; the default). A run of one replication is snapshotted whole every this many
+    /// steps; a run of several records the replications done, after every replication that
+    /// brings this many more steps. Ctrl-C then writes one too. `microsim resume` goes on
+    /// from any of them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub checkpoint_every: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The seed used when a scenario names none (recorded in the resolved scenario).
@@ -81,6 +92,7 @@ impl Default for RunSection {
             quantum: 1,
             max_steps: 1_000_000,
             histograms: true,
+            checkpoint_every: 0,
         }
     }
 }
@@ -315,6 +327,7 @@ pub fn accepted_range(field: &str) -> Option<(u64, u64)> {
         "run.shards" => (1, MAX_SHARDS),
         "run.quantum" => (1, u32::MAX as u64),
         "run.max_steps" => (1, u32::MAX as u64 - 2),
+        "run.checkpoint_every" => (0, u32::MAX as u64 - 2),
         "montecarlo.replications" => (1, MAX_REPLICATIONS),
         "sweep.baseline" => (0, MAX_VARIANTS - 1),
         "sweep.sample.count" => (1, MAX_VARIANTS),
@@ -353,6 +366,7 @@ impl RunSection {
         check_known(out, "run.threads", self.threads);
         check_known(out, "run.quantum", self.quantum);
         check_known(out, "run.max_steps", self.max_steps);
+        check_known(out, "run.checkpoint_every", self.checkpoint_every);
         let Some(cells) = cells else {
             if let Some(shards) = self.shards {
                 check_range(out, "run.shards", shards, 1, MAX_SHARDS);
