@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use microsim::{
-    CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
-    Registry, Report, StepEndCtx, Tally, TaskId, TaskRng, histogram,
+    CellBlock, CellCtx, Checks, Codec, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams,
+    Next, Quantity, Registry, Report, StepEndCtx, Tally, TaskId, TaskRng, histogram,
 };
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -60,7 +60,7 @@ struct Person {
     health: Health,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 enum Msg {
     /// "I am here today, and this is how I am."
     Here { infectious: bool },
@@ -69,9 +69,36 @@ enum Msg {
 }
 
 /// One shard's cells: today's reports, kept for the end of the day.
+#[derive(Serialize, Deserialize)]
 struct Cells {
     reports: Vec<(usize, Mail<Msg>)>,
     infectious: Vec<u32>,
+}
+
+/// Cut and joined again when a checkpoint resumes at another shard count.
+impl CellBlock for Cells {
+    fn split_off(&mut self, _len: u64, at: u64) -> Self {
+        let at = at as usize;
+        let (mut kept, mut moved) = (Vec::new(), Vec::new());
+        for (offset, mail) in self.reports.drain(..) {
+            match offset.checked_sub(at) {
+                Some(o) => moved.push((o, mail)),
+                None => kept.push((offset, mail)),
+            }
+        }
+        self.reports = kept;
+        Cells {
+            reports: moved,
+            infectious: self.infectious.split_off(at),
+        }
+    }
+
+    fn append(&mut self, len: u64, next: Self) {
+        let len = len as usize;
+        self.reports
+            .extend(next.reports.into_iter().map(|(o, m)| (o + len, m)));
+        self.infectious.extend(next.infectious);
+    }
 }
 
 const COUNTERS: &[Quantity] = &[
@@ -123,6 +150,10 @@ impl Model for Sir {
             y: rng.random_range(0..self.p.height),
             health,
         }
+    }
+
+    fn codec(&self) -> Option<Codec<Msg, Cells>> {
+        Some(Codec::new())
     }
 
     fn cells(&self, range: std::ops::Range<u64>, _shards: usize) -> Cells {
@@ -328,6 +359,46 @@ fn the_user_model_gives_the_same_bytes_at_any_thread_and_shard_count() {
     let declared = &s["declared"]["metrics"];
     assert_eq!(declared[1]["name"], "peak_infectious");
     assert_eq!(declared[1]["unit"], "people");
+}
+
+#[test]
+fn the_user_model_resumes_from_a_checkpoint_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario(tmp.path(), "\n[output]\nplots = []\n");
+    let run = |name: &str, sets: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["run", arg(&file), "--out", arg(&out), "--quiet"];
+        args.extend_from_slice(&["--replications", "1", "--threads", "1"]);
+        for s in sets {
+            args.extend_from_slice(&["--set", s]);
+        }
+        assert_eq!(microsim(&args), ExitCode::SUCCESS);
+        out
+    };
+    let straight = run("straight", &[]);
+    let checkpointed = run("checkpointed", &["run.checkpoint_every=3"]);
+    let first = checkpointed.join("checkpoints/step-000003.ckpt");
+    let resumed = tmp.path().join("resumed");
+    let code = microsim(&[
+        "resume",
+        arg(&first),
+        "--out",
+        arg(&resumed),
+        "--quiet",
+        "--threads",
+        "2",
+        "--set",
+        "run.shards=5",
+    ]);
+    assert_eq!(code, ExitCode::SUCCESS);
+    for f in [
+        "replications.csv",
+        "details.json",
+        "histograms/infected_on_day.hlog",
+    ] {
+        assert!(read(&straight, f) == read(&resumed, f), "{f} differs");
+    }
+    assert_eq!(summary(&straight)["metrics"], summary(&resumed)["metrics"]);
 }
 
 #[test]

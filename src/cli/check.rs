@@ -25,6 +25,7 @@ pub struct Args {
 pub(crate) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let overrides = super::overrides(&args.set, &[])?;
     let scenario = registry.load(&args.file, &overrides)?;
+    scenario.check_checkpoints()?;
     // What `run` would check: each variant of a sweep, else the scenario; the largest shown.
     let runs = match scenario.sweep {
         Some(_) => scenario

@@ -34,8 +34,9 @@ pub enum Next {
     Done,
 }
 
-/// A delivered message: who sent it, and what.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A delivered message: who sent it, and what. Serde, so that a model may keep mail in its
+/// cells from one step to the next and still be snapshotted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mail<M> {
     /// The task that sent it, or, for a cell's answer, the task whose message the cell answered.
     pub from: TaskId,
