@@ -112,6 +112,7 @@ pub mod results {
 pub mod internal {
     pub use crate::engine::arena::Partition;
     pub use crate::engine::rng;
+    pub use crate::experiment::checkpoint;
     pub use crate::experiment::montecarlo::{self, Plan, Replication, Silent, Sink};
     pub use crate::experiment::output::{self, Manifest};
     pub use crate::experiment::runner::{self, Options, execute};

@@ -122,15 +122,25 @@ struct Meta {
     lengths: Vec<(u64, u64)>,
 }
 
-/// One shard's mail in flight, with global destinations, in delivery order.
+/// One shard's mail in flight, in delivery order, as columns (small numbers, which postcard
+/// writes in few bytes): cells as offsets from the shard's first cell, keys as sender and
+/// sequence number.
 #[derive(Serialize, Deserialize)]
 struct MailPiece {
-    cell_to: Vec<u64>,
-    cell_keys: Vec<u64>,
+    first_cell: u64,
+    cell_to: Vec<u32>,
+    cell_from: Vec<u32>,
+    cell_seq: Vec<u32>,
     cell_msgs: Vec<u8>,
     task_to: Vec<u32>,
-    task_keys: Vec<u64>,
+    task_from: Vec<u32>,
+    task_seq: Vec<u32>,
     task_msgs: Vec<u8>,
+}
+
+/// A key from its halves.
+fn key_of(from: u32, seq: u32) -> u64 {
+    ((from as u64) << 32) | seq as u64
 }
 
 impl Snapshot {
@@ -447,28 +457,34 @@ impl<'m, M: Model> Simulation<'m, M> {
             let damaged = |e: String| SnapshotError::Damaged(format!("mail: {e}"));
             let cell_msgs = (codec.msgs_from_bytes)(&m.cell_msgs).map_err(damaged)?;
             let task_msgs = (codec.msgs_from_bytes)(&m.task_msgs).map_err(damaged)?;
-            if cell_msgs.len() != m.cell_to.len()
-                || m.cell_keys.len() != m.cell_to.len()
-                || task_msgs.len() != m.task_to.len()
-                || m.task_keys.len() != m.task_to.len()
+            let n = m.cell_to.len();
+            let k = m.task_to.len();
+            if [m.cell_from.len(), m.cell_seq.len(), cell_msgs.len()] != [n; 3]
+                || [m.task_from.len(), m.task_seq.len(), task_msgs.len()] != [k; 3]
             {
                 return Err(damaged("its columns differ in length".into()));
             }
-            for ((to, key), msg) in m.cell_to.into_iter().zip(m.cell_keys).zip(cell_msgs) {
+            for (i, msg) in cell_msgs.into_iter().enumerate() {
+                let to = m.first_cell.saturating_add(m.cell_to[i] as u64);
                 if to >= cells {
                     return Err(damaged(format!("a message to cell {to} of {cells}")));
                 }
-                to_cells.push((key, to, msg));
+                to_cells.push((key_of(m.cell_from[i], m.cell_seq[i]), to, msg));
             }
-            for ((to, key), msg) in m.task_to.into_iter().zip(m.task_keys).zip(task_msgs) {
+            for (i, msg) in task_msgs.into_iter().enumerate() {
+                let to = m.task_to[i];
                 if to as u64 >= meta.tasks {
                     return Err(damaged(format!("a message to task {to} of {}", meta.tasks)));
                 }
-                to_tasks.push((to, key, msg));
+                to_tasks.push((to, key_of(m.task_from[i], m.task_seq[i]), msg));
             }
         }
-        to_cells.sort_by_key(|m| m.0);
-        to_tasks.sort_by_key(|m| (m.0, m.1));
+        if !to_cells.is_sorted_by_key(|m| m.0) {
+            to_cells.sort_by_key(|m| m.0);
+        }
+        if !to_tasks.is_sorted_by_key(|m| (m.0, m.1)) {
+            to_tasks.sort_by_key(|m| (m.0, m.1));
+        }
 
         let mut built: Vec<Shard<M>> = slots
             .into_par_iter()
@@ -575,30 +591,33 @@ fn encode_mail<M: Model>(
     s: &Shard<M>,
     codec: &Codec<M::Msg, M::Cells>,
 ) -> Result<Vec<u8>, SnapshotError> {
-    let mut cell: Vec<(u64, u64, M::Msg)> = s
-        .in_cells
-        .iter()
-        .flatten()
-        .map(|e| (e.key, s.first_cell() + e.to as u64, e.msg))
-        .collect();
-    cell.sort_by_key(|m| m.0);
-    let mut task: Vec<(u32, u64, M::Msg)> = s
-        .in_tasks
-        .iter()
-        .flatten()
-        .map(|e| (e.to, e.key, e.msg))
-        .collect();
-    task.sort_by_key(|m| (m.0, m.1));
-    let encode = |msgs: Vec<M::Msg>| {
-        (codec.msgs_to_bytes)(&msgs).map_err(|e| SnapshotError::Encode(format!("a message: {e}")))
+    let encode = |msgs: &[M::Msg]| {
+        (codec.msgs_to_bytes)(msgs).map_err(|e| SnapshotError::Encode(format!("a message: {e}")))
     };
+    // Cell mail arrives in key order (each source shard's run is, and runs come in shard
+    // order, which is task order); a seeded order sorts it when it is handled, not here.
+    let cell = || s.in_cells.iter().flatten();
+    let sorted = cell().map(|e| e.key).is_sorted();
+    let mut cells: Vec<&Envelope<M::Msg>> = cell().collect();
+    if !sorted {
+        cells.sort_by_key(|e| e.key);
+    }
+    let mut tasks: Vec<&TaskEnvelope<M::Msg>> = s.in_tasks.iter().flatten().collect();
+    if !tasks.iter().map(|e| (e.to, e.key)).is_sorted() {
+        tasks.sort_by_key(|e| (e.to, e.key));
+    }
+    let cell_msgs: Vec<M::Msg> = cells.iter().map(|e| e.msg).collect();
+    let task_msgs: Vec<M::Msg> = tasks.iter().map(|e| e.msg).collect();
     let piece = MailPiece {
-        cell_to: cell.iter().map(|m| m.1).collect(),
-        cell_keys: cell.iter().map(|m| m.0).collect(),
-        cell_msgs: encode(cell.iter().map(|m| m.2).collect())?,
-        task_to: task.iter().map(|m| m.0).collect(),
-        task_keys: task.iter().map(|m| m.1).collect(),
-        task_msgs: encode(task.iter().map(|m| m.2).collect())?,
+        first_cell: s.first_cell(),
+        cell_to: cells.iter().map(|e| e.to).collect(),
+        cell_from: cells.iter().map(|e| (e.key >> 32) as u32).collect(),
+        cell_seq: cells.iter().map(|e| e.key as u32).collect(),
+        cell_msgs: encode(&cell_msgs)?,
+        task_to: tasks.iter().map(|e| e.to).collect(),
+        task_from: tasks.iter().map(|e| (e.key >> 32) as u32).collect(),
+        task_seq: tasks.iter().map(|e| e.key as u32).collect(),
+        task_msgs: encode(&task_msgs)?,
     };
     to_bytes(&piece).map_err(SnapshotError::Encode)
 }
