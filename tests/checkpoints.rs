@@ -15,19 +15,7 @@ use common::{Running, arg, microsim, microsim_ok, repo_path};
 /// the messages, not the wall times) and the deterministic histograms.
 fn results(dir: &Path) -> String {
     let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
-    let steps: Vec<String> = read("steps.csv")
-        .lines()
-        .map(|l| {
-            let cols: Vec<&str> = l.split(',').collect();
-            let keep: Vec<&str> = cols[..cols.len() - 3]
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != 5 && *i != 6) // messages_local, messages_cross
-                .map(|(_, c)| *c)
-                .collect();
-            keep.join(",")
-        })
-        .collect();
+    let steps = step_rows(dir);
     let summary: serde_json::Value = serde_json::from_str(&read("summary.json")).unwrap();
     let mut hists: Vec<String> = fs::read_dir(dir.join("histograms"))
         .unwrap()
@@ -52,6 +40,25 @@ fn results(dir: &Path) -> String {
         steps.join("\n"),
         hists.join("\n")
     )
+}
+
+/// The deterministic columns of steps.csv (not the shard split of the messages, not the wall
+/// times), one string per row, header first.
+fn step_rows(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join("steps.csv"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            let keep: Vec<&str> = cols[..cols.len() - 3]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 5 && *i != 6) // messages_local, messages_cross
+                .map(|(_, c)| *c)
+                .collect();
+            keep.join(",")
+        })
+        .collect()
 }
 
 /// `microsim run SCENARIO args… --quiet --out DIR` (no plots), asserting success.
@@ -441,4 +448,143 @@ fn checkpoints_where_none_can_be_written_are_refused_before_the_run() {
         0,
         "nothing written"
     );
+}
+
+#[test]
+fn a_sweep_branches_every_variant_from_one_checkpoint() {
+    use microsim::models::musical_chairs::{MusicalChairs, Params};
+    use microsim::{Settings, Simulation, replication_seed};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let base = "[scenario]\nname = \"warm\"\nmodel = \"musical_chairs\"\n\n[model]\nrobots = 300\n\
+                width = 30\nheight = 30\nrounds = 8\n\n[run]\nseed = 5\nshards = 4\n\n\
+                [montecarlo]\nreplications = 1\n\n[output]\nplots = []\n";
+    fs::write(t.join("warm.toml"), base).unwrap();
+    let warm = run(
+        t,
+        arg(&t.join("warm.toml")),
+        "warm",
+        &["--set", "run.checkpoint_every=3"],
+    );
+    let sweep = format!(
+        "{base}\n[sweep]\nfrom = \"warm/checkpoints/step-000003.ckpt\"\n\n[sweep.grid]\n\
+         \"model.rounds\" = [8, 12]\n"
+    )
+    .replace("name = \"warm\"", "name = \"branched\"");
+    fs::write(t.join("branched.toml"), sweep).unwrap();
+    let branched = run(
+        t,
+        arg(&t.join("branched.toml")),
+        "branched",
+        &["--threads", "2"],
+    );
+
+    // Variant 0 keeps the warm-up's parameters: it is the warm-up run.
+    let v0 = branched.join("variants/000");
+    assert_eq!(results(&v0), results(&warm));
+    // Variant 1 begins as the warm-up did (the same three steps) and differs after them.
+    let v1 = branched.join("variants/001");
+    let (a, b) = (step_rows(&warm), step_rows(&v1));
+    assert_eq!(
+        a[..4],
+        b[..4],
+        "the header and the first three steps are the warm-up's"
+    );
+    assert_ne!(a[4..], b[4..], "the variants differ after step 3");
+    assert!(b.len() > a.len(), "12 rounds take longer than 8");
+    // … and equals the warm-up to step 3, the parameter change, and the rest, in the library.
+    let params = Params {
+        robots: 300,
+        width: 30,
+        height: 30,
+        rounds: 8,
+    };
+    let before = MusicalChairs::new(params.clone());
+    let after = MusicalChairs::new(Params {
+        rounds: 12,
+        ..params
+    });
+    let settings = Settings::default().seed(replication_seed(5, 0)).shards(4);
+    let mut sim = Simulation::new(&before, settings);
+    sim.run_until(3, |_| true);
+    let mut rest = Simulation::restore(&after, &sim.snapshot().unwrap(), 2).unwrap();
+    rest.run(|_| true);
+    let expected: Vec<String> = rest
+        .report()
+        .metrics()
+        .iter()
+        .map(|m| microsim::results::fmt_num(*m))
+        .collect();
+    let row = fs::read_to_string(v1.join("replications.csv")).unwrap();
+    let row: Vec<&str> = row.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[row.len() - expected.len()..], expected[..], "{row:?}");
+    // The sweep compares the two, paired.
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(branched.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["sweep"]["variants"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_sweep_from_a_checkpoint_that_does_not_fit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (_, ckpt) = a_checkpoint(t);
+    let small = fs::read_to_string(repo_path("scenarios/musical_chairs_small.toml")).unwrap();
+    let cases = [
+        (
+            "replications = 20",
+            "[sweep]\nfrom = \"CK\"\n[sweep.grid]\n\"model.rounds\" = [5, 6]\n",
+            "montecarlo.replications",
+        ),
+        (
+            "replications = 1",
+            "[sweep]\nfrom = \"CK\"\n[sweep.grid]\n\"run.order\" = [\"by_id\", \"shuffled\"]\n",
+            "model.*",
+        ),
+        (
+            "replications = 1",
+            "[sweep]\nfrom = \"nowhere.ckpt\"\n[sweep.grid]\n\"model.rounds\" = [5, 6]\n",
+            "nowhere.ckpt",
+        ),
+        (
+            "replications = 1\n[run]\nseed = 3",
+            "[sweep]\nfrom = \"CK\"\n[sweep.grid]\n\"model.rounds\" = [5, 6]\n",
+            "run.seed = 1",
+        ),
+    ];
+    for (i, (mc, sweep, says)) in cases.iter().enumerate() {
+        let text = small.replace("replications = 20", mc).replace(
+            "[run]\nseed = 1\nshards = 4\n",
+            if mc.contains("seed") {
+                ""
+            } else {
+                "[run]\nseed = 1\nshards = 4\n"
+            },
+        );
+        let file = t.join(format!("case{i}.toml"));
+        fs::write(
+            &file,
+            format!("{text}\n{}", sweep.replace("CK", arg(&ckpt))),
+        )
+        .unwrap();
+        let out = microsim(
+            t,
+            &[
+                "run",
+                arg(&file),
+                "--quiet",
+                "--out",
+                arg(&t.join(format!("o{i}"))),
+            ],
+        );
+        assert_eq!(out.code, Some(2), "case {i}\n{out}");
+        assert!(
+            out.stderr.contains(says),
+            "case {i} should say {says}\n{out}"
+        );
+        assert!(
+            !t.join(format!("o{i}")).exists(),
+            "case {i}: nothing written"
+        );
+    }
 }

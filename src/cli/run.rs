@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::experiment::checkpoint::Checkpoint;
 use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
@@ -113,6 +114,7 @@ pub(crate) fn run(
     )?;
     let scenario = registry.load(&args.file, &overrides)?;
     scenario.check_checkpoints()?;
+    let branch = branch_point(&scenario)?;
     if let Some(k) = args.replication {
         let n = scenario.plan(None).max();
         if k >= n {
@@ -166,7 +168,68 @@ pub(crate) fn run(
         json: args.json,
         open: args.open,
     };
-    launch(&scenario, &opts, variants.len() as u64, view, None)
+    launch(&scenario, &opts, variants.len() as u64, view, branch)
+}
+
+/// The checkpoint a sweep branches from (`[sweep] from`), read and checked against the
+/// scenario: a lone replication of the same model, seed and run settings.
+fn branch_point(scenario: &Scenario) -> Result<Option<Checkpoint>, Failure> {
+    let Some(from) = scenario.sweep.as_ref().and_then(|s| s.from.as_ref()) else {
+        return Ok(None);
+    };
+    let base = scenario.path.parent().unwrap_or(Path::new(""));
+    let path = base.join(from);
+    let at = format!("{}: `sweep.from`", scenario.path.display());
+    let c = Checkpoint::read(&path).map_err(|e| Failure::Input(format!("{at}: {e}")))?;
+    let refuse =
+        |why: String, hint: &str| Err(Failure::Input(format!("{at}: {why}\n  hint: {hint}")));
+    let Some(r) = &c.running else {
+        return refuse(
+            format!(
+                "{} records finished replications, not one under way",
+                path.display()
+            ),
+            "branch from a checkpoint of a run of one replication (step-NNNNNN.ckpt)",
+        );
+    };
+    if c.header.model != scenario.model_name() {
+        return refuse(
+            format!(
+                "{} is of the model `{}`, the sweep's is `{}`",
+                path.display(),
+                c.header.model,
+                scenario.model_name()
+            ),
+            "branch from a checkpoint of the same model",
+        );
+    }
+    if c.header.seed != scenario.seed() {
+        return refuse(
+            format!(
+                "{} was run with seed {}, the sweep has {}",
+                path.display(),
+                c.header.seed,
+                scenario.seed()
+            ),
+            &format!(
+                "set run.seed = {} (the variants run its replication)",
+                c.header.seed
+            ),
+        );
+    }
+    let (mut ours, theirs) = (scenario.settings(r.index), r.snapshot.settings());
+    ours.shards = theirs.shards;
+    if ours != theirs {
+        return refuse(
+            format!(
+                "{} was run with other [run] settings (order, quantum, max_steps or \
+                 histograms) than the sweep",
+                path.display()
+            ),
+            "give the sweep the [run] section of the run the checkpoint came from",
+        );
+    }
+    Ok(Some(c))
 }
 
 /// How the outcome is shown.

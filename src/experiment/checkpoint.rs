@@ -62,6 +62,7 @@ pub struct Header {
 }
 
 /// The replication under way: its index, its snapshot and its step rows so far.
+#[derive(Clone)]
 pub struct Running {
     /// The replication's index.
     pub index: u64,
@@ -72,6 +73,7 @@ pub struct Running {
 }
 
 /// A checkpoint, read or to be written.
+#[derive(Clone)]
 pub struct Checkpoint {
     /// The header.
     pub header: Header,

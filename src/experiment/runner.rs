@@ -73,22 +73,13 @@ pub fn execute_from(
     progress: &dyn Progress,
     resume: Option<Checkpoint>,
 ) -> io::Result<Outcome> {
-    if let Some(c) = resume {
-        if scenario.sweep.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a sweep cannot be resumed from a checkpoint",
-            ));
-        }
-        return single(scenario, &opts.dir, opts, stop, progress, false, Some(c)).map(|(o, _)| o);
-    }
     if scenario.sweep.is_some() {
         let variants = scenario
             .variants()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        sweep(scenario, &variants, opts, stop, progress)
+        sweep(scenario, &variants, opts, stop, progress, resume.as_ref())
     } else {
-        single(scenario, &opts.dir, opts, stop, progress, false, None).map(|(o, _)| o)
+        single(scenario, &opts.dir, opts, stop, progress, false, resume).map(|(o, _)| o)
     }
 }
 
@@ -324,12 +315,16 @@ impl Sink for Keeping<'_, '_> {
     }
 }
 
+/// Every variant of a sweep into its own directory, then the sweep table. With `from` (a
+/// checkpoint of a lone replication: `[sweep] from`), every variant starts from its snapshot,
+/// under its own parameters, as that replication.
 fn sweep(
     scenario: &Scenario,
     variants: &[Variant],
     opts: &Options,
     stop: &AtomicBool,
     progress: &dyn Progress,
+    from: Option<&Checkpoint>,
 ) -> io::Result<Outcome> {
     let start = Instant::now();
     let section = scenario
@@ -340,16 +335,20 @@ fn sweep(
     std::fs::create_dir_all(dir.path())?;
     mark_incomplete(dir.path())?;
     let mut runs: Vec<(Outcome, Vec<Vec<f64>>)> = Vec::new();
+    let mut branch_opts = opts.clone();
+    if let Some(r) = from.and_then(|c| c.running.as_ref()) {
+        branch_opts.only = Some(r.index);
+    }
     for v in variants {
         let vdir = dir.variant(v.index);
         runs.push(single(
             &v.scenario,
             vdir.path(),
-            opts,
+            &branch_opts,
             stop,
             progress,
             true,
-            None,
+            from.cloned(),
         )?);
         if runs.last().is_some_and(|(o, _)| o.partial) {
             break;

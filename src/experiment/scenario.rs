@@ -509,6 +509,16 @@ pub(crate) fn typed<P: ModelParams>(
     }
     if let Some(sweep) = &doc.sweep {
         sweep.check(metrics, &mut problems);
+        if sweep.from.is_some()
+            && (doc.montecarlo.replications != 1 || doc.montecarlo.target.is_some())
+        {
+            problems.push(Problem::new(
+                "montecarlo.replications",
+                "a sweep from a checkpoint runs the checkpoint's one replication per variant",
+                "set montecarlo.replications = 1 (and no target); for replications of the \
+                 branch, sweep from several checkpoints",
+            ));
+        }
         if sweep.common_random_numbers && doc.montecarlo.target.is_some() {
             problems.push(Problem::new(
                 "montecarlo.target",

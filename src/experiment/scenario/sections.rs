@@ -163,6 +163,12 @@ pub struct SweepSection {
     /// Whether variants reuse the same replication seeds (common random numbers), which makes
     /// paired differences far more precise. Default true.
     pub common_random_numbers: bool,
+    /// A checkpoint of a lone replication (relative to the scenario file's directory) that
+    /// every variant starts from: a warm-up run once, then variants that differ only after its
+    /// step. Only `model.*` fields may be swept; each variant runs the checkpoint's
+    /// replication, with its seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 impl Default for SweepSection {
@@ -173,6 +179,7 @@ impl Default for SweepSection {
             baseline: 0,
             compare: Vec::new(),
             common_random_numbers: true,
+            from: None,
         }
     }
 }
@@ -647,6 +654,27 @@ impl SweepSection {
                 .at(at),
             );
             return;
+        }
+        if self.from.is_some() {
+            let ranges = self.sample.iter().flat_map(|s| s.ranges.keys());
+            if let Some(f) = self
+                .grid
+                .keys()
+                .chain(ranges)
+                .find(|f| !f.starts_with("model."))
+            {
+                out.push(
+                    Problem::new(
+                        "sweep.from",
+                        format!(
+                            "a sweep from a checkpoint varies `{f}`; it may vary only `model.*` \
+                             fields (the run's settings are the checkpoint's)"
+                        ),
+                        "vary model parameters only, or drop `from`",
+                    )
+                    .at(vec![key("sweep"), key("from")]),
+                );
+            }
         }
         for (field, values) in &self.grid {
             let at = vec![key("sweep"), key("grid"), key(field)];
