@@ -46,6 +46,17 @@ pub struct TaskEnvelope<M> {
     pub msg: M,
 }
 
+/// Where a task lives once tasks have moved ([`crate::Ctx::move_near`]): its shard and its
+/// slot there. Until a task first moves, every task lives at home (the partition's block of
+/// ids) and no directory is kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    /// The shard.
+    pub shard: u32,
+    /// The slot in the shard.
+    pub slot: u32,
+}
+
 /// One shard's outgoing messages, one buffer per destination shard and kind.
 pub struct Outbox<M> {
     me: usize,
@@ -87,12 +98,28 @@ impl<M> Outbox<M> {
         self.to_cells[dest].push(Envelope { key, to, msg });
     }
 
-    /// Queues `msg` for task `task`.
+    /// Queues `msg` for task `task`, which lives at home (`places` is `None`) or where
+    /// `places` says.
     #[inline]
-    pub fn push_task(&mut self, task: u32, key: u64, msg: M) {
-        let dest = self.part.task_shard(task);
+    pub fn push_task(&mut self, places: Option<&[Place]>, task: u32, key: u64, msg: M) {
+        let dest = match places {
+            None => self.part.task_shard(task),
+            Some(p) => p[task as usize].shard as usize,
+        };
         self.tally(dest);
         self.to_tasks[dest].push(TaskEnvelope { key, to: task, msg });
+    }
+
+    /// The shard this outbox belongs to.
+    #[inline]
+    pub fn me(&self) -> usize {
+        self.me
+    }
+
+    /// The shard that owns `cell`.
+    #[inline]
+    pub fn cell_shard(&self, cell: u64) -> usize {
+        self.part.cell_shard(cell)
     }
 
     /// Messages queued and not yet exchanged.

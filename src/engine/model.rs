@@ -249,6 +249,9 @@ impl Counts {
 pub(crate) struct Part<'a, M: Model> {
     pub(crate) first_task: TaskId,
     pub(crate) slots: &'a [Slot<M::Task>],
+    /// The id of each slot's task once tasks have moved; empty while slot `i` is task
+    /// `first_task + i`.
+    pub(crate) ids: &'a [TaskId],
     pub(crate) cells: &'a M::Cells,
 }
 
@@ -260,14 +263,23 @@ pub struct End<'a, M: Model> {
 }
 
 impl<'a, M: Model> End<'a, M> {
-    /// Every task's final state, in id order.
-    pub fn tasks(&self) -> impl Iterator<Item = (TaskId, &'a M::Task)> + '_ {
-        self.parts.iter().flat_map(|p| {
-            p.slots
-                .iter()
-                .enumerate()
-                .map(move |(i, s)| (p.first_task + i as TaskId, &s.state))
-        })
+    /// Every task's final state, in id order (wherever tasks moved).
+    pub fn tasks(&self) -> Box<dyn Iterator<Item = (TaskId, &'a M::Task)> + '_> {
+        if self.parts.iter().all(|p| p.ids.is_empty()) {
+            return Box::new(self.parts.iter().flat_map(|p| {
+                p.slots
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (p.first_task + i as TaskId, &s.state))
+            }));
+        }
+        let mut all: Vec<(TaskId, &'a M::Task)> = self
+            .parts
+            .iter()
+            .flat_map(|p| p.ids.iter().zip(p.slots).map(|(&id, s)| (id, &s.state)))
+            .collect();
+        all.sort_unstable_by_key(|t| t.0);
+        Box::new(all.into_iter())
     }
 
     /// Every shard's cell state, in cell order.

@@ -43,10 +43,10 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::engine::arena::Partition;
-use crate::engine::channel::{Envelope, TaskEnvelope, exchange};
+use crate::engine::channel::{Envelope, Place, TaskEnvelope, exchange};
 use crate::engine::model::{Counts, End, Model, Part, Report, Tally};
 use crate::engine::stats::{EngineHistograms, StepRow};
-use crate::engine::task::{Mail, Slot};
+use crate::engine::task::{Mail, Slot, TaskId};
 
 pub(crate) use shard::Shard;
 pub use snapshot::{Snapshot, SnapshotError};
@@ -197,6 +197,9 @@ pub struct Simulation<'m, M: Model> {
     stop: Option<&'m AtomicBool>,
     /// Whether the last step was left undone because `stop` was set.
     cut_short: bool,
+    /// Where each task lives, once some task has moved ([`crate::Ctx::move_near`]); `None`
+    /// while every task lives at home.
+    places: Option<Vec<Place>>,
 }
 
 impl<M: Model> std::fmt::Debug for Simulation<'_, M> {
@@ -249,6 +252,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             histograms,
             stop: None,
             cut_short: false,
+            places: None,
         }
     }
 
@@ -369,14 +373,15 @@ impl<'m, M: Model> Simulation<'m, M> {
     pub fn advance(&mut self) -> StepRow {
         let (model, step, settings, stop) = (self.model, self.step, self.settings, self.stop);
         let start = Instant::now();
+        let places = self.places.as_deref();
         if self.parallel {
             self.shards
                 .par_iter_mut()
-                .for_each(|s| s.step(model, step, &settings, stop));
+                .for_each(|s| s.step(model, step, &settings, stop, places));
         } else {
             self.shards
                 .iter_mut()
-                .for_each(|s| s.step(model, step, &settings, stop));
+                .for_each(|s| s.step(model, step, &settings, stop, places));
         }
         self.cut_short = self.shards.iter().any(|s| s.tally.cut_short);
         let pairs = self
@@ -391,10 +396,79 @@ impl<'m, M: Model> Simulation<'m, M> {
             .map(|s| (&mut s.out.to_tasks, &mut s.in_tasks))
             .collect();
         exchange(pairs);
+        self.settle();
         let row = self.gather(start.elapsed());
         self.counts.add(&row.counters);
         self.step += 1;
         row
+    }
+
+    /// Moves the tasks that asked to move this step ([`crate::Ctx::move_near`]) to their new
+    /// shards, with their state and stream, and forwards the mail already sent to them. The
+    /// order in which slots end up in a shard depends on the shard count; nothing that is
+    /// computed does (cell messages are then sorted by key, mail is grouped by task).
+    fn settle(&mut self) {
+        if self.shards.iter().all(|s| s.moves.is_empty()) {
+            return;
+        }
+        let shards = &mut self.shards;
+        let places = self.places.get_or_insert_with(|| {
+            let mut home = vec![Place::default(); self.model.tasks() as usize];
+            for (k, s) in shards.iter_mut().enumerate() {
+                let first = s.first_task;
+                s.ids = (0..s.slots.len() as TaskId).map(|i| first + i).collect();
+                for (i, &id) in s.ids.iter().enumerate() {
+                    home[id as usize] = Place {
+                        shard: k as u32,
+                        slot: i as u32,
+                    };
+                }
+            }
+            home
+        });
+        let mut arriving = Vec::new();
+        for s in shards.iter_mut().filter(|s| !s.moves.is_empty()) {
+            let mut moves = std::mem::take(&mut s.moves);
+            // Highest slot first: a swap_remove never moves a slot still to be taken out.
+            moves.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            for &(i, dest) in &moves {
+                let i = i as usize;
+                let slot = s.slots.swap_remove(i);
+                let id = s.ids.swap_remove(i);
+                if let Some(&moved) = s.ids.get(i) {
+                    places[moved as usize].slot = i as u32;
+                }
+                arriving.push((dest as usize, id, slot));
+            }
+            moves.clear();
+            s.moves = moves;
+            s.recount_due();
+        }
+        for (dest, id, slot) in arriving {
+            let at = shards[dest].take_in(id, slot);
+            places[id as usize] = Place {
+                shard: dest as u32,
+                slot: at,
+            };
+        }
+        // Mail sent this step went to where its task lived then.
+        let n = shards.len();
+        let mut forward: Vec<(usize, usize, TaskEnvelope<M::Msg>)> = Vec::new();
+        for (k, s) in shards.iter_mut().enumerate() {
+            for (src, run) in s.in_tasks.iter_mut().enumerate() {
+                run.retain(|e| {
+                    let home = places[e.to as usize].shard as usize;
+                    if home != k {
+                        forward.push((home, src, *e));
+                    }
+                    home == k
+                });
+            }
+        }
+        for (home, src, e) in forward {
+            debug_assert!(home < n);
+            shards[home].in_tasks[src].push(e);
+        }
     }
 
     /// Collects the step's numbers from the shards (in shard order) and folds their per-task
@@ -452,6 +526,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                 .map(|s| Part {
                     first_task: s.first_task,
                     slots: &s.slots,
+                    ids: &s.ids,
                     cells: &s.cells,
                 })
                 .collect(),

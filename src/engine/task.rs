@@ -14,7 +14,7 @@
 //!    `Continue`; only the first of those runs sees the mailbox.
 //! 4. Mail sent to a finished task is dropped and counted (`messages_dropped`).
 
-use crate::engine::channel::Outbox;
+use crate::engine::channel::{Outbox, Place};
 use crate::engine::quantity::Counter;
 use crate::engine::rng::{END_OF_STEP, TaskRng, cell_rng};
 
@@ -117,6 +117,10 @@ pub struct Ctx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
     pub(crate) counters: &'a mut [u64],
     pub(crate) sent: u32,
+    /// Where tasks live, once some have moved.
+    pub(crate) places: Option<&'a [Place]>,
+    /// The cell near which the task asked to live ([`Ctx::move_near`]).
+    pub(crate) near: Option<u64>,
 }
 
 impl<M> Ctx<'_, M> {
@@ -150,8 +154,19 @@ impl<M> Ctx<'_, M> {
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
         debug_assert!(self.sent < DIRECT, "2³¹ messages from one task in one step");
         self.out
-            .push_task(to, key(self.me, self.sent | DIRECT), msg);
+            .push_task(self.places, to, key(self.me, self.sent | DIRECT), msg);
         self.sent += 1;
+    }
+
+    /// Moves this task, after this step, to the shard that owns `cell` (nothing happens if it
+    /// lives there already), with its state and random stream: a task that keeps sending to
+    /// the cells around it then sends to its own shard, and its messages stay local. Where a
+    /// task lives changes no result (delivery order is by key, never by shard); it changes
+    /// the split of `messages_local` and `messages_cross` in `steps.csv`, and the work of
+    /// exchanging messages. The last call in a step counts.
+    #[inline]
+    pub fn move_near(&mut self, cell: u64) {
+        self.near = Some(cell);
     }
 
     /// Adds `n` to one of the model's counters.
@@ -165,6 +180,7 @@ impl<M> Ctx<'_, M> {
 /// answer tasks and count.
 pub struct CellCtx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
+    pub(crate) places: Option<&'a [Place]>,
     pub(crate) counters: &'a mut [u64],
     /// The ordering key of the message being handled; answers inherit it.
     pub(crate) key: u64,
@@ -208,7 +224,7 @@ impl<M> CellCtx<'_, M> {
     /// the message being handled.
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
-        self.out.push_task(to, self.key, msg);
+        self.out.push_task(self.places, to, self.key, msg);
     }
 
     /// Adds `n` to one of the model's counters.
@@ -222,6 +238,7 @@ impl<M> CellCtx<'_, M> {
 /// messages they kept, draw from a cell's stream, count.
 pub struct StepEndCtx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
+    pub(crate) places: Option<&'a [Place]>,
     pub(crate) counters: &'a mut [u64],
     pub(crate) cells: std::ops::Range<u64>,
     pub(crate) step: u32,
@@ -255,7 +272,7 @@ impl<M> StepEndCtx<'_, M> {
     /// answer sent from [`crate::Model::on_cell`] would be.
     #[inline]
     pub fn answer(&mut self, mail: &Mail<M>, msg: M) {
-        self.out.push_task(mail.from, mail.key(), msg);
+        self.out.push_task(self.places, mail.from, mail.key(), msg);
     }
 
     /// Adds `n` to one of the model's counters.

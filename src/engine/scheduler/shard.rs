@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::engine::arena::Partition;
-use crate::engine::channel::{Envelope, Outbox, TaskEnvelope, gather};
+use crate::engine::channel::{Envelope, Outbox, Place, TaskEnvelope, gather};
 use crate::engine::model::Model;
 use crate::engine::rng::{TaskRng, priority, task_key, task_keys};
 use crate::engine::stats::SmallCounts;
@@ -33,6 +33,11 @@ pub(crate) struct Shard<M: Model> {
     /// How many cells this shard owns.
     cell_count: u64,
     pub(crate) slots: Vec<Slot<M::Task>>,
+    /// The id of each slot's task, once tasks have moved ([`crate::Ctx::move_near`]); empty
+    /// while the shard holds its home block of ids (slot `i` is task `first_task + i`).
+    pub(crate) ids: Vec<TaskId>,
+    /// Moves asked for this step: (slot, destination shard).
+    pub(crate) moves: Vec<(u32, u32)>,
     pub(crate) cells: M::Cells,
     pub(crate) out: Outbox<M::Msg>,
     /// What each source shard sent here last step, indexed by source shard.
@@ -99,6 +104,8 @@ impl<M: Model> Shard<M> {
             first_cell: block.start,
             cell_count: block.end - block.start,
             slots,
+            ids: Vec::new(),
+            moves: Vec::new(),
             cells,
             out: Outbox::new(index, part),
             in_cells: (0..n).map(|_| Vec::new()).collect(),
@@ -134,6 +141,8 @@ impl<M: Model> Shard<M> {
         debug_assert_eq!(self.first_task, ids.start as TaskId);
         self.slots.clear();
         self.slots.extend(ids.map(|id| spawn(model, keys, id)));
+        self.ids.clear();
+        self.moves.clear();
         model.reset_cells(&mut self.cells, cells, part.shards());
         self.out.clear();
         self.in_cells.iter_mut().for_each(Vec::clear);
@@ -147,6 +156,25 @@ impl<M: Model> Shard<M> {
         self.counters.iter_mut().for_each(|c| *c = 0);
         self.sent_per_task = SmallCounts::default();
         self.mailbox_depth = SmallCounts::default();
+    }
+
+    /// Recomputes the earliest wake step among the tasks alive here (after tasks moved out).
+    pub(crate) fn recount_due(&mut self) {
+        self.next_due = self
+            .slots
+            .iter()
+            .filter(|s| s.wake != DONE)
+            .map(|s| s.wake)
+            .min()
+            .unwrap_or(WAITING);
+    }
+
+    /// Takes in a task that moved here.
+    pub(crate) fn take_in(&mut self, id: TaskId, slot: Slot<M::Task>) -> u32 {
+        self.next_due = self.next_due.min(slot.wake);
+        self.slots.push(slot);
+        self.ids.push(id);
+        (self.slots.len() - 1) as u32
     }
 
     pub(crate) fn alive(&self) -> u64 {
@@ -171,6 +199,7 @@ impl<M: Model> Shard<M> {
         step: u32,
         settings: &Settings,
         stop: Option<&AtomicBool>,
+        places: Option<&[Place]>,
     ) {
         let start = Instant::now();
         self.tally = Tally::default();
@@ -183,9 +212,9 @@ impl<M: Model> Shard<M> {
         };
         // Consume before producing, and hand each consumed incoming buffer to the outgoing
         // side for the same peer: one buffer per shard pair and kind instead of two.
-        self.group_mail(rank);
+        self.group_mail(rank, places);
         recycle(&mut self.in_tasks, &mut self.out.to_tasks);
-        self.handle_cells(model, step, seed, rank, stop);
+        self.handle_cells(model, step, seed, rank, stop, places);
         recycle(&mut self.in_cells, &mut self.out.to_cells);
         if self.tally.cut_short || stopped(stop) {
             self.tally.cut_short = true;
@@ -194,13 +223,14 @@ impl<M: Model> Shard<M> {
         }
         let mut ctx = StepEndCtx {
             out: &mut self.out,
+            places,
             counters: &mut self.counters,
             cells: self.first_cell..self.first_cell + self.cell_count,
             step,
             seed,
         };
         model.end_step(&mut self.cells, &mut ctx);
-        self.run_tasks(model, step, settings, stop);
+        self.run_tasks(model, step, settings, stop, places);
         self.tally.nanos = start.elapsed().as_nanos() as u64;
     }
 
@@ -216,9 +246,11 @@ impl<M: Model> Shard<M> {
         seed: u64,
         rank: Option<&dyn Fn(u64) -> u64>,
         stop: Option<&AtomicBool>,
+        places: Option<&[Place]>,
     ) {
         let mut ctx = CellCtx {
             out: &mut self.out,
+            places,
             counters: &mut self.counters,
             key: 0,
             first_cell: self.first_cell,
@@ -226,6 +258,13 @@ impl<M: Model> Shard<M> {
             step,
             seed,
             rng: None,
+        };
+        // Once tasks have moved, a source shard's run is no longer a block of ids: the runs
+        // are gathered and sorted by key, as under a seeded order.
+        let by_key = |key: u64| key;
+        let rank = match (rank, places) {
+            (None, Some(_)) => Some(&by_key as &dyn Fn(u64) -> u64),
+            (rank, _) => rank,
         };
         if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
@@ -246,7 +285,7 @@ impl<M: Model> Shard<M> {
     /// task `i`'s mail ends. A task whose mail came from several runs (or was mixed from cell
     /// answers and task messages) has its own few messages sorted by delivery key; no global
     /// merge is needed.
-    fn group_mail(&mut self, rank: Option<&dyn Fn(u64) -> u64>) {
+    fn group_mail(&mut self, rank: Option<&dyn Fn(u64) -> u64>, places: Option<&[Place]>) {
         self.mail.clear();
         self.ends.clear();
         let total: usize = self.in_tasks.iter().map(Vec::len).sum();
@@ -255,9 +294,13 @@ impl<M: Model> Shard<M> {
         };
         let filler = Mail::keyed(0, first.msg);
         let base = self.first_task;
+        let index = |to: u32| match places {
+            None => (to - base) as usize,
+            Some(p) => p[to as usize].slot as usize,
+        };
         self.ends.resize(self.slots.len(), 0);
         for e in self.in_tasks.iter().flatten() {
-            self.ends[(e.to - base) as usize] += 1;
+            self.ends[index(e.to)] += 1;
         }
         let mut start = 0;
         for end in &mut self.ends {
@@ -266,7 +309,7 @@ impl<M: Model> Shard<M> {
         self.mail.resize(total, filler);
         for run in self.in_tasks.iter_mut() {
             for e in run.iter() {
-                let slot = &mut self.ends[(e.to - base) as usize];
+                let slot = &mut self.ends[index(e.to)];
                 self.mail[*slot as usize] = Mail::keyed(e.key, e.msg);
                 *slot += 1;
             }
@@ -289,7 +332,14 @@ impl<M: Model> Shard<M> {
 
     /// Runs the due tasks in id order, each with its mail. Once `stop` is set (looked at
     /// before every task run), the rest are left undone and the step is marked cut short.
-    fn run_tasks(&mut self, model: &M, step: u32, settings: &Settings, stop: Option<&AtomicBool>) {
+    fn run_tasks(
+        &mut self,
+        model: &M,
+        step: u32,
+        settings: &Settings,
+        stop: Option<&AtomicBool>,
+        places: Option<&[Place]>,
+    ) {
         let has_mail = !self.ends.is_empty();
         if !has_mail && self.next_due > step {
             // No mail, and no task is due before `next_due` (the earliest wake step among the
@@ -318,7 +368,11 @@ impl<M: Model> Shard<M> {
                 next_due = next_due.min(step);
                 break;
             }
-            let me = self.first_task + i as TaskId;
+            let me = if self.ids.is_empty() {
+                self.first_task + i as TaskId
+            } else {
+                self.ids[i]
+            };
             let mut rng = TaskRng::at(task_key(keys, me as u64), slot.position);
             let mut ctx = Ctx {
                 me,
@@ -327,6 +381,8 @@ impl<M: Model> Shard<M> {
                 out: &mut self.out,
                 counters: &mut self.counters,
                 sent: 0,
+                places,
+                near: None,
             };
             let mut next = model.step(&mut slot.state, mail, &mut ctx);
             let mut runs = 1;
@@ -337,6 +393,12 @@ impl<M: Model> Shard<M> {
             if settings.histograms {
                 self.sent_per_task.record(ctx.sent as u64);
                 self.mailbox_depth.record(mail.len() as u64);
+            }
+            if let Some(cell) = ctx.near {
+                let dest = self.out.cell_shard(cell);
+                if dest != self.out.me() && next != Next::Done {
+                    self.moves.push((i as u32, dest as u32));
+                }
             }
             slot.position = rng.position();
             slot.wake = Slot::<M::Task>::wake_after(next, step);

@@ -290,16 +290,31 @@ impl<'m, M: Model> Simulation<'m, M> {
             return Err(SnapshotError::MidStep);
         }
         let cells = self.model.grid().map_or(0, |g| g.cells());
-        let tasks: Vec<(u64, &[Slot<M::Task>])> = self
-            .shards
-            .iter()
-            .flat_map(|s| {
-                s.slots
-                    .chunks(TASKS_PER_PIECE)
-                    .enumerate()
-                    .map(|(k, c)| (s.first_task as u64 + (k * TASKS_PER_PIECE) as u64, c))
-            })
-            .collect();
+        // Tasks in id order: each shard's block, or (once tasks have moved) gathered by id.
+        let moved: Vec<&Slot<M::Task>> = match &self.places {
+            None => Vec::new(),
+            Some(places) => places
+                .iter()
+                .map(|p| &self.shards[p.shard as usize].slots[p.slot as usize])
+                .collect(),
+        };
+        let tasks: Vec<(u64, Vec<&Slot<M::Task>>)> = if self.places.is_some() {
+            moved
+                .chunks(TASKS_PER_PIECE)
+                .enumerate()
+                .map(|(k, c)| ((k * TASKS_PER_PIECE) as u64, c.to_vec()))
+                .collect()
+        } else {
+            self.shards
+                .iter()
+                .flat_map(|s| {
+                    s.slots.chunks(TASKS_PER_PIECE).enumerate().map(|(k, c)| {
+                        let first = s.first_task as u64 + (k * TASKS_PER_PIECE) as u64;
+                        (first, c.iter().collect())
+                    })
+                })
+                .collect()
+        };
         let task_pieces: Vec<_> = tasks
             .par_iter()
             .map(|(_, slots)| encode_slots(slots).and_then(pack))
@@ -551,7 +566,7 @@ fn check_fits<M: Model>(model: &M, meta: &Meta) -> Result<(), SnapshotError> {
 }
 
 /// Each slot as (state, stream position, wake step), one after another.
-fn encode_slots<T: Serialize>(slots: &[Slot<T>]) -> Result<Vec<u8>, SnapshotError> {
+fn encode_slots<T: Serialize>(slots: &[&Slot<T>]) -> Result<Vec<u8>, SnapshotError> {
     let mut out = Vec::with_capacity(slots.len() * (std::mem::size_of::<T>() + 6));
     for s in slots {
         out = postcard::to_extend(&(&s.state, s.position, s.wake), out)

@@ -1,0 +1,230 @@
+//! Tasks that move: a walker that moves to the shard owning the cell it is in
+//! ([`microsim::Ctx::move_near`]) keeps its state and stream; every result is the same as
+//! when it stays at home, at any shard and thread count and under either order, and the
+//! cross-shard messages fall. A simulation whose tasks moved snapshots and resumes exactly.
+
+use microsim::rand::RngExt;
+use microsim::{
+    CellCtx, Codec, Counter, Ctx, End, Grid, Mail, Metric, Model, Next, Order, Quantity, Report,
+    Settings, Simulation, Snapshot, TaskId, TaskRng,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Walker {
+    x: u32,
+    y: u32,
+    left: u32,
+    awaiting: u32,
+    firsts: u32,
+    /// Greetings received from the walker before it (direct task mail, which must find a
+    /// walker wherever it lives, also when it moved in the step the greeting was sent).
+    greetings: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+enum Msg {
+    Visit,
+    Seen(u32),
+    Hello,
+}
+
+const COUNTERS: &[Quantity] = &[Quantity::new("new_cells", "cells")];
+const NEW_CELLS: Counter = Counter::named(COUNTERS, "new_cells");
+const METRICS: &[Quantity] = &[
+    Quantity::new("cells_visited", "cells"),
+    Quantity::new("first_visits", "visits"),
+    Quantity::new("greetings", "messages"),
+];
+const CELLS_VISITED: Metric = Metric::named(METRICS, "cells_visited");
+const FIRST_VISITS: Metric = Metric::named(METRICS, "first_visits");
+const GREETINGS: Metric = Metric::named(METRICS, "greetings");
+
+struct Walkers {
+    walkers: u64,
+    steps: u32,
+    grid: Grid,
+    /// Whether a walker moves to the shard of the cell it is in.
+    settle: bool,
+}
+
+impl Model for Walkers {
+    type Task = Walker;
+    type Msg = Msg;
+    type Cells = Vec<u32>;
+    const COUNTERS: &'static [Quantity] = COUNTERS;
+    const METRICS: &'static [Quantity] = METRICS;
+
+    fn tasks(&self) -> u64 {
+        self.walkers
+    }
+
+    fn grid(&self) -> Option<Grid> {
+        Some(self.grid)
+    }
+
+    fn codec(&self) -> Option<Codec<Msg, Vec<u32>>> {
+        Some(Codec::new())
+    }
+
+    fn spawn(&self, _id: TaskId, rng: &mut TaskRng) -> Walker {
+        Walker {
+            x: rng.random_range(0..self.grid.width) as u32,
+            y: rng.random_range(0..self.grid.height) as u32,
+            left: self.steps,
+            ..Walker::default()
+        }
+    }
+
+    fn cells(&self, range: std::ops::Range<u64>, _shards: usize) -> Vec<u32> {
+        vec![0; (range.end - range.start) as usize]
+    }
+
+    fn step(&self, w: &mut Walker, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
+        for m in mail {
+            match m.msg {
+                Msg::Seen(n) => {
+                    w.awaiting -= 1;
+                    w.firsts += (n == 0) as u32;
+                }
+                Msg::Hello => w.greetings += 1,
+                Msg::Visit => unreachable!("cells get visits"),
+            }
+        }
+        if w.left == 0 {
+            return if w.awaiting == 0 {
+                Next::Done
+            } else {
+                Next::Wait
+            };
+        }
+        let (width, height) = (self.grid.width as u32, self.grid.height as u32);
+        match ctx.rng().random_range(0..4u8) {
+            0 => w.x = (w.x + 1) % width,
+            1 => w.x = (w.x + width - 1) % width,
+            2 => w.y = (w.y + 1) % height,
+            _ => w.y = (w.y + height - 1) % height,
+        }
+        w.left -= 1;
+        w.awaiting += 1;
+        let cell = self.grid.cell(w.x as u64, w.y as u64);
+        ctx.send_to_cell(cell, Msg::Visit);
+        if w.left > 1 {
+            let next = (ctx.id() as u64 + 1) % self.walkers;
+            ctx.send_to_task(next as TaskId, Msg::Hello);
+        }
+        if self.settle {
+            ctx.move_near(cell);
+        }
+        Next::Continue
+    }
+
+    fn on_cell(&self, visits: &mut Vec<u32>, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
+        let n = &mut visits[ctx.offset()];
+        ctx.send_to_task(mail.from, Msg::Seen(*n));
+        ctx.count(NEW_CELLS, (*n == 0) as u64);
+        *n += 1;
+    }
+
+    fn report(&self, end: &End<'_, Self>) -> Report {
+        let cells = end.cells().flatten().filter(|&&n| n > 0).count();
+        let firsts: u64 = end.tasks().map(|(_, w)| w.firsts as u64).sum();
+        let greetings: u64 = end.tasks().map(|(_, w)| w.greetings as u64).sum();
+        // Every walker's state, in id order, as details: any mix-up of tasks shows here.
+        let states: Vec<_> = end
+            .tasks()
+            .map(|(id, w)| (id, w.x, w.y, w.firsts, w.greetings))
+            .collect();
+        let mut report = end.report();
+        report
+            .set(CELLS_VISITED, cells as f64)
+            .set(FIRST_VISITS, firsts as f64)
+            .set(GREETINGS, greetings as f64)
+            .details(serde_json::json!({ "walkers": states }));
+        report
+    }
+}
+
+fn walkers(settle: bool) -> Walkers {
+    Walkers {
+        walkers: 3000,
+        steps: 12,
+        grid: Grid::new(60, 60),
+        settle,
+    }
+}
+
+/// Everything deterministic about a run, and its cross-shard messages.
+fn outcome(model: &Walkers, shards: usize, threads: usize, order: Order) -> (String, u64) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let settings = Settings::default().seed(77).shards(shards).order(order);
+        let mut sim = Simulation::new(model, settings);
+        sim.run(|_| true);
+        fingerprint(&sim)
+    })
+}
+
+fn fingerprint(sim: &Simulation<'_, Walkers>) -> (String, u64) {
+    let report = sim.report();
+    let steps: Vec<_> = sim
+        .steps()
+        .iter()
+        .map(|r| {
+            let sent = r.messages_local + r.messages_cross;
+            (
+                r.step,
+                r.tasks_run,
+                r.tasks_alive,
+                r.tasks_finished,
+                sent,
+                r.counters.clone(),
+            )
+        })
+        .collect();
+    let cross = sim.steps().iter().map(|r| r.messages_cross).sum();
+    let text = format!("{:?} {} {steps:?}", report.metrics(), report.details_json());
+    (text, cross)
+}
+
+#[test]
+fn moving_tasks_changes_no_result_and_keeps_messages_local() {
+    for order in [Order::ById, Order::Shuffled] {
+        let (home, _) = outcome(&walkers(false), 1, 1, order);
+        for (shards, threads) in [(4, 1), (4, 3), (9, 2)] {
+            let (stay, cross_stay) = outcome(&walkers(false), shards, threads, order);
+            let (moved, cross_moved) = outcome(&walkers(true), shards, threads, order);
+            assert_eq!(stay, home, "{order:?}, {shards} shards at home");
+            assert_eq!(moved, home, "{order:?}, {shards} shards, tasks moving");
+            // Visits and their answers stay local once a walker lives with its cell; the
+            // greetings to the next walker still cross.
+            assert!(
+                cross_moved * 2 < cross_stay,
+                "{order:?}, {shards} shards: {cross_moved} cross-shard messages moving, \
+                 {cross_stay} at home"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_simulation_whose_tasks_moved_snapshots_and_resumes_exactly() {
+    let model = walkers(true);
+    let settings = Settings::default().seed(77).shards(5);
+    let mut straight = Simulation::new(&model, settings);
+    straight.run(|_| true);
+    let expected = fingerprint(&straight).0;
+
+    let mut sim = Simulation::new(&model, settings);
+    sim.run_until(6, |_| true);
+    let bytes = sim.snapshot().unwrap().to_bytes();
+    for shards in [1, 5, 7] {
+        let snap = Snapshot::from_bytes(&bytes).unwrap();
+        let mut resumed = Simulation::restore(&model, &snap, shards).unwrap();
+        resumed.run(|_| true);
+        assert_eq!(fingerprint(&resumed).0, expected, "{shards} shards");
+    }
+}
