@@ -372,7 +372,7 @@ impl CellSet {
                     }
                 }
                 words.resize(at.div_ceil(64) as usize, 0);
-                if at % 64 != 0
+                if !at.is_multiple_of(64)
                     && let Some(last) = words.last_mut()
                 {
                     *last &= (1u64 << (at % 64)) - 1;

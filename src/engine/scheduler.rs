@@ -430,7 +430,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         for s in shards.iter_mut().filter(|s| !s.moves.is_empty()) {
             let mut moves = std::mem::take(&mut s.moves);
             // Highest slot first: a swap_remove never moves a slot still to be taken out.
-            moves.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            moves.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
             for &(i, dest) in &moves {
                 let i = i as usize;
                 let slot = s.slots.swap_remove(i);

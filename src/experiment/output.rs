@@ -125,7 +125,7 @@ fn process_alive(pid: u32) -> Option<bool> {
 }
 
 /// Removes the temporary files (`.NAME.PID.partial`) that killed runs left in the result
-/// directory `dir`: in it, in its `histograms/` and `plots/`, and in those of each sweep
+/// directory `dir`: in it, in its `histograms/`, `plots/` and `checkpoints/`, and in those of each sweep
 /// variant (`variants/NNN/`), where a run writes. Only files whose process is gone are
 /// removed: a file of a live process (another run writing there now) is kept, and so is every
 /// file where the OS cannot tell whether its process lives. Nothing is touched in a directory
@@ -150,7 +150,10 @@ pub fn remove_stale_partials(dir: &Path) -> usize {
                     *removed += 1;
                 }
             } else if kind.is_dir() {
-                if name == ResultDir::HISTOGRAMS || name == ResultDir::PLOTS {
+                if name == ResultDir::HISTOGRAMS
+                    || name == ResultDir::PLOTS
+                    || name == crate::experiment::checkpoint::DIR
+                {
                     clean(&e.path(), false, removed);
                 } else if variants && name == ResultDir::VARIANTS {
                     for v in fs::read_dir(e.path()).into_iter().flatten().flatten() {

@@ -302,7 +302,7 @@ impl Sink for Keeping<'_, '_> {
             }
             self.frozen = true;
         }
-        let steps = r.steps.len() as u64;
+        let steps = r.steps.len();
         self.writer.replication(r)?;
         if !self.frozen {
             self.done += 1;
