@@ -11,6 +11,7 @@ mod plot;
 mod progress;
 mod resume;
 mod run;
+mod serve;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -36,7 +37,8 @@ Examples:
   microsim list
   microsim new musical_chairs my_robots.toml
   microsim compare outputs/mamma_mia outputs/mamma_mia-2
-  microsim resume outputs/robots/checkpoints/step-000040.ckpt --threads 16";
+  microsim resume outputs/robots/checkpoints/step-000040.ckpt --threads 16
+  microsim run scenarios/mamma_mia.toml --replications 10000 --serve   # a live view";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -47,6 +49,7 @@ enum Command {
     New(new::Args),
     Plot(plot::Args),
     Resume(resume::Args),
+    Serve(serve::Args),
 }
 
 /// Why a command failed, and so its exit code.
@@ -136,6 +139,7 @@ where
         Command::New(a) => new::run(a, &registry),
         Command::Plot(a) => plot::run(a),
         Command::Resume(a) => resume::run(a, &registry, command_line),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

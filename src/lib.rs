@@ -57,6 +57,7 @@
 //! - `experiment`: scenario files and their checks, the registry, Monte Carlo, sweeps, the
 //!   result directory.
 //! - [`plot`]: pictures and `report.html` from a result directory.
+//! - [`live`]: the live view in the browser (`run --serve`, `serve`).
 //! - [`cli`]: the command line, as a library call.
 //! - [`models`]: the built-in models, ordinary users of the public API.
 
@@ -67,6 +68,7 @@ pub mod alloc;
 pub mod cli;
 mod engine;
 mod experiment;
+pub mod live;
 pub mod models;
 pub mod plot;
 

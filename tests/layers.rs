@@ -1,4 +1,4 @@
-//! The layers' dependencies point one way: engine → experiment → plot → cli, and the built-in
+//! The layers' dependencies point one way: engine → experiment → plot and live → cli, and the built-in
 //! models use only the public API (what a model outside the crate can use). Checked on the
 //! source text: a `crate::` path in code (not in comments or docs) that points up, or a model
 //! reaching into a private module, fails the test and names the file and line. Unit tests (a
@@ -65,13 +65,19 @@ fn forbid(layer: &str, above: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_engine_knows_nothing_of_experiments_plots_or_the_command_line() {
-    let wrong = forbid("engine", &["experiment", "plot", "cli", "models"]);
+    let wrong = forbid("engine", &["experiment", "plot", "cli", "models", "live"]);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 #[test]
 fn the_experiment_layer_knows_nothing_of_plots_or_the_command_line() {
-    let wrong = forbid("experiment", &["plot", "cli", "models"]);
+    let wrong = forbid("experiment", &["plot", "cli", "models", "live"]);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn the_live_view_knows_nothing_of_plots_or_the_command_line() {
+    let wrong = forbid("live", &["plot", "cli", "models"]);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 

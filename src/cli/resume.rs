@@ -54,6 +54,9 @@ pub struct Args {
     /// Open report.html in the browser afterwards.
     #[arg(long)]
     open: bool,
+    /// Serve a live view in the browser (as `microsim run --serve`).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+    serve: Option<String>,
 }
 
 /// Fields a resumed run may change: they do not change its results.
@@ -94,6 +97,7 @@ pub(crate) fn run(
         return Err(damaged("its scenario is of another model".into()));
     }
     let overrides = super::overrides(&args.set, &[("run.threads", args.threads)])?;
+    let live = super::run::listen(args.serve.as_deref())?;
     let scenario = registry.parse(ckpt.scenario.as_bytes(), &source, &overrides)?;
     refuse_changes(&original, &scenario, &args.set)?;
     scenario.check_checkpoints()?;
@@ -163,7 +167,7 @@ pub(crate) fn run(
         json: args.json,
         open: args.open,
     };
-    launch(&scenario, &opts, 1, view, Some(ckpt))
+    launch(&scenario, &opts, 1, view, Some(ckpt), live)
 }
 
 /// The result directory a checkpoint was written into (`DIR/checkpoints/NAME.ckpt`).

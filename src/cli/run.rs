@@ -10,7 +10,9 @@ use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Scenario, parse_bytes, usable_memory};
+use crate::live::{Board, Server};
 use crate::plot::{self, PlotError, PlotKind, PlotOptions};
+use std::sync::Arc;
 
 use super::progress::Bar;
 use super::{Failure, label};
@@ -61,6 +63,11 @@ pub struct Args {
     /// Open report.html in the browser afterwards.
     #[arg(long)]
     open: bool,
+    /// Serve a live view of the run in the browser: at ADDR (HOST:PORT or PORT), else on
+    /// 127.0.0.1 at a free port; the address is printed. Another host than 127.0.0.1 makes
+    /// the page reachable from the network.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+    serve: Option<String>,
 }
 
 /// The memory limit: `--max-memory`, else 70% of the memory this process can use now: the
@@ -97,7 +104,7 @@ pub struct MemoryLimit {
     pub source: String,
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
+pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn run(
     args: Args,
@@ -114,6 +121,7 @@ pub(crate) fn run(
     )?;
     let scenario = registry.load(&args.file, &overrides)?;
     scenario.check_checkpoints()?;
+    let live = listen(args.serve.as_deref())?;
     let branch = branch_point(&scenario)?;
     if let Some(k) = args.replication {
         let n = scenario.plan(None).max();
@@ -168,7 +176,20 @@ pub(crate) fn run(
         json: args.json,
         open: args.open,
     };
-    launch(&scenario, &opts, variants.len() as u64, view, branch)
+    launch(&scenario, &opts, variants.len() as u64, view, branch, live)
+}
+
+/// The live view's socket, bound now (a bad address or a port in use is refused before
+/// anything runs), if `--serve` was given.
+pub(crate) fn listen(serve: Option<&str>) -> Result<Option<std::net::TcpListener>, Failure> {
+    let Some(text) = serve else {
+        return Ok(None);
+    };
+    let addr = crate::live::parse_addr(Some(text))
+        .map_err(|e| Failure::Input(format!("--serve {text}: {e}")))?;
+    let listener = crate::live::Server::bind(addr)
+        .map_err(|e| Failure::Input(format!("--serve {addr}: cannot listen there: {e}")))?;
+    Ok(Some(listener))
 }
 
 /// The checkpoint a sweep branches from (`[sweep] from`), read and checked against the
@@ -248,6 +269,7 @@ pub(crate) fn launch(
     variants: u64,
     view: View,
     resume: Option<crate::experiment::checkpoint::Checkpoint>,
+    live: Option<std::net::TcpListener>,
 ) -> Result<ExitCode, Failure> {
     install_interrupt_handler();
     let dir = opts.dir.clone();
@@ -259,7 +281,32 @@ pub(crate) fn launch(
     let quiet = view.quiet || view.json;
     let bar = Bar::new(variants * per_variant, quiet);
     let resuming = resume.is_some();
-    let outcome = runner::execute_from(scenario, opts, &STOP, &bar, resume).map_err(|e| {
+    let board = live.is_some().then(|| {
+        Arc::new(Board::new(
+            &scenario.name,
+            scenario.model_name(),
+            &scenario.metric_names(),
+            variants * per_variant,
+            &dir,
+        ))
+    });
+    let server = match (live, &board) {
+        (Some(listener), Some(board)) => {
+            let s = Server::start(board.clone(), listener, false)?;
+            eprintln!("live view: {}", s.url());
+            Some(s)
+        }
+        _ => None,
+    };
+    let both;
+    let progress: &dyn crate::experiment::montecarlo::Progress = match &board {
+        Some(b) => {
+            both = crate::experiment::montecarlo::Both(&bar, &**b);
+            &both
+        }
+        None => &bar,
+    };
+    let outcome = runner::execute_from(scenario, opts, &STOP, progress, resume).map_err(|e| {
         if resuming && e.kind() == std::io::ErrorKind::InvalidData {
             return Failure::Input(format!("the checkpoint cannot be resumed: {e}"));
         }
@@ -274,6 +321,9 @@ pub(crate) fn launch(
     bar.finish();
     let (summary, partial) = (outcome.summary, outcome.partial);
     let plots = draw_plots(scenario, &dir, quiet);
+    if let Some(b) = &board {
+        b.finish(partial);
+    }
     let args = view;
     let scenario = scenario.clone();
 
@@ -307,6 +357,11 @@ pub(crate) fn launch(
             );
         }
     }
+    drop(out);
+    if let Some(server) = server {
+        linger(&server);
+        server.stop();
+    }
     if !plots.failed.is_empty() {
         return Err(Failure::Run(plots.failure_message(&dir)));
     }
@@ -314,6 +369,21 @@ pub(crate) fn launch(
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// After a run with a live view: on a terminal, keeps the page up until Enter (or Ctrl-C), so
+/// that the final state and report.html can be looked at; elsewhere, stops at once.
+fn linger(server: &Server) {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || STOP.load(Ordering::Relaxed) {
+        return;
+    }
+    eprintln!(
+        "the live view stays at {} (report.html linked there); press Enter to stop",
+        server.url()
+    );
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
 }
 
 /// The most sweep variants whose own plots are drawn after a sweep.
@@ -444,7 +514,7 @@ fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
 }
 
 /// First Ctrl-C: finish the steps under way and write what is done. Second: leave at once.
-fn install_interrupt_handler() {
+pub(crate) fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(130);

@@ -63,6 +63,59 @@ pub trait Progress: Sync {
     fn replication_done(&self, replication: u64) {
         let _ = replication;
     }
+    /// Replication `replication`'s metrics, as it is written (in replication order).
+    fn metrics(&self, replication: u64, values: &[f64]) {
+        let _ = (replication, values);
+    }
+    /// Variant `variant` of a sweep starts (`parameters`: what it sets, as text).
+    fn variant(&self, variant: u64, parameters: &str) {
+        let _ = (variant, parameters);
+    }
+    /// Variant `variant` of a sweep ended with these metric means (in the model's order).
+    fn variant_done(&self, variant: u64, means: &[f64]) {
+        let _ = (variant, means);
+    }
+}
+
+/// Two progress listeners as one.
+pub struct Both<'a>(pub &'a dyn Progress, pub &'a dyn Progress);
+
+impl Progress for Both<'_> {
+    fn step(&self, replication: u64, row: &StepRow) {
+        self.0.step(replication, row);
+        self.1.step(replication, row);
+    }
+    fn replication_done(&self, replication: u64) {
+        self.0.replication_done(replication);
+        self.1.replication_done(replication);
+    }
+    fn metrics(&self, replication: u64, values: &[f64]) {
+        self.0.metrics(replication, values);
+        self.1.metrics(replication, values);
+    }
+    fn variant(&self, variant: u64, parameters: &str) {
+        self.0.variant(variant, parameters);
+        self.1.variant(variant, parameters);
+    }
+    fn variant_done(&self, variant: u64, means: &[f64]) {
+        self.0.variant_done(variant, means);
+        self.1.variant_done(variant, means);
+    }
+}
+
+/// A sink that tells `progress` each replication's metrics before handing it on.
+pub struct Told<'a> {
+    /// Where replications go.
+    pub sink: &'a mut (dyn Sink + Send),
+    /// Who hears of them.
+    pub progress: &'a dyn Progress,
+}
+
+impl Sink for Told<'_> {
+    fn replication(&mut self, r: Replication) -> std::io::Result<()> {
+        self.progress.metrics(r.index, &r.metrics);
+        self.sink.replication(r)
+    }
 }
 
 /// Where a run of a single replication saves a snapshot every so many steps (and when it is

@@ -17,7 +17,9 @@ use std::time::Instant;
 
 use crate::engine::scheduler::Snapshot;
 use crate::experiment::checkpoint::{self, Checkpoint, Parts};
-use crate::experiment::montecarlo::{Checkpoints, Extras, Progress, Replication, Resumed, Sink};
+use crate::experiment::montecarlo::{
+    Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
+};
 use crate::experiment::output::{
     AtomicFile, Manifest, RunWriter, declared, mark_complete, mark_incomplete, write_atomic,
     write_json,
@@ -123,14 +125,23 @@ fn single(
                 saved: done,
                 frozen: false,
             };
-            let stats =
-                scenario.run_replications_with(&plan, &mut keeping, stop, progress, extras)?;
+            let mut told = Told {
+                sink: &mut keeping,
+                progress,
+            };
+            let stats = scenario.run_replications_with(&plan, &mut told, stop, progress, extras)?;
             if stats.interrupted && !keeping.frozen && keeping.done > keeping.saved {
                 keeping.save()?;
             }
             stats
         }
-        None => scenario.run_replications_with(&plan, &mut writer, stop, progress, extras)?,
+        None => {
+            let mut told = Told {
+                sink: &mut writer,
+                progress,
+            };
+            scenario.run_replications_with(&plan, &mut told, stop, progress, extras)?
+        }
     };
     let values = if keep_values {
         writer.values().to_vec()
@@ -341,6 +352,12 @@ fn sweep(
     }
     for v in variants {
         let vdir = dir.variant(v.index);
+        let parameters: Vec<String> = v
+            .parameters
+            .iter()
+            .map(|(f, x)| format!("{f} = {x}"))
+            .collect();
+        progress.variant(v.index, &parameters.join(", "));
         runs.push(single(
             &v.scenario,
             vdir.path(),
@@ -350,6 +367,14 @@ fn sweep(
             true,
             from.cloned(),
         )?);
+        if let Some((o, _)) = runs.last() {
+            let means: Vec<f64> = scenario
+                .metric_names()
+                .iter()
+                .map(|m| o.summary.metrics.get(*m).map_or(f64::NAN, |s| s.mean))
+                .collect();
+            progress.variant_done(v.index, &means);
+        }
         if runs.last().is_some_and(|(o, _)| o.partial) {
             break;
         }

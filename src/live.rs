@@ -1,0 +1,25 @@
+//! The live view: a page in the browser that follows a run as it goes
+//! (`microsim run FILE --serve`), or shows a result directory (`microsim serve DIR`).
+//!
+//! The run feeds a [`Board`] through the [`Progress`] calls it makes anyway; the board takes
+//! what it needs in a few atomic operations, and keeps at most a step row every 20 ms and a
+//! bounded history of each metric, so the run never waits for it. A small HTTP server on
+//! tokio, in a thread of its own ([`Server`]), renders the board to JSON at most four times a
+//! second and pushes it to every viewer as server-sent events through a `watch` channel: a
+//! viewer gets the newest state when it is ready for it, and a slow or vanished viewer costs
+//! the run nothing. A viewer that connects late gets the state so far.
+//!
+//! | path | what |
+//! |---|---|
+//! | `/` | the page (HTML, SVG drawn by its own script; nothing from the network) |
+//! | `/state` | the state as JSON, once |
+//! | `/events` | the state as server-sent events, whenever it changes |
+//! | `/files/…` | files of the result directory (`report.html`, `plots/…`) |
+
+mod board;
+mod server;
+
+pub use board::Board;
+pub use server::{Server, parse_addr};
+
+use crate::experiment::montecarlo::Progress;
