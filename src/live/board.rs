@@ -490,4 +490,21 @@ mod tests {
         assert_eq!(v["finished"]["partial"], false);
         assert!(v["finished"]["report"].is_null(), "no report.html there");
     }
+
+    #[test]
+    fn sweep_variants_fill_in_and_each_starts_its_own_metrics() {
+        let b = Board::new("s", "m", &["a"], 4, Path::new("/nonexistent"));
+        b.variant(0, "model.x = 1");
+        b.metrics(0, &[5.0]);
+        b.variant_done(0, &[5.0]);
+        b.variant(1, "model.x = 2");
+        let v: Value = serde_json::from_str(&b.render()).unwrap();
+        assert_eq!(v["variants"][0]["means"][0], 5.0);
+        assert_eq!(v["variants"][1]["parameters"], "model.x = 2");
+        assert!(v["variants"][1]["means"].is_null(), "still running");
+        assert_eq!(
+            v["metrics"][0]["n"], 0,
+            "the page follows the variant under way"
+        );
+    }
 }
