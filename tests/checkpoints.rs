@@ -178,18 +178,6 @@ fn wait_for_checkpoint(running: &mut Running, dir: &Path, limit: Duration) -> bo
     false
 }
 
-/// A long π: 20 tasks × 200 points a step, 4000 steps.
-const LONG_PI: &[&str] = &[
-    "--set",
-    "model.points=16000000",
-    "--set",
-    "model.tasks=20",
-    "--set",
-    "model.points_per_step=200",
-    "--replications",
-    "1",
-];
-
 #[test]
 fn a_run_killed_between_checkpoints_resumes_from_the_last_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -197,7 +185,7 @@ fn a_run_killed_between_checkpoints_resumes_from_the_last_to_the_same_bytes() {
     let pi = repo_path("scenarios/pi.toml");
     let killed = t.join("killed");
     let mut args = vec!["run", &pi, "--quiet", "--set", "output.plots=[]"];
-    args.extend_from_slice(LONG_PI);
+    args.extend_from_slice(LONGER_PI);
     args.extend_from_slice(&["--set", "run.checkpoint_every=25", "--out", arg(&killed)]);
     let mut running = Running::start(t, &args);
     let seen = wait_for_checkpoint(&mut running, &killed, Duration::from_secs(60));
@@ -217,7 +205,7 @@ fn a_run_killed_between_checkpoints_resumes_from_the_last_to_the_same_bytes() {
         "resumed",
         &["--threads", "2", "--set", "run.shards=3"],
     );
-    let mut straight = LONG_PI.to_vec();
+    let mut straight = LONGER_PI.to_vec();
     straight.extend_from_slice(&["--threads", "1"]);
     let straight = run(t, &pi, "straight", &straight);
     assert_eq!(
@@ -282,6 +270,18 @@ fn a_killed_run_of_many_replications_resumes_without_running_them_again() {
     );
 }
 
+/// A long π: 20 tasks × 200 points a step, 40,000 steps (still running when it is stopped).
+const LONGER_PI: &[&str] = &[
+    "--set",
+    "model.points=160000000",
+    "--set",
+    "model.tasks=20",
+    "--set",
+    "model.points_per_step=200",
+    "--replications",
+    "1",
+];
+
 #[test]
 fn ctrl_c_writes_a_checkpoint_to_resume_from() {
     let tmp = tempfile::tempdir().unwrap();
@@ -289,7 +289,7 @@ fn ctrl_c_writes_a_checkpoint_to_resume_from() {
     let pi = repo_path("scenarios/pi.toml");
     let stopped = t.join("stopped");
     let mut args = vec!["run", &pi, "--set", "output.plots=[]"];
-    args.extend_from_slice(LONG_PI);
+    args.extend_from_slice(LONGER_PI);
     // Checkpoints far apart: the one written is Ctrl-C's.
     args.extend_from_slice(&[
         "--set",
@@ -310,7 +310,7 @@ fn ctrl_c_writes_a_checkpoint_to_resume_from() {
     let found = checkpoints(&stopped);
     assert_eq!(found.len(), 1, "{found:?}");
     let resumed = resume(t, &found[0], "resumed", &["--set", "run.shards=2"]);
-    let mut straight = LONG_PI.to_vec();
+    let mut straight = LONGER_PI.to_vec();
     straight.extend_from_slice(&["--threads", "1"]);
     let straight = run(t, &pi, "straight", &straight);
     assert_eq!(results(&resumed), results(&straight));
@@ -518,6 +518,14 @@ fn a_sweep_branches_every_variant_from_one_checkpoint() {
     let row = fs::read_to_string(v1.join("replications.csv")).unwrap();
     let row: Vec<&str> = row.lines().nth(1).unwrap().split(',').collect();
     assert_eq!(row[row.len() - expected.len()..], expected[..], "{row:?}");
+    // The resolved scenario names the checkpoint wherever it is run from.
+    let resolved: toml::Table =
+        toml::from_str(&fs::read_to_string(branched.join("scenario.toml")).unwrap()).unwrap();
+    let from = resolved["sweep"]["from"].as_str().unwrap();
+    assert!(
+        Path::new(from).is_absolute() && Path::new(from).is_file(),
+        "{from}"
+    );
     // The sweep compares the two, paired.
     let summary: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(branched.join("summary.json")).unwrap()).unwrap();

@@ -540,6 +540,16 @@ pub(crate) fn typed<P: ModelParams>(
     let explicit_shards = doc.run.shards.is_some();
     let mut resolved = doc;
     resolved.scenario.name = Some(name.clone());
+    // A branch point is recorded as found from here, so that the resolved scenario (written
+    // into the result directory) reproduces the run from anywhere.
+    if let Some(from) = resolved.sweep.as_mut().and_then(|s| s.from.as_mut())
+        && Path::new(from.as_str()).is_relative()
+    {
+        let base = src.path.parent().unwrap_or(Path::new(""));
+        let joined = base.join(from.as_str());
+        let full = std::path::absolute(&joined).unwrap_or(joined);
+        *from = full.to_string_lossy().into_owned();
+    }
     let most = resolved.montecarlo.most_replications();
     resolved.run.shards = Some(resolved.run.shards_for(cells, most));
     let doc = Arc::new(resolved);

@@ -163,7 +163,8 @@ pub struct SweepSection {
     /// Whether variants reuse the same replication seeds (common random numbers), which makes
     /// paired differences far more precise. Default true.
     pub common_random_numbers: bool,
-    /// A checkpoint of a lone replication (relative to the scenario file's directory) that
+    /// A checkpoint of a lone replication (relative to the scenario file's directory; the
+    /// resolved scenario records it as an absolute path) that
     /// every variant starts from: a warm-up run once, then variants that differ only after its
     /// step. Only `model.*` fields may be swept; each variant runs the checkpoint's
     /// replication, with its seed.
