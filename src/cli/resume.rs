@@ -45,18 +45,8 @@ pub struct Args {
     /// Refuse runs estimated to need more than this (e.g. 4G; default 70% of available).
     #[arg(long, value_name = "SIZE")]
     max_memory: Option<String>,
-    /// No progress and no report; errors only.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Print summary.json on stdout instead of the report.
-    #[arg(long)]
-    json: bool,
-    /// Open report.html in the browser afterwards.
-    #[arg(long)]
-    open: bool,
-    /// Serve a live view in the browser (as `microsim run --serve`).
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
-    serve: Option<String>,
+    #[command(flatten)]
+    view: View,
 }
 
 /// Fields a resumed run may change: they do not change its results.
@@ -97,7 +87,7 @@ pub(crate) fn run(
         return Err(damaged("its scenario is of another model".into()));
     }
     let overrides = super::overrides(&args.set, &[("run.threads", args.threads)])?;
-    let live = super::run::listen(args.serve.as_deref())?;
+    let live = super::run::listen(args.view.serve.as_deref())?;
     let scenario = registry.parse(ckpt.scenario.as_bytes(), &source, &overrides)?;
     refuse_changes(&original, &scenario, &args.set)?;
     scenario.check_checkpoints()?;
@@ -139,7 +129,7 @@ pub(crate) fn run(
     };
     let dir = choose_dir(&base, args.force)
         .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
-    if !args.quiet && !args.json {
+    if !args.view.quiet && !args.view.json {
         let at = match &ckpt.running {
             Some(r) => format!("replication {} at step {}", r.index, r.snapshot.step()),
             None => format!("{} replication(s) done", ckpt.done),
@@ -162,12 +152,7 @@ pub(crate) fn run(
             memory_limit_source: limit.source,
         },
     };
-    let view = View {
-        quiet: args.quiet,
-        json: args.json,
-        open: args.open,
-    };
-    launch(&scenario, &opts, 1, view, Some(ckpt), live)
+    launch(&scenario, &opts, 1, args.view, Some(ckpt), live)
 }
 
 /// The result directory a checkpoint was written into (`DIR/checkpoints/NAME.ckpt`).

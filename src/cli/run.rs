@@ -54,20 +54,8 @@ pub struct Args {
     /// Refuse scenarios estimated to need more than this (e.g. 4G; default 70% of available).
     #[arg(long, value_name = "SIZE")]
     max_memory: Option<String>,
-    /// No progress and no report; errors only.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Print summary.json on stdout (for scripts) instead of the report.
-    #[arg(long)]
-    json: bool,
-    /// Open report.html in the browser afterwards.
-    #[arg(long)]
-    open: bool,
-    /// Serve a live view of the run in the browser: at ADDR (HOST:PORT or PORT), else on
-    /// 127.0.0.1 at a free port; the address is printed. Another host than 127.0.0.1 makes
-    /// the page reachable from the network.
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
-    serve: Option<String>,
+    #[command(flatten)]
+    view: View,
 }
 
 /// The memory limit: `--max-memory`, else 70% of the memory this process can use now: the
@@ -121,7 +109,7 @@ pub(crate) fn run(
     )?;
     let scenario = registry.load(&args.file, &overrides)?;
     scenario.check_checkpoints()?;
-    let live = listen(args.serve.as_deref())?;
+    let live = listen(args.view.serve.as_deref())?;
     let branch = branch_point(&scenario)?;
     if let Some(k) = args.replication {
         let n = scenario.plan(None).max();
@@ -171,12 +159,14 @@ pub(crate) fn run(
             memory_limit_source: limit.source.clone(),
         },
     };
-    let view = View {
-        quiet: args.quiet,
-        json: args.json,
-        open: args.open,
-    };
-    launch(&scenario, &opts, variants.len() as u64, view, branch, live)
+    launch(
+        &scenario,
+        &opts,
+        variants.len() as u64,
+        args.view,
+        branch,
+        live,
+    )
 }
 
 /// The live view's socket, bound now (a bad address or a port in use is refused before
@@ -253,12 +243,23 @@ fn branch_point(scenario: &Scenario) -> Result<Option<Checkpoint>, Failure> {
     Ok(Some(c))
 }
 
-/// How the outcome is shown.
-#[derive(Clone, Copy, Debug)]
+/// How the outcome is shown (the options `run` and `resume` share).
+#[derive(clap::Args, Clone, Debug)]
 pub(crate) struct View {
+    /// No progress and no report; errors only.
+    #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Print summary.json on stdout (for scripts) instead of the report.
+    #[arg(long)]
     pub(crate) json: bool,
+    /// Open report.html in the browser afterwards.
+    #[arg(long)]
     pub(crate) open: bool,
+    /// Serve a live view of the run in the browser: at ADDR (HOST:PORT or PORT), else on
+    /// 127.0.0.1 at a free port; the address is printed. Another host than 127.0.0.1 makes
+    /// the page reachable from the network.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+    pub(crate) serve: Option<String>,
 }
 
 /// Runs `scenario` (`variants` of it) into `opts.dir` (claimed), from `resume` if given;

@@ -72,7 +72,7 @@ pub struct Running {
     pub steps: Vec<StepRow>,
 }
 
-/// A checkpoint, read or to be written.
+/// A checkpoint read back ([`Checkpoint::read`]; [`Parts`] writes one).
 #[derive(Clone)]
 pub struct Checkpoint {
     /// The header.
@@ -207,23 +207,6 @@ pub enum CheckpointError {
 }
 
 impl Checkpoint {
-    /// Writes the checkpoint to `dest` atomically (a temporary name, synced, then renamed).
-    pub fn write(&self, dest: &Path) -> io::Result<()> {
-        let running = self
-            .running
-            .as_ref()
-            .map(|r| (r.index, &r.snapshot, r.steps.as_slice()));
-        let parts = Parts {
-            header: &self.header,
-            scenario: &self.scenario,
-            only: self.only,
-            done: self.done,
-            writer: self.writer.as_ref(),
-            running,
-        };
-        parts.write(dest)
-    }
-
     /// Reads and checks the checkpoint at `path`: its magic, format, version, checksum and
     /// every length in it. The snapshot's pieces are checked when it is restored.
     pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {

@@ -111,9 +111,8 @@ fn single(
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
     let extras = Extras {
         checkpoints: lone.map(|s| s as &dyn Checkpoints),
-        resumed: Extras::default().resumed,
+        resumed,
     };
-    let extras = Extras { resumed, ..extras };
     let stats = match saving.as_ref().filter(|_| plan.max() > 1) {
         Some(saving) => {
             let done = extras.resumed.done;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::Progress;
 use crate::engine::stats::StepRow;
+use crate::experiment::output::partial_pid;
 use crate::experiment::results::{ReplicationsTable, ResultDir, StepsTable};
 
 /// The step series follows one replication at a time, every step of it; once that one has
@@ -359,7 +360,10 @@ fn newest(dir: &Path, name: &str) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(&prefix) && partial_pid(&n).is_some()
+        })
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
         .map(|e| e.path())
 }
@@ -394,13 +398,14 @@ impl Progress for Board {
             }
             self.last_switch.store(now, Ordering::Relaxed);
             self.followed_done.store(false, Ordering::Relaxed);
-            let mut inner = self.lock();
-            inner.series_of = Some(replication);
-            inner.series.clear();
         }
         let mut inner = self.lock();
         if inner.series_of != Some(replication) {
-            return;
+            if followed == me {
+                return; // a switch away from this replication happened meanwhile
+            }
+            inner.series_of = Some(replication);
+            inner.series.clear();
         }
         inner.series.push([
             row.step as f64,

@@ -93,12 +93,7 @@ impl<M: Model> Shard<M> {
         let block = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
         let n = part.shards();
         let done = slots.iter().filter(|s| s.wake == DONE).count() as u64;
-        let next_due = slots
-            .iter()
-            .filter(|s| s.wake != DONE)
-            .map(|s| s.wake)
-            .min()
-            .unwrap_or(WAITING);
+        let next_due = earliest_due(&slots);
         Shard {
             first_task: ids.start as TaskId,
             first_cell: block.start,
@@ -160,13 +155,7 @@ impl<M: Model> Shard<M> {
 
     /// Recomputes the earliest wake step among the tasks alive here (after tasks moved out).
     pub(crate) fn recount_due(&mut self) {
-        self.next_due = self
-            .slots
-            .iter()
-            .filter(|s| s.wake != DONE)
-            .map(|s| s.wake)
-            .min()
-            .unwrap_or(WAITING);
+        self.next_due = earliest_due(&self.slots);
     }
 
     /// Takes in a task that moved here.
@@ -412,6 +401,16 @@ impl<M: Model> Shard<M> {
         }
         self.next_due = next_due;
     }
+}
+
+/// The earliest wake step among the tasks of `slots` still alive ([`WAITING`] if none is due).
+fn earliest_due<T>(slots: &[Slot<T>]) -> u32 {
+    slots
+        .iter()
+        .filter(|s| s.wake != DONE)
+        .map(|s| s.wake)
+        .min()
+        .unwrap_or(WAITING)
 }
 
 /// Task `id`, spawned from its own stream (`keys`: the replication's [`task_keys`]), due at

@@ -298,11 +298,11 @@ impl<'m, M: Model> Simulation<'m, M> {
                 .map(|p| &self.shards[p.shard as usize].slots[p.slot as usize])
                 .collect(),
         };
-        let tasks: Vec<(u64, Vec<&Slot<M::Task>>)> = if self.places.is_some() {
+        let tasks: Vec<(u64, Tasks<'_, M::Task>)> = if self.places.is_some() {
             moved
                 .chunks(TASKS_PER_PIECE)
                 .enumerate()
-                .map(|(k, c)| ((k * TASKS_PER_PIECE) as u64, c.to_vec()))
+                .map(|(k, c)| ((k * TASKS_PER_PIECE) as u64, Tasks::Gathered(c)))
                 .collect()
         } else {
             self.shards
@@ -310,14 +310,14 @@ impl<'m, M: Model> Simulation<'m, M> {
                 .flat_map(|s| {
                     s.slots.chunks(TASKS_PER_PIECE).enumerate().map(|(k, c)| {
                         let first = s.first_task as u64 + (k * TASKS_PER_PIECE) as u64;
-                        (first, c.iter().collect())
+                        (first, Tasks::Block(c))
                     })
                 })
                 .collect()
         };
         let task_pieces: Vec<_> = tasks
             .par_iter()
-            .map(|(_, slots)| encode_slots(slots).and_then(pack))
+            .map(|(_, slots)| slots.encode().and_then(pack))
             .collect::<Result<_, _>>()?;
         let cell_pieces: Vec<_> = self
             .shards
@@ -565,14 +565,34 @@ fn check_fits<M: Model>(model: &M, meta: &Meta) -> Result<(), SnapshotError> {
     Ok(())
 }
 
-/// Each slot as (state, stream position, wake step), one after another.
-fn encode_slots<T: Serialize>(slots: &[&Slot<T>]) -> Result<Vec<u8>, SnapshotError> {
-    let mut out = Vec::with_capacity(slots.len() * (std::mem::size_of::<T>() + 6));
-    for s in slots {
-        out = postcard::to_extend(&(&s.state, s.position, s.wake), out)
-            .map_err(|e| SnapshotError::Encode(format!("a task: {e}")))?;
+/// A piece of tasks, in id order: a run of one shard's slots, or (once tasks have moved)
+/// slots gathered by id from wherever they live.
+enum Tasks<'a, T> {
+    Block(&'a [Slot<T>]),
+    Gathered(&'a [&'a Slot<T>]),
+}
+
+impl<T: Serialize> Tasks<'_, T> {
+    fn len(&self) -> usize {
+        match self {
+            Tasks::Block(s) => s.len(),
+            Tasks::Gathered(s) => s.len(),
+        }
     }
-    Ok(out)
+
+    /// Each slot as (state, stream position, wake step), one after another.
+    fn encode(&self) -> Result<Vec<u8>, SnapshotError> {
+        let slots: Box<dyn Iterator<Item = &Slot<T>>> = match self {
+            Tasks::Block(s) => Box::new(s.iter()),
+            Tasks::Gathered(s) => Box::new(s.iter().copied()),
+        };
+        let mut out = Vec::with_capacity(self.len() * (std::mem::size_of::<T>() + 6));
+        for s in slots {
+            out = postcard::to_extend(&(&s.state, s.position, s.wake), out)
+                .map_err(|e| SnapshotError::Encode(format!("a task: {e}")))?;
+        }
+        Ok(out)
+    }
 }
 
 fn decode_slots<T: serde::de::DeserializeOwned>(
