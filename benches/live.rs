@@ -36,6 +36,7 @@ fn once(s: &microsim::internal::Scenario, dir: &Path, live: bool) -> Duration {
     let opts = Options {
         dir: dir.to_path_buf(),
         only: None,
+        slice: None,
         manifest: Manifest::default(),
     };
     let stop = AtomicBool::new(false);

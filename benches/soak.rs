@@ -103,6 +103,7 @@ fn main() {
     let opts = Options {
         dir: tmp.join("soak"),
         only: None,
+        slice: None,
         manifest: Manifest {
             command_line: vec!["soak".into()],
             started_at: String::new(),

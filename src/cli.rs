@@ -6,6 +6,7 @@
 mod check;
 mod compare;
 mod list;
+mod merge;
 mod new;
 mod plot;
 mod progress;
@@ -46,6 +47,7 @@ enum Command {
     Check(check::Args),
     Compare(compare::Args),
     List(list::Args),
+    Merge(merge::Args),
     New(new::Args),
     Plot(plot::Args),
     Resume(resume::Args),
@@ -136,6 +138,7 @@ where
         Command::Check(a) => check::run(a, &registry),
         Command::Compare(a) => compare::run(a),
         Command::List(a) => list::run(a, &registry),
+        Command::Merge(a) => merge::run(a, &registry, command_line),
         Command::New(a) => new::run(a, &registry),
         Command::Plot(a) => plot::run(a),
         Command::Resume(a) => resume::run(a, &registry, command_line),

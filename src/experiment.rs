@@ -3,6 +3,7 @@
 //! writes and reads the results. It builds on [`crate::engine`] and knows nothing of plots.
 
 pub mod checkpoint;
+pub mod merge;
 pub mod montecarlo;
 pub mod output;
 pub mod params;

@@ -8,58 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::files::{results, step_rows};
 use common::{Running, arg, microsim, microsim_ok, repo_path};
-
-/// The deterministic content of a result directory: replications.csv, details.json, the
-/// metrics of summary.json, the deterministic columns of steps.csv (not the shard split of
-/// the messages, not the wall times) and the deterministic histograms.
-fn results(dir: &Path) -> String {
-    let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
-    let steps = step_rows(dir);
-    let summary: serde_json::Value = serde_json::from_str(&read("summary.json")).unwrap();
-    let mut hists: Vec<String> = fs::read_dir(dir.join("histograms"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.contains("time_us"))
-        .collect();
-    hists.sort();
-    let hists: Vec<String> = hists
-        .iter()
-        .map(|n| format!("{n}: {}", read(&format!("histograms/{n}"))))
-        .collect();
-    assert!(
-        !dir.join("INCOMPLETE").exists(),
-        "{} is complete",
-        dir.display()
-    );
-    format!(
-        "{}\n{}\n{}\n{}\n{}",
-        read("replications.csv"),
-        read("details.json"),
-        summary["metrics"],
-        steps.join("\n"),
-        hists.join("\n")
-    )
-}
-
-/// The deterministic columns of steps.csv (not the shard split of the messages, not the wall
-/// times), one string per row, header first.
-fn step_rows(dir: &Path) -> Vec<String> {
-    fs::read_to_string(dir.join("steps.csv"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let cols: Vec<&str> = l.split(',').collect();
-            let keep: Vec<&str> = cols[..cols.len() - 3]
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != 5 && *i != 6) // messages_local, messages_cross
-                .map(|(_, c)| *c)
-                .collect();
-            keep.join(",")
-        })
-        .collect()
-}
 
 /// `microsim run SCENARIO args… --quiet --out DIR` (no plots), asserting success.
 fn run(tmp: &Path, scenario: &str, out: &str, args: &[&str]) -> PathBuf {

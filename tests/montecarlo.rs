@@ -22,6 +22,7 @@ fn run(s: &Scenario, dir: &Path) -> Value {
     let opts = Options {
         dir: dir.to_path_buf(),
         only: None,
+        slice: None,
         manifest: Manifest::default(),
     };
     let outcome = execute(s, &opts, &AtomicBool::new(false), &Silent).unwrap();
@@ -221,6 +222,7 @@ fn replication_k_alone_matches_replication_k_among_all() {
     let opts = Options {
         dir: tmp.path().join("one"),
         only: Some(4),
+        slice: None,
         manifest: Manifest::default(),
     };
     execute(&s, &opts, &AtomicBool::new(false), &Silent).unwrap();

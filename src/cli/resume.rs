@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::experiment::checkpoint::{self, Checkpoint};
 use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
 use crate::experiment::runner::Options;
-use crate::experiment::scenario::Scenario;
+use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
 
 use super::Failure;
 use super::run::{View, launch, memory_limit};
@@ -48,14 +48,6 @@ pub struct Args {
     #[command(flatten)]
     view: View,
 }
-
-/// Fields a resumed run may change: they do not change its results.
-const MAY_CHANGE: &[&str] = &[
-    "run.threads",
-    "run.shards",
-    "run.checkpoint_every",
-    "output",
-];
 
 pub(crate) fn run(
     args: Args,
@@ -143,6 +135,7 @@ pub(crate) fn run(
     let opts = Options {
         dir,
         only: ckpt.only,
+        slice: None,
         manifest: Manifest {
             command_line,
             started_at: now_rfc3339(),
@@ -167,17 +160,7 @@ fn run_dir_of(path: &Path) -> Option<PathBuf> {
 /// Refuses overrides that change what the checkpointed run computes: its model, seed,
 /// replications, order, …
 fn refuse_changes(original: &Scenario, changed: &Scenario, sets: &[String]) -> Result<(), Failure> {
-    let table = |s: &Scenario| -> toml::Table {
-        toml::from_str(s.resolved_toml()).expect("a resolved scenario is valid TOML")
-    };
-    let (a, b) = (table(original), table(changed));
-    let mut differing = Vec::new();
-    diff("", &a, &b, &mut differing);
-    differing.retain(|f| {
-        !MAY_CHANGE
-            .iter()
-            .any(|m| f == m || f.starts_with(&format!("{m}.")))
-    });
+    let differing = differing_fields(original.resolved_toml(), changed.resolved_toml());
     let Some(first) = differing.first() else {
         return Ok(());
     };
@@ -197,25 +180,6 @@ fn refuse_changes(original: &Scenario, changed: &Scenario, sets: &[String]) -> R
     Err(Failure::Input(format!(
         "{culprit}: {what}, so the run would not go on as it began\n  hint: a resumed run may \
          change only {}; to try other parameters from a checkpoint, branch a sweep from it",
-        MAY_CHANGE.join(", ")
+        NOT_IN_RESULTS.join(", ")
     )))
-}
-
-/// The dotted names of the fields that differ between `a` and `b`.
-fn diff(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<String>) {
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for k in keys {
-        let name = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match (a.get(k), b.get(k)) {
-            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => diff(&name, x, y, out),
-            (x, y) if x != y => out.push(name),
-            _ => {}
-        }
-    }
 }

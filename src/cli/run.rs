@@ -42,9 +42,11 @@ pub struct Args {
     /// Shorthand for --set run.threads=N (0: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<u64>,
-    /// Shorthand for --set montecarlo.replications=N.
-    #[arg(long, value_name = "N")]
-    replications: Option<u64>,
+    /// N: shorthand for --set montecarlo.replications=N. A..B: run only replications A to
+    /// B-1 of the scenario's, into a slice that `microsim merge` puts together with the
+    /// others (for job arrays: Slurm, GNU parallel, Kubernetes).
+    #[arg(long, value_name = "N|A..B", value_parser = parse_replications)]
+    replications: Option<Replications>,
     /// Run only replication K (from 0), exactly as it ran among the others.
     #[arg(long, value_name = "K")]
     replication: Option<u64>,
@@ -56,6 +58,36 @@ pub struct Args {
     max_memory: Option<String>,
     #[command(flatten)]
     view: View,
+}
+
+/// What `--replications` asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Replications {
+    /// `N`: the scenario's replications.
+    Count(u64),
+    /// `A..B`: a slice of them.
+    Slice(std::ops::Range<u64>),
+}
+
+fn parse_replications(text: &str) -> Result<Replications, String> {
+    let whole = |t: &str| {
+        t.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{t}` is not a whole number (use N, or A..B for a slice)"))
+    };
+    match text.split_once("..") {
+        None => whole(text).map(Replications::Count),
+        Some((a, b)) => {
+            let (a, b) = (whole(a)?, whole(b)?);
+            if a >= b {
+                return Err(format!(
+                    "{a}..{b} is an empty slice: A..B runs replications A to B-1, so B must be \
+                     greater than A"
+                ));
+            }
+            Ok(Replications::Slice(a..b))
+        }
+    }
 }
 
 /// The memory limit: `--max-memory`, else 70% of the memory this process can use now: the
@@ -99,16 +131,24 @@ pub(crate) fn run(
     registry: &crate::Registry,
     command_line: Vec<String>,
 ) -> Result<ExitCode, Failure> {
+    let (count, slice) = match args.replications.clone() {
+        Some(Replications::Count(n)) => (Some(n), None),
+        Some(Replications::Slice(r)) => (None, Some(r)),
+        None => (None, None),
+    };
     let overrides = super::overrides(
         &args.set,
         &[
             ("run.seed", args.seed),
             ("run.threads", args.threads),
-            ("montecarlo.replications", args.replications),
+            ("montecarlo.replications", count),
         ],
     )?;
     let scenario = registry.load(&args.file, &overrides)?;
     scenario.check_checkpoints()?;
+    if let Some(s) = &slice {
+        check_slice(&scenario, s, args.replication)?;
+    }
     let live = listen(args.view.serve.as_deref())?;
     let branch = branch_point(&scenario)?;
     if let Some(k) = args.replication {
@@ -150,6 +190,7 @@ pub(crate) fn run(
     let opts = Options {
         dir,
         only: args.replication,
+        slice,
         manifest: Manifest {
             command_line,
             started_at: now_rfc3339(),
@@ -167,6 +208,57 @@ pub(crate) fn run(
         branch,
         live,
     )
+}
+
+/// Refuses a slice (`--replications A..B`) the scenario cannot be cut into: beyond its
+/// replications, with a precision target (how many run depends on all of them), with
+/// `--replication K`, with checkpoints, or in a sweep that branches from a checkpoint.
+fn check_slice(
+    scenario: &Scenario,
+    slice: &std::ops::Range<u64>,
+    only: Option<u64>,
+) -> Result<(), Failure> {
+    let n = scenario.montecarlo.replications;
+    let at = format!("--replications {}..{}", slice.start, slice.end);
+    let refuse =
+        |why: String, hint: &str| Err(Failure::Input(format!("{at}: {why}\n  hint: {hint}")));
+    if slice.end > n {
+        return refuse(
+            format!(
+                "the scenario has {n} replication{} (0..{n})",
+                if n == 1 { "" } else { "s" }
+            ),
+            "slices cut the scenario's montecarlo.replications; set it with --set montecarlo.replications=N",
+        );
+    }
+    if scenario.montecarlo.target.is_some() {
+        return refuse(
+            "the scenario has a precision target ([montecarlo.target]): how many replications \
+             run depends on all of them, so it cannot be cut into slices"
+                .into(),
+            "remove the target and set montecarlo.replications, or run it whole (under mpirun it \
+             is split over the ranks)",
+        );
+    }
+    if only.is_some() {
+        return refuse(
+            "--replication K runs one replication; it does not go with a slice".into(),
+            "give one of the two",
+        );
+    }
+    if scenario.run.checkpoint_every > 0 {
+        return refuse(
+            "a slice does not write checkpoints (run.checkpoint_every is set)".into(),
+            "remove run.checkpoint_every, or make the slices smaller",
+        );
+    }
+    if scenario.sweep.as_ref().is_some_and(|s| s.from.is_some()) {
+        return refuse(
+            "a sweep that branches from a checkpoint (sweep.from) runs one replication".into(),
+            "run it whole",
+        );
+    }
+    Ok(())
 }
 
 /// The live view's socket, bound now (a bad address or a port in use is refused before
@@ -274,10 +366,10 @@ pub(crate) fn launch(
 ) -> Result<ExitCode, Failure> {
     install_interrupt_handler();
     let dir = opts.dir.clone();
-    let per_variant = if opts.only.is_some() {
-        1
-    } else {
-        scenario.plan(None).max()
+    let per_variant = match (&opts.only, &opts.slice) {
+        (Some(_), _) => 1,
+        (None, Some(s)) => s.end - s.start,
+        (None, None) => scenario.plan(None).max(),
     };
     let quiet = view.quiet || view.json;
     let bar = Bar::new(variants * per_variant, quiet);
@@ -325,24 +417,7 @@ pub(crate) fn launch(
     if let Some(b) = &board {
         b.finish(partial);
     }
-    let args = view;
-    let scenario = scenario.clone();
-
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&summary).expect("JSON serialises")
-        )?;
-    } else if !args.quiet && scenario.sweep.is_some() {
-        print_sweep(&mut out, &scenario, &summary, &dir)?;
-    } else if !args.quiet {
-        print_report(&mut out, &scenario, &summary, &dir, plots.failed.is_empty())?;
-    }
-    if let (Some(report), true) = (&plots.report, args.open) {
-        super::plot::open_in_browser(report, &mut out)?;
-    }
+    show(scenario, &dir, &summary, &plots, &view)?;
     if partial {
         eprintln!(
             "{} interrupted: {} replication(s) written to {}, marked partial",
@@ -358,7 +433,6 @@ pub(crate) fn launch(
             );
         }
     }
-    drop(out);
     if let Some(server) = server {
         linger(&server);
         server.stop();
@@ -370,6 +444,33 @@ pub(crate) fn launch(
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shows a finished run as `view` asks: its summary.json (`--json`), else its report (a
+/// sweep's table); opens report.html (`--open`).
+pub(crate) fn show(
+    scenario: &Scenario,
+    dir: &Path,
+    summary: &RunSummary,
+    plots: &Plots,
+    view: &View,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if view.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(summary).expect("JSON serialises")
+        )?;
+    } else if !view.quiet && scenario.sweep.is_some() {
+        print_sweep(&mut out, scenario, summary, dir)?;
+    } else if !view.quiet {
+        print_report(&mut out, scenario, summary, dir, plots.failed.is_empty())?;
+    }
+    if let (Some(report), true) = (&plots.report, view.open) {
+        super::plot::open_in_browser(report, &mut out)?;
+    }
+    Ok(())
 }
 
 /// After a run with a live view: on a terminal, keeps the page up until Enter (or Ctrl-C), so
@@ -392,11 +493,11 @@ const MAX_VARIANT_PLOTS: usize = 20;
 
 /// What drawing the plots of a finished run did.
 #[derive(Default)]
-struct Plots {
+pub(crate) struct Plots {
     /// `report.html`, if written.
     report: Option<PathBuf>,
     /// Files that could not be written (I/O errors), with the reason: these fail the run.
-    failed: Vec<String>,
+    pub(crate) failed: Vec<String>,
 }
 
 impl Plots {
@@ -448,7 +549,7 @@ impl Plots {
 
     /// The error of a run whose results are complete but whose plots could not all be
     /// written.
-    fn failure_message(&self, dir: &Path) -> String {
+    pub(crate) fn failure_message(&self, dir: &Path) -> String {
         let more = match self.failed.len() {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
@@ -467,7 +568,7 @@ impl Plots {
 /// Draws the plots and report.html of a finished run. A plot with nothing to draw (too few
 /// replications, a constant metric) is a note on stderr and never fails the run; a file that
 /// cannot be written (a full disk) is returned in [`Plots::failed`], and fails it.
-fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
+pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
     let mut plots = Plots::default();
     let kinds = match &scenario.output.plots {
         Some(names) if names.is_empty() => return plots,

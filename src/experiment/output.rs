@@ -36,7 +36,9 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
+};
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
@@ -47,7 +49,7 @@ use crate::experiment::montecarlo::{Replication, Sink};
 use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
     Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
-    RunSummary, TargetOutcome,
+    RunSummary, SliceInfo, TargetOutcome,
 };
 use crate::experiment::stats::Summary;
 
@@ -415,6 +417,7 @@ pub struct RunWriter {
     engine: EngineHistograms,
     details: JsonArrayWriter,
     compute_seconds: f64,
+    slice: Option<SliceInfo>,
 }
 
 /// What a [`RunWriter`] has written and gathered so far: what a checkpoint of a run of
@@ -441,6 +444,143 @@ impl WriterState {
     /// Each metric's values, one per replication written.
     pub fn values(&self) -> &[Vec<f64>] {
         &self.values
+    }
+
+    /// What a finished result directory holds, as the writer that wrote it had it before
+    /// finishing: its streamed files read back (`details.json` left open), each metric's
+    /// values and each ending read from `replications.csv`, its histograms read from their
+    /// logs, and `compute_seconds` (which `summary.json` records). `info` is its model's.
+    /// Numbers read back exactly: [`crate::experiment::results::fmt_num`] writes the
+    /// shortest form that does.
+    pub fn read(dir: &ResultDir, info: &ModelInfo, compute_seconds: f64) -> io::Result<Self> {
+        let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+        let at = |name: &str| format!("{}", dir.file(name).display());
+        let table = dir.read_replications().map_err(|e| bad(e.to_string()))?;
+        let names: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
+        if table.metrics != names {
+            return Err(bad(format!(
+                "{}: its metric columns are not the model's ({})",
+                at(ResultDir::REPLICATIONS),
+                names.join(", ")
+            )));
+        }
+        let mut values = vec![Vec::with_capacity(table.rows.len()); names.len()];
+        for row in &table.rows {
+            for (vals, v) in values.iter_mut().zip(&row.metrics) {
+                vals.push(*v);
+            }
+        }
+        let endings: Vec<Ending> = table.rows.iter().map(|r| r.ending).collect();
+        let mut details = fs::read(dir.file(ResultDir::DETAILS))?;
+        let open = if endings.is_empty() {
+            &b"[]\n"[..]
+        } else {
+            &b"\n]\n"[..]
+        };
+        if !details.ends_with(open) {
+            return Err(bad(format!(
+                "{}: not a JSON array as microsim writes it",
+                at(ResultDir::DETAILS)
+            )));
+        }
+        details.truncate(details.len() - open.len());
+        let hist = |name: &str| -> io::Result<Vec<u8>> {
+            let h = read_hlog(&dir.histogram(name))
+                .map_err(|e| bad(format!("{}: {e}", dir.histogram(name).display())))?;
+            Ok(hist_bytes(&h))
+        };
+        let mut histograms = Vec::new();
+        for q in info.histograms.iter() {
+            if dir.histogram(q.name).exists() {
+                histograms.push((q.name.to_string(), hist(q.name)?));
+            }
+        }
+        let engine = EngineHistograms::new()
+            .named()
+            .iter()
+            .map(|(name, _)| hist(name))
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok(WriterState {
+            replications_csv: fs::read(dir.file(ResultDir::REPLICATIONS))?,
+            steps_csv: fs::read(dir.file(ResultDir::STEPS))?,
+            details_len: endings.len() as u64,
+            details,
+            values,
+            endings,
+            histograms,
+            engine,
+            compute_seconds,
+        })
+    }
+
+    /// Adds `next`, the state of the replications that follow this state's (a later slice of
+    /// the same run): its rows after this state's, its histograms added to this state's.
+    /// Byte for byte what one writer given all the replications would hold.
+    pub fn append(&mut self, next: WriterState) -> io::Result<()> {
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
+        let body = |csv: &[u8], of: &[u8]| -> io::Result<usize> {
+            let end = csv
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(csv.len(), |i| i + 1);
+            let head = of
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(of.len(), |i| i + 1);
+            if csv[..end] != of[..head] {
+                return Err(bad("the slices' tables have different columns"));
+            }
+            Ok(end)
+        };
+        if next.values.len() != self.values.len() || next.engine.len() != self.engine.len() {
+            return Err(bad("the slices are of different models"));
+        }
+        let skip = body(&next.replications_csv, &self.replications_csv)?;
+        self.replications_csv
+            .extend_from_slice(&next.replications_csv[skip..]);
+        let skip = body(&next.steps_csv, &self.steps_csv)?;
+        self.steps_csv.extend_from_slice(&next.steps_csv[skip..]);
+        if next.details_len > 0 {
+            let rest = next
+                .details
+                .strip_prefix(b"[\n  ")
+                .ok_or_else(|| bad("a slice's details.json is damaged"))?;
+            self.details.extend_from_slice(if self.details_len == 0 {
+                b"[\n  "
+            } else {
+                b",\n  "
+            });
+            self.details.extend_from_slice(rest);
+            self.details_len += next.details_len;
+        }
+        for (acc, vals) in self.values.iter_mut().zip(next.values) {
+            acc.extend(vals);
+        }
+        self.endings.extend(next.endings);
+        let add = |acc: &mut Vec<u8>, bytes: &[u8]| -> io::Result<()> {
+            let mut a = hist_from(acc).map_err(|e| bad(&e))?;
+            // Grown as one writer's would be (a model's histogram may resize itself).
+            a.auto(true);
+            let b = hist_from(bytes).map_err(|e| bad(&e))?;
+            a.add(&b).map_err(|e| bad(&format!("{e:?}")))?;
+            *acc = hist_bytes(&a);
+            Ok(())
+        };
+        if self.histograms.is_empty() {
+            self.histograms = next.histograms;
+        } else {
+            for ((name, acc), (other, bytes)) in self.histograms.iter_mut().zip(&next.histograms) {
+                if name != other {
+                    return Err(bad("the slices have different histograms"));
+                }
+                add(acc, bytes)?;
+            }
+        }
+        for (acc, bytes) in self.engine.iter_mut().zip(&next.engine) {
+            add(acc, bytes)?;
+        }
+        self.compute_seconds += next.compute_seconds;
+        Ok(())
     }
 }
 
@@ -527,6 +667,7 @@ impl RunWriter {
             engine,
             details,
             compute_seconds: state.compute_seconds,
+            slice: None,
         })
     }
 
@@ -559,7 +700,13 @@ impl RunWriter {
             engine: EngineHistograms::new(),
             details,
             compute_seconds: 0.0,
+            slice: None,
         })
+    }
+
+    /// Marks the results as a slice of a run (recorded in `summary.json`).
+    pub fn set_slice(&mut self, slice: SliceInfo) {
+        self.slice = Some(slice);
     }
 
     /// The result directory.
@@ -622,6 +769,7 @@ impl RunWriter {
             metrics: self.summaries(),
             endings,
             target,
+            slice: self.slice,
             sweep: None,
             declared: declared(&self.info),
             manifest: manifest.record(scenario.run.shards, None, elapsed, self.compute_seconds),
@@ -725,6 +873,33 @@ pub fn write_hlog(dest: &Path, name: &str, h: &Histogram<u64>) -> io::Result<()>
             .map_err(|e| io::Error::other(format!("cannot encode histogram {name}: {e:?}")))?;
     }
     write_atomic(dest, &buf)
+}
+
+/// Reads an HdrHistogram interval log and adds up its intervals.
+pub fn read_hlog(path: &Path) -> Result<Histogram<u64>, String> {
+    use base64::Engine as _;
+    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut total: Option<Histogram<u64>> = None;
+    let mut de = hdrhistogram::serialization::Deserializer::new();
+    for entry in IntervalLogIterator::new(&bytes) {
+        let entry = entry.map_err(|e| format!("not an interval log: {e:?}"))?;
+        let LogEntry::Interval(iv) = entry else {
+            continue;
+        };
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(iv.encoded_histogram())
+            .map_err(|e| format!("bad base64 in an interval: {e}"))?;
+        let h: Histogram<u64> = de
+            .deserialize(&mut raw.as_slice())
+            .map_err(|e| format!("cannot decode a histogram: {e:?}"))?;
+        match &mut total {
+            None => total = Some(h),
+            Some(t) => t
+                .add(&h)
+                .map_err(|e| format!("cannot merge intervals: {e:?}"))?,
+        }
+    }
+    total.ok_or_else(|| "the log has no interval".to_string())
 }
 
 /// Now, as RFC 3339 UTC (`2026-11-22T01:49:59Z`).

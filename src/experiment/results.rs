@@ -239,6 +239,9 @@ pub struct RunSummary {
     /// With a precision target: whether it was reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetOutcome>,
+    /// For a slice of a run (`--replications A..B`): which replications it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<SliceInfo>,
     /// For a sweep: the variants and their comparison with the baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepTable>,
@@ -247,6 +250,25 @@ pub struct RunSummary {
     pub declared: Declared,
     /// How, where and when it ran.
     pub manifest: RunManifest,
+}
+
+/// The replications a slice of a run holds (`microsim run --replications A..B`):
+/// `from..to` (from 0, `to` not included) of the scenario's `of`. `microsim merge` puts
+/// slices that cover `0..of` together into the run that holds them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SliceInfo {
+    /// The first replication.
+    pub from: u64,
+    /// The replication after the last.
+    pub to: u64,
+    /// The scenario's replications (`montecarlo.replications`).
+    pub of: u64,
+}
+
+impl fmt::Display for SliceInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.from, self.to)
+    }
 }
 
 fn default_confidence() -> f64 {

@@ -25,7 +25,7 @@ use crate::experiment::output::{
     write_json,
 };
 use crate::experiment::results::{
-    ResultDir, RunSummary, SweepTable, SweepVariant, TargetOutcome, fmt_num,
+    ResultDir, RunSummary, SliceInfo, SweepTable, SweepVariant, TargetOutcome, fmt_num,
 };
 use crate::experiment::scenario::{Scenario, Variant};
 use crate::experiment::stats::{Difference, Summary};
@@ -38,8 +38,23 @@ pub struct Options {
     pub dir: PathBuf,
     /// Run only this replication (of every variant, in a sweep).
     pub only: Option<u64>,
+    /// Run only these replications (of every variant, in a sweep): a slice of the run, which
+    /// `microsim merge` puts together with the others (`--replications A..B`). Not with a
+    /// precision target, `only` or checkpoints.
+    pub slice: Option<std::ops::Range<u64>>,
     /// About the invocation, for the manifest.
     pub manifest: Manifest,
+}
+
+impl Options {
+    /// The slice of `scenario`'s run these options ask for, if any.
+    pub fn slice_info(&self, scenario: &Scenario) -> Option<SliceInfo> {
+        self.slice.as_ref().map(|r| SliceInfo {
+            from: r.start,
+            to: r.end,
+            of: scenario.montecarlo.replications,
+        })
+    }
 }
 
 /// What a run produced.
@@ -100,6 +115,12 @@ fn single(
     let confidence = scenario.montecarlo.confidence;
     let mut plan = scenario.plan(opts.only);
     plan.spool = Some(dir.to_path_buf());
+    let slice = opts.slice_info(scenario);
+    if let Some(s) = &slice {
+        plan.first = s.from;
+        plan.count = s.to - s.from;
+        plan.target = None;
+    }
     let (mut writer, resumed) = match resume {
         Some(c) => resumed(scenario, dir, &plan, c)?,
         None => (
@@ -107,6 +128,9 @@ fn single(
             Resumed::default(),
         ),
     };
+    if let Some(s) = slice {
+        writer.set_slice(s);
+    }
     let saving = Saving::new(scenario, dir, opts.only)?;
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
     let extras = Extras {
@@ -337,10 +361,6 @@ fn sweep(
     from: Option<&Checkpoint>,
 ) -> io::Result<Outcome> {
     let start = Instant::now();
-    let section = scenario
-        .sweep
-        .as_ref()
-        .expect("a sweep scenario has [sweep]");
     let dir = ResultDir::new(&opts.dir);
     std::fs::create_dir_all(dir.path())?;
     mark_incomplete(dir.path())?;
@@ -378,8 +398,36 @@ fn sweep(
             break;
         }
     }
+    let slice = opts.slice_info(scenario);
+    write_sweep(
+        scenario,
+        variants,
+        &runs,
+        &dir,
+        &opts.manifest,
+        slice,
+        start,
+    )
+}
+
+/// Completes a sweep's directory `dir` from its variants' `runs` (each variant's outcome and
+/// its metrics' values), in order, all but the last complete: `sweep.csv`, `sweep.json`,
+/// `scenario.toml`, then `summary.json`; the `INCOMPLETE` marker goes last.
+pub(crate) fn write_sweep(
+    scenario: &Scenario,
+    variants: &[Variant],
+    runs: &[(Outcome, Vec<Vec<f64>>)],
+    dir: &ResultDir,
+    manifest: &Manifest,
+    slice: Option<SliceInfo>,
+    start: Instant,
+) -> io::Result<Outcome> {
+    let section = scenario
+        .sweep
+        .as_ref()
+        .expect("a sweep scenario has [sweep]");
     let partial = runs.iter().any(|(o, _)| o.partial) || runs.len() < variants.len();
-    let table = sweep_table(scenario, variants, &runs);
+    let table = sweep_table(scenario, variants, runs);
     let fields: Vec<String> = variants.first().map_or(Vec::new(), |v| {
         v.parameters.iter().map(|(f, _)| f.clone()).collect()
     });
@@ -403,9 +451,10 @@ fn sweep(
         metrics: baseline.map_or_else(Default::default, |(o, _)| o.summary.metrics.clone()),
         endings: Default::default(),
         target: None,
+        slice,
         sweep: Some(table),
         declared: declared(&scenario.model_info()),
-        manifest: opts.manifest.record(
+        manifest: manifest.record(
             scenario.run.shards,
             Some(variants.len() as u64),
             start.elapsed(),

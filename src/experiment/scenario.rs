@@ -612,3 +612,48 @@ fn problem_error(src: &Source, overrides: &[Override], p: Problem) -> ScenarioEr
 pub(crate) fn span_of(text: &str, steps: &[Step]) -> Option<std::ops::Range<usize>> {
     locate::span_of(text, steps)
 }
+
+/// Fields of a scenario that do not change its results (the deterministic files): a resumed
+/// run may change them, and slices of one run may differ in them.
+pub const NOT_IN_RESULTS: &[&str] = &[
+    "run.threads",
+    "run.shards",
+    "run.checkpoint_every",
+    "output",
+];
+
+/// The dotted names of the fields in which two resolved scenarios (as
+/// [`Scenario::resolved_toml`] writes them) differ, but for those in [`NOT_IN_RESULTS`];
+/// sorted. Text that is not TOML differs as a whole (`""`).
+pub fn differing_fields(a: &str, b: &str) -> Vec<String> {
+    let (Ok(a), Ok(b)) = (a.parse::<toml::Table>(), b.parse::<toml::Table>()) else {
+        return vec![String::new()];
+    };
+    let mut out = Vec::new();
+    diff("", &a, &b, &mut out);
+    out.retain(|f| {
+        !NOT_IN_RESULTS
+            .iter()
+            .any(|m| f == m || f.starts_with(&format!("{m}.")))
+    });
+    out
+}
+
+/// The dotted names of the fields that differ between `a` and `b`.
+fn diff(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<String>) {
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let name = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (a.get(k), b.get(k)) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => diff(&name, x, y, out),
+            (x, y) if x != y => out.push(name),
+            _ => {}
+        }
+    }
+}

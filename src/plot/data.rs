@@ -4,14 +4,12 @@
 //! Only `summary.json` is required. Every other file is optional: one that is missing or
 //! unreadable leaves its plots out, with a note saying why.
 
-use std::fs;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
 use super::PlotError;
+pub use crate::experiment::output::read_hlog;
 use crate::experiment::results::{
     ReplicationsTable, ResultDir, RunSummary, StepsTable, SweepTable,
 };
@@ -197,31 +195,4 @@ pub fn load(dir: &Path) -> Result<Run, PlotError> {
         sweep,
         metric_order,
     })
-}
-
-/// Reads an HdrHistogram interval log and adds up its intervals.
-pub fn read_hlog(path: &Path) -> Result<Histogram<u64>, String> {
-    use base64::Engine as _;
-    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut total: Option<Histogram<u64>> = None;
-    let mut de = Deserializer::new();
-    for entry in IntervalLogIterator::new(&bytes) {
-        let entry = entry.map_err(|e| format!("not an interval log: {e:?}"))?;
-        let LogEntry::Interval(iv) = entry else {
-            continue;
-        };
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(iv.encoded_histogram())
-            .map_err(|e| format!("bad base64 in an interval: {e}"))?;
-        let h: Histogram<u64> = de
-            .deserialize(&mut raw.as_slice())
-            .map_err(|e| format!("cannot decode a histogram: {e:?}"))?;
-        match &mut total {
-            None => total = Some(h),
-            Some(t) => t
-                .add(&h)
-                .map_err(|e| format!("cannot merge intervals: {e:?}"))?,
-        }
-    }
-    total.ok_or_else(|| "the log has no interval".to_string())
 }
