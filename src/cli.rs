@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use crate::Registry;
 use crate::experiment::scenario::{Override, ScenarioError};
+use crate::experiment::team::{Alone, Team};
 use clap::{Parser, Subcommand};
 
 /// microsim: run lightweight-task microsimulations from scenario files.
@@ -133,22 +134,42 @@ where
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
+    // Under an MPI launcher (with the `mpi` feature), this process is one rank of the run.
+    #[cfg(feature = "mpi")]
+    let mpi_team = match &cli.command {
+        Command::Run(_) | Command::Resume(_) => {
+            crate::experiment::team::mpi::MpiTeam::from_launcher()
+        }
+        _ => None,
+    };
+    #[cfg(feature = "mpi")]
+    let team: &dyn Team = match &mpi_team {
+        Some(t) => t,
+        None => &Alone,
+    };
+    #[cfg(not(feature = "mpi"))]
+    let team: &dyn Team = &Alone;
+    let rank = team.rank();
     let result = match cli.command {
-        Command::Run(a) => run::run(a, &registry, command_line),
+        Command::Run(a) => run::run(a, &registry, command_line, team),
         Command::Check(a) => check::run(a, &registry),
         Command::Compare(a) => compare::run(a),
         Command::List(a) => list::run(a, &registry),
         Command::Merge(a) => merge::run(a, &registry, command_line),
         Command::New(a) => new::run(a, &registry),
         Command::Plot(a) => plot::run(a),
-        Command::Resume(a) => resume::run(a, &registry, command_line),
+        Command::Resume(a) => resume::run(a, &registry, command_line, team),
         Command::Serve(a) => serve::run(a),
+    };
+    let ranked = |msg: String| match rank {
+        0 => msg,
+        r => format!("rank {r}: {msg}"),
     };
     match result {
         Ok(code) => code,
         Err(Failure::Run(msg)) if msg.contains("Broken pipe") => ExitCode::SUCCESS,
-        Err(Failure::Input(msg)) => report(&msg, 2),
-        Err(Failure::Run(msg)) => report(&msg, 1),
+        Err(Failure::Input(msg)) => report(&ranked(msg), 2),
+        Err(Failure::Run(msg)) => report(&ranked(msg), 1),
     }
 }
 

@@ -13,3 +13,4 @@ pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod step_log;
+pub mod team;

@@ -101,8 +101,8 @@ pub use serde_json;
 pub mod results {
     pub use crate::experiment::results::{
         Declared, Endings, QuantityInfo, ReadError, ReplicationRow, ReplicationsTable, ResultDir,
-        RunManifest, RunSummary, StepsTable, SweepTable, SweepVariant, TargetOutcome, ending_name,
-        fmt_num,
+        RunManifest, RunSummary, SliceInfo, StepsTable, SweepTable, SweepVariant, TargetOutcome,
+        ending_name, fmt_num,
     };
     pub use crate::experiment::stats::{Difference, Summary};
     pub use crate::experiment::step_log::StepLog;
@@ -121,4 +121,6 @@ pub mod internal {
     pub use crate::experiment::scenario::{self, Override, Scenario};
     pub use crate::experiment::stats::{Difference, Summary};
     pub use crate::experiment::step_log::StepLog;
+    pub use crate::experiment::team::{self, Team, ThreadTeam};
+    pub use crate::experiment::{merge, output::WriterState};
 }

@@ -9,7 +9,8 @@ use crate::experiment::runner::Options;
 use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
 
 use super::Failure;
-use super::run::{View, launch, memory_limit};
+use super::run::{Leader, View, launch, memory_limit, work};
+use crate::experiment::team::Team;
 
 /// Go on with a run from a checkpoint ([run] checkpoint_every, or Ctrl-C, writes them).
 #[derive(clap::Args, Debug)]
@@ -53,6 +54,7 @@ pub(crate) fn run(
     args: Args,
     registry: &crate::Registry,
     command_line: Vec<String>,
+    team: &dyn Team,
 ) -> Result<ExitCode, Failure> {
     let path = &args.checkpoint;
     let ckpt = Checkpoint::read(path).map_err(|e| Failure::Input(e.to_string()))?;
@@ -83,6 +85,10 @@ pub(crate) fn run(
     let scenario = registry.parse(ckpt.scenario.as_bytes(), &source, &overrides)?;
     refuse_changes(&original, &scenario, &args.set)?;
     scenario.check_checkpoints()?;
+    if team.rank() != 0 {
+        return work(team, &scenario);
+    }
+    let leader = Leader::new(team);
     let plan = scenario.plan(ckpt.only);
     if ckpt.done > plan.max()
         || ckpt
@@ -145,7 +151,7 @@ pub(crate) fn run(
             memory_limit_source: limit.source,
         },
     };
-    launch(&scenario, &opts, 1, args.view, Some(ckpt), live)
+    launch(&scenario, &opts, 1, args.view, Some(ckpt), live, &leader)
 }
 
 /// The result directory a checkpoint was written into (`DIR/checkpoints/NAME.ckpt`).

@@ -10,6 +10,7 @@ use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Scenario, parse_bytes, usable_memory};
+use crate::experiment::team::{Order, Team, encode};
 use crate::live::{Board, Server};
 use crate::plot::{self, PlotError, PlotKind, PlotOptions};
 use std::sync::Arc;
@@ -130,6 +131,7 @@ pub(crate) fn run(
     args: Args,
     registry: &crate::Registry,
     command_line: Vec<String>,
+    team: &dyn Team,
 ) -> Result<ExitCode, Failure> {
     let (count, slice) = match args.replications.clone() {
         Some(Replications::Count(n)) => (Some(n), None),
@@ -149,6 +151,10 @@ pub(crate) fn run(
     if let Some(s) = &slice {
         check_slice(&scenario, s, args.replication)?;
     }
+    if team.rank() != 0 {
+        return work(team, &scenario);
+    }
+    let leader = Leader::new(team);
     let live = listen(args.view.serve.as_deref())?;
     let branch = branch_point(&scenario)?;
     if let Some(k) = args.replication {
@@ -207,7 +213,51 @@ pub(crate) fn run(
         args.view,
         branch,
         live,
+        &leader,
     )
+}
+
+/// A rank other than 0: runs the shares rank 0 orders until the run is over
+/// ([`runner::work`]); rank 0 writes the results and says how the run went.
+pub(crate) fn work(team: &dyn Team, scenario: &Scenario) -> Result<ExitCode, Failure> {
+    let scratch = std::env::temp_dir();
+    runner::work(team, scenario, &scratch, &STOP)
+        .map(|_| ExitCode::SUCCESS)
+        .map_err(|e| Failure::Run(e.to_string()))
+}
+
+/// Rank 0's word to the other ranks that the run is over: [`Order::Done`] when
+/// [`Leader::finish`] is called after a run that went well, [`Order::Abort`] otherwise (also
+/// when rank 0 gives up before running, dropping it). Nothing to say without other ranks.
+pub(crate) struct Leader<'a> {
+    team: &'a dyn Team,
+    told: std::cell::Cell<bool>,
+}
+
+impl<'a> Leader<'a> {
+    pub(crate) fn new(team: &'a dyn Team) -> Self {
+        Leader {
+            team,
+            told: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Tells the other ranks that the run ended, well or not (once).
+    pub(crate) fn finish(&self, ok: bool) {
+        if self.told.replace(true) || self.team.size() < 2 {
+            return;
+        }
+        let order = if ok { Order::Done } else { Order::Abort };
+        if let Ok(bytes) = encode(&order) {
+            let _ = self.team.broadcast(&bytes);
+        }
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        self.finish(false);
+    }
 }
 
 /// Refuses a slice (`--replications A..B`) the scenario cannot be cut into: beyond its
@@ -363,6 +413,7 @@ pub(crate) fn launch(
     view: View,
     resume: Option<crate::experiment::checkpoint::Checkpoint>,
     live: Option<std::net::TcpListener>,
+    leader: &Leader<'_>,
 ) -> Result<ExitCode, Failure> {
     install_interrupt_handler();
     let dir = opts.dir.clone();
@@ -399,7 +450,9 @@ pub(crate) fn launch(
         }
         None => &bar,
     };
-    let outcome = runner::execute_from(scenario, opts, &STOP, progress, resume).map_err(|e| {
+    let outcome = runner::execute_on(leader.team, scenario, opts, &STOP, progress, resume);
+    leader.finish(outcome.is_ok());
+    let outcome = outcome.map_err(|e| {
         if resuming && e.kind() == std::io::ErrorKind::InvalidData {
             return Failure::Input(format!("the checkpoint cannot be resumed: {e}"));
         }

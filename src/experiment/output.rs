@@ -341,6 +341,22 @@ impl JsonArrayWriter {
         Ok(JsonArrayWriter { out, len })
     }
 
+    /// Appends the `len` elements of `open`, an array left open as
+    /// [`JsonArrayWriter::written`] returns it.
+    pub fn append(&mut self, open: &[u8], len: u64) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        let rest = open
+            .strip_prefix(b"[\n  ")
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an open JSON array"))?;
+        self.out
+            .write_all(if self.len == 0 { b"[\n  " } else { b",\n  " })?;
+        self.out.write_all(rest)?;
+        self.len += len;
+        Ok(())
+    }
+
     /// Closes the array and puts the file in place.
     pub fn finish(mut self) -> io::Result<()> {
         self.out
@@ -444,6 +460,12 @@ impl WriterState {
     /// Each metric's values, one per replication written.
     pub fn values(&self) -> &[Vec<f64>] {
         &self.values
+    }
+
+    /// The step rows written (of every replication).
+    pub fn steps(&self) -> u64 {
+        let lines = self.steps_csv.iter().filter(|&&b| b == b'\n').count() as u64;
+        lines.saturating_sub(1)
     }
 
     /// What a finished result directory holds, as the writer that wrote it had it before
@@ -559,10 +581,7 @@ impl WriterState {
         self.endings.extend(next.endings);
         let add = |acc: &mut Vec<u8>, bytes: &[u8]| -> io::Result<()> {
             let mut a = hist_from(acc).map_err(|e| bad(&e))?;
-            // Grown as one writer's would be (a model's histogram may resize itself).
-            a.auto(true);
-            let b = hist_from(bytes).map_err(|e| bad(&e))?;
-            a.add(&b).map_err(|e| bad(&format!("{e:?}")))?;
+            add_hist(&mut a, bytes)?;
             *acc = hist_bytes(&a);
             Ok(())
         };
@@ -584,7 +603,63 @@ impl WriterState {
     }
 }
 
+/// Adds the histogram of `bytes` ([`hist_bytes`]) to `acc`, growing `acc` as one writer's
+/// would be grown (a model's histogram may resize itself).
+fn add_hist(acc: &mut Histogram<u64>, bytes: &[u8]) -> io::Result<()> {
+    let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    let h = hist_from(bytes).map_err(bad)?;
+    acc.auto(true);
+    acc.add(&h).map_err(|e| bad(format!("{e:?}")))
+}
+
 impl RunWriter {
+    /// Appends `next`, what another writer holds of the replications that follow those
+    /// written here (a later share of the same run, from another process), as if they had
+    /// been handed to this writer one by one.
+    pub fn append(&mut self, next: WriterState) -> io::Result<()> {
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
+        if next.values.len() != self.values.len() || next.engine.len() != 4 {
+            return Err(bad("the results appended are of another model"));
+        }
+        // The rows are read and written again: the same fields give the same bytes.
+        for (bytes, out) in [
+            (&next.replications_csv, &mut self.replications_csv),
+            (&next.steps_csv, &mut self.steps_csv),
+        ] {
+            let mut rows = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .flexible(true)
+                .from_reader(&bytes[..]);
+            for row in rows.byte_records() {
+                out.write_byte_record(&row.map_err(|e| bad(&e.to_string()))?)?;
+            }
+        }
+        self.details.append(&next.details, next.details_len)?;
+        for (acc, vals) in self.values.iter_mut().zip(next.values) {
+            acc.extend(vals);
+        }
+        self.endings.extend(next.endings);
+        if self.histograms.is_empty() {
+            for (name, bytes) in &next.histograms {
+                let name: &'static str = Box::leak(name.clone().into_boxed_str());
+                self.histograms
+                    .push((name, hist_from(bytes).map_err(|e| bad(&e))?));
+            }
+        } else {
+            for ((name, acc), (other, bytes)) in self.histograms.iter_mut().zip(&next.histograms) {
+                if name != other {
+                    return Err(bad("the results appended have other histograms"));
+                }
+                add_hist(acc, bytes)?;
+            }
+        }
+        for ((_, acc), bytes) in self.engine.named_mut().into_iter().zip(&next.engine) {
+            add_hist(acc, bytes)?;
+        }
+        self.compute_seconds += next.compute_seconds;
+        Ok(())
+    }
+
     /// What has been written and gathered so far (the streamed files are flushed and read
     /// back).
     pub fn state(&mut self) -> io::Result<WriterState> {

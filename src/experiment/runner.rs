@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use crate::engine::scheduler::Snapshot;
 use crate::experiment::checkpoint::{self, Checkpoint, Parts};
+use crate::experiment::montecarlo::RunStats;
 use crate::experiment::montecarlo::{
     Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
 };
@@ -27,9 +28,10 @@ use crate::experiment::output::{
 use crate::experiment::results::{
     ResultDir, RunSummary, SliceInfo, SweepTable, SweepVariant, TargetOutcome, fmt_num,
 };
-use crate::experiment::scenario::{Scenario, Variant};
+use crate::experiment::scenario::{Scenario, Variant, differing_fields};
 use crate::experiment::stats::{Difference, Summary};
 use crate::experiment::step_log::StepLog;
+use crate::experiment::team::{Alone, Order, Reply, Team, decode, encode, share};
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -90,27 +92,57 @@ pub fn execute_from(
     progress: &dyn Progress,
     resume: Option<Checkpoint>,
 ) -> io::Result<Outcome> {
+    execute_on(&Alone, scenario, opts, stop, progress, resume)
+}
+
+/// [`execute_from`] as rank 0 of `team`: the replications are shared out over the ranks (see
+/// [`crate::internal::team`]), whose other members run [`work`]; the result directory is the
+/// same bytes as one process writes. A lone replication runs on rank 0. The other ranks are
+/// not told that the run is over: the caller tells them ([`Order::Done`], or [`Order::Abort`]
+/// after an error).
+pub fn execute_on(
+    team: &dyn Team,
+    scenario: &Scenario,
+    opts: &Options,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    resume: Option<Checkpoint>,
+) -> io::Result<Outcome> {
+    let run = Run {
+        opts,
+        stop,
+        progress,
+        team,
+    };
     if scenario.sweep.is_some() {
         let variants = scenario
             .variants()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        sweep(scenario, &variants, opts, stop, progress, resume.as_ref())
+        sweep(&run, scenario, &variants, resume.as_ref())
     } else {
-        single(scenario, &opts.dir, opts, stop, progress, false, resume).map(|(o, _)| o)
+        single(&run, scenario, &opts.dir, None, false, resume).map(|(o, _)| o)
     }
 }
 
-/// One set of replications into `dir`; also returns each metric's values if `keep_values`
-/// (a sweep compares them with the baseline's).
+/// What every part of a run shares.
+struct Run<'a> {
+    opts: &'a Options,
+    stop: &'a AtomicBool,
+    progress: &'a dyn Progress,
+    team: &'a dyn Team,
+}
+
+/// One set of replications (of sweep variant `variant`) into `dir`; also returns each
+/// metric's values if `keep_values` (a sweep compares them with the baseline's).
 fn single(
+    run: &Run<'_>,
     scenario: &Scenario,
     dir: &Path,
-    opts: &Options,
-    stop: &AtomicBool,
-    progress: &dyn Progress,
+    variant: Option<u64>,
     keep_values: bool,
     resume: Option<Checkpoint>,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {
+    let (opts, stop, progress) = (run.opts, run.stop, run.progress);
     let start = Instant::now();
     let confidence = scenario.montecarlo.confidence;
     let mut plan = scenario.plan(opts.only);
@@ -137,7 +169,20 @@ fn single(
         checkpoints: lone.map(|s| s as &dyn Checkpoints),
         resumed,
     };
+    let shared = run.team.size() > 1 && plan.max() > 1;
     let stats = match saving.as_ref().filter(|_| plan.max() > 1) {
+        _ if shared => {
+            let done = extras.resumed.done;
+            let lead = Lead {
+                run,
+                scenario,
+                variant,
+                plan: &plan,
+                saving: saving.as_ref(),
+                since: Default::default(),
+            };
+            lead.all(&mut writer, done)?
+        }
         Some(saving) => {
             let done = extras.resumed.done;
             let mut keeping = Keeping {
@@ -349,17 +394,268 @@ impl Sink for Keeping<'_, '_> {
     }
 }
 
+/// Rank 0 of a team running the replications of `plan` (of sweep variant `variant`).
+struct Lead<'a, 'b> {
+    run: &'a Run<'b>,
+    scenario: &'a Scenario,
+    variant: Option<u64>,
+    plan: &'a crate::experiment::montecarlo::Plan,
+    saving: Option<&'a Saving<'b>>,
+    /// Steps run since the last checkpoint.
+    since: std::cell::Cell<u64>,
+}
+
+/// A sink that counts the steps of the replications it hands on.
+struct Counted<'a> {
+    sink: &'a mut (dyn Sink + Send),
+    steps: &'a mut u64,
+}
+
+impl Sink for Counted<'_> {
+    fn replication(&mut self, r: Replication) -> io::Result<()> {
+        *self.steps += r.steps.len();
+        self.sink.replication(r)
+    }
+}
+
+impl Lead<'_, '_> {
+    /// Runs the plan from replication `done` on, as a single process would (the first
+    /// `plan.count`, then batches until a target is reached), into `writer`.
+    fn all(&self, writer: &mut RunWriter, mut done: u64) -> io::Result<RunStats> {
+        let plan = self.plan;
+        let mut interrupted = false;
+        if done < plan.count {
+            done += self.chunk(
+                writer,
+                plan.first + done,
+                plan.count - done,
+                &mut interrupted,
+            )?;
+        }
+        let mut target = None;
+        if let Some(t) = &plan.target {
+            let batch = t.batch.max(1);
+            loop {
+                // As `montecarlo::Job::all`: checks after `count`, `count + batch`, … only.
+                let since = done.saturating_sub(plan.count) % batch;
+                if since == 0 || done >= t.cap || interrupted {
+                    let watched = &writer.values()[t.metric];
+                    let half = (watched.len() > 1)
+                        .then(|| Summary::at(watched, plan.confidence).ci_half_width())
+                        .flatten();
+                    let reached = half.is_some_and(|h| h <= t.half_width);
+                    target = Some((reached, half));
+                    if reached || done >= t.cap || interrupted {
+                        break;
+                    }
+                }
+                let n = (batch - since).min(t.cap - done);
+                done += self.chunk(writer, plan.first + done, n, &mut interrupted)?;
+            }
+        }
+        Ok(RunStats {
+            replications: done,
+            interrupted,
+            target,
+        })
+    }
+
+    /// Replications `first..first + count`, over the ranks, into `writer`; returns how many
+    /// were written complete. With checkpoints, in rounds of a few per thread and rank, each
+    /// followed by one if `every` steps have run since the last.
+    fn chunk(
+        &self,
+        writer: &mut RunWriter,
+        first: u64,
+        count: u64,
+        interrupted: &mut bool,
+    ) -> io::Result<u64> {
+        let (team, size) = (self.run.team, self.run.team.size());
+        let round = match self.saving {
+            Some(_) => size as u64 * self.plan.window(),
+            None => count.max(1),
+        };
+        let mut done = 0;
+        while done < count && !*interrupted {
+            let n = (count - done).min(round);
+            let at = first + done;
+            let order = Order::Run {
+                variant: self.variant,
+                first: at,
+                count: n,
+                scenario: self.scenario.resolved_toml().to_string(),
+            };
+            team.broadcast(&encode(&order)?)?;
+            let mine = share(at, n, 0, size);
+            let mut steps = 0;
+            let mut plan = self.plan.clone();
+            plan.first = mine.start;
+            plan.count = mine.end - mine.start;
+            plan.target = None;
+            let progress = self.run.progress;
+            let local = if plan.count == 0 {
+                Ok(None)
+            } else {
+                let mut told = Told {
+                    sink: &mut *writer,
+                    progress,
+                };
+                let mut counted = Counted {
+                    sink: &mut told,
+                    steps: &mut steps,
+                };
+                self.scenario
+                    .run_replications_with(
+                        &plan,
+                        &mut counted,
+                        self.run.stop,
+                        progress,
+                        Extras::default(),
+                    )
+                    .map(Some)
+            };
+            // Every rank's reply is taken, even after an error here: they wait to send it.
+            let replies = team.gather(&[])?;
+            if local?.is_some_and(|s| s.interrupted) {
+                *interrupted = true;
+            }
+            for (rank, bytes) in replies.iter().enumerate().skip(1) {
+                // As one process: nothing after a replication cut short is handed on.
+                let cut = *interrupted;
+                let state = match decode::<Reply>(bytes)? {
+                    Reply::Ran {
+                        state,
+                        interrupted: i,
+                    } => {
+                        *interrupted |= i;
+                        state
+                    }
+                    Reply::Failed(why) => {
+                        return Err(io::Error::other(format!("rank {rank}: {why}")));
+                    }
+                };
+                if cut {
+                    continue;
+                }
+                let from = writer.values().first().map_or(0, Vec::len);
+                let share_start = share(at, n, rank, size).start;
+                let k = state.replications();
+                steps += state.steps();
+                writer.append(state)?;
+                for i in 0..k as usize {
+                    let values: Vec<f64> = writer.values().iter().map(|v| v[from + i]).collect();
+                    progress.replication_done(share_start + i as u64);
+                    progress.metrics(share_start + i as u64, &values);
+                }
+            }
+            if !*interrupted {
+                done += n;
+                // As one process: a checkpoint once `every` more steps have run.
+                if let Some(saving) = self.saving {
+                    let since = self.since.get() + steps;
+                    self.since.set(since);
+                    if since >= saving.every {
+                        let state = writer.state()?;
+                        saving.write(state.replications(), Some(&state), None)?;
+                        self.since.set(0);
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// A rank other than 0 of `team`: runs the share of each chunk of `scenario`'s replications
+/// that the leader orders and sends back what it wrote, until the leader says the run is
+/// over. Returns whether it ended well ([`Order::Done`]) rather than by the leader's failure
+/// ([`Order::Abort`]). Its shares are written to a scratch directory (under `scratch`), read
+/// back and removed.
+pub fn work(
+    team: &dyn Team,
+    scenario: &Scenario,
+    scratch: &Path,
+    stop: &AtomicBool,
+) -> io::Result<bool> {
+    let variants = match &scenario.sweep {
+        Some(_) => scenario
+            .variants()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
+        None => Vec::new(),
+    };
+    let dir = scratch.join(format!(".rank-{}.{}", team.rank(), std::process::id()));
+    loop {
+        let order: Order = decode(&team.broadcast(&[])?)?;
+        let (variant, first, count, text) = match order {
+            Order::Done => return Ok(true),
+            Order::Abort => return Ok(false),
+            Order::Run {
+                variant,
+                first,
+                count,
+                scenario,
+            } => (variant, first, count, scenario),
+        };
+        let ran = || -> io::Result<Reply> {
+            let s = match variant {
+                None => scenario,
+                Some(v) => {
+                    &variants
+                        .get(v as usize)
+                        .ok_or_else(|| {
+                            io::Error::other(format!(
+                                "rank 0 ran variant {v}, which this rank's sweep does not have"
+                            ))
+                        })?
+                        .scenario
+                }
+            };
+            if let Some(field) = differing_fields(&text, s.resolved_toml()).first() {
+                return Err(io::Error::other(format!(
+                    "this rank's scenario differs from rank 0's in `{field}`: every rank must \
+                     run the same scenario file with the same overrides"
+                )));
+            }
+            let mine = share(first, count, team.rank(), team.size());
+            let mut plan = s.plan(None);
+            plan.first = mine.start;
+            plan.count = mine.end - mine.start;
+            plan.target = None;
+            plan.spool = Some(dir.clone());
+            let mut writer = RunWriter::create(&dir, s.model_info(), s.montecarlo.confidence)?;
+            let stats = match plan.count {
+                0 => None,
+                _ => Some(s.run_replications_with(
+                    &plan,
+                    &mut writer,
+                    stop,
+                    &crate::experiment::montecarlo::Silent,
+                    Extras::default(),
+                )?),
+            };
+            let state = writer.state()?;
+            drop(writer);
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(Reply::Ran {
+                state,
+                interrupted: stats.is_some_and(|s| s.interrupted),
+            })
+        };
+        let reply = ran().unwrap_or_else(|e| Reply::Failed(e.to_string()));
+        team.gather(&encode(&reply)?)?;
+    }
+}
+
 /// Every variant of a sweep into its own directory, then the sweep table. With `from` (a
 /// checkpoint of a lone replication: `[sweep] from`), every variant starts from its snapshot,
 /// under its own parameters, as that replication.
 fn sweep(
+    run: &Run<'_>,
     scenario: &Scenario,
     variants: &[Variant],
-    opts: &Options,
-    stop: &AtomicBool,
-    progress: &dyn Progress,
     from: Option<&Checkpoint>,
 ) -> io::Result<Outcome> {
+    let (opts, progress) = (run.opts, run.progress);
     let start = Instant::now();
     let dir = ResultDir::new(&opts.dir);
     std::fs::create_dir_all(dir.path())?;
@@ -377,12 +673,15 @@ fn sweep(
             .map(|(f, x)| format!("{f} = {x}"))
             .collect();
         progress.variant(v.index, &parameters.join(", "));
+        let branch = Run {
+            opts: &branch_opts,
+            ..*run
+        };
         runs.push(single(
+            &branch,
             &v.scenario,
             vdir.path(),
-            &branch_opts,
-            stop,
-            progress,
+            Some(v.index),
             true,
             from.cloned(),
         )?);

@@ -46,7 +46,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn of(out: Output) -> Self {
+    pub fn of(out: Output) -> Self {
         Outcome {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

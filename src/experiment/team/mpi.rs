@@ -1,0 +1,106 @@
+//! The ranks of an MPI job as a [`Team`] (the `mpi` feature): `mpirun -np N microsim run …`,
+//! or `srun` under Slurm. Only the thread that made the team calls MPI (the replications'
+//! worker threads never do), so MPI is initialised at the "funneled" threading level.
+
+use std::io;
+
+use mpi::environment::Universe;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+
+use super::Team;
+
+/// The most bytes one MPI message carries (its count is a C `int`).
+const PIECE: usize = 1 << 30;
+
+/// This process's place among the ranks of `MPI_COMM_WORLD`. MPI is finalised when it is
+/// dropped.
+pub struct MpiTeam {
+    world: SimpleCommunicator,
+    _universe: Universe,
+}
+
+impl MpiTeam {
+    /// Initialises MPI, if this process was started by an MPI launcher (`mpirun`, `mpiexec`,
+    /// `srun` with PMI: it sets the variables looked at here); `None` otherwise, and when MPI
+    /// cannot be initialised.
+    pub fn from_launcher() -> Option<MpiTeam> {
+        const LAUNCHED: [&str; 5] = [
+            "OMPI_COMM_WORLD_SIZE",
+            "PMI_SIZE",
+            "PMI_RANK",
+            "PMIX_RANK",
+            "MPI_LOCALNRANKS",
+        ];
+        if !LAUNCHED.iter().any(|v| std::env::var_os(v).is_some()) {
+            return None;
+        }
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)?;
+        Some(MpiTeam {
+            world: universe.world(),
+            _universe: universe,
+        })
+    }
+
+    /// Sends `bytes` to `rank`: their length, then pieces of at most [`PIECE`] bytes.
+    fn send(&self, rank: usize, bytes: &[u8]) {
+        let p = self.world.process_at_rank(rank as i32);
+        p.send(&(bytes.len() as u64));
+        for piece in bytes.chunks(PIECE) {
+            p.send(piece);
+        }
+    }
+
+    /// Receives what [`MpiTeam::send`] sent from `rank`.
+    fn receive(&self, rank: usize) -> io::Result<Vec<u8>> {
+        let p = self.world.process_at_rank(rank as i32);
+        let (len, _) = p.receive::<u64>();
+        let len = usize::try_from(len).map_err(|_| io::Error::other("a message too long"))?;
+        let mut out = Vec::new();
+        out.try_reserve_exact(len)
+            .map_err(|_| io::Error::other(format!("no memory for a message of {len} bytes")))?;
+        out.resize(len, 0);
+        for piece in out.chunks_mut(PIECE) {
+            p.receive_into(piece);
+        }
+        Ok(out)
+    }
+}
+
+impl Team for MpiTeam {
+    fn rank(&self) -> usize {
+        self.world.rank() as usize
+    }
+
+    fn size(&self) -> usize {
+        self.world.size() as usize
+    }
+
+    fn broadcast(&self, bytes: &[u8]) -> io::Result<Vec<u8>> {
+        let root = self.world.process_at_rank(0);
+        let mut len = bytes.len() as u64;
+        root.broadcast_into(&mut len);
+        let len = usize::try_from(len).map_err(|_| io::Error::other("a message too long"))?;
+        let mut out = if self.rank() == 0 {
+            bytes.to_vec()
+        } else {
+            vec![0u8; len]
+        };
+        for piece in out.chunks_mut(PIECE) {
+            root.broadcast_into(piece);
+        }
+        Ok(out)
+    }
+
+    fn gather(&self, bytes: &[u8]) -> io::Result<Vec<Vec<u8>>> {
+        if self.rank() != 0 {
+            self.send(0, bytes);
+            return Ok(Vec::new());
+        }
+        let mut all = vec![bytes.to_vec()];
+        for rank in 1..self.size() {
+            all.push(self.receive(rank)?);
+        }
+        Ok(all)
+    }
+}

@@ -1,0 +1,177 @@
+//! Runs under `mpirun` (feature `mpi`: `cargo test --features mpi --test mpi`; needs Open MPI
+//! or MPICH): replications shared over 2 and 3 ranks, at 1 and 2 threads, write the bytes of
+//! one process, for a plain run, a sweep and a precision target; a killed `mpirun` leaves an
+//! incomplete directory that no reader takes for a result, and its last checkpoint resumes to
+//! the same bytes in one process.
+
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::files::results;
+use common::{BIN, Outcome, arg, microsim_ok, repo_path, small};
+
+/// `mpirun --oversubscribe -np RANKS microsim args…` in `dir` (as root too, and without the
+/// shared-memory single-copy mechanism containers lack).
+fn mpirun(dir: &Path, ranks: usize, args: &[&str]) -> Command {
+    let mut c = Command::new("mpirun");
+    c.current_dir(dir)
+        .args(["--oversubscribe", "-np", &ranks.to_string(), BIN])
+        .args(args)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+fn mpirun_ok(dir: &Path, ranks: usize, args: &[&str]) -> Outcome {
+    Outcome::of(mpirun(dir, ranks, args).output().expect("mpirun starts")).ok()
+}
+
+/// `run SCENARIO --quiet --set output.plots=[] more… --out DIR`.
+fn run_args<'a>(scenario: &'a str, dir: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run", scenario, "--quiet", "--set", "output.plots=[]"];
+    v.extend_from_slice(more);
+    v.extend_from_slice(&["--out", arg(dir)]);
+    v
+}
+
+#[test]
+fn replications_on_two_and_three_ranks_are_the_bytes_of_one_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    for scenario in [small(), repo_path("scenarios/birthday.toml")] {
+        let one = t.join("one");
+        microsim_ok(t, &run_args(&scenario, &one, &["--force"]));
+        for (ranks, threads) in [(2, "1"), (2, "2"), (3, "1"), (3, "2")] {
+            let dir = t.join(format!("ranks-{ranks}-{threads}"));
+            let args = run_args(&scenario, &dir, &["--threads", threads, "--force"]);
+            mpirun_ok(t, ranks, &args);
+            assert_eq!(
+                results(&dir),
+                results(&one),
+                "{scenario}: {ranks} ranks × {threads} threads"
+            );
+            for f in ["replications.csv", "details.json"] {
+                assert_eq!(
+                    std::fs::read(dir.join(f)).unwrap(),
+                    std::fs::read(one.join(f)).unwrap(),
+                    "{f}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_sweep_and_a_precision_target_on_ranks_are_one_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let sweep = repo_path("scenarios/mamma_mia_whatif.toml");
+    let smaller = [
+        "--set",
+        "model.bins=3000",
+        "--set",
+        "sweep.grid={\"model.items\"=[1000,2000],\"model.zipf_s\"=[0.01,0.9]}",
+        "--set",
+        "montecarlo.replications=5",
+    ];
+    let one = t.join("sweep-one");
+    microsim_ok(t, &run_args(&sweep, &one, &smaller));
+    let three = t.join("sweep-three");
+    mpirun_ok(t, 3, &run_args(&sweep, &three, &smaller));
+    for f in ["sweep.csv", "sweep.json"] {
+        assert_eq!(
+            std::fs::read(three.join(f)).unwrap(),
+            std::fs::read(one.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    for v in 0..4 {
+        let v = format!("variants/{v:03}");
+        assert_eq!(results(&three.join(&v)), results(&one.join(&v)), "{v}");
+    }
+
+    let s = small();
+    let target = [
+        "--set",
+        "montecarlo.target={metric=\"claims_denied\",ci_half_width=2.5,batch=3,max_replications=200}",
+        "--set",
+        "montecarlo.replications=10",
+    ];
+    let one = t.join("target-one");
+    microsim_ok(t, &run_args(&s, &one, &target));
+    let two = t.join("target-two");
+    mpirun_ok(t, 2, &run_args(&s, &two, &target));
+    let summary = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap()
+    };
+    assert_eq!(summary(&two)["target"], summary(&one)["target"]);
+    let n = summary(&one)["replications"].as_u64().unwrap();
+    assert!(n > 10, "the target took more than the first chunk: {n}");
+    assert_eq!(results(&two), results(&one));
+}
+
+#[test]
+fn a_killed_mpirun_leaves_no_result_and_its_checkpoint_resumes_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = small();
+    let many = ["--set", "montecarlo.replications=2000"];
+    let one = t.join("one");
+    microsim_ok(t, &run_args(&s, &one, &many));
+    let killed = t.join("killed");
+    let mut args = run_args(&s, &killed, &many);
+    args.extend_from_slice(&["--set", "run.checkpoint_every=100"]);
+    let mut child = mpirun(t, 2, &args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mpirun starts");
+    let checkpoints = killed.join("checkpoints");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let first = loop {
+        let found = std::fs::read_dir(&checkpoints)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "ckpt"));
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint within 2 minutes");
+        assert!(child.try_wait().unwrap().is_none(), "mpirun ended too soon");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // mpirun, killed, takes its ranks with it.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert!(
+        !killed.join("summary.json").exists() && killed.join("INCOMPLETE").exists(),
+        "the killed run did not finish, and says so"
+    );
+    // The newest checkpoint (another may have replaced the first seen) resumes in one process.
+    let last = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ckpt"))
+        .max()
+        .unwrap_or(first);
+    let resumed = t.join("resumed");
+    microsim_ok(
+        t,
+        &["resume", arg(&last), "--quiet", "--out", arg(&resumed)],
+    );
+    assert_eq!(results(&resumed), results(&one));
+}
