@@ -196,7 +196,11 @@ fn slices_that_do_not_fit_together_are_refused() {
     let rows = fs::read_to_string(short.join("replications.csv")).unwrap();
     let cut: Vec<&str> = rows.lines().take(5).collect();
     fs::write(short.join("replications.csv"), cut.join("\n") + "\n").unwrap();
-    refused(t, &[&a, &short], "holds 4 replications");
+    refused(
+        t,
+        &[&a, &short],
+        "not the 4 replications of its replications.csv",
+    );
     refused(t, &[&a, &t.join("nowhere")], "nowhere");
 }
 

@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::experiment::output::{Manifest, RunWriter, WriterState, mark_incomplete};
+use crate::experiment::output::{Manifest, RunWriter, mark_incomplete};
 use crate::experiment::results::{ResultDir, RunSummary, SliceInfo};
 use crate::experiment::runner::{self, Outcome};
 use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
@@ -251,27 +251,20 @@ fn merge_run(
     start: Instant,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {
     let info = scenario.model_info();
-    let mut state: Option<WriterState> = None;
+    let mut writer = RunWriter::create(out, info, scenario.montecarlo.confidence)?;
     for p in parts {
-        let next = WriterState::read(&p.dir, &info, p.seconds)?;
-        if next.replications() != p.range.to - p.range.from {
+        let n = writer.append_dir(&p.dir, p.seconds)?;
+        if n != p.range.to - p.range.from {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "{}: holds {} replications, but its summary.json says it is the slice {}",
+                    "{}: holds {n} replications, but its summary.json says it is the slice {}",
                     p.dir.path().display(),
-                    next.replications(),
                     p.range
                 ),
             ));
         }
-        match &mut state {
-            None => state = Some(next),
-            Some(s) => s.append(next)?,
-        }
     }
-    let state = state.ok_or_else(|| io::Error::other("nothing to merge"))?;
-    let writer = RunWriter::resume(out, info, scenario.montecarlo.confidence, state)?;
     let values = writer.values().to_vec();
     let summary = writer.finish(scenario, manifest, start.elapsed(), false, None)?;
     let outcome = Outcome {

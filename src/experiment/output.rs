@@ -49,7 +49,7 @@ use crate::experiment::montecarlo::{Replication, Sink};
 use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
     Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
-    RunSummary, SliceInfo, TargetOutcome,
+    RunSummary, SliceInfo, TargetOutcome, parse_ending,
 };
 use crate::experiment::stats::Summary;
 
@@ -357,6 +357,60 @@ impl JsonArrayWriter {
         Ok(())
     }
 
+    /// Appends the elements of the array `file` holds (as [`JsonArrayWriter::finish`] writes
+    /// it), streamed, which must be `len`.
+    pub fn append_from(&mut self, file: &mut File, len: u64) -> io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
+        let size = file.metadata()?.len();
+        let (head, tail): (&[u8], &[u8]) = if len == 0 {
+            (b"[]\n", b"")
+        } else {
+            (b"[\n  ", b"\n]\n")
+        };
+        let body = size
+            .checked_sub((head.len() + tail.len()) as u64)
+            .ok_or_else(|| bad("not a JSON array as microsim writes it"))?;
+        let mut start = vec![0; head.len()];
+        file.read_exact(&mut start)?;
+        let mut end = vec![0; tail.len()];
+        file.seek(SeekFrom::End(-(tail.len() as i64)))?;
+        file.read_exact(&mut end)?;
+        if start != head || end != tail {
+            return Err(bad("not a JSON array as microsim writes it"));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        // Every element is an object; each after the first starts a line of its own at the
+        // array's indentation (`\n  {`: deeper lines are indented further). There must be
+        // `len` of them.
+        file.seek(SeekFrom::Start(head.len() as u64))?;
+        self.out
+            .write_all(if self.len == 0 { b"[\n  " } else { b",\n  " })?;
+        let (mut left, mut found, mut carry) = (body, 1u64, Vec::new());
+        let mut buf = vec![0u8; 1 << 16];
+        while left > 0 {
+            let n = file.read(&mut buf[..left.min(1 << 16) as usize])?;
+            if n == 0 {
+                return Err(bad("the file changed while it was read"));
+            }
+            self.out.write_all(&buf[..n])?;
+            carry.extend_from_slice(&buf[..n]);
+            found += carry.windows(4).filter(|w| *w == b"\n  {").count() as u64;
+            let keep = carry.len().min(3);
+            carry.drain(..carry.len() - keep);
+            left -= n as u64;
+        }
+        if found != len {
+            return Err(bad(&format!(
+                "it holds {found} elements, not the {len} replications of its replications.csv"
+            )));
+        }
+        self.len += len;
+        Ok(())
+    }
+
     /// Closes the array and puts the file in place.
     pub fn finish(mut self) -> io::Result<()> {
         self.out
@@ -467,140 +521,6 @@ impl WriterState {
         let lines = self.steps_csv.iter().filter(|&&b| b == b'\n').count() as u64;
         lines.saturating_sub(1)
     }
-
-    /// What a finished result directory holds, as the writer that wrote it had it before
-    /// finishing: its streamed files read back (`details.json` left open), each metric's
-    /// values and each ending read from `replications.csv`, its histograms read from their
-    /// logs, and `compute_seconds` (which `summary.json` records). `info` is its model's.
-    /// Numbers read back exactly: [`crate::experiment::results::fmt_num`] writes the
-    /// shortest form that does.
-    pub fn read(dir: &ResultDir, info: &ModelInfo, compute_seconds: f64) -> io::Result<Self> {
-        let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
-        let at = |name: &str| format!("{}", dir.file(name).display());
-        let table = dir.read_replications().map_err(|e| bad(e.to_string()))?;
-        let names: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
-        if table.metrics != names {
-            return Err(bad(format!(
-                "{}: its metric columns are not the model's ({})",
-                at(ResultDir::REPLICATIONS),
-                names.join(", ")
-            )));
-        }
-        let mut values = vec![Vec::with_capacity(table.rows.len()); names.len()];
-        for row in &table.rows {
-            for (vals, v) in values.iter_mut().zip(&row.metrics) {
-                vals.push(*v);
-            }
-        }
-        let endings: Vec<Ending> = table.rows.iter().map(|r| r.ending).collect();
-        let mut details = fs::read(dir.file(ResultDir::DETAILS))?;
-        let open = if endings.is_empty() {
-            &b"[]\n"[..]
-        } else {
-            &b"\n]\n"[..]
-        };
-        if !details.ends_with(open) {
-            return Err(bad(format!(
-                "{}: not a JSON array as microsim writes it",
-                at(ResultDir::DETAILS)
-            )));
-        }
-        details.truncate(details.len() - open.len());
-        let hist = |name: &str| -> io::Result<Vec<u8>> {
-            let h = read_hlog(&dir.histogram(name))
-                .map_err(|e| bad(format!("{}: {e}", dir.histogram(name).display())))?;
-            Ok(hist_bytes(&h))
-        };
-        let mut histograms = Vec::new();
-        for q in info.histograms.iter() {
-            if dir.histogram(q.name).exists() {
-                histograms.push((q.name.to_string(), hist(q.name)?));
-            }
-        }
-        let engine = EngineHistograms::new()
-            .named()
-            .iter()
-            .map(|(name, _)| hist(name))
-            .collect::<io::Result<Vec<_>>>()?;
-        Ok(WriterState {
-            replications_csv: fs::read(dir.file(ResultDir::REPLICATIONS))?,
-            steps_csv: fs::read(dir.file(ResultDir::STEPS))?,
-            details_len: endings.len() as u64,
-            details,
-            values,
-            endings,
-            histograms,
-            engine,
-            compute_seconds,
-        })
-    }
-
-    /// Adds `next`, the state of the replications that follow this state's (a later slice of
-    /// the same run): its rows after this state's, its histograms added to this state's.
-    /// Byte for byte what one writer given all the replications would hold.
-    pub fn append(&mut self, next: WriterState) -> io::Result<()> {
-        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
-        let body = |csv: &[u8], of: &[u8]| -> io::Result<usize> {
-            let end = csv
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(csv.len(), |i| i + 1);
-            let head = of
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(of.len(), |i| i + 1);
-            if csv[..end] != of[..head] {
-                return Err(bad("the slices' tables have different columns"));
-            }
-            Ok(end)
-        };
-        if next.values.len() != self.values.len() || next.engine.len() != self.engine.len() {
-            return Err(bad("the slices are of different models"));
-        }
-        let skip = body(&next.replications_csv, &self.replications_csv)?;
-        self.replications_csv
-            .extend_from_slice(&next.replications_csv[skip..]);
-        let skip = body(&next.steps_csv, &self.steps_csv)?;
-        self.steps_csv.extend_from_slice(&next.steps_csv[skip..]);
-        if next.details_len > 0 {
-            let rest = next
-                .details
-                .strip_prefix(b"[\n  ")
-                .ok_or_else(|| bad("a slice's details.json is damaged"))?;
-            self.details.extend_from_slice(if self.details_len == 0 {
-                b"[\n  "
-            } else {
-                b",\n  "
-            });
-            self.details.extend_from_slice(rest);
-            self.details_len += next.details_len;
-        }
-        for (acc, vals) in self.values.iter_mut().zip(next.values) {
-            acc.extend(vals);
-        }
-        self.endings.extend(next.endings);
-        let add = |acc: &mut Vec<u8>, bytes: &[u8]| -> io::Result<()> {
-            let mut a = hist_from(acc).map_err(|e| bad(&e))?;
-            add_hist(&mut a, bytes)?;
-            *acc = hist_bytes(&a);
-            Ok(())
-        };
-        if self.histograms.is_empty() {
-            self.histograms = next.histograms;
-        } else {
-            for ((name, acc), (other, bytes)) in self.histograms.iter_mut().zip(&next.histograms) {
-                if name != other {
-                    return Err(bad("the slices have different histograms"));
-                }
-                add(acc, bytes)?;
-            }
-        }
-        for (acc, bytes) in self.engine.iter_mut().zip(&next.engine) {
-            add(acc, bytes)?;
-        }
-        self.compute_seconds += next.compute_seconds;
-        Ok(())
-    }
 }
 
 /// Adds the histogram of `bytes` ([`hist_bytes`]) to `acc`, growing `acc` as one writer's
@@ -658,6 +578,93 @@ impl RunWriter {
         }
         self.compute_seconds += next.compute_seconds;
         Ok(())
+    }
+
+    /// Appends the replications of `dir`, a finished result directory of the same model
+    /// whose replications follow those written here (a later slice of the same run), streamed
+    /// from its files: what a writer handed them one by one would have written. Returns how
+    /// many there were. `compute_seconds` is what its summary.json records.
+    pub fn append_dir(&mut self, dir: &ResultDir, compute_seconds: f64) -> io::Result<u64> {
+        let bad = |path: &Path, why: String| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {why}", path.display()),
+            )
+        };
+        let open = |name: &str| -> io::Result<(csv::Reader<File>, PathBuf)> {
+            let path = dir.file(name);
+            let file = File::open(&path).map_err(|e| bad(&path, e.to_string()))?;
+            Ok((csv::ReaderBuilder::new().from_reader(file), path))
+        };
+        // replications.csv: the same columns; each row's ending and metrics kept.
+        let (mut rows, path) = open(ResultDir::REPLICATIONS)?;
+        let metrics: Vec<&str> = self.info.metrics.iter().map(|q| q.name).collect();
+        let header = rows.byte_headers().map_err(|e| bad(&path, e.to_string()))?;
+        if header.iter().ne(ReplicationsTable::header(&metrics)
+            .iter()
+            .map(|h| h.as_bytes()))
+        {
+            return Err(bad(&path, "its columns are not this model's".into()));
+        }
+        let mut n = 0u64;
+        for (line, row) in rows.byte_records().enumerate() {
+            let row = row.map_err(|e| bad(&path, e.to_string()))?;
+            let field = |k: usize| std::str::from_utf8(row.get(k).unwrap_or(b"")).unwrap_or("");
+            let at = |what: &str| bad(&path, format!("line {}: {what}", line + 2));
+            let ending = parse_ending(field(2)).ok_or_else(|| at("an unknown ending"))?;
+            for (k, vals) in self.values.iter_mut().enumerate() {
+                vals.push(
+                    field(4 + k)
+                        .parse()
+                        .map_err(|_| at("a metric is not a number"))?,
+                );
+            }
+            self.endings.push(ending);
+            self.replications_csv.write_byte_record(&row)?;
+            n += 1;
+        }
+        // steps.csv: the same columns, every row.
+        let (mut steps, path) = open(ResultDir::STEPS)?;
+        let theirs = steps
+            .byte_headers()
+            .map_err(|e| bad(&path, e.to_string()))?
+            .clone();
+        let counters: Vec<&str> = self.info.counters.iter().map(|q| q.name).collect();
+        let mut ours = vec!["replication".to_string()];
+        ours.extend(StepRow::csv_header(&counters));
+        if theirs.iter().ne(ours.iter().map(|h| h.as_bytes())) {
+            return Err(bad(&path, "its columns are not this model's".into()));
+        }
+        for row in steps.byte_records() {
+            let row = row.map_err(|e| bad(&path, e.to_string()))?;
+            self.steps_csv.write_byte_record(&row)?;
+        }
+        // details.json: its elements, copied as they are.
+        let path = dir.file(ResultDir::DETAILS);
+        let mut file = File::open(&path).map_err(|e| bad(&path, e.to_string()))?;
+        self.details
+            .append_from(&mut file, n)
+            .map_err(|e| bad(&path, e.to_string()))?;
+        // The histograms, added.
+        let names: Vec<&'static str> = self.info.histograms.iter().map(|q| q.name).collect();
+        for name in names {
+            let path = dir.histogram(name);
+            if !path.exists() {
+                continue;
+            }
+            let h = read_hlog(&path).map_err(|e| bad(&path, e))?;
+            match self.histograms.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, acc)) => add_hist(acc, &hist_bytes(&h))?,
+                None => self.histograms.push((name, h)),
+            }
+        }
+        for (name, acc) in self.engine.named_mut() {
+            let path = dir.histogram(name);
+            let h = read_hlog(&path).map_err(|e| bad(&path, e))?;
+            add_hist(acc, &hist_bytes(&h))?;
+        }
+        self.compute_seconds += compute_seconds;
+        Ok(n)
     }
 
     /// What has been written and gathered so far (the streamed files are flushed and read

@@ -682,7 +682,8 @@ pub fn ending_name(e: Ending) -> &'static str {
     }
 }
 
-fn parse_ending(s: &str) -> Option<Ending> {
+/// The ending [`ending_name`] names.
+pub fn parse_ending(s: &str) -> Option<Ending> {
     [
         Ending::Finished,
         Ending::Stalled,
