@@ -79,7 +79,9 @@ pub use engine::model::{End, Model, Report, Tally};
 pub use engine::prefetch::prefetch_read;
 pub use engine::quantity::{Counter, Metric, Quantity};
 pub use engine::rng::{TaskRng, cell_rng, replication_seed, task_rng};
-pub use engine::scheduler::{Ending, Order, Settings, Simulation, Snapshot, SnapshotError, Spare};
+pub use engine::scheduler::{
+    Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare,
+};
 pub use engine::stats::{EngineHistograms, StepRow, histogram};
 pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
 pub use experiment::params::{Checks, ModelInfo, ModelParams};

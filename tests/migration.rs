@@ -3,6 +3,8 @@
 //! when it stays at home, at any shard and thread count and under either order, and the
 //! cross-shard messages fall. A simulation whose tasks moved snapshots and resumes exactly.
 
+use microsim::Peers;
+use microsim::internal::team::ThreadTeam;
 use microsim::rand::RngExt;
 use microsim::{
     CellCtx, Codec, Counter, Ctx, End, Grid, Mail, Metric, Model, Next, Order, Quantity, Report,
@@ -226,5 +228,106 @@ fn a_simulation_whose_tasks_moved_snapshots_and_resumes_exactly() {
         let mut resumed = Simulation::restore(&model, &snap, shards).unwrap();
         resumed.run(|_| true);
         assert_eq!(fingerprint(&resumed).0, expected, "{shards} shards");
+    }
+}
+
+/// One replication shared by `ranks` ranks (threads of this process, speaking what MPI
+/// ranks speak), each stepping its own shards on `threads` threads: rank 0's fingerprint
+/// once every shard was gathered to it, and the messages that crossed between ranks.
+fn shared_outcome<M: Model + Sync>(
+    model: &M,
+    settings: Settings,
+    ranks: usize,
+    threads: usize,
+    print: fn(&Simulation<'_, M>) -> String,
+) -> (String, u64) {
+    let team = ThreadTeam::new(ranks);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = team
+            .iter()
+            .map(|member| {
+                s.spawn(move || {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    pool.install(|| {
+                        let mut sim = Simulation::new_on(model, settings, member).unwrap();
+                        sim.run(|_| true);
+                        let sent = sim.sent_to_ranks().0;
+                        sim.gather_shards().unwrap();
+                        ((member.rank() == 0).then(|| print(&sim)), sent)
+                    })
+                })
+            })
+            .collect();
+        let mut sent = 0;
+        let mut print = None;
+        for h in handles {
+            let (p, n) = h.join().unwrap();
+            print = print.or(p);
+            sent += n;
+        }
+        (print.unwrap(), sent)
+    })
+}
+
+#[test]
+fn a_replication_shared_by_ranks_is_one_process_with_tasks_moving_between_ranks() {
+    for order in [Order::ById, Order::Shuffled] {
+        for settle in [false, true] {
+            let model = walkers(settle);
+            let (home, _) = outcome(&model, 1, 1, order);
+            for (ranks, shards, threads) in [(2, 4, 1), (3, 5, 2), (3, 9, 1), (4, 3, 1)] {
+                let settings = Settings::default().seed(77).shards(shards).order(order);
+                let (shared, between) =
+                    shared_outcome(&model, settings, ranks, threads, |s| fingerprint(s).0);
+                assert_eq!(
+                    shared, home,
+                    "{order:?}, settle {settle}: {ranks} ranks × {threads} threads, {shards} shards"
+                );
+                assert!(between > 0, "messages crossed between ranks");
+            }
+        }
+    }
+}
+
+#[test]
+fn robots_shared_by_ranks_are_one_process() {
+    use microsim::models::musical_chairs::{MusicalChairs, Params};
+    let model = MusicalChairs::new(Params {
+        robots: 2000,
+        width: 60,
+        height: 60,
+        rounds: 6,
+    });
+    let print = |sim: &Simulation<'_, MusicalChairs>| {
+        let r = sim.report();
+        let steps: Vec<_> = sim
+            .steps()
+            .iter()
+            .map(|r| {
+                (
+                    r.tasks_run,
+                    r.tasks_alive,
+                    r.messages_local + r.messages_cross,
+                    r.counters.clone(),
+                )
+            })
+            .collect();
+        format!("{:?} {} {steps:?}", r.metrics(), r.details_json())
+    };
+    for order in [Order::ById, Order::Shuffled] {
+        let settings = Settings::default().seed(5).shards(6).order(order);
+        let mut one = Simulation::new(&model, settings);
+        one.run(|_| true);
+        let expected = print(&one);
+        for (ranks, threads) in [(2, 1), (2, 2), (3, 1), (3, 2)] {
+            let (shared, _) = shared_outcome(&model, settings, ranks, threads, print);
+            assert_eq!(
+                shared, expected,
+                "{order:?}: {ranks} ranks × {threads} threads"
+            );
+        }
     }
 }

@@ -49,7 +49,7 @@ pub struct TaskEnvelope<M> {
 /// Where a task lives once tasks have moved ([`crate::Ctx::move_near`]): its shard and its
 /// slot there. Until a task first moves, every task lives at home (the partition's block of
 /// ids) and no directory is kept.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Place {
     /// The shard.
     pub shard: u32,

@@ -34,6 +34,7 @@
 //! does depend on the shard count is the split of messages into local and cross-shard, and
 //! what depends on the machine is wall time; neither feeds back into the simulation.
 
+mod ranks;
 mod shard;
 mod snapshot;
 
@@ -48,6 +49,7 @@ use crate::engine::model::{Counts, End, Model, Part, Report, Tally};
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::engine::task::{Mail, Slot, TaskId};
 
+pub use ranks::{Peers, share};
 pub(crate) use shard::Shard;
 pub use snapshot::{Snapshot, SnapshotError};
 
@@ -200,6 +202,8 @@ pub struct Simulation<'m, M: Model> {
     /// Where each task lives, once some task has moved ([`crate::Ctx::move_near`]); `None`
     /// while every task lives at home.
     places: Option<Vec<Place>>,
+    /// Its place among the ranks sharing it ([`Simulation::new_on`]); `None` in one process.
+    shared: Option<ranks::Shared<'m>>,
 }
 
 impl<M: Model> std::fmt::Debug for Simulation<'_, M> {
@@ -253,6 +257,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             stop: None,
             cut_short: false,
             places: None,
+            shared: None,
         }
     }
 
@@ -374,16 +379,16 @@ impl<'m, M: Model> Simulation<'m, M> {
         let (model, step, settings, stop) = (self.model, self.step, self.settings, self.stop);
         let start = Instant::now();
         let places = self.places.as_deref();
+        let owned = self.owned();
+        let mine = &mut self.shards[owned];
         if self.parallel {
-            self.shards
-                .par_iter_mut()
+            mine.par_iter_mut()
                 .for_each(|s| s.step(model, step, &settings, stop, places));
         } else {
-            self.shards
-                .iter_mut()
+            mine.iter_mut()
                 .for_each(|s| s.step(model, step, &settings, stop, places));
         }
-        self.cut_short = self.shards.iter().any(|s| s.tally.cut_short);
+        self.cut_short = mine.iter().any(|s| s.tally.cut_short);
         let pairs = self
             .shards
             .iter_mut()
@@ -396,8 +401,18 @@ impl<'m, M: Model> Simulation<'m, M> {
             .map(|s| (&mut s.out.to_tasks, &mut s.in_tasks))
             .collect();
         exchange(pairs);
-        self.settle();
-        let row = self.gather(start.elapsed());
+        let row = if self.shared.is_some() {
+            if self.exchange_between_ranks() {
+                self.settle_between_ranks();
+            }
+            let mut row = self.gather(start.elapsed());
+            self.cut_short = self.reduce_step(&mut row);
+            row.wall_ns = start.elapsed().as_nanos() as u64;
+            row
+        } else {
+            self.settle();
+            self.gather(start.elapsed())
+        };
         self.counts.add(&row.counters);
         self.step += 1;
         row
@@ -474,11 +489,12 @@ impl<'m, M: Model> Simulation<'m, M> {
     /// Collects the step's numbers from the shards (in shard order) and folds their per-task
     /// counts into the histograms.
     fn gather(&mut self, wall: Duration) -> StepRow {
+        let owned = self.owned();
         let hists = &mut self.histograms;
         let mut row = StepRow::zeroed(self.step, M::COUNTERS.len());
         row.wall_ns = wall.as_nanos() as u64;
         let mut shard_ns = 0;
-        for s in self.shards.iter_mut() {
+        for s in self.shards[owned.clone()].iter_mut() {
             row.tasks_run += s.tally.run;
             row.tasks_finished += s.tally.finished;
             row.messages_dropped += s.tally.dropped;
@@ -494,13 +510,20 @@ impl<'m, M: Model> Simulation<'m, M> {
             s.sent_per_task.drain_into(&mut hists.messages_per_task);
             s.mailbox_depth.drain_into(&mut hists.mailbox_depth);
         }
-        row.shard_ns_mean = shard_ns / self.shards.len().max(1) as u64;
+        // Shared by ranks: the sum, divided once summed over the ranks (`reduce_step`).
+        row.shard_ns_mean = match self.shared {
+            Some(_) => shard_ns,
+            None => shard_ns / owned.len().max(1) as u64,
+        };
         hists.step_time_us.saturating_record(row.wall_ns / 1000);
         row
     }
 
     /// (messages in flight, tasks alive, whether any alive task is due without mail).
     fn outlook(&self) -> (usize, u64, bool) {
+        if let Some(shared) = &self.shared {
+            return shared.outlook;
+        }
         let pending = self.shards.iter().map(Shard::pending).sum();
         let alive = self.shards.iter().map(Shard::alive).sum();
         let due = self.shards.iter().any(Shard::has_due);

@@ -2,7 +2,7 @@
 //! the `mpi` feature, or threads in one process for tests) runs a scenario's replications as
 //! one run. Rank 0 leads: it writes the result directory (and its checkpoints), runs the first
 //! share of every chunk of replications itself, and tells the other ranks which share to run
-//! ([`Order`]); each sends back what a [`crate::internal::RunWriter`] would hold of its share
+//! ([`Order`]); each sends back what a [`crate::experiment::output::RunWriter`] would hold of its share
 //! ([`WriterState`]), which rank 0 appends in rank order. Shares are cut from consecutive
 //! replications, so the result directory is the same bytes, in every deterministic file, as
 //! one process writes: at any rank count, thread count and shard count. Chunks are what a
@@ -17,17 +17,15 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::scheduler::Peers;
 use crate::experiment::output::WriterState;
 
 #[cfg(feature = "mpi")]
 pub mod mpi;
 
-/// Ranks that run one scenario together; rank 0 leads.
-pub trait Team {
-    /// This process's rank, from 0.
-    fn rank(&self) -> usize;
-    /// How many ranks there are.
-    fn size(&self) -> usize;
+/// Ranks that run one scenario together; rank 0 leads. As [`Peers`], they also share one
+/// replication ([`crate::Simulation::new_on`]).
+pub trait Team: Peers {
     /// Rank 0's `bytes`, on every rank (what other ranks pass is ignored).
     fn broadcast(&self, bytes: &[u8]) -> io::Result<Vec<u8>>;
     /// Every rank's `bytes`, on rank 0 in rank order (rank 0's own first); other ranks get
@@ -70,12 +68,7 @@ pub enum Reply {
     Failed(String),
 }
 
-/// Rank `rank`'s share of replications `first..first + count` among `size` ranks: a
-/// consecutive run of them, the shares in rank order, their lengths differing by one at most.
-pub fn share(first: u64, count: u64, rank: usize, size: usize) -> std::ops::Range<u64> {
-    let at = |r: usize| first + (count as u128 * r as u128 / size.max(1) as u128) as u64;
-    at(rank)..at(rank + 1)
-}
+pub use crate::engine::scheduler::share;
 
 /// Postcard bytes of `value`.
 pub fn encode<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
@@ -96,13 +89,19 @@ pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> io::Result<T> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Alone;
 
-impl Team for Alone {
+impl Peers for Alone {
     fn rank(&self) -> usize {
         0
     }
     fn size(&self) -> usize {
         1
     }
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> io::Result<Vec<Vec<u8>>> {
+        Ok(out)
+    }
+}
+
+impl Team for Alone {
     fn broadcast(&self, bytes: &[u8]) -> io::Result<Vec<u8>> {
         Ok(bytes.to_vec())
     }
@@ -183,13 +182,26 @@ impl ThreadTeam {
     }
 }
 
-impl Team for ThreadTeam {
+impl Peers for ThreadTeam {
     fn rank(&self) -> usize {
         self.rank
     }
     fn size(&self) -> usize {
         self.shared.size
     }
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> io::Result<Vec<Vec<u8>>> {
+        // Every member sees every member's buffers and keeps those sent to it.
+        let all = self.exchange(&encode(&out)?);
+        all.iter()
+            .map(|bytes| {
+                let mut theirs: Vec<Vec<u8>> = decode(bytes)?;
+                Ok(std::mem::take(&mut theirs[self.rank]))
+            })
+            .collect()
+    }
+}
+
+impl Team for ThreadTeam {
     fn broadcast(&self, bytes: &[u8]) -> io::Result<Vec<u8>> {
         Ok(self.exchange(bytes).swap_remove(0))
     }

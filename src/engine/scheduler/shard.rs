@@ -89,7 +89,7 @@ impl<M: Model> Shard<M> {
         cells: M::Cells,
     ) -> Self {
         let ids = part.task_range(index, model.tasks());
-        debug_assert_eq!(ids.end - ids.start, slots.len() as u64);
+        debug_assert!(slots.is_empty() || ids.end - ids.start == slots.len() as u64);
         let block = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
         let n = part.shards();
         let done = slots.iter().filter(|s| s.wake == DONE).count() as u64;
@@ -115,6 +115,16 @@ impl<M: Model> Shard<M> {
             sent_per_task: SmallCounts::default(),
             mailbox_depth: SmallCounts::default(),
         }
+    }
+
+    /// Shard `index` of `part` as another rank's: no tasks, no cells (an empty block at its
+    /// first cell), no mail. It is never stepped; mail sent to it is sent on to its rank.
+    pub(crate) fn stand_in(model: &M, index: usize, part: Partition) -> Self {
+        let block = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
+        let cells = model.cells(block.start..block.start, part.shards());
+        let mut s = Self::assemble(model, index, part, Vec::new(), cells);
+        s.cell_count = 0;
+        s
     }
 
     /// The first cell of this shard's block.

@@ -289,6 +289,11 @@ impl<'m, M: Model> Simulation<'m, M> {
         if self.cut_short {
             return Err(SnapshotError::MidStep);
         }
+        if self.shared.is_some() {
+            return Err(SnapshotError::Encode(
+                "a replication shared by ranks is not snapshotted (yet)".into(),
+            ));
+        }
         let cells = self.model.grid().map_or(0, |g| g.cells());
         // Tasks in id order: each shard's block, or (once tasks have moved) gathered by id.
         let moved: Vec<&Slot<M::Task>> = match &self.places {
@@ -529,7 +534,7 @@ impl<'m, M: Model> Simulation<'m, M> {
 }
 
 /// The model's codec, or why there is none.
-fn codec_of<M: Model>(model: &M) -> Result<Codec<M::Msg, M::Cells>, SnapshotError> {
+pub(super) fn codec_of<M: Model>(model: &M) -> Result<Codec<M::Msg, M::Cells>, SnapshotError> {
     model.codec().ok_or_else(|| SnapshotError::NotSupported {
         model: std::any::type_name::<M>().to_string(),
     })
@@ -567,7 +572,7 @@ fn check_fits<M: Model>(model: &M, meta: &Meta) -> Result<(), SnapshotError> {
 
 /// A piece of tasks, in id order: a run of one shard's slots, or (once tasks have moved)
 /// slots gathered by id from wherever they live.
-enum Tasks<'a, T> {
+pub(super) enum Tasks<'a, T> {
     Block(&'a [Slot<T>]),
     Gathered(&'a [&'a Slot<T>]),
 }
@@ -581,7 +586,7 @@ impl<T: Serialize> Tasks<'_, T> {
     }
 
     /// Each slot as (state, stream position, wake step), one after another.
-    fn encode(&self) -> Result<Vec<u8>, SnapshotError> {
+    pub(super) fn encode(&self) -> Result<Vec<u8>, SnapshotError> {
         let slots: Box<dyn Iterator<Item = &Slot<T>>> = match self {
             Tasks::Block(s) => Box::new(s.iter()),
             Tasks::Gathered(s) => Box::new(s.iter().copied()),
@@ -595,7 +600,7 @@ impl<T: Serialize> Tasks<'_, T> {
     }
 }
 
-fn decode_slots<T: serde::de::DeserializeOwned>(
+pub(super) fn decode_slots<T: serde::de::DeserializeOwned>(
     mut bytes: &[u8],
     count: u64,
 ) -> Result<Vec<Slot<T>>, SnapshotError> {

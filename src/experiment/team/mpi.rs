@@ -9,6 +9,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
 use super::Team;
+use crate::engine::scheduler::Peers;
 
 /// The most bytes one MPI message carries (its count is a C `int`).
 const PIECE: usize = 1 << 30;
@@ -35,7 +36,7 @@ impl MpiTeam {
         if !LAUNCHED.iter().any(|v| std::env::var_os(v).is_some()) {
             return None;
         }
-        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)?;
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)?;
         Some(MpiTeam {
             world: universe.world(),
             _universe: universe,
@@ -67,7 +68,7 @@ impl MpiTeam {
     }
 }
 
-impl Team for MpiTeam {
+impl Peers for MpiTeam {
     fn rank(&self) -> usize {
         self.world.rank() as usize
     }
@@ -76,6 +77,56 @@ impl Team for MpiTeam {
         self.world.size() as usize
     }
 
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> io::Result<Vec<Vec<u8>>> {
+        use mpi::datatype::{Partition, PartitionMut};
+        let count = |n: usize| {
+            i32::try_from(n).map_err(|_| io::Error::other("a step's exchange over 2 GiB per rank"))
+        };
+        let sizes: Vec<u64> = out.iter().map(|b| b.len() as u64).collect();
+        let mut theirs = vec![0u64; sizes.len()];
+        self.world.all_to_all_into(&sizes[..], &mut theirs[..]);
+        let send: Vec<u8> = out.concat();
+        let counts: Vec<i32> = out
+            .iter()
+            .map(|b| count(b.len()))
+            .collect::<io::Result<_>>()?;
+        let displs: Vec<i32> = offsets(&counts)?;
+        let rcounts: Vec<i32> = theirs
+            .iter()
+            .map(|&n| count(n as usize))
+            .collect::<io::Result<_>>()?;
+        let rdispls: Vec<i32> = offsets(&rcounts)?;
+        let total = rcounts.iter().map(|&c| c as usize).sum();
+        let mut recv = vec![0u8; total];
+        {
+            let sendp = Partition::new(&send[..], &counts[..], &displs[..]);
+            let mut recvp = PartitionMut::new(&mut recv[..], &rcounts[..], &rdispls[..]);
+            self.world.all_to_all_varcount_into(&sendp, &mut recvp);
+        }
+        Ok(rcounts
+            .iter()
+            .zip(&rdispls)
+            .map(|(&c, &d)| recv[d as usize..(d + c) as usize].to_vec())
+            .collect())
+    }
+}
+
+/// Where each of `counts` starts when they are laid one after another.
+fn offsets(counts: &[i32]) -> io::Result<Vec<i32>> {
+    let mut at = 0i32;
+    counts
+        .iter()
+        .map(|&c| {
+            let here = at;
+            at = at
+                .checked_add(c)
+                .ok_or_else(|| io::Error::other("a step's exchange over 2 GiB per rank"))?;
+            Ok(here)
+        })
+        .collect()
+}
+
+impl Team for MpiTeam {
     fn broadcast(&self, bytes: &[u8]) -> io::Result<Vec<u8>> {
         let root = self.world.process_at_rank(0);
         let mut len = bytes.len() as u64;

@@ -1,0 +1,568 @@
+//! One replication shared by several processes ("ranks": MPI ranks, or threads in tests).
+//!
+//! The shards are dealt to the ranks in consecutive blocks ([`share`]); a rank holds only its
+//! own shards' tasks and cells, and an empty stand-in for every other shard, so shard
+//! indices, the partition and the routing of messages stay global. Each step:
+//!
+//! 1. every rank steps its own shards (on its threads, as one process does);
+//! 2. the outboxes are exchanged between the rank's shards as usual; what went to a stand-in
+//!    is mail for another rank: it is encoded (the model's [`crate::Codec`]) and sent in one
+//!    all-to-all, and each rank puts what it receives into its shards' inboxes under the
+//!    *sending* shard's index — where one process would have put it, so the delivery order,
+//!    and every result, is the same;
+//! 3. tasks that asked to move ([`crate::Ctx::move_near`]) to a shard of another rank travel
+//!    with their state, stream position and wake step; every rank learns their new places;
+//!    arrivals are taken in in the order one process takes them (source shard, then the order
+//!    of the moves), and mail already sent to a task that moved is forwarded;
+//! 4. the step's numbers are summed over the ranks, so that every rank sees the same step row
+//!    and takes the same decision to go on or stop.
+//!
+//! At the end, [`Simulation::gather_shards`] brings every shard to rank 0, whose simulation is
+//! then whole: its report, tasks and cells are those of one process.
+
+use std::io;
+use std::ops::Range;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::snapshot::{Tasks, codec_of, decode_slots};
+use super::{Settings, Shard, Simulation, SnapshotError};
+use crate::engine::channel::{Envelope, Place, TaskEnvelope};
+use crate::engine::codec::{Codec, from_bytes, to_bytes};
+use crate::engine::model::Model;
+use crate::engine::stats::{StepRow, hist_bytes, hist_from};
+use crate::engine::task::TaskId;
+
+/// The processes one replication (or one run) is shared by: rank `rank()` of `size()`.
+/// Collective: every rank calls every method, in the same order.
+pub trait Peers {
+    /// This process's rank, from 0.
+    fn rank(&self) -> usize;
+    /// How many ranks there are.
+    fn size(&self) -> usize;
+    /// Sends `out[r]` to rank `r` (`out` has one buffer per rank, this one's own included)
+    /// and returns what every rank sent here, in rank order.
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> io::Result<Vec<Vec<u8>>>;
+}
+
+/// Rank `rank`'s share of `first..first + count` among `size` ranks: consecutive, the shares
+/// in rank order, their lengths differing by one at most.
+pub fn share(first: u64, count: u64, rank: usize, size: usize) -> Range<u64> {
+    let at = |r: usize| first + (count as u128 * r as u128 / size.max(1) as u128) as u64;
+    at(rank)..at(rank + 1)
+}
+
+/// A simulation's place among the ranks sharing it.
+pub(crate) struct Shared<'m> {
+    peers: &'m dyn Peers,
+    /// The shards this rank owns.
+    pub(crate) owned: Range<usize>,
+    /// The rank owning each shard.
+    owner: Vec<usize>,
+    /// (messages in flight, tasks alive, whether a task is due) after the last step, over
+    /// every rank.
+    pub(crate) outlook: (usize, u64, bool),
+    /// Messages sent to other ranks so far, and their bytes.
+    pub(crate) sent: (u64, u64),
+}
+
+impl<'m> Shared<'m> {
+    pub(crate) fn new(peers: &'m dyn Peers, shards: usize) -> Self {
+        let (rank, size) = (peers.rank(), peers.size());
+        let range = |r: usize| {
+            let s = share(0, shards as u64, r, size);
+            s.start as usize..s.end as usize
+        };
+        let mut owner = vec![0; shards];
+        for r in 0..size {
+            owner[range(r)].iter_mut().for_each(|o| *o = r);
+        }
+        Shared {
+            peers,
+            owned: range(rank),
+            owner,
+            outlook: (0, 0, false),
+            sent: (0, 0),
+        }
+    }
+
+    /// Sends every rank the same `bytes`; returns what each rank sent, in rank order.
+    fn all_gather(&self, bytes: Vec<u8>) -> Vec<Vec<u8>> {
+        let out = vec![bytes; self.peers.size()];
+        self.peers
+            .all_to_all(out)
+            .unwrap_or_else(|e| panic!("the ranks could not exchange a step's data: {e}"))
+    }
+
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        self.peers
+            .all_to_all(out)
+            .unwrap_or_else(|e| panic!("the ranks could not exchange a step's data: {e}"))
+    }
+}
+
+/// A run of messages from shard `src` to shard `dest`, as columns.
+#[derive(Serialize, Deserialize)]
+struct Run {
+    dest: u32,
+    src: u32,
+    keys: Vec<u64>,
+    to: Vec<u32>,
+    msgs: Vec<u8>,
+}
+
+impl Run {
+    fn new<Msg>(
+        dest: usize,
+        src: usize,
+        envelopes: impl Iterator<Item = (u64, u32, Msg)>,
+        encode: fn(&[Msg]) -> Result<Vec<u8>, String>,
+    ) -> Run {
+        let (mut keys, mut to, mut msgs) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, t, m) in envelopes {
+            keys.push(k);
+            to.push(t);
+            msgs.push(m);
+        }
+        let msgs = encode(&msgs).unwrap_or_else(|e| panic!("a message cannot be encoded: {e}"));
+        Run {
+            dest: dest as u32,
+            src: src as u32,
+            keys,
+            to,
+            msgs,
+        }
+    }
+
+    fn envelopes<Msg>(
+        self,
+        decode: fn(&[u8]) -> Result<Vec<Msg>, String>,
+    ) -> impl Iterator<Item = (u64, u32, Msg)> {
+        let msgs = decode(&self.msgs).unwrap_or_else(|e| panic!("a message is damaged: {e}"));
+        assert_eq!(msgs.len(), self.keys.len(), "a run of messages is damaged");
+        self.keys
+            .into_iter()
+            .zip(self.to)
+            .zip(msgs)
+            .map(|((k, t), m)| (k, t, m))
+    }
+}
+
+/// What one rank sends another after a step.
+#[derive(Serialize, Deserialize, Default)]
+struct Parcel {
+    /// Whether some task of the sender asked to move this step.
+    moved: bool,
+    cells: Vec<Run>,
+    tasks: Vec<Run>,
+}
+
+/// Tasks moving to another rank's shards: (destination shard, id) and their slots.
+#[derive(Serialize, Deserialize, Default)]
+struct Movers {
+    dests: Vec<u32>,
+    ids: Vec<TaskId>,
+    slots: Vec<u8>,
+}
+
+/// One rank's numbers for a step, summed over the ranks.
+#[derive(Serialize, Deserialize)]
+struct Numbers {
+    sums: Vec<u64>,
+    shard_ns_max: u64,
+    pending: u64,
+    due: bool,
+    cut_short: bool,
+}
+
+/// A shard sent to rank 0 at the end.
+#[derive(Serialize, Deserialize)]
+struct Whole {
+    index: u32,
+    count: u64,
+    slots: Vec<u8>,
+    ids: Vec<TaskId>,
+    cells: Vec<u8>,
+}
+
+impl<'m, M: Model> Simulation<'m, M> {
+    /// Rank `peers.rank()`'s part of the replication `Simulation::new(model, settings)` would
+    /// run, shared by `peers.size()` ranks (every rank calls this, and then steps, together):
+    /// its own shards (a consecutive block of `settings.shards`) are spawned, the others are
+    /// empty stand-ins. Stepped with [`Simulation::run`] or [`Simulation::advance`] on every
+    /// rank, it gives every rank the step rows of one process; [`Simulation::gather_shards`]
+    /// then makes rank 0's simulation whole. The model must have a [`Model::codec`]: messages
+    /// and tasks cross between processes as bytes.
+    pub fn new_on(
+        model: &'m M,
+        settings: Settings,
+        peers: &'m dyn Peers,
+    ) -> Result<Self, SnapshotError> {
+        codec_of(model)?;
+        let part = Self::partition(model, &settings);
+        let shared = Shared::new(peers, settings.shards);
+        let owned = shared.owned.clone();
+        let shards = (0..settings.shards)
+            .into_par_iter()
+            .map(|s| {
+                if owned.contains(&s) {
+                    Shard::new(model, s, part, &settings)
+                } else {
+                    Shard::stand_in(model, s, part)
+                }
+            })
+            .collect();
+        let mut sim = Self::with_shards(model, settings, shards, crate::EngineHistograms::new());
+        sim.shared = Some(shared);
+        Ok(sim)
+    }
+
+    /// The shards this process steps: all of them, or its own when shared by ranks.
+    pub(crate) fn owned(&self) -> Range<usize> {
+        match &self.shared {
+            Some(s) => s.owned.clone(),
+            None => 0..self.shards.len(),
+        }
+    }
+
+    /// Messages sent to other ranks so far, and their bytes (zero when not shared).
+    pub fn sent_to_ranks(&self) -> (u64, u64) {
+        self.shared.as_ref().map_or((0, 0), |s| s.sent)
+    }
+
+    /// After the local exchange: sends the mail that went to other ranks' shards, takes in
+    /// what they sent here. Returns whether any rank has tasks that move this step.
+    pub(crate) fn exchange_between_ranks(&mut self) -> bool {
+        let codec = codec_of(self.model).expect("a shared simulation has a codec");
+        let shared = self.shared.as_mut().expect("shared");
+        let size = shared.peers.size();
+        let owned = shared.owned.clone();
+        let moved = self.shards[owned.clone()]
+            .iter()
+            .any(|s| !s.moves.is_empty());
+        let mut parcels: Vec<Parcel> = (0..size).map(|_| Parcel::default()).collect();
+        let mut messages = 0u64;
+        for (d, &q) in shared.owner.iter().enumerate() {
+            if owned.contains(&d) {
+                continue;
+            }
+            for s in owned.clone() {
+                let cells = std::mem::take(&mut self.shards[d].in_cells[s]);
+                if !cells.is_empty() {
+                    messages += cells.len() as u64;
+                    let it = cells.iter().map(|e| (e.key, e.to, e.msg));
+                    parcels[q]
+                        .cells
+                        .push(Run::new(d, s, it, codec.msgs_to_bytes));
+                }
+                let tasks = std::mem::take(&mut self.shards[d].in_tasks[s]);
+                if !tasks.is_empty() {
+                    messages += tasks.len() as u64;
+                    let it = tasks.iter().map(|e| (e.key, e.to, e.msg));
+                    parcels[q]
+                        .tasks
+                        .push(Run::new(d, s, it, codec.msgs_to_bytes));
+                }
+            }
+        }
+        let out: Vec<Vec<u8>> = parcels
+            .iter_mut()
+            .map(|p| {
+                p.moved = moved;
+                to_bytes(p).expect("a parcel encodes")
+            })
+            .collect();
+        let bytes: u64 = out
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| *r != shared.peers.rank())
+            .map(|(_, b)| b.len() as u64)
+            .sum();
+        shared.sent.0 += messages;
+        shared.sent.1 += bytes;
+        let mut any_moved = false;
+        for bytes in shared.all_to_all(out) {
+            let parcel: Parcel = from_bytes(&bytes).expect("a parcel from a rank is damaged");
+            any_moved |= parcel.moved;
+            for run in parcel.cells {
+                let (d, s) = (run.dest as usize, run.src as usize);
+                self.shards[d].in_cells[s] = run
+                    .envelopes(codec.msgs_from_bytes)
+                    .map(|(key, to, msg)| Envelope { key, to, msg })
+                    .collect();
+            }
+            for run in parcel.tasks {
+                let (d, s) = (run.dest as usize, run.src as usize);
+                self.shards[d].in_tasks[s] = run
+                    .envelopes(codec.msgs_from_bytes)
+                    .map(|(key, to, msg)| TaskEnvelope { key, to, msg })
+                    .collect();
+            }
+        }
+        any_moved
+    }
+
+    /// [`Simulation::settle`] across ranks: tasks leave this rank's shards, travel to their
+    /// new shards' ranks and are taken in there in the order one process takes them in; every
+    /// rank learns their new places; mail sent to them is forwarded.
+    pub(crate) fn settle_between_ranks(&mut self) {
+        let shared = self.shared.as_ref().expect("shared");
+        let (owned, owner, size) = (
+            shared.owned.clone(),
+            shared.owner.clone(),
+            shared.peers.size(),
+        );
+        let places = self
+            .places
+            .get_or_insert_with(|| home_places(self.model, &self.settings));
+        for k in owned.clone() {
+            let s = &mut self.shards[k];
+            if s.ids.is_empty() {
+                let first = s.first_task;
+                s.ids = (0..s.slots.len() as TaskId).map(|i| first + i).collect();
+            }
+        }
+        // Departures, in shard order and, within a shard, highest slot first (as `settle`):
+        // per destination rank, (destination shard, id) and the slots.
+        type Leaving<T> = (Vec<u32>, Vec<TaskId>, Vec<crate::engine::task::Slot<T>>);
+        let mut leaving: Vec<Leaving<M::Task>> = (0..size)
+            .map(|_| (Vec::new(), Vec::new(), Vec::new()))
+            .collect();
+        for k in owned.clone() {
+            let s = &mut self.shards[k];
+            if s.moves.is_empty() {
+                continue;
+            }
+            let mut moves = std::mem::take(&mut s.moves);
+            moves.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
+            for &(i, dest) in &moves {
+                let i = i as usize;
+                let slot = s.slots.swap_remove(i);
+                let id = s.ids.swap_remove(i);
+                if let Some(&moved) = s.ids.get(i) {
+                    places[moved as usize].slot = i as u32;
+                }
+                let to = &mut leaving[owner[dest as usize]];
+                to.0.push(dest);
+                to.1.push(id);
+                to.2.push(slot);
+            }
+            moves.clear();
+            s.moves = moves;
+            s.recount_due();
+        }
+        let out: Vec<Vec<u8>> = leaving
+            .into_iter()
+            .map(|(dests, ids, slots)| {
+                let movers = Movers {
+                    dests,
+                    ids,
+                    slots: Tasks::Block(&slots).encode().expect("a task encodes"),
+                };
+                to_bytes(&movers).expect("movers encode")
+            })
+            .collect();
+        let got = shared.all_to_all(out);
+        // Arrivals, in rank order: the order of their source shards.
+        let mut arrived: Vec<(TaskId, Place)> = Vec::new();
+        for bytes in got {
+            let m: Movers = from_bytes(&bytes).expect("movers from a rank are damaged");
+            let slots = decode_slots::<M::Task>(&m.slots, m.ids.len() as u64)
+                .expect("moving tasks from a rank are damaged");
+            for ((dest, id), slot) in m.dests.into_iter().zip(m.ids).zip(slots) {
+                let at = self.shards[dest as usize].take_in(id, slot);
+                arrived.push((
+                    id,
+                    Place {
+                        shard: dest,
+                        slot: at,
+                    },
+                ));
+            }
+        }
+        // Every rank learns where every task that moved lives now.
+        let news = to_bytes(&arrived).expect("places encode");
+        for bytes in shared.all_gather(news) {
+            let list: Vec<(TaskId, Place)> = from_bytes(&bytes).expect("places are damaged");
+            for (id, p) in list {
+                places[id as usize] = p;
+            }
+        }
+        // Mail sent this step went to where its task lived then: forward it.
+        let codec = codec_of(self.model).expect("a shared simulation has a codec");
+        let mut forward: Vec<Vec<Run>> = (0..size).map(|_| Vec::new()).collect();
+        for k in owned.clone() {
+            let n = self.shards[k].in_tasks.len();
+            for src in 0..n {
+                let run = &mut self.shards[k].in_tasks[src];
+                if run
+                    .iter()
+                    .all(|e| places[e.to as usize].shard as usize == k)
+                {
+                    continue;
+                }
+                let mut by_home: std::collections::BTreeMap<usize, Vec<TaskEnvelope<M::Msg>>> =
+                    Default::default();
+                run.retain(|e| {
+                    let home = places[e.to as usize].shard as usize;
+                    if home != k {
+                        by_home.entry(home).or_default().push(*e);
+                    }
+                    home == k
+                });
+                for (home, list) in by_home {
+                    let it = list.iter().map(|e| (e.key, e.to, e.msg));
+                    forward[owner[home]].push(Run::new(home, src, it, codec.msgs_to_bytes));
+                }
+            }
+        }
+        let out = forward
+            .iter()
+            .map(|runs| to_bytes(runs).expect("forwarded mail encodes"))
+            .collect();
+        for bytes in shared.all_to_all(out) {
+            let runs: Vec<Run> = from_bytes(&bytes).expect("forwarded mail is damaged");
+            for run in runs {
+                let (home, src) = (run.dest as usize, run.src as usize);
+                let into = &mut self.shards[home].in_tasks[src];
+                into.extend(
+                    run.envelopes(codec.msgs_from_bytes)
+                        .map(|(key, to, msg)| TaskEnvelope { key, to, msg }),
+                );
+            }
+        }
+    }
+
+    /// Sums this rank's step row and outlook with every other rank's, so that every rank
+    /// holds the step row of one process; returns whether the step was cut short anywhere.
+    pub(crate) fn reduce_step(&mut self, row: &mut StepRow) -> bool {
+        let owned = self.owned();
+        let pending: usize = self.shards.iter().map(Shard::pending).sum();
+        let due = self.shards[owned].iter().any(Shard::has_due);
+        let cut_short = self.cut_short;
+        let shard_ns_sum = row.shard_ns_mean;
+        let mut sums = vec![
+            row.tasks_run,
+            row.tasks_finished,
+            row.messages_dropped,
+            row.tasks_alive,
+            row.messages_local,
+            row.messages_cross,
+            shard_ns_sum,
+        ];
+        sums.extend_from_slice(&row.counters);
+        let mine = Numbers {
+            sums,
+            shard_ns_max: row.shard_ns_max,
+            pending: pending as u64,
+            due,
+            cut_short,
+        };
+        let shared = self.shared.as_mut().expect("shared");
+        let all = shared.all_gather(to_bytes(&mine).expect("numbers encode"));
+        let mut total = Numbers {
+            sums: vec![0; mine.sums.len()],
+            shard_ns_max: 0,
+            pending: 0,
+            due: false,
+            cut_short: false,
+        };
+        for bytes in all {
+            let n: Numbers = from_bytes(&bytes).expect("a rank's numbers are damaged");
+            for (t, v) in total.sums.iter_mut().zip(&n.sums) {
+                *t += v;
+            }
+            total.shard_ns_max = total.shard_ns_max.max(n.shard_ns_max);
+            total.pending += n.pending;
+            total.due |= n.due;
+            total.cut_short |= n.cut_short;
+        }
+        let s = &total.sums;
+        row.tasks_run = s[0];
+        row.tasks_finished = s[1];
+        row.messages_dropped = s[2];
+        row.tasks_alive = s[3];
+        row.messages_local = s[4];
+        row.messages_cross = s[5];
+        row.shard_ns_mean = s[6] / self.shards.len().max(1) as u64;
+        row.counters.copy_from_slice(&s[7..]);
+        row.shard_ns_max = total.shard_ns_max;
+        shared.outlook = (total.pending as usize, row.tasks_alive, total.due);
+        total.cut_short
+    }
+
+    /// At the end of a shared run (every rank calls it): every rank sends its shards and its
+    /// histograms to rank 0, whose simulation is then whole (its report, tasks and cells are
+    /// one process's); the others keep nothing. Not shared: nothing to do.
+    pub fn gather_shards(&mut self) -> Result<(), SnapshotError> {
+        let Some(shared) = self.shared.as_ref() else {
+            return Ok(());
+        };
+        let codec: Codec<M::Msg, M::Cells> = codec_of(self.model)?;
+        let (rank, size) = (shared.peers.rank(), shared.peers.size());
+        let mut out = vec![Vec::new(); size];
+        if rank != 0 {
+            let wholes: Vec<Whole> = self.shards[shared.owned.clone()]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    Ok(Whole {
+                        index: (shared.owned.start + i) as u32,
+                        count: s.slots.len() as u64,
+                        slots: Tasks::Block(&s.slots).encode()?,
+                        ids: s.ids.clone(),
+                        cells: (codec.cells_to_bytes)(&s.cells).map_err(SnapshotError::Encode)?,
+                    })
+                })
+                .collect::<Result<_, SnapshotError>>()?;
+            // The engine's histograms but the step times (rank 0's stand for the run).
+            let hists: Vec<Vec<u8>> = self
+                .histograms
+                .named()
+                .iter()
+                .map(|(_, h)| hist_bytes(h))
+                .collect();
+            out[0] = to_bytes(&(wholes, hists)).map_err(SnapshotError::Encode)?;
+        }
+        let got = shared.all_to_all(out);
+        if rank != 0 {
+            return Ok(());
+        }
+        for bytes in got.into_iter().skip(1) {
+            let (wholes, hists): (Vec<Whole>, Vec<Vec<u8>>) =
+                from_bytes(&bytes).map_err(SnapshotError::Damaged)?;
+            for w in wholes {
+                let s = &mut self.shards[w.index as usize];
+                s.slots = decode_slots(&w.slots, w.count)?;
+                s.ids = w.ids;
+                s.cells = (codec.cells_from_bytes)(&w.cells).map_err(SnapshotError::Damaged)?;
+            }
+            for ((name, acc), bytes) in self.histograms.named_mut().into_iter().zip(&hists) {
+                if name == "step_time_us" {
+                    continue;
+                }
+                let h = hist_from(bytes).map_err(SnapshotError::Damaged)?;
+                acc.add(&h)
+                    .map_err(|e| SnapshotError::Damaged(format!("{e:?}")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every task at home: task `id` in its home shard, at its place in the home block.
+fn home_places<M: Model>(model: &M, settings: &Settings) -> Vec<Place> {
+    let part = Simulation::<M>::partition(model, settings);
+    let mut home = vec![Place::default(); model.tasks() as usize];
+    for k in 0..settings.shards {
+        let ids = part.task_range(k, model.tasks());
+        for (i, id) in ids.enumerate() {
+            home[id as usize] = Place {
+                shard: k as u32,
+                slot: i as u32,
+            };
+        }
+    }
+    home
+}
