@@ -138,7 +138,10 @@ where
     #[cfg(feature = "mpi")]
     let mpi_team = match &cli.command {
         Command::Run(_) | Command::Resume(_) => {
-            crate::experiment::team::mpi::MpiTeam::from_launcher()
+            match crate::experiment::team::mpi::MpiTeam::from_launcher() {
+                Ok(team) => team,
+                Err(e) => return report(&format!("MPI: {e}"), 1),
+            }
         }
         _ => None,
     };

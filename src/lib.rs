@@ -61,7 +61,9 @@
 //! - [`cli`]: the command line, as a library call.
 //! - [`models`]: the built-in models, ordinary users of the public API.
 
-#![deny(unsafe_code)] // audited exceptions: `prefetch_read`, the allocator option in `alloc`
+#![deny(unsafe_code)]
+// audited exceptions: `prefetch_read`, the allocator option in `alloc`,
+// `Send`/`Sync` of the MPI team (feature `mpi`)
 #![warn(missing_docs)]
 
 pub mod alloc;

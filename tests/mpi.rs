@@ -18,9 +18,14 @@ use common::{BIN, Outcome, arg, microsim_ok, repo_path, small};
 /// `mpirun --oversubscribe -np RANKS microsim args…` in `dir` (as root too, and without the
 /// shared-memory single-copy mechanism containers lack).
 fn mpirun(dir: &Path, ranks: usize, args: &[&str]) -> Command {
+    mpirun_of(BIN, dir, ranks, args)
+}
+
+/// `mpirun … bin args…` (as [`mpirun`], with another binary).
+fn mpirun_of(bin: &str, dir: &Path, ranks: usize, args: &[&str]) -> Command {
     let mut c = Command::new("mpirun");
     c.current_dir(dir)
-        .args(["--oversubscribe", "-np", &ranks.to_string(), BIN])
+        .args(["--oversubscribe", "-np", &ranks.to_string(), bin])
         .args(args)
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
@@ -174,4 +179,102 @@ fn a_killed_mpirun_leaves_no_result_and_its_checkpoint_resumes_to_the_same_bytes
         &["resume", arg(&last), "--quiet", "--out", arg(&resumed)],
     );
     assert_eq!(results(&resumed), results(&one));
+}
+
+/// The random_walkers example (a model written outside the crate) built with the `mpi`
+/// feature, beside this test's binary.
+fn walkers_binary() -> std::path::PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--features",
+            "mpi",
+            "--example",
+            "random_walkers",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "the example builds");
+    let deps = std::env::current_exe().unwrap();
+    let profile = deps.parent().and_then(Path::parent).unwrap();
+    profile.join("examples").join("random_walkers")
+}
+
+#[test]
+fn one_replication_shared_by_two_and_three_ranks_is_one_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // Robots (the built-in binary) and walkers that move between shards, so between ranks
+    // (the example's binary), one replication each, over 6 shards.
+    let walkers = walkers_binary();
+    let cases: [(&str, String, &[&str]); 2] = [
+        ("robots", small(), &["--set", "montecarlo.replications=1"]),
+        (
+            "walkers",
+            repo_path("scenarios/random_walkers.toml"),
+            &[
+                "--set",
+                "montecarlo.replications=1",
+                "--set",
+                "model.settle=true",
+            ],
+        ),
+    ];
+    for (name, scenario, more) in cases {
+        let bin = if name == "walkers" {
+            walkers.to_str().unwrap()
+        } else {
+            BIN
+        };
+        let one = t.join(format!("{name}-one"));
+        let mut args = run_args(&scenario, &one, more);
+        args.extend_from_slice(&["--set", "run.shards=6"]);
+        let out = Command::new(bin)
+            .current_dir(t)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for (ranks, threads) in [(2, "1"), (2, "2"), (3, "1"), (3, "2")] {
+            let dir = t.join(format!("{name}-{ranks}-{threads}"));
+            let mut args = run_args(&scenario, &dir, more);
+            args.extend_from_slice(&["--set", "run.shards=6", "--threads", threads]);
+            let out = mpirun_of(bin, t, ranks, &args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                every_result(&dir),
+                every_result(&one),
+                "{name}: {ranks} ranks × {threads} threads"
+            );
+        }
+    }
+}
+
+/// [`results`] of a run, or of every variant of a sweep.
+fn every_result(dir: &Path) -> String {
+    let variants = dir.join("variants");
+    if !variants.is_dir() {
+        return results(dir);
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&variants)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty());
+    names
+        .iter()
+        .map(|v| results(v))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

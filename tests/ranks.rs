@@ -230,3 +230,27 @@ fn a_rank_whose_scenario_differs_fails_the_run() {
         "nothing half-written is taken for a result"
     );
 }
+
+#[test]
+fn one_replication_shared_by_ranks_writes_one_process_bytes() {
+    let lone = [
+        Override::new("montecarlo.replications", 1),
+        Override::new("run.shards", 5),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    execute(
+        &scenario(ROBOTS, &lone),
+        &options(&one),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap();
+    for ranks in [2, 3] {
+        let dir = tmp.path().join(format!("ranks-{ranks}"));
+        let (outcome, ended) = on_ranks(&vec![scenario(ROBOTS, &lone); ranks], &dir);
+        outcome.unwrap();
+        assert!(ended.iter().all(|&e| e));
+        assert_eq!(results(&dir), results(&one), "{ranks} ranks");
+    }
+}

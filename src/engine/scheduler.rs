@@ -368,7 +368,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             if pending == 0 && !due {
                 return Some(Ending::Stalled);
             }
-            if !go_on {
+            // Shared by ranks, only what all agree on ends a run: the stop flag, heard within
+            // a step and reduced over the ranks (above), not one rank's callback.
+            if !go_on && self.shared.is_none() {
                 return Some(Ending::Interrupted);
             }
         }

@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 
 use crate::engine::model::Model;
 use crate::engine::rng::replication_seed;
-use crate::engine::scheduler::{Ending, Settings, Simulation, Snapshot, Spare};
+use crate::engine::scheduler::{Ending, Peers, Settings, Simulation, Snapshot, Spare};
 use crate::engine::stats::{EngineHistograms, StepRow};
 use crate::experiment::stats::Summary;
 use crate::experiment::step_log::StepLog;
@@ -145,6 +145,9 @@ pub struct Extras<'a> {
     pub checkpoints: Option<&'a dyn Checkpoints>,
     /// Start where a checkpoint left off.
     pub resumed: Resumed,
+    /// Share each replication with these ranks ([`Simulation::new_on`]): every rank runs
+    /// the same plan of lone replications, together; rank 0's are the results.
+    pub peers: Option<&'a dyn Peers>,
 }
 
 /// Progress that goes nowhere.
@@ -258,6 +261,7 @@ pub fn run_with(
         progress,
         checkpoints: extras.checkpoints,
         resumed: extras.resumed,
+        peers: extras.peers,
     };
     pool.install(|| model(job))
 }
@@ -270,6 +274,7 @@ pub struct Job<'a> {
     progress: &'a dyn Progress,
     checkpoints: Option<&'a dyn Checkpoints>,
     resumed: Resumed,
+    peers: Option<&'a dyn Peers>,
 }
 
 impl Job<'_> {
@@ -285,7 +290,7 @@ impl Job<'_> {
         let (plan, stop, progress) = (self.plan, self.stop, self.progress);
         let target = plan.target.as_ref().map(|t| t.metric);
         let threads = (rayon::current_num_threads() as u64).min(n);
-        if threads <= 1 {
+        if threads <= 1 || self.peers.is_some() {
             let mut spare = None;
             // A lone replication is snapshotted whole; in a run of several, the checkpoints
             // record the replications done instead (see the runner).
@@ -297,17 +302,20 @@ impl Job<'_> {
                 }
                 let index = start + i;
                 let from = self.resumed.running.take();
-                let r = run_one(
-                    model,
-                    index,
-                    plan,
-                    n == 1,
-                    stop,
-                    progress,
-                    &mut spare,
-                    saver,
-                    from,
-                )?;
+                let r = match self.peers {
+                    Some(peers) => run_shared(model, index, plan, stop, progress, peers)?,
+                    None => run_one(
+                        model,
+                        index,
+                        plan,
+                        n == 1,
+                        stop,
+                        progress,
+                        &mut spare,
+                        saver,
+                        from,
+                    )?,
+                };
                 if let Some(m) = target {
                     watched.push(r.metrics[m]);
                 }
@@ -585,6 +593,52 @@ fn run_one<M: Model>(
         metrics: report.metrics,
         histograms: report.histograms,
         details: report.details,
+        steps,
+        engine,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Replication `index` of `plan` shared by `peers` (every rank calls this together; see
+/// [`Simulation::new_on`]). Rank 0 returns the replication; the others return it without
+/// results (their part went to rank 0).
+fn run_shared<M: Model>(
+    model: &M,
+    index: u64,
+    plan: &Plan,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    peers: &dyn Peers,
+) -> std::io::Result<Replication> {
+    let start = Instant::now();
+    let settings = plan.settings(index);
+    let invalid = |e: crate::engine::scheduler::SnapshotError| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    };
+    let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
+    let mut sim = Simulation::new_on(model, settings, peers).map_err(invalid)?;
+    sim.keep_steps(false);
+    // The stop flag is heard within a step on every rank and agreed on by all.
+    sim.set_stop(stop);
+    let ending = sim.run(|row| {
+        progress.step(index, row);
+        steps.push(row);
+        true
+    });
+    sim.gather_shards().map_err(invalid)?;
+    let lead = peers.rank() == 0;
+    let report = lead.then(|| sim.report());
+    progress.replication_done(index);
+    let (_, engine) = sim.take_statistics();
+    Ok(Replication {
+        index,
+        seed: settings.seed,
+        ending,
+        metrics: report.as_ref().map_or_else(Vec::new, |r| r.metrics.clone()),
+        histograms: report
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.histograms.clone()),
+        details: report.map_or(serde_json::Value::Null, |r| r.details),
         steps,
         engine,
         elapsed: start.elapsed(),

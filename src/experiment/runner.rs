@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use crate::engine::scheduler::Peers;
 use crate::engine::scheduler::Snapshot;
 use crate::experiment::checkpoint::{self, Checkpoint, Parts};
 use crate::experiment::montecarlo::RunStats;
@@ -165,9 +166,25 @@ fn single(
     }
     let saving = Saving::new(scenario, dir, opts.only)?;
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
+    // A lone replication is shared by the ranks (each steps its own shards) when the model
+    // can cross between processes; not yet with checkpoints or from one.
+    let together = run.team.size() > 1
+        && plan.max() == 1
+        && scenario.snapshots()
+        && saving.is_none()
+        && resumed.running.is_none();
+    if together {
+        let order = Order::Replicate {
+            variant,
+            index: plan.first,
+            scenario: scenario.resolved_toml().to_string(),
+        };
+        run.team.broadcast(&encode(&order)?)?;
+    }
     let extras = Extras {
         checkpoints: lone.map(|s| s as &dyn Checkpoints),
         resumed,
+        peers: together.then_some(run.team as &dyn Peers),
     };
     let shared = run.team.size() > 1 && plan.max() > 1;
     let stats = match saving.as_ref().filter(|_| plan.max() > 1) {
@@ -595,21 +612,33 @@ pub fn work(
                 count,
                 scenario,
             } => (variant, first, count, scenario),
+            Order::Replicate {
+                variant,
+                index,
+                scenario: text,
+            } => {
+                let s = variant_of(scenario, &variants, variant)?;
+                if let Some(field) = differing_fields(&text, s.resolved_toml()).first() {
+                    return Err(io::Error::other(format!(
+                        "this rank's scenario differs from rank 0's in `{field}`: every rank \
+                         must run the same scenario file with the same overrides"
+                    )));
+                }
+                let mut plan = s.plan(None);
+                plan.first = index;
+                plan.count = 1;
+                plan.target = None;
+                let extras = Extras {
+                    peers: Some(team as &dyn Peers),
+                    ..Extras::default()
+                };
+                let silent = crate::experiment::montecarlo::Silent;
+                s.run_replications_with(&plan, &mut Discard, stop, &silent, extras)?;
+                continue;
+            }
         };
         let ran = || -> io::Result<Reply> {
-            let s = match variant {
-                None => scenario,
-                Some(v) => {
-                    &variants
-                        .get(v as usize)
-                        .ok_or_else(|| {
-                            io::Error::other(format!(
-                                "rank 0 ran variant {v}, which this rank's sweep does not have"
-                            ))
-                        })?
-                        .scenario
-                }
-            };
+            let s = variant_of(scenario, &variants, variant)?;
             if let Some(field) = differing_fields(&text, s.resolved_toml()).first() {
                 return Err(io::Error::other(format!(
                     "this rank's scenario differs from rank 0's in `{field}`: every rank must \
@@ -643,6 +672,34 @@ pub fn work(
         };
         let reply = ran().unwrap_or_else(|e| Reply::Failed(e.to_string()));
         team.gather(&encode(&reply)?)?;
+    }
+}
+
+/// The scenario of sweep variant `variant` (`None`: the scenario itself).
+fn variant_of<'a>(
+    scenario: &'a Scenario,
+    variants: &'a [Variant],
+    variant: Option<u64>,
+) -> io::Result<&'a Scenario> {
+    match variant {
+        None => Ok(scenario),
+        Some(v) => variants
+            .get(v as usize)
+            .map(|v| &v.scenario)
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "rank 0 ran variant {v}, which this rank's sweep does not have"
+                ))
+            }),
+    }
+}
+
+/// A sink that keeps nothing (a rank's part of a shared replication went to rank 0).
+struct Discard;
+
+impl Sink for Discard {
+    fn replication(&mut self, _: Replication) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -48,6 +48,17 @@ pub enum Order {
         /// [`crate::internal::checkpoint::scenario_hash`] of the leader's resolved scenario.
         scenario: String,
     },
+    /// Run replication `index` of the scenario (of sweep variant `variant`) together: every
+    /// rank steps its own shards of it ([`crate::Simulation::new_on`]). No reply: its shards
+    /// go to rank 0 at the end.
+    Replicate {
+        /// The sweep variant, or `None` for a run without a sweep.
+        variant: Option<u64>,
+        /// The replication.
+        index: u64,
+        /// The leader's resolved scenario.
+        scenario: String,
+    },
     /// The run is over: leave.
     Done,
     /// The leader failed: leave without results.

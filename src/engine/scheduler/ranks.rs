@@ -36,7 +36,7 @@ use crate::engine::task::TaskId;
 
 /// The processes one replication (or one run) is shared by: rank `rank()` of `size()`.
 /// Collective: every rank calls every method, in the same order.
-pub trait Peers {
+pub trait Peers: Sync {
     /// This process's rank, from 0.
     fn rank(&self) -> usize;
     /// How many ranks there are.

@@ -23,9 +23,10 @@ pub struct MpiTeam {
 
 impl MpiTeam {
     /// Initialises MPI, if this process was started by an MPI launcher (`mpirun`, `mpiexec`,
-    /// `srun` with PMI: it sets the variables looked at here); `None` otherwise, and when MPI
-    /// cannot be initialised.
-    pub fn from_launcher() -> Option<MpiTeam> {
+    /// `srun` with PMI: it sets the variables looked at here); `None` otherwise. An MPI
+    /// library that cannot be initialised, or not at the "serialized" threading level, is an
+    /// error (every rank would otherwise run the whole scenario on its own).
+    pub fn from_launcher() -> Result<Option<MpiTeam>, String> {
         const LAUNCHED: [&str; 5] = [
             "OMPI_COMM_WORLD_SIZE",
             "PMI_SIZE",
@@ -34,13 +35,20 @@ impl MpiTeam {
             "MPI_LOCALNRANKS",
         ];
         if !LAUNCHED.iter().any(|v| std::env::var_os(v).is_some()) {
-            return None;
+            return Ok(None);
         }
-        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)?;
-        Some(MpiTeam {
+        let (universe, level) = mpi::initialize_with_threading(mpi::Threading::Serialized)
+            .ok_or("MPI could not be initialised (was it initialised already?)")?;
+        if level < mpi::Threading::Serialized {
+            return Err(format!(
+                "the MPI library offers the threading level {level:?}; microsim needs \
+                 Serialized (an MPI built with thread support)"
+            ));
+        }
+        Ok(Some(MpiTeam {
             world: universe.world(),
             _universe: universe,
-        })
+        }))
     }
 
     /// Sends `bytes` to `rank`: their length, then pieces of at most [`PIECE`] bytes.
@@ -68,6 +76,17 @@ impl MpiTeam {
     }
 }
 
+// SAFETY: MPI is initialised at the "serialized" threading level (checked in
+// `from_launcher`), under which any thread may call MPI as long as no two do at once. A team's
+// calls are made by one thread at a time: the leader's (or worker's) main thread between runs,
+// or, while a replication shared by the ranks runs, the one pool thread stepping it (the main
+// thread waits in `pool.install` meanwhile). Nothing else touches the communicator.
+#[allow(unsafe_code)]
+unsafe impl Send for MpiTeam {}
+// SAFETY: as above.
+#[allow(unsafe_code)]
+unsafe impl Sync for MpiTeam {}
+
 impl Peers for MpiTeam {
     fn rank(&self) -> usize {
         self.world.rank() as usize
@@ -85,7 +104,10 @@ impl Peers for MpiTeam {
         let sizes: Vec<u64> = out.iter().map(|b| b.len() as u64).collect();
         let mut theirs = vec![0u64; sizes.len()];
         self.world.all_to_all_into(&sizes[..], &mut theirs[..]);
-        let send: Vec<u8> = out.concat();
+        // Never an empty buffer: its dangling address (1) is Open MPI's MPI_IN_PLACE.
+        let mut send: Vec<u8> = out.concat();
+        send.reserve(1);
+        send.push(0);
         let counts: Vec<i32> = out
             .iter()
             .map(|b| count(b.len()))
@@ -96,8 +118,8 @@ impl Peers for MpiTeam {
             .map(|&n| count(n as usize))
             .collect::<io::Result<_>>()?;
         let rdispls: Vec<i32> = offsets(&rcounts)?;
-        let total = rcounts.iter().map(|&c| c as usize).sum();
-        let mut recv = vec![0u8; total];
+        let total: usize = rcounts.iter().map(|&c| c as usize).sum();
+        let mut recv = vec![0u8; total + 1];
         {
             let sendp = Partition::new(&send[..], &counts[..], &displs[..]);
             let mut recvp = PartitionMut::new(&mut recv[..], &rcounts[..], &rdispls[..]);
