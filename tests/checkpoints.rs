@@ -8,18 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::files::{results, step_rows};
+use common::files::{results, run, step_rows};
 use common::{Running, arg, microsim, microsim_ok, repo_path};
-
-/// `microsim run SCENARIO args… --quiet --out DIR` (no plots), asserting success.
-fn run(tmp: &Path, scenario: &str, out: &str, args: &[&str]) -> PathBuf {
-    let dir = tmp.join(out);
-    let mut all = vec!["run", scenario, "--quiet", "--set", "output.plots=[]"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--out", arg(&dir)]);
-    microsim_ok(tmp, &all);
-    dir
-}
 
 /// `microsim resume CHECKPOINT args… --quiet --out DIR`, asserting success.
 fn resume(tmp: &Path, checkpoint: &Path, out: &str, args: &[&str]) -> PathBuf {

@@ -62,6 +62,11 @@ fn on_ranks(scenarios: &[Scenario], dir: &Path) -> (std::io::Result<Outcome>, Ve
     })
 }
 
+/// `s` run by one process into `dir`.
+fn one_process(s: &Scenario, dir: &Path) -> Outcome {
+    execute(s, &options(dir), &AtomicBool::new(false), &Silent).unwrap()
+}
+
 const ROBOTS: &str = r#"
 [scenario]
 model = "musical_chairs"
@@ -97,13 +102,7 @@ compare = ["bins_with_1", "bins_empty"]
 fn replications_on_two_and_three_ranks_are_one_process_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");
-    execute(
-        &scenario(ROBOTS, &[]),
-        &options(&one),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    one_process(&scenario(ROBOTS, &[]), &one);
     for (ranks, threads) in [(2, 1), (3, 2), (5, 1)] {
         let dir = tmp.path().join(format!("ranks-{ranks}"));
         let s = scenario(ROBOTS, &[Override::new("run.threads", threads)]);
@@ -127,13 +126,7 @@ fn replications_on_two_and_three_ranks_are_one_process_bytes() {
 fn a_sweep_on_ranks_is_the_sweep_of_one_process() {
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");
-    execute(
-        &scenario(LOTTERY_SWEEP, &[]),
-        &options(&one),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    one_process(&scenario(LOTTERY_SWEEP, &[]), &one);
     let dir = tmp.path().join("ranks");
     let (outcome, _) = on_ranks(&vec![scenario(LOTTERY_SWEEP, &[]); 3], &dir);
     outcome.unwrap();
@@ -161,13 +154,7 @@ fn a_precision_target_stops_at_the_same_count_on_ranks() {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");
-    let single = execute(
-        &scenario(ROBOTS, &target),
-        &options(&one),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    let single = one_process(&scenario(ROBOTS, &target), &one);
     let n = single.replications;
     assert!(
         n > 10 && n < 200 && (n - 10).is_multiple_of(3),
@@ -186,13 +173,7 @@ fn the_leaders_checkpoints_resume_in_one_process() {
     let every = [Override::new("run.checkpoint_every", 1)];
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");
-    execute(
-        &scenario(ROBOTS, &[]),
-        &options(&one),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    one_process(&scenario(ROBOTS, &[]), &one);
     let dir = tmp.path().join("ranks");
     let (outcome, _) = on_ranks(&vec![scenario(ROBOTS, &every); 2], &dir);
     let ckpt = outcome
@@ -239,13 +220,7 @@ fn one_replication_shared_by_ranks_writes_one_process_bytes() {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");
-    execute(
-        &scenario(ROBOTS, &lone),
-        &options(&one),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    one_process(&scenario(ROBOTS, &lone), &one);
     for ranks in [2, 3] {
         let dir = tmp.path().join(format!("ranks-{ranks}"));
         let (outcome, ended) = on_ranks(&vec![scenario(ROBOTS, &lone); ranks], &dir);

@@ -7,18 +7,8 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::files::results;
+use common::files::{results, run};
 use common::{arg, microsim, microsim_ok, repo_path, small};
-
-/// `microsim run SCENARIO args… --quiet --out DIR` (no plots), asserting success.
-fn run(tmp: &Path, scenario: &str, out: &str, args: &[&str]) -> PathBuf {
-    let dir = tmp.join(out);
-    let mut all = vec!["run", scenario, "--quiet", "--set", "output.plots=[]"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--out", arg(&dir)]);
-    microsim_ok(tmp, &all);
-    dir
-}
 
 /// `microsim merge DIRS… --quiet --out OUT` (no plots), asserting success.
 fn merge(tmp: &Path, dirs: &[&Path], out: &str) -> PathBuf {

@@ -157,6 +157,12 @@ pub(crate) fn run(
     let leader = Leader::new(team);
     let live = listen(args.view.serve.as_deref())?;
     let branch = branch_point(&scenario)?;
+    let lone = match (&args.replication, &slice) {
+        (Some(_), _) => true,
+        (None, Some(s)) => s.end - s.start == 1,
+        (None, None) => scenario.plan(None).max() == 1,
+    };
+    note_alone(&scenario, team, lone || branch.is_some(), &args.view);
     if let Some(k) = args.replication {
         let n = scenario.plan(None).max();
         if k >= n {
@@ -224,6 +230,33 @@ pub(crate) fn work(team: &dyn Team, scenario: &Scenario) -> Result<ExitCode, Fai
     runner::work(team, scenario, &scratch, &STOP)
         .map(|_| ExitCode::SUCCESS)
         .map_err(|e| Failure::Run(e.to_string()))
+}
+
+/// Under MPI, says when a lone replication cannot be shared by the ranks and runs on rank 0
+/// alone while the others wait: a model without a codec, checkpoints, or a start from one.
+pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view: &View) {
+    if team.size() < 2 || !lone || view.quiet || view.json {
+        return;
+    }
+    let why = if !scenario.snapshots() {
+        format!(
+            "its model `{}` has no codec (`Model::codec`), so its tasks cannot cross between \
+             processes",
+            scenario.model_name()
+        )
+    } else if scenario.run.checkpoint_every > 0 {
+        "checkpoints of a replication shared by ranks are not written yet \
+         (run.checkpoint_every is set)"
+            .to_string()
+    } else if scenario.sweep.as_ref().is_some_and(|s| s.from.is_some()) {
+        "a replication started from a checkpoint (sweep.from) is not shared yet".to_string()
+    } else {
+        return;
+    };
+    eprintln!(
+        "{} the replication runs on rank 0 alone: {why}",
+        label("note:")
+    );
 }
 
 /// Rank 0's word to the other ranks that the run is over: [`Order::Done`] when

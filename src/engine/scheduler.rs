@@ -444,22 +444,10 @@ impl<'m, M: Model> Simulation<'m, M> {
             home
         });
         let mut arriving = Vec::new();
-        for s in shards.iter_mut().filter(|s| !s.moves.is_empty()) {
-            let mut moves = std::mem::take(&mut s.moves);
-            // Highest slot first: a swap_remove never moves a slot still to be taken out.
-            moves.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
-            for &(i, dest) in &moves {
-                let i = i as usize;
-                let slot = s.slots.swap_remove(i);
-                let id = s.ids.swap_remove(i);
-                if let Some(&moved) = s.ids.get(i) {
-                    places[moved as usize].slot = i as u32;
-                }
-                arriving.push((dest as usize, id, slot));
-            }
-            moves.clear();
-            s.moves = moves;
-            s.recount_due();
+        for s in shards.iter_mut() {
+            s.depart(places, |dest, id, slot| {
+                arriving.push((dest as usize, id, slot))
+            });
         }
         for (dest, id, slot) in arriving {
             let at = shards[dest].take_in(id, slot);

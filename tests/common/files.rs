@@ -354,3 +354,13 @@ pub fn step_rows(dir: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// `microsim run SCENARIO args… --quiet --out DIR` (no plots), asserting success.
+pub fn run(tmp: &Path, scenario: &str, out: &str, args: &[&str]) -> PathBuf {
+    let dir = tmp.join(out);
+    let mut all = vec!["run", scenario, "--quiet", "--set", "output.plots=[]"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", super::arg(&dir)]);
+    super::microsim_ok(tmp, &all);
+    dir
+}

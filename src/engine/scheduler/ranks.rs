@@ -330,27 +330,12 @@ impl<'m, M: Model> Simulation<'m, M> {
             .map(|_| (Vec::new(), Vec::new(), Vec::new()))
             .collect();
         for k in owned.clone() {
-            let s = &mut self.shards[k];
-            if s.moves.is_empty() {
-                continue;
-            }
-            let mut moves = std::mem::take(&mut s.moves);
-            moves.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
-            for &(i, dest) in &moves {
-                let i = i as usize;
-                let slot = s.slots.swap_remove(i);
-                let id = s.ids.swap_remove(i);
-                if let Some(&moved) = s.ids.get(i) {
-                    places[moved as usize].slot = i as u32;
-                }
+            self.shards[k].depart(places, |dest, id, slot| {
                 let to = &mut leaving[owner[dest as usize]];
                 to.0.push(dest);
                 to.1.push(id);
                 to.2.push(slot);
-            }
-            moves.clear();
-            s.moves = moves;
-            s.recount_due();
+            });
         }
         let out: Vec<Vec<u8>> = leaving
             .into_iter()

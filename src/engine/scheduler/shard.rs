@@ -168,6 +168,33 @@ impl<M: Model> Shard<M> {
         self.next_due = earliest_due(&self.slots);
     }
 
+    /// Takes out the tasks that asked to move this step, highest slot first (a
+    /// `swap_remove` then never moves a slot still to be taken out), keeping `places` of the
+    /// task swapped into each hole; hands each to `leave` as (destination shard, id, slot).
+    pub(crate) fn depart(
+        &mut self,
+        places: &mut [Place],
+        mut leave: impl FnMut(u32, TaskId, Slot<M::Task>),
+    ) {
+        if self.moves.is_empty() {
+            return;
+        }
+        let mut moves = std::mem::take(&mut self.moves);
+        moves.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
+        for &(i, dest) in &moves {
+            let i = i as usize;
+            let slot = self.slots.swap_remove(i);
+            let id = self.ids.swap_remove(i);
+            if let Some(&moved) = self.ids.get(i) {
+                places[moved as usize].slot = i as u32;
+            }
+            leave(dest, id, slot);
+        }
+        moves.clear();
+        self.moves = moves;
+        self.recount_due();
+    }
+
     /// Takes in a task that moved here.
     pub(crate) fn take_in(&mut self, id: TaskId, slot: Slot<M::Task>) -> u32 {
         self.next_due = self.next_due.min(slot.wake);
