@@ -331,3 +331,66 @@ fn robots_shared_by_ranks_are_one_process() {
         }
     }
 }
+
+#[test]
+fn a_replication_shared_by_ranks_snapshots_and_resumes_on_other_ranks_or_one_process() {
+    let model = walkers(true);
+    let settings = Settings::default().seed(77).shards(5);
+    let (expected, _) = outcome(&model, 5, 1, Order::ById);
+    // Three ranks run to step 6 and snapshot together; rank 0 holds the snapshot.
+    let team = ThreadTeam::new(3);
+    let bytes = std::thread::scope(|s| {
+        let handles: Vec<_> = team
+            .iter()
+            .map(|member| {
+                let model = &model;
+                s.spawn(move || {
+                    let mut sim = Simulation::new_on(model, settings, member).unwrap();
+                    sim.run_until(6, |_| true);
+                    let snap = sim.snapshot_shared().unwrap();
+                    // The ranks go on after the snapshot as if nothing happened.
+                    sim.run(|_| true);
+                    sim.gather_shards().unwrap();
+                    let done = (member.rank() == 0).then(|| fingerprint(&sim).0);
+                    (snap.map(|s| s.to_bytes()), done)
+                })
+            })
+            .collect();
+        let mut bytes = None;
+        for h in handles {
+            let (snap, done) = h.join().unwrap();
+            if let Some(done) = done {
+                assert_eq!(done, expected, "the run that snapshotted went on unchanged");
+            }
+            bytes = bytes.or(snap);
+        }
+        bytes.expect("rank 0 has the snapshot")
+    });
+    // One process, at another shard count.
+    let snap = Snapshot::from_bytes(&bytes).unwrap();
+    let mut one = Simulation::restore(&model, &snap, 4).unwrap();
+    one.run(|_| true);
+    assert_eq!(fingerprint(&one).0, expected, "resumed in one process");
+    // Two ranks, at another shard count.
+    let team = ThreadTeam::new(2);
+    let got = std::thread::scope(|s| {
+        let handles: Vec<_> = team
+            .iter()
+            .map(|member| {
+                let (model, snap) = (&model, &snap);
+                s.spawn(move || {
+                    let mut sim = Simulation::restore_on(model, snap, 7, member).unwrap();
+                    sim.run(|_| true);
+                    sim.gather_shards().unwrap();
+                    (member.rank() == 0).then(|| fingerprint(&sim).0)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .next()
+            .unwrap()
+    });
+    assert_eq!(got, expected, "resumed on two ranks");
+}

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{Tasks, codec_of, decode_slots};
-use super::{Settings, Shard, Simulation, SnapshotError};
+use super::{Settings, Shard, Simulation, Snapshot, SnapshotError};
 use crate::engine::channel::{Envelope, Place, TaskEnvelope};
 use crate::engine::codec::{Codec, from_bytes, to_bytes};
 use crate::engine::model::Model;
@@ -176,7 +176,7 @@ struct Numbers {
     cut_short: bool,
 }
 
-/// A shard sent to rank 0 at the end.
+/// A shard sent to rank 0 (at the end, or for a snapshot).
 #[derive(Serialize, Deserialize)]
 struct Whole {
     index: u32,
@@ -184,6 +184,9 @@ struct Whole {
     slots: Vec<u8>,
     ids: Vec<TaskId>,
     cells: Vec<u8>,
+    /// The mail waiting for it, by source shard (for a snapshot only).
+    cell_mail: Vec<Run>,
+    task_mail: Vec<Run>,
 }
 
 impl<'m, M: Model> Simulation<'m, M> {
@@ -481,27 +484,116 @@ impl<'m, M: Model> Simulation<'m, M> {
     /// histograms to rank 0, whose simulation is then whole (its report, tasks and cells are
     /// one process's); the others keep nothing. Not shared: nothing to do.
     pub fn gather_shards(&mut self) -> Result<(), SnapshotError> {
-        let Some(shared) = self.shared.as_ref() else {
+        if self.shared.is_none() {
             return Ok(());
+        }
+        let theirs = self.collect(false)?;
+        for hists in theirs {
+            // Rank 0's step times stand for the run's.
+            for ((name, acc), bytes) in self.histograms.named_mut().into_iter().zip(&hists) {
+                if name != "step_time_us" {
+                    add_hist(acc, bytes)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Simulation::snapshot`] of a shared simulation (every rank calls it, at the same
+    /// step): the ranks send rank 0 a copy of their shards, with the mail waiting for them, and
+    /// their histograms; rank 0 snapshots the whole and empties the other ranks' shards again.
+    /// Rank 0 gets the snapshot, the others `None`. Not shared: the snapshot.
+    pub fn snapshot_shared(&mut self) -> Result<Option<Snapshot>, SnapshotError> {
+        if self.shared.is_none() {
+            return self.snapshot().map(Some);
+        }
+        let theirs = self.collect(true)?;
+        let shared = self.shared.take().expect("shared");
+        let snapshot = if shared.peers.rank() == 0 {
+            let mut whole = self.histograms.clone();
+            for hists in &theirs {
+                for ((_, acc), bytes) in whole.named_mut().into_iter().zip(hists) {
+                    add_hist(acc, bytes)?;
+                }
+            }
+            let own = std::mem::replace(&mut self.histograms, whole);
+            let snapshot = self.snapshot();
+            self.histograms = own;
+            let part = Self::partition(self.model, &self.settings);
+            for k in (0..self.shards.len()).filter(|k| !shared.owned.contains(k)) {
+                self.shards[k] = Shard::stand_in(self.model, k, part);
+            }
+            Some(snapshot?)
+        } else {
+            None
         };
+        self.shared = Some(shared);
+        Ok(snapshot)
+    }
+
+    /// The simulation `snapshot` holds ([`Simulation::restore`]), as rank `peers.rank()` of
+    /// `peers.size()` sharing it (every rank calls this): each rank restores it and keeps only
+    /// its own shards; the histograms so far stay with rank 0.
+    pub fn restore_on(
+        model: &'m M,
+        snapshot: &Snapshot,
+        shards: usize,
+        peers: &'m dyn Peers,
+    ) -> Result<Self, SnapshotError> {
+        let mut sim = Self::restore(model, snapshot, shards)?;
+        let shared = Shared::new(peers, shards);
+        let part = Self::partition(model, &sim.settings);
+        for k in (0..shards).filter(|k| !shared.owned.contains(k)) {
+            sim.shards[k] = Shard::stand_in(model, k, part);
+        }
+        if peers.rank() != 0 {
+            sim.histograms.clear();
+        }
+        sim.shared = Some(shared);
+        Ok(sim)
+    }
+
+    /// Every rank sends its shards (tasks, ids, cells and, if `mail`, the mail waiting for
+    /// them) and its engine histograms to rank 0, which puts the shards in place of its
+    /// stand-ins; the senders keep theirs. Returns, on rank 0, each other rank's histograms.
+    fn collect(&mut self, mail: bool) -> Result<Vec<Vec<Vec<u8>>>, SnapshotError> {
         let codec: Codec<M::Msg, M::Cells> = codec_of(self.model)?;
+        let shared = self.shared.as_ref().expect("shared");
         let (rank, size) = (shared.peers.rank(), shared.peers.size());
         let mut out = vec![Vec::new(); size];
         if rank != 0 {
+            let runs = |s: &Shard<M>, k: usize| -> (Vec<Run>, Vec<Run>) {
+                if !mail {
+                    return (Vec::new(), Vec::new());
+                }
+                let enc = codec.msgs_to_bytes;
+                let cells = (s.in_cells.iter().enumerate())
+                    .filter(|(_, r)| !r.is_empty())
+                    .map(|(src, r)| Run::new(k, src, r.iter().map(|e| (e.key, e.to, e.msg)), enc))
+                    .collect();
+                let tasks = (s.in_tasks.iter().enumerate())
+                    .filter(|(_, r)| !r.is_empty())
+                    .map(|(src, r)| Run::new(k, src, r.iter().map(|e| (e.key, e.to, e.msg)), enc))
+                    .collect();
+                (cells, tasks)
+            };
             let wholes: Vec<Whole> = self.shards[shared.owned.clone()]
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
+                    let k = shared.owned.start + i;
+                    let (cell_mail, task_mail) = runs(s, k);
                     Ok(Whole {
-                        index: (shared.owned.start + i) as u32,
+                        index: k as u32,
                         count: s.slots.len() as u64,
                         slots: Tasks::Block(&s.slots).encode()?,
                         ids: s.ids.clone(),
                         cells: (codec.cells_to_bytes)(&s.cells).map_err(SnapshotError::Encode)?,
+                        cell_mail,
+                        task_mail,
                     })
                 })
                 .collect::<Result<_, SnapshotError>>()?;
-            // The engine's histograms but the step times (rank 0's stand for the run).
             let hists: Vec<Vec<u8>> = self
                 .histograms
                 .named()
@@ -512,28 +604,60 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         let got = shared.all_to_all(out);
         if rank != 0 {
-            return Ok(());
+            return Ok(Vec::new());
         }
+        let mut theirs = Vec::new();
+        let part = Self::partition(self.model, &self.settings);
         for bytes in got.into_iter().skip(1) {
             let (wholes, hists): (Vec<Whole>, Vec<Vec<u8>>) =
                 from_bytes(&bytes).map_err(SnapshotError::Damaged)?;
             for w in wholes {
                 let s = &mut self.shards[w.index as usize];
-                s.slots = decode_slots(&w.slots, w.count)?;
-                s.ids = w.ids;
-                s.cells = (codec.cells_from_bytes)(&w.cells).map_err(SnapshotError::Damaged)?;
-            }
-            for ((name, acc), bytes) in self.histograms.named_mut().into_iter().zip(&hists) {
-                if name == "step_time_us" {
-                    continue;
+                let slots = decode_slots(&w.slots, w.count)?;
+                let cells = (codec.cells_from_bytes)(&w.cells).map_err(SnapshotError::Damaged)?;
+                s.fill(self.model, part, slots, w.ids, cells);
+                for run in w.cell_mail {
+                    let src = run.src as usize;
+                    s.in_cells[src] = run
+                        .envelopes(codec.msgs_from_bytes)
+                        .map(|(key, to, msg)| Envelope { key, to, msg })
+                        .collect();
                 }
-                let h = hist_from(bytes).map_err(SnapshotError::Damaged)?;
-                acc.add(&h)
-                    .map_err(|e| SnapshotError::Damaged(format!("{e:?}")))?;
+                for run in w.task_mail {
+                    let src = run.src as usize;
+                    s.in_tasks[src] = run
+                        .envelopes(codec.msgs_from_bytes)
+                        .map(|(key, to, msg)| TaskEnvelope { key, to, msg })
+                        .collect();
+                }
+            }
+            theirs.push(hists);
+        }
+        // Where every task lives now, as the whole simulation has it.
+        if let Some(places) = self.places.as_mut() {
+            for (k, s) in self.shards.iter().enumerate() {
+                let ids: Box<dyn Iterator<Item = TaskId>> = if s.ids.is_empty() {
+                    Box::new((0..s.slots.len() as TaskId).map(|i| s.first_task + i))
+                } else {
+                    Box::new(s.ids.iter().copied())
+                };
+                for (i, id) in ids.enumerate() {
+                    places[id as usize] = Place {
+                        shard: k as u32,
+                        slot: i as u32,
+                    };
+                }
             }
         }
-        Ok(())
+        Ok(theirs)
     }
+}
+
+/// Adds the histogram of `bytes` ([`hist_bytes`]) to `acc`.
+fn add_hist(acc: &mut hdrhistogram::Histogram<u64>, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let h = hist_from(bytes).map_err(SnapshotError::Damaged)?;
+    acc.add(&h)
+        .map_err(|e| SnapshotError::Damaged(format!("{e:?}")))
 }
 
 /// Every task at home: task `id` in its home shard, at its place in the home block.

@@ -127,6 +127,25 @@ impl<M: Model> Shard<M> {
         s
     }
 
+    /// Makes a stand-in the shard another rank holds: its tasks (`ids`: where they came from,
+    /// empty while they are the home block), its block of cells.
+    pub(crate) fn fill(
+        &mut self,
+        model: &M,
+        part: Partition,
+        slots: Vec<Slot<M::Task>>,
+        ids: Vec<TaskId>,
+        cells: M::Cells,
+    ) {
+        let block = part.cell_range(self.out.me(), model.grid().map_or(0, |g| g.cells()));
+        self.cell_count = block.end - block.start;
+        self.done = slots.iter().filter(|s| s.wake == DONE).count() as u64;
+        self.next_due = earliest_due(&slots);
+        self.slots = slots;
+        self.ids = ids;
+        self.cells = cells;
+    }
+
     /// The first cell of this shard's block.
     pub(crate) fn first_cell(&self) -> u64 {
         self.first_cell

@@ -291,7 +291,9 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         if self.shared.is_some() {
             return Err(SnapshotError::Encode(
-                "a replication shared by ranks is not snapshotted (yet)".into(),
+                "a replication shared by ranks is snapshotted by all of them together \
+                 (`Simulation::snapshot_shared`)"
+                    .into(),
             ));
         }
         let cells = self.model.grid().map_or(0, |g| g.cells());
