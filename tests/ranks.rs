@@ -46,7 +46,7 @@ fn on_ranks(scenarios: &[Scenario], dir: &Path) -> (std::io::Result<Outcome>, Ve
             .zip(&scenarios[1..])
             .map(|(m, sc)| {
                 let (stop, scratch) = (&stop, scratch.path());
-                s.spawn(move || runner::work(&m, sc, scratch, stop).unwrap())
+                s.spawn(move || runner::work(&m, sc, None, scratch, stop).unwrap())
             })
             .collect();
         let outcome =
@@ -228,4 +228,87 @@ fn one_replication_shared_by_ranks_writes_one_process_bytes() {
         assert!(ended.iter().all(|&e| e));
         assert_eq!(results(&dir), results(&one), "{ranks} ranks");
     }
+}
+
+/// [`on_ranks`], going on from checkpoint `from` (every rank reads it, as under `mpirun`).
+fn resumed_on_ranks(s: &Scenario, ranks: usize, from: &Path, dir: &Path) -> Outcome {
+    let team = ThreadTeam::new(ranks);
+    let stop = AtomicBool::new(false);
+    let scratch = tempfile::tempdir().unwrap();
+    std::thread::scope(|sc| {
+        let mut members = team.into_iter();
+        let leader = members.next().unwrap();
+        let workers: Vec<_> = members
+            .map(|m| {
+                let (stop, scratch) = (&stop, scratch.path());
+                sc.spawn(move || {
+                    let c = Checkpoint::read(from).unwrap();
+                    runner::work(&m, s, Some(&c), scratch, stop).unwrap()
+                })
+            })
+            .collect();
+        let c = Checkpoint::read(from).unwrap();
+        let outcome = runner::execute_on(&leader, s, &options(dir), &stop, &Silent, Some(c));
+        let order = if outcome.is_ok() {
+            Order::Done
+        } else {
+            Order::Abort
+        };
+        leader.broadcast(&encode(&order).unwrap()).unwrap();
+        for w in workers {
+            assert!(w.join().unwrap());
+        }
+        outcome.unwrap()
+    })
+}
+
+#[test]
+fn a_replication_shared_by_ranks_checkpoints_and_resumes_on_ranks_or_in_one_process() {
+    let lone = [
+        Override::new("montecarlo.replications", 1),
+        Override::new("run.shards", 5),
+        Override::new("model.rounds", 8),
+    ];
+    let every = [
+        Override::new("montecarlo.replications", 1),
+        Override::new("run.shards", 5),
+        Override::new("model.rounds", 8),
+        Override::new("run.checkpoint_every", 3),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    one_process(&scenario(ROBOTS, &lone), &one);
+    let dir = tmp.path().join("ranks");
+    let (outcome, _) = on_ranks(&vec![scenario(ROBOTS, &every); 3], &dir);
+    outcome.unwrap();
+    assert_eq!(
+        results(&dir),
+        results(&one),
+        "checkpointing changed nothing"
+    );
+    let ckpts: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        ckpts.len() >= 2,
+        "rank 0 saved the shared replication: {ckpts:?}"
+    );
+    let first = ckpts.iter().min().unwrap();
+    // The first checkpoint (step 3), in one process and on two ranks.
+    let alone = tmp.path().join("alone");
+    let c = Checkpoint::read(first).unwrap();
+    assert_eq!(c.running.as_ref().unwrap().snapshot.step(), 3);
+    execute_from(
+        &scenario(ROBOTS, &every),
+        &options(&alone),
+        &AtomicBool::new(false),
+        &Silent,
+        Some(c),
+    )
+    .unwrap();
+    assert_eq!(results(&alone), results(&one), "resumed in one process");
+    let two = tmp.path().join("two");
+    resumed_on_ranks(&scenario(ROBOTS, &every), 2, first, &two);
+    assert_eq!(results(&two), results(&one), "resumed on two ranks");
 }

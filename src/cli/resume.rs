@@ -86,16 +86,9 @@ pub(crate) fn run(
     refuse_changes(&original, &scenario, &args.set)?;
     scenario.check_checkpoints()?;
     if team.rank() != 0 {
-        return work(team, &scenario);
+        return work(team, &scenario, Some(&ckpt));
     }
     let leader = Leader::new(team);
-    if team.size() > 1 && ckpt.running.is_some() && !args.view.quiet && !args.view.json {
-        eprintln!(
-            "{} the replication runs on rank 0 alone: one resumed from a checkpoint is not \
-             shared by ranks yet",
-            super::label("note:")
-        );
-    }
     let plan = scenario.plan(ckpt.only);
     if ckpt.done > plan.max()
         || ckpt

@@ -151,12 +151,12 @@ pub(crate) fn run(
     if let Some(s) = &slice {
         check_slice(&scenario, s, args.replication)?;
     }
+    let branch = branch_point(&scenario)?;
     if team.rank() != 0 {
-        return work(team, &scenario);
+        return work(team, &scenario, branch.as_ref());
     }
     let leader = Leader::new(team);
     let live = listen(args.view.serve.as_deref())?;
-    let branch = branch_point(&scenario)?;
     let lone = match (&args.replication, &slice) {
         (Some(_), _) => true,
         (None, Some(s)) => s.end - s.start == 1,
@@ -225,15 +225,19 @@ pub(crate) fn run(
 
 /// A rank other than 0: runs the shares rank 0 orders until the run is over
 /// ([`runner::work`]); rank 0 writes the results and says how the run went.
-pub(crate) fn work(team: &dyn Team, scenario: &Scenario) -> Result<ExitCode, Failure> {
+pub(crate) fn work(
+    team: &dyn Team,
+    scenario: &Scenario,
+    from: Option<&Checkpoint>,
+) -> Result<ExitCode, Failure> {
     let scratch = std::env::temp_dir();
-    runner::work(team, scenario, &scratch, &STOP)
+    runner::work(team, scenario, from, &scratch, &STOP)
         .map(|_| ExitCode::SUCCESS)
         .map_err(|e| Failure::Run(e.to_string()))
 }
 
 /// Under MPI, says when a lone replication cannot be shared by the ranks and runs on rank 0
-/// alone while the others wait: a model without a codec, checkpoints, or a start from one.
+/// alone while the others wait: a model without a codec.
 pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view: &View) {
     if team.size() < 2 || !lone || view.quiet || view.json {
         return;
@@ -244,12 +248,6 @@ pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view:
              processes",
             scenario.model_name()
         )
-    } else if scenario.run.checkpoint_every > 0 {
-        "checkpoints of a replication shared by ranks are not written yet \
-         (run.checkpoint_every is set)"
-            .to_string()
-    } else if scenario.sweep.as_ref().is_some_and(|s| s.from.is_some()) {
-        "a replication started from a checkpoint (sweep.from) is not shared yet".to_string()
     } else {
         return;
     };

@@ -148,6 +148,9 @@ pub struct Extras<'a> {
     /// Share each replication with these ranks ([`Simulation::new_on`]): every rank runs
     /// the same plan of lone replications, together; rank 0's are the results.
     pub peers: Option<&'a dyn Peers>,
+    /// Shared: steps between snapshots, which every rank takes together (rank 0, with
+    /// `checkpoints`, saves them); 0 for none.
+    pub every: u32,
 }
 
 /// Progress that goes nowhere.
@@ -262,6 +265,7 @@ pub fn run_with(
         checkpoints: extras.checkpoints,
         resumed: extras.resumed,
         peers: extras.peers,
+        every: extras.every,
     };
     pool.install(|| model(job))
 }
@@ -275,6 +279,7 @@ pub struct Job<'a> {
     checkpoints: Option<&'a dyn Checkpoints>,
     resumed: Resumed,
     peers: Option<&'a dyn Peers>,
+    every: u32,
 }
 
 impl Job<'_> {
@@ -303,7 +308,15 @@ impl Job<'_> {
                 let index = start + i;
                 let from = self.resumed.running.take();
                 let r = match self.peers {
-                    Some(peers) => run_shared(model, index, plan, stop, progress, peers)?,
+                    Some(peers) => {
+                        let shared = Shared {
+                            peers,
+                            saver,
+                            every: self.every,
+                            from,
+                        };
+                        run_shared(model, index, plan, stop, progress, shared)?
+                    }
                     None => run_one(
                         model,
                         index,
@@ -599,6 +612,15 @@ fn run_one<M: Model>(
     })
 }
 
+/// How a replication is shared: by whom, saved where (rank 0) every `every` steps (every
+/// rank), from which snapshot.
+struct Shared<'a> {
+    peers: &'a dyn Peers,
+    saver: Option<&'a dyn Checkpoints>,
+    every: u32,
+    from: Option<(Snapshot, Vec<StepRow>)>,
+}
+
 /// Replication `index` of `plan` shared by `peers` (every rank calls this together; see
 /// [`Simulation::new_on`]). Rank 0 returns the replication; the others return it without
 /// results (their part went to rank 0).
@@ -608,23 +630,48 @@ fn run_shared<M: Model>(
     plan: &Plan,
     stop: &AtomicBool,
     progress: &dyn Progress,
-    peers: &dyn Peers,
+    shared: Shared<'_>,
 ) -> std::io::Result<Replication> {
     let start = Instant::now();
     let settings = plan.settings(index);
+    let peers = shared.peers;
     let invalid = |e: crate::engine::scheduler::SnapshotError| {
         std::io::Error::new(std::io::ErrorKind::InvalidData, e)
     };
     let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
-    let mut sim = Simulation::new_on(model, settings, peers).map_err(invalid)?;
+    let mut sim = match shared.from {
+        Some((snapshot, rows)) => {
+            rows.iter().for_each(|r| steps.push(r));
+            Simulation::restore_on(model, &snapshot, settings.shards, peers).map_err(invalid)?
+        }
+        None => Simulation::new_on(model, settings, peers).map_err(invalid)?,
+    };
     sim.keep_steps(false);
-    // The stop flag is heard within a step on every rank and agreed on by all.
+    // The stop flag is heard within a step on every rank and agreed on by all (a stopped
+    // shared replication writes no checkpoint: the last one stands).
     sim.set_stop(stop);
-    let ending = sim.run(|row| {
-        progress.step(index, row);
-        steps.push(row);
-        true
-    });
+    let every = shared.every;
+    let ending = loop {
+        let pause = match every {
+            0 => u32::MAX,
+            e => (sim.step_count() / e + 1).saturating_mul(e),
+        };
+        let ended = sim.run_until(pause, |row| {
+            progress.step(index, row);
+            steps.push(row);
+            true
+        });
+        if ended.is_none() {
+            // Every rank pauses at the same step and snapshots with the others.
+            let snapshot = sim.snapshot_shared().map_err(invalid)?;
+            if let (Some(snapshot), Some(saver)) = (snapshot, shared.saver) {
+                saver.save(index, &snapshot, &mut steps)?;
+            }
+        }
+        if let Some(ending) = ended {
+            break ending;
+        }
+    };
     sim.gather_shards().map_err(invalid)?;
     let lead = peers.rank() == 0;
     let report = lead.then(|| sim.report());

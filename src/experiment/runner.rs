@@ -167,16 +167,14 @@ fn single(
     let saving = Saving::new(scenario, dir, opts.only)?;
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
     // A lone replication is shared by the ranks (each steps its own shards) when the model
-    // can cross between processes; not yet with checkpoints or from one.
-    let together = run.team.size() > 1
-        && plan.max() == 1
-        && scenario.snapshots()
-        && saving.is_none()
-        && resumed.running.is_none();
+    // can cross between processes.
+    let together = run.team.size() > 1 && plan.max() == 1 && scenario.snapshots();
+    let every = lone.map_or(0, |s| s.every());
     if together {
         let order = Order::Replicate {
             variant,
             index: plan.first,
+            every,
             scenario: scenario.resolved_toml().to_string(),
         };
         run.team.broadcast(&encode(&order)?)?;
@@ -185,6 +183,7 @@ fn single(
         checkpoints: lone.map(|s| s as &dyn Checkpoints),
         resumed,
         peers: together.then_some(run.team as &dyn Peers),
+        every,
     };
     let shared = run.team.size() > 1 && plan.max() > 1;
     let stats = match saving.as_ref().filter(|_| plan.max() > 1) {
@@ -586,11 +585,13 @@ impl Lead<'_, '_> {
 /// A rank other than 0 of `team`: runs the share of each chunk of `scenario`'s replications
 /// that the leader orders and sends back what it wrote, until the leader says the run is
 /// over. Returns whether it ended well ([`Order::Done`]) rather than by the leader's failure
-/// ([`Order::Abort`]). Its shares are written to a scratch directory (under `scratch`), read
+/// ([`Order::Abort`]). `from` is the checkpoint the run goes on from (resumed, or a sweep's
+/// branch point), if any: a replication shared by the ranks starts from its snapshot. Its shares are written to a scratch directory (under `scratch`), read
 /// back and removed.
 pub fn work(
     team: &dyn Team,
     scenario: &Scenario,
+    from: Option<&Checkpoint>,
     scratch: &Path,
     stop: &AtomicBool,
 ) -> io::Result<bool> {
@@ -615,6 +616,7 @@ pub fn work(
             Order::Replicate {
                 variant,
                 index,
+                every,
                 scenario: text,
             } => {
                 let s = variant_of(scenario, &variants, variant)?;
@@ -628,8 +630,18 @@ pub fn work(
                 plan.first = index;
                 plan.count = 1;
                 plan.target = None;
+                // Resumed or branched: every rank starts from the checkpoint's snapshot.
+                let running = from
+                    .and_then(|c| c.running.as_ref())
+                    .filter(|r| r.index == index)
+                    .map(|r| (r.snapshot.clone(), r.steps.clone()));
                 let extras = Extras {
                     peers: Some(team as &dyn Peers),
+                    every,
+                    resumed: Resumed {
+                        running,
+                        ..Resumed::default()
+                    },
                     ..Extras::default()
                 };
                 let silent = crate::experiment::montecarlo::Silent;

@@ -56,6 +56,8 @@ pub enum Order {
         variant: Option<u64>,
         /// The replication.
         index: u64,
+        /// Steps between the snapshots every rank takes together (0: none).
+        every: u32,
         /// The leader's resolved scenario.
         scenario: String,
     },
