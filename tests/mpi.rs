@@ -278,3 +278,72 @@ fn every_result(dir: &Path) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[test]
+fn a_shared_replication_killed_resumes_on_other_ranks_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = small();
+    let long = [
+        "--set",
+        "montecarlo.replications=1",
+        "--set",
+        "model.robots=20000",
+        "--set",
+        "model.width=400",
+        "--set",
+        "model.height=400",
+        "--set",
+        "model.rounds=1000",
+        "--set",
+        "run.shards=6",
+    ];
+    let one = t.join("one");
+    microsim_ok(t, &run_args(&s, &one, &long));
+    let killed = t.join("killed");
+    let mut args = run_args(&s, &killed, &long);
+    args.extend_from_slice(&["--set", "run.checkpoint_every=20"]);
+    let mut child = mpirun(t, 2, &args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mpirun starts");
+    let checkpoints = killed.join("checkpoints");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_dir(&checkpoints)
+        .map(|d| d.count())
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(Instant::now() < deadline, "no checkpoint within 2 minutes");
+        assert!(child.try_wait().unwrap().is_none(), "mpirun ended too soon");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert!(
+        !killed.join("summary.json").exists() && killed.join("INCOMPLETE").exists(),
+        "the killed run did not finish, and says so"
+    );
+    let last = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ckpt"))
+        .max()
+        .expect("a checkpoint");
+    // Three ranks now, and one process: both to the bytes of the run never stopped.
+    let three = t.join("three");
+    mpirun_ok(
+        t,
+        3,
+        &["resume", arg(&last), "--quiet", "--out", arg(&three)],
+    );
+    assert_eq!(results(&three), results(&one), "resumed on 3 ranks");
+    let alone = t.join("alone");
+    microsim_ok(t, &["resume", arg(&last), "--quiet", "--out", arg(&alone)]);
+    assert_eq!(results(&alone), results(&one), "resumed in one process");
+}
