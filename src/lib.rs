@@ -47,6 +47,11 @@
 //! complete model written outside the crate; [`Simulation`] runs a model directly, without
 //! files.
 //!
+//! **Run it on many machines.** Built with the `mpi` feature, the same command line run by
+//! `mpirun` or `srun` shares the replications over the ranks, or one replication's shards
+//! ([`Simulation::new_on`] with any [`Peers`]); `run --replications A..B` and `microsim merge`
+//! share a study without MPI. Every way gives the bytes of one process.
+//!
 //! **Read the results.** A run writes a result directory (`summary.json`,
 //! `replications.csv`, `steps.csv`, `details.json`, `histograms/*.hlog`, plots and
 //! `report.html`), described in the README.
