@@ -420,6 +420,31 @@ impl<'m, M: Model> Simulation<'m, M> {
         row
     }
 
+    /// Starts keeping where each task lives, when a task first moves: every task at home,
+    /// and each shard this process steps told the ids of the tasks it holds.
+    fn start_places(&mut self) {
+        if self.places.is_some() {
+            return;
+        }
+        let part = Self::partition(self.model, &self.settings);
+        let tasks = self.model.tasks();
+        let mut home = vec![Place::default(); tasks as usize];
+        for k in 0..self.shards.len() {
+            for (i, id) in part.task_range(k, tasks).enumerate() {
+                home[id as usize] = Place {
+                    shard: k as u32,
+                    slot: i as u32,
+                };
+            }
+        }
+        for k in self.owned() {
+            let s = &mut self.shards[k];
+            let first = s.first_task;
+            s.ids = (0..s.slots.len() as TaskId).map(|i| first + i).collect();
+        }
+        self.places = Some(home);
+    }
+
     /// Moves the tasks that asked to move this step ([`crate::Ctx::move_near`]) to their new
     /// shards, with their state and stream, and forwards the mail already sent to them. The
     /// order in which slots end up in a shard depends on the shard count; nothing that is
@@ -428,21 +453,12 @@ impl<'m, M: Model> Simulation<'m, M> {
         if self.shards.iter().all(|s| s.moves.is_empty()) {
             return;
         }
+        self.start_places();
         let shards = &mut self.shards;
-        let places = self.places.get_or_insert_with(|| {
-            let mut home = vec![Place::default(); self.model.tasks() as usize];
-            for (k, s) in shards.iter_mut().enumerate() {
-                let first = s.first_task;
-                s.ids = (0..s.slots.len() as TaskId).map(|i| first + i).collect();
-                for (i, &id) in s.ids.iter().enumerate() {
-                    home[id as usize] = Place {
-                        shard: k as u32,
-                        slot: i as u32,
-                    };
-                }
-            }
-            home
-        });
+        let places = self
+            .places
+            .as_mut()
+            .expect("places are kept once a task moved");
         let mut arriving = Vec::new();
         for s in shards.iter_mut() {
             s.depart(places, |dest, id, slot| {

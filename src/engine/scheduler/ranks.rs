@@ -112,15 +112,39 @@ struct Run {
     msgs: Vec<u8>,
 }
 
+/// An envelope of either kind, to a cell or to a task: a key, a destination, a message.
+trait Addressed<M>: Sized {
+    fn parts(&self) -> (u64, u32, M);
+    fn from_parts(key: u64, to: u32, msg: M) -> Self;
+}
+
+impl<M: Copy> Addressed<M> for Envelope<M> {
+    fn parts(&self) -> (u64, u32, M) {
+        (self.key, self.to, self.msg)
+    }
+    fn from_parts(key: u64, to: u32, msg: M) -> Self {
+        Envelope { key, to, msg }
+    }
+}
+
+impl<M: Copy> Addressed<M> for TaskEnvelope<M> {
+    fn parts(&self) -> (u64, u32, M) {
+        (self.key, self.to, self.msg)
+    }
+    fn from_parts(key: u64, to: u32, msg: M) -> Self {
+        TaskEnvelope { key, to, msg }
+    }
+}
+
 impl Run {
-    fn new<Msg>(
+    fn new<M, E: Addressed<M>>(
         dest: usize,
         src: usize,
-        envelopes: impl Iterator<Item = (u64, u32, Msg)>,
-        encode: fn(&[Msg]) -> Result<Vec<u8>, String>,
+        envelopes: &[E],
+        encode: fn(&[M]) -> Result<Vec<u8>, String>,
     ) -> Run {
         let (mut keys, mut to, mut msgs) = (Vec::new(), Vec::new(), Vec::new());
-        for (k, t, m) in envelopes {
+        for (k, t, m) in envelopes.iter().map(E::parts) {
             keys.push(k);
             to.push(t);
             msgs.push(m);
@@ -135,17 +159,17 @@ impl Run {
         }
     }
 
-    fn envelopes<Msg>(
+    fn envelopes<M, E: Addressed<M>>(
         self,
-        decode: fn(&[u8]) -> Result<Vec<Msg>, String>,
-    ) -> impl Iterator<Item = (u64, u32, Msg)> {
+        decode: fn(&[u8]) -> Result<Vec<M>, String>,
+    ) -> impl Iterator<Item = E> {
         let msgs = decode(&self.msgs).unwrap_or_else(|e| panic!("a message is damaged: {e}"));
         assert_eq!(msgs.len(), self.keys.len(), "a run of messages is damaged");
         self.keys
             .into_iter()
             .zip(self.to)
             .zip(msgs)
-            .map(|((k, t), m)| (k, t, m))
+            .map(|((k, t), m)| E::from_parts(k, t, m))
     }
 }
 
@@ -254,18 +278,16 @@ impl<'m, M: Model> Simulation<'m, M> {
                 let cells = std::mem::take(&mut self.shards[d].in_cells[s]);
                 if !cells.is_empty() {
                     messages += cells.len() as u64;
-                    let it = cells.iter().map(|e| (e.key, e.to, e.msg));
                     parcels[q]
                         .cells
-                        .push(Run::new(d, s, it, codec.msgs_to_bytes));
+                        .push(Run::new(d, s, &cells, codec.msgs_to_bytes));
                 }
                 let tasks = std::mem::take(&mut self.shards[d].in_tasks[s]);
                 if !tasks.is_empty() {
                     messages += tasks.len() as u64;
-                    let it = tasks.iter().map(|e| (e.key, e.to, e.msg));
                     parcels[q]
                         .tasks
-                        .push(Run::new(d, s, it, codec.msgs_to_bytes));
+                        .push(Run::new(d, s, &tasks, codec.msgs_to_bytes));
                 }
             }
         }
@@ -290,17 +312,11 @@ impl<'m, M: Model> Simulation<'m, M> {
             any_moved |= parcel.moved;
             for run in parcel.cells {
                 let (d, s) = (run.dest as usize, run.src as usize);
-                self.shards[d].in_cells[s] = run
-                    .envelopes(codec.msgs_from_bytes)
-                    .map(|(key, to, msg)| Envelope { key, to, msg })
-                    .collect();
+                self.shards[d].in_cells[s] = run.envelopes(codec.msgs_from_bytes).collect();
             }
             for run in parcel.tasks {
                 let (d, s) = (run.dest as usize, run.src as usize);
-                self.shards[d].in_tasks[s] = run
-                    .envelopes(codec.msgs_from_bytes)
-                    .map(|(key, to, msg)| TaskEnvelope { key, to, msg })
-                    .collect();
+                self.shards[d].in_tasks[s] = run.envelopes(codec.msgs_from_bytes).collect();
             }
         }
         any_moved
@@ -310,6 +326,7 @@ impl<'m, M: Model> Simulation<'m, M> {
     /// new shards' ranks and are taken in there in the order one process takes them in; every
     /// rank learns their new places; mail sent to them is forwarded.
     pub(crate) fn settle_between_ranks(&mut self) {
+        self.start_places();
         let shared = self.shared.as_ref().expect("shared");
         let (owned, owner, size) = (
             shared.owned.clone(),
@@ -318,14 +335,8 @@ impl<'m, M: Model> Simulation<'m, M> {
         );
         let places = self
             .places
-            .get_or_insert_with(|| home_places(self.model, &self.settings));
-        for k in owned.clone() {
-            let s = &mut self.shards[k];
-            if s.ids.is_empty() {
-                let first = s.first_task;
-                s.ids = (0..s.slots.len() as TaskId).map(|i| first + i).collect();
-            }
-        }
+            .as_mut()
+            .expect("places are kept once a task moved");
         // Departures, in shard order and, within a shard, highest slot first (as `settle`):
         // per destination rank, (destination shard, id) and the slots.
         type Leaving<T> = (Vec<u32>, Vec<TaskId>, Vec<crate::engine::task::Slot<T>>);
@@ -400,8 +411,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                     home == k
                 });
                 for (home, list) in by_home {
-                    let it = list.iter().map(|e| (e.key, e.to, e.msg));
-                    forward[owner[home]].push(Run::new(home, src, it, codec.msgs_to_bytes));
+                    forward[owner[home]].push(Run::new(home, src, &list, codec.msgs_to_bytes));
                 }
             }
         }
@@ -414,10 +424,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             for run in runs {
                 let (home, src) = (run.dest as usize, run.src as usize);
                 let into = &mut self.shards[home].in_tasks[src];
-                into.extend(
-                    run.envelopes(codec.msgs_from_bytes)
-                        .map(|(key, to, msg)| TaskEnvelope { key, to, msg }),
-                );
+                into.extend(run.envelopes::<_, TaskEnvelope<_>>(codec.msgs_from_bytes));
             }
         }
     }
@@ -569,11 +576,11 @@ impl<'m, M: Model> Simulation<'m, M> {
                 let enc = codec.msgs_to_bytes;
                 let cells = (s.in_cells.iter().enumerate())
                     .filter(|(_, r)| !r.is_empty())
-                    .map(|(src, r)| Run::new(k, src, r.iter().map(|e| (e.key, e.to, e.msg)), enc))
+                    .map(|(src, r)| Run::new(k, src, r, enc))
                     .collect();
                 let tasks = (s.in_tasks.iter().enumerate())
                     .filter(|(_, r)| !r.is_empty())
-                    .map(|(src, r)| Run::new(k, src, r.iter().map(|e| (e.key, e.to, e.msg)), enc))
+                    .map(|(src, r)| Run::new(k, src, r, enc))
                     .collect();
                 (cells, tasks)
             };
@@ -618,17 +625,11 @@ impl<'m, M: Model> Simulation<'m, M> {
                 s.fill(self.model, part, slots, w.ids, cells);
                 for run in w.cell_mail {
                     let src = run.src as usize;
-                    s.in_cells[src] = run
-                        .envelopes(codec.msgs_from_bytes)
-                        .map(|(key, to, msg)| Envelope { key, to, msg })
-                        .collect();
+                    s.in_cells[src] = run.envelopes(codec.msgs_from_bytes).collect();
                 }
                 for run in w.task_mail {
                     let src = run.src as usize;
-                    s.in_tasks[src] = run
-                        .envelopes(codec.msgs_from_bytes)
-                        .map(|(key, to, msg)| TaskEnvelope { key, to, msg })
-                        .collect();
+                    s.in_tasks[src] = run.envelopes(codec.msgs_from_bytes).collect();
                 }
             }
             theirs.push(hists);
@@ -658,20 +659,4 @@ fn add_hist(acc: &mut hdrhistogram::Histogram<u64>, bytes: &[u8]) -> Result<(), 
     let h = hist_from(bytes).map_err(SnapshotError::Damaged)?;
     acc.add(&h)
         .map_err(|e| SnapshotError::Damaged(format!("{e:?}")))
-}
-
-/// Every task at home: task `id` in its home shard, at its place in the home block.
-fn home_places<M: Model>(model: &M, settings: &Settings) -> Vec<Place> {
-    let part = Simulation::<M>::partition(model, settings);
-    let mut home = vec![Place::default(); model.tasks() as usize];
-    for k in 0..settings.shards {
-        let ids = part.task_range(k, model.tasks());
-        for (i, id) in ids.enumerate() {
-            home[id as usize] = Place {
-                shard: k as u32,
-                slot: i as u32,
-            };
-        }
-    }
-    home
 }
