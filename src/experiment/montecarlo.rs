@@ -216,6 +216,9 @@ impl Plan {
     }
 }
 
+/// How a precision target ended: whether it was reached, and the half width at the end.
+pub type TargetEnd = (bool, Option<f64>);
+
 /// What a call to [`run`] did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunStats {
@@ -224,7 +227,7 @@ pub struct RunStats {
     /// Whether `stop` cut the run short.
     pub interrupted: bool,
     /// With a target: whether it was reached, and the half width at the end.
-    pub target: Option<(bool, Option<f64>)>,
+    pub target: Option<TargetEnd>,
 }
 
 /// Runs the replications of `plan` on the scenario's threads, handing each to `sink` in order.
@@ -458,38 +461,63 @@ pub fn run_model<M: Model>(model: &M, mut job: Job<'_>) -> std::io::Result<RunSt
 impl Job<'_> {
     fn all<M: Model>(&mut self, model: &M) -> std::io::Result<RunStats> {
         let plan = self.plan.clone();
-        let mut watched = std::mem::take(&mut self.resumed.watched);
-        let mut done = self.resumed.done;
-        if done < plan.count {
-            done += self.chunk(model, plan.first + done, plan.count - done, &mut watched)?;
-        }
-        let mut target = None;
-        if let Some(t) = &plan.target {
-            let batch = t.batch.max(1);
-            loop {
-                // The target is checked after `count`, `count + batch`, … replications only
-                // (a run resumed between two checks goes on to the next one).
-                let since = done.saturating_sub(plan.count) % batch;
-                let stopped = self.stop.load(Ordering::Relaxed);
-                if since == 0 || done >= t.cap || stopped {
-                    let half = (watched.len() > 1)
-                        .then(|| Summary::at(&watched, plan.confidence).ci_half_width())
-                        .flatten();
-                    let reached = half.is_some_and(|h| h <= t.half_width);
-                    target = Some((reached, half));
-                    if reached || done >= t.cap || stopped {
-                        break;
-                    }
-                }
-                let n = (batch - since).min(t.cap - done);
-                done += self.chunk(model, plan.first + done, n, &mut watched)?;
-            }
-        }
+        let watched = std::mem::take(&mut self.resumed.watched);
+        let done = self.resumed.done;
+        let mut state = (&mut *self, watched);
+        let (done, target) = in_chunks(
+            &plan,
+            done,
+            &mut state,
+            |(job, watched), first, n| job.chunk(model, first, n, watched),
+            |(_, watched)| watched,
+            |(job, _)| job.stop.load(Ordering::Relaxed),
+        )?;
         Ok(RunStats {
             replications: done,
             interrupted: self.stop.load(Ordering::Relaxed),
             target,
         })
+    }
+}
+
+/// Runs `plan` from replication `done` on, chunk by chunk, as every run does: the rest of
+/// `plan.count`, then, with a target, `batch` more at a time until the target's interval is
+/// tight enough, `cap` replications have run or the run `stopped`. The target is checked after
+/// `count`, `count + batch`, … replications only (a run resumed between two checks goes on to
+/// the next one), so how many run never depends on how they are run. `chunk(state, first, n)`
+/// runs replications `first..first + n` and returns how many it handed on; `watched(state)` is
+/// the target metric's values so far. Returns how many were handed on and, with a target,
+/// whether it was reached and the half width at the end.
+pub(crate) fn in_chunks<S>(
+    plan: &Plan,
+    mut done: u64,
+    state: &mut S,
+    mut chunk: impl FnMut(&mut S, u64, u64) -> std::io::Result<u64>,
+    watched: impl Fn(&S) -> &[f64],
+    stopped: impl Fn(&S) -> bool,
+) -> std::io::Result<(u64, Option<TargetEnd>)> {
+    if done < plan.count {
+        done += chunk(state, plan.first + done, plan.count - done)?;
+    }
+    let Some(t) = &plan.target else {
+        return Ok((done, None));
+    };
+    let batch = t.batch.max(1);
+    loop {
+        let since = done.saturating_sub(plan.count) % batch;
+        let stop = stopped(state);
+        if since == 0 || done >= t.cap || stop {
+            let values = watched(state);
+            let half = (values.len() > 1)
+                .then(|| Summary::at(values, plan.confidence).ci_half_width())
+                .flatten();
+            let reached = half.is_some_and(|h| h <= t.half_width);
+            if reached || done >= t.cap || stop {
+                return Ok((done, Some((reached, half))));
+            }
+        }
+        let n = (batch - since).min(t.cap - done);
+        done += chunk(state, plan.first + done, n)?;
     }
 }
 
@@ -575,10 +603,7 @@ fn run_one<M: Model>(
         sim.set_stop(stop);
     }
     let ending = loop {
-        let pause = match every {
-            0 => u32::MAX,
-            e => (sim.step_count() / e + 1).saturating_mul(e),
-        };
+        let pause = next_pause(sim.step_count(), every);
         let ended = sim.run_until(pause, |row| {
             progress.step(index, row);
             steps.push(row);
@@ -652,10 +677,7 @@ fn run_shared<M: Model>(
     sim.set_stop(stop);
     let every = shared.every;
     let ending = loop {
-        let pause = match every {
-            0 => u32::MAX,
-            e => (sim.step_count() / e + 1).saturating_mul(e),
-        };
+        let pause = next_pause(sim.step_count(), every);
         let ended = sim.run_until(pause, |row| {
             progress.step(index, row);
             steps.push(row);
@@ -690,4 +712,12 @@ fn run_shared<M: Model>(
         engine,
         elapsed: start.elapsed(),
     })
+}
+
+/// The step a run at `step` pauses at next to snapshot every `every` steps (never, for 0).
+fn next_pause(step: u32, every: u32) -> u32 {
+    match every {
+        0 => u32::MAX,
+        e => (step / e + 1).saturating_mul(e),
+    }
 }

@@ -526,10 +526,15 @@ impl WriterState {
 /// Adds the histogram of `bytes` ([`hist_bytes`]) to `acc`, growing `acc` as one writer's
 /// would be grown (a model's histogram may resize itself).
 fn add_hist(acc: &mut Histogram<u64>, bytes: &[u8]) -> io::Result<()> {
-    let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
-    let h = hist_from(bytes).map_err(bad)?;
+    let h = hist_from(bytes).map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+    grow_add(acc, &h)
+}
+
+/// Adds `h` to `acc`, growing `acc` as one writer's would be grown.
+fn grow_add(acc: &mut Histogram<u64>, h: &Histogram<u64>) -> io::Result<()> {
     acc.auto(true);
-    acc.add(&h).map_err(|e| bad(format!("{e:?}")))
+    acc.add(h)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e:?}")))
 }
 
 impl RunWriter {
@@ -654,14 +659,14 @@ impl RunWriter {
             }
             let h = read_hlog(&path).map_err(|e| bad(&path, e))?;
             match self.histograms.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, acc)) => add_hist(acc, &hist_bytes(&h))?,
+                Some((_, acc)) => grow_add(acc, &h)?,
                 None => self.histograms.push((name, h)),
             }
         }
         for (name, acc) in self.engine.named_mut() {
             let path = dir.histogram(name);
             let h = read_hlog(&path).map_err(|e| bad(&path, e))?;
-            add_hist(acc, &hist_bytes(&h))?;
+            grow_add(acc, &h)?;
         }
         self.compute_seconds += compute_seconds;
         Ok(n)

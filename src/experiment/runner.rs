@@ -18,10 +18,10 @@ use std::time::Instant;
 use crate::engine::scheduler::Peers;
 use crate::engine::scheduler::Snapshot;
 use crate::experiment::checkpoint::{self, Checkpoint, Parts};
-use crate::experiment::montecarlo::RunStats;
 use crate::experiment::montecarlo::{
     Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
 };
+use crate::experiment::montecarlo::{RunStats, in_chunks};
 use crate::experiment::output::{
     AtomicFile, Manifest, RunWriter, declared, mark_complete, mark_incomplete, write_atomic,
     write_json,
@@ -98,7 +98,8 @@ pub fn execute_from(
 
 /// [`execute_from`] as rank 0 of `team`: the replications are shared out over the ranks (see
 /// [`crate::internal::team`]), whose other members run [`work`]; the result directory is the
-/// same bytes as one process writes. A lone replication runs on rank 0. The other ranks are
+/// same bytes as one process writes. A lone replication is shared by the ranks when its
+/// model has a codec ([`crate::Simulation::new_on`]), else runs on rank 0. The other ranks are
 /// not told that the run is over: the caller tells them ([`Order::Done`], or [`Order::Abort`]
 /// after an error).
 pub fn execute_on(
@@ -437,41 +438,20 @@ impl Sink for Counted<'_> {
 impl Lead<'_, '_> {
     /// Runs the plan from replication `done` on, as a single process would (the first
     /// `plan.count`, then batches until a target is reached), into `writer`.
-    fn all(&self, writer: &mut RunWriter, mut done: u64) -> io::Result<RunStats> {
-        let plan = self.plan;
-        let mut interrupted = false;
-        if done < plan.count {
-            done += self.chunk(
-                writer,
-                plan.first + done,
-                plan.count - done,
-                &mut interrupted,
-            )?;
-        }
-        let mut target = None;
-        if let Some(t) = &plan.target {
-            let batch = t.batch.max(1);
-            loop {
-                // As `montecarlo::Job::all`: checks after `count`, `count + batch`, … only.
-                let since = done.saturating_sub(plan.count) % batch;
-                if since == 0 || done >= t.cap || interrupted {
-                    let watched = &writer.values()[t.metric];
-                    let half = (watched.len() > 1)
-                        .then(|| Summary::at(watched, plan.confidence).ci_half_width())
-                        .flatten();
-                    let reached = half.is_some_and(|h| h <= t.half_width);
-                    target = Some((reached, half));
-                    if reached || done >= t.cap || interrupted {
-                        break;
-                    }
-                }
-                let n = (batch - since).min(t.cap - done);
-                done += self.chunk(writer, plan.first + done, n, &mut interrupted)?;
-            }
-        }
+    fn all(&self, writer: &mut RunWriter, done: u64) -> io::Result<RunStats> {
+        let metric = self.plan.target.as_ref().map_or(0, |t| t.metric);
+        let mut state = (writer, false);
+        let (done, target) = in_chunks(
+            self.plan,
+            done,
+            &mut state,
+            |(writer, interrupted), first, n| self.chunk(writer, first, n, interrupted),
+            |(writer, _)| &writer.values()[metric],
+            |(_, interrupted)| *interrupted,
+        )?;
         Ok(RunStats {
             replications: done,
-            interrupted,
+            interrupted: state.1,
             target,
         })
     }
