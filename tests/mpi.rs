@@ -134,28 +134,40 @@ fn a_killed_mpirun_leaves_no_result_and_its_checkpoint_resumes_to_the_same_bytes
     let killed = t.join("killed");
     let mut args = run_args(&s, &killed, &many);
     args.extend_from_slice(&["--set", "run.checkpoint_every=100"]);
-    let mut child = mpirun(t, 2, &args)
+    let last = killed_after_a_checkpoint(t, &args, &killed);
+    let resumed = t.join("resumed");
+    microsim_ok(
+        t,
+        &["resume", arg(&last), "--quiet", "--out", arg(&resumed)],
+    );
+    assert_eq!(results(&resumed), results(&one));
+}
+
+/// Runs `mpirun -np 2 microsim args…` (writing into `killed`) until its first checkpoint
+/// appears, kills `mpirun` (which takes its ranks with it), checks that the run did not finish
+/// and says so, and returns the newest checkpoint (a later one may have replaced the first).
+fn killed_after_a_checkpoint(t: &Path, args: &[&str], killed: &Path) -> std::path::PathBuf {
+    let mut child = mpirun(t, 2, args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("mpirun starts");
     let checkpoints = killed.join("checkpoints");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let first = loop {
-        let found = std::fs::read_dir(&checkpoints)
+    let newest = || {
+        std::fs::read_dir(&checkpoints)
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "ckpt"));
-        if let Some(p) = found {
-            break p;
-        }
+            .filter(|p| p.extension().is_some_and(|x| x == "ckpt"))
+            .max()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while newest().is_none() {
         assert!(Instant::now() < deadline, "no checkpoint within 2 minutes");
         assert!(child.try_wait().unwrap().is_none(), "mpirun ended too soon");
         std::thread::sleep(Duration::from_millis(20));
-    };
-    // mpirun, killed, takes its ranks with it.
+    }
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -165,20 +177,7 @@ fn a_killed_mpirun_leaves_no_result_and_its_checkpoint_resumes_to_the_same_bytes
         !killed.join("summary.json").exists() && killed.join("INCOMPLETE").exists(),
         "the killed run did not finish, and says so"
     );
-    // The newest checkpoint (another may have replaced the first seen) resumes in one process.
-    let last = std::fs::read_dir(&checkpoints)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ckpt"))
-        .max()
-        .unwrap_or(first);
-    let resumed = t.join("resumed");
-    microsim_ok(
-        t,
-        &["resume", arg(&last), "--quiet", "--out", arg(&resumed)],
-    );
-    assert_eq!(results(&resumed), results(&one));
+    newest().expect("a checkpoint")
 }
 
 /// The random_walkers example (a model written outside the crate) built with the `mpi`
@@ -303,38 +302,7 @@ fn a_shared_replication_killed_resumes_on_other_ranks_to_the_same_bytes() {
     let killed = t.join("killed");
     let mut args = run_args(&s, &killed, &long);
     args.extend_from_slice(&["--set", "run.checkpoint_every=20"]);
-    let mut child = mpirun(t, 2, &args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("mpirun starts");
-    let checkpoints = killed.join("checkpoints");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::read_dir(&checkpoints)
-        .map(|d| d.count())
-        .unwrap_or(0)
-        == 0
-    {
-        assert!(Instant::now() < deadline, "no checkpoint within 2 minutes");
-        assert!(child.try_wait().unwrap().is_none(), "mpirun ended too soon");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-    assert!(
-        !killed.join("summary.json").exists() && killed.join("INCOMPLETE").exists(),
-        "the killed run did not finish, and says so"
-    );
-    let last = std::fs::read_dir(&checkpoints)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ckpt"))
-        .max()
-        .expect("a checkpoint");
+    let last = killed_after_a_checkpoint(t, &args, &killed);
     // Three ranks now, and one process: both to the bytes of the run never stopped.
     let three = t.join("three");
     mpirun_ok(
