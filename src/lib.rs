@@ -89,7 +89,7 @@ pub use engine::rng::{TaskRng, cell_rng, replication_seed, task_rng};
 pub use engine::scheduler::{
     Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare,
 };
-pub use engine::stats::{EngineHistograms, StepRow, histogram};
+pub use engine::stats::{EngineHistograms, SmallCounts, StepRow, histogram};
 pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
 pub use experiment::params::{Checks, ModelInfo, ModelParams};
 pub use experiment::registry::Registry;

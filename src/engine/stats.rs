@@ -6,7 +6,16 @@
 
 use hdrhistogram::Histogram;
 
-/// Counts of small values, with an HDR histogram for the rare large ones.
+/// How many times each value occurred, for values that are mostly small: an array of counts
+/// for `0 .. 64`, and the rare larger values kept one by one.
+///
+/// Counting a task's messages, a cell's occupants or a bin's copies ("how many bins hold `k`
+/// copies?") is a count of counts over millions of mostly tiny values. Written as
+/// `tally[v] += 1`, each increment waits for the previous one to the same counter (a store,
+/// then a load of the same address: several cycles), and long runs of zeros make that the
+/// whole cost. [`SmallCounts::record_all`] counts blocks of values below 4 in registers
+/// instead, and falls back to the array for blocks holding larger values; its memory does not
+/// depend on the largest value.
 #[derive(Clone, Debug)]
 pub struct SmallCounts {
     small: [u64; SMALL],
@@ -14,6 +23,8 @@ pub struct SmallCounts {
 }
 
 const SMALL: usize = 64;
+/// Values counted a block at a time by [`SmallCounts::record_all`].
+const BLOCK: usize = 64;
 
 impl Default for SmallCounts {
     fn default() -> Self {
@@ -34,6 +45,74 @@ impl SmallCounts {
         }
     }
 
+    /// Counts `n` occurrences of `v`.
+    #[inline]
+    pub fn record_n(&mut self, v: u64, n: u64) {
+        match self.small.get_mut(v as usize) {
+            Some(c) => *c += n,
+            None => self.large.extend(std::iter::repeat_n(v, n as usize)),
+        }
+    }
+
+    /// Counts every value of `values`, as [`SmallCounts::record`] on each would.
+    pub fn record_all(&mut self, values: &[u32]) {
+        let mut blocks = values.chunks_exact(BLOCK);
+        let [mut zeros, mut ones, mut twos, mut threes] = [0u64; 4];
+        for block in &mut blocks {
+            if block.iter().fold(0, |m, &v| m.max(v)) < 4 {
+                // Compare-and-add over the block, kept in registers (and vectorised).
+                let count = |k: u32| block.iter().map(|&v| u32::from(v == k)).sum::<u32>();
+                let (z, o, t) = (count(0), count(1), count(2));
+                zeros += u64::from(z);
+                ones += u64::from(o);
+                twos += u64::from(t);
+                threes += (BLOCK as u32 - z - o - t) as u64;
+            } else {
+                block.iter().for_each(|&v| self.record(u64::from(v)));
+            }
+        }
+        blocks
+            .remainder()
+            .iter()
+            .for_each(|&v| self.record(u64::from(v)));
+        for (c, n) in self.small.iter_mut().zip([zeros, ones, twos, threes]) {
+            *c += n;
+        }
+    }
+
+    /// How many times `v` was counted.
+    pub fn count(&self, v: u64) -> u64 {
+        match self.small.get(v as usize) {
+            Some(&c) => c,
+            None => self.large.iter().filter(|&&l| l == v).count() as u64,
+        }
+    }
+
+    /// How many values of at least `v` were counted.
+    pub fn count_from(&self, v: u64) -> u64 {
+        let small: u64 = self.small.iter().skip(v as usize).sum();
+        small + self.large.iter().filter(|&&l| l >= v).count() as u64
+    }
+
+    /// The largest value counted (0 if none was).
+    pub fn max(&self) -> u64 {
+        let large = self.large.iter().copied().max();
+        let small = self.small.iter().rposition(|&c| c > 0).map(|i| i as u64);
+        large.or(small).unwrap_or(0)
+    }
+
+    /// Adds everything counted to `h`, keeping the counts.
+    pub fn record_into(&self, h: &mut Histogram<u64>) {
+        for (v, &c) in self.small.iter().enumerate() {
+            if c > 0 {
+                h.saturating_record_n(v as u64, c);
+            }
+        }
+        for &v in &self.large {
+            h.saturating_record(v);
+        }
+    }
+
     /// Adds everything counted to `h` and starts again from zero.
     pub fn drain_into(&mut self, h: &mut Histogram<u64>) {
         for (v, c) in self.small.iter_mut().enumerate() {
@@ -45,6 +124,37 @@ impl SmallCounts {
         for v in self.large.drain(..) {
             h.saturating_record(v);
         }
+    }
+}
+
+/// A value being counted again and again (a task's messages sent, its mailbox depth: the same
+/// for long runs of tasks), counted into [`SmallCounts`] once per run of equal values, so that
+/// recording one is a compare and an add in a register.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Repeats {
+    value: u64,
+    n: u64,
+}
+
+impl Repeats {
+    /// Counts one more `v`: flushes the run into `counts` when `v` differs from the last value.
+    #[inline(always)]
+    pub(crate) fn record(&mut self, v: u64, counts: &mut SmallCounts) {
+        if v == self.value {
+            self.n += 1;
+        } else {
+            self.flush(counts);
+            *self = Repeats { value: v, n: 1 };
+        }
+    }
+
+    /// Counts the current run into `counts` and starts afresh.
+    #[inline]
+    pub(crate) fn flush(&mut self, counts: &mut SmallCounts) {
+        if self.n > 0 {
+            counts.record_n(self.value, self.n);
+        }
+        *self = Repeats::default();
     }
 }
 
@@ -233,5 +343,53 @@ impl StepRow {
             ms(self.shard_ns_mean),
         ]);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Counting a slice at once is counting each value: whatever mix of small and large
+        /// values, in blocks and in the remainder.
+        #[test]
+        fn record_all_counts_as_record_does(
+            values in proptest::collection::vec(
+                prop_oneof![8 => 0u32..4, 1 => 4u32..70, 1 => any::<u32>()],
+                0..400,
+            ),
+        ) {
+            let (mut all, mut each) = (SmallCounts::default(), SmallCounts::default());
+            all.record_all(&values);
+            values.iter().for_each(|&v| each.record(u64::from(v)));
+            for v in (0..80).chain(values.iter().map(|&v| u64::from(v))) {
+                prop_assert_eq!(all.count(v), each.count(v), "value {}", v);
+                prop_assert_eq!(all.count_from(v), each.count_from(v), "from {}", v);
+            }
+            let want = values.iter().copied().max().map_or(0, u64::from);
+            prop_assert_eq!(all.max(), want);
+            let (mut a, mut b) = (histogram(u32::MAX as u64), histogram(u32::MAX as u64));
+            all.record_into(&mut a);
+            each.drain_into(&mut b);
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn record_all_counts_long_blocks_of_small_values() {
+        // 1000 values cycling 0, 1, 2, 3 (15 full blocks and a remainder of 40), the 0 at
+        // index 500 made a 9 (so one block takes the slow path).
+        let mut values: Vec<u32> = (0..1000).map(|i| (i % 4) as u32).collect();
+        values[500] = 9;
+        let mut c = SmallCounts::default();
+        c.record_all(&values);
+        assert_eq!(
+            [0, 1, 2, 3, 9].map(|v| c.count(v)),
+            [249, 250, 250, 250, 1]
+        );
+        assert_eq!(c.max(), 9);
+        assert_eq!(c.count_from(3), 251);
     }
 }

@@ -63,7 +63,7 @@ use crate::draw::{scale, unit};
 use crate::{CellBlock, Codec};
 use crate::{
     CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
-    Report, TaskId, TaskRng, histogram, prefetch_read, task_rng,
+    Report, SmallCounts, TaskId, TaskRng, histogram, prefetch_read, task_rng,
 };
 
 /// The largest `items` (task ids are `u32`).
@@ -426,7 +426,7 @@ impl GiftLottery {
         &self.prepared().profile
     }
 
-    #[inline]
+    #[inline(always)]
     fn draw_bin(&self, r: u64) -> u32 {
         if self.params.weights == Weights::Uniform {
             return scale(r, self.params.bins).0 as u32;
@@ -439,7 +439,7 @@ impl GiftLottery {
 
     /// Draws a bin, decides whether the buyer minds a duplicate, and sends. Always takes two
     /// words from the stream (bin, then the decision), whatever the parameters.
-    #[inline]
+    #[inline(always)]
     fn give(&self, gift: &mut Gift, ctx: &mut Ctx<'_, Msg>) -> Next {
         gift.bin = self.draw_bin(ctx.rng().next_u64());
         // Without interaction the decision word is skipped, not drawn: the stream stays
@@ -518,7 +518,7 @@ impl Model for GiftLottery {
         bins.counts.resize((range.end - range.start) as usize, 0);
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(&self, gift: &mut Gift, mail: &[Mail<Msg>], ctx: &mut Ctx<'_, Msg>) -> Next {
         match gift.status {
             Status::New => {
@@ -564,7 +564,7 @@ impl Model for GiftLottery {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_cell(&self, bins: &mut Bins, mail: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
         let count = &mut bins.counts[ctx.offset()];
         match mail.msg {
@@ -589,36 +589,25 @@ impl Model for GiftLottery {
     }
 
     fn report(&self, end: &End<'_, Self>) -> Report {
-        // tally[c] = bins holding c copies.
-        let mut tally: Vec<u64> = vec![0; PROFILE + 2];
+        // Bins holding each number of copies.
+        let mut tally = SmallCounts::default();
         for bins in end.cells() {
-            for &c in &bins.counts {
-                let c = c as usize;
-                if c >= tally.len() {
-                    tally.resize(c + 1, 0);
-                }
-                tally[c] += 1;
-            }
+            tally.record_all(&bins.counts);
         }
-        let max_per_bin = tally.iter().rposition(|&n| n > 0).unwrap_or(0);
         let mut copies = histogram(self.params.items.max(1));
-        for (c, &n) in tally.iter().enumerate() {
-            if n > 0 {
-                copies.saturating_record_n(c as u64, n);
-            }
-        }
+        tally.record_into(&mut copies);
         let mut report = end.report();
-        for (metric, &bins) in BINS_WITH.iter().zip(&tally[1..]) {
-            report.set(*metric, bins as f64);
+        for (k, metric) in (1..).zip(BINS_WITH) {
+            report.set(metric, tally.count(k) as f64);
         }
         let uniform: Vec<f64> = (0..=PROFILE as u32)
             .map(|k| self.expected_bins_with(k))
             .collect();
         report
-            .set(BINS_EMPTY, tally[0] as f64)
-            .set(MAX_PER_BIN, max_per_bin as f64)
+            .set(BINS_EMPTY, tally.count(0) as f64)
+            .set(MAX_PER_BIN, tally.max() as f64)
             .set(ITEMS_KEPT, end.total(KEPT) as f64)
-            .set(OVER_10, tally[PROFILE + 1..].iter().sum::<u64>() as f64)
+            .set(OVER_10, tally.count_from(PROFILE as u64 + 1) as f64)
             .set(OFFERS_DECLINED, end.total(DECLINED) as f64)
             .histogram("copies_per_bin", copies)
             .details(serde_json::json!({
