@@ -20,14 +20,14 @@ out = Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
 
 assert good[:8] == b"MSIMCKPT"
-hlen = struct.unpack_from("<I", good, 12)[0]
+fmt_good, hlen = struct.unpack_from("<II", good, 8)
 header = json.loads(good[16:16 + hlen])
 rest = good[16 + hlen:]  # body length, body, crc
 body_len = struct.unpack_from("<Q", rest, 0)[0]
 body = rest[8:8 + body_len]
 
 
-def with_header(h, body_bytes=body, fmt=1):
+def with_header(h, body_bytes=body, fmt=fmt_good):
     hb = json.dumps(h, indent=2).encode()
     crc = zlib.crc32(body_bytes) & 0xFFFFFFFF
     return (b"MSIMCKPT" + struct.pack("<II", fmt, len(hb)) + hb

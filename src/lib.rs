@@ -85,7 +85,7 @@ pub use engine::codec::{CellBlock, Codec};
 pub use engine::model::{End, Model, Report, Tally};
 pub use engine::prefetch::prefetch_read;
 pub use engine::quantity::{Counter, Metric, Quantity};
-pub use engine::rng::{TaskRng, cell_rng, replication_seed, task_rng};
+pub use engine::rng::{TaskRng, cell_rng, replication_seed, step_rng, task_rng};
 pub use engine::scheduler::{
     Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare,
 };

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use microsim::internal::rng::{replication_seed, scale, task_rng};
+use microsim::internal::rng::{replication_seed, scale, step_rng};
 use microsim::models::gift_lottery::METRICS;
 use microsim::{Metric, Report};
 use rand::Rng;
@@ -42,14 +42,14 @@ impl Tally {
     }
 }
 
-/// The floor's draws for one replication: word 1 of each item's stream picks its bin (words
+/// The floor's draws for one replication: word 1 of each item's step-0 stream picks its bin (words
 /// 0 and 2, the keep and interaction decisions, are not needed when nobody keeps or
 /// interacts: streams are counter-based, so skipping them changes nothing).
 #[inline]
 pub fn draw_into(rep_seed: u64, counts: &mut [u32]) {
     let bins = counts.len() as u64;
     for id in 0..ITEMS {
-        let bin = scale(task_rng(rep_seed, id).word(1), bins).0;
+        let bin = scale(step_rng(rep_seed, id as u32, 0).word(1), bins).0;
         counts[bin as usize] += 1;
     }
 }
@@ -107,7 +107,7 @@ pub fn draw_prefetching(rep_seed: u64, counts: &mut [u32]) {
         let ids = first..(first + BATCH).min(ITEMS);
         let n = ids.end - ids.start;
         for (id, slot) in ids.zip(batch.iter_mut()) {
-            *slot = scale(task_rng(rep_seed, id).word(1), bins).0 as usize;
+            *slot = scale(step_rng(rep_seed, id as u32, 0).word(1), bins).0 as usize;
             microsim::prefetch_read(&counts[*slot]);
         }
         for &bin in &batch[..n as usize] {

@@ -7,7 +7,7 @@
 //!    `montecarlo::run` with a sink that keeps the metrics), `R` replications (default 100,
 //!    quick 10), 16 shards, at 1 thread and at all threads.
 //! 2. The floor: a hand-written single-thread loop making the same draws per item (keep word,
-//!    bin word, interaction word, from `task_rng(replication_seed(SEED, r), id)`) and counting
+//!    bin word, interaction word, from `step_rng(replication_seed(SEED, r), id, 0)`: its stream in step 0) and counting
 //!    copies per bin, then the histogram of counts. It must reproduce the engine's metrics
 //!    exactly, replication by replication (checked; the bench panics otherwise). Timed as the
 //!    median of a few repeats of all `R` replications. Beside it the same floor prefetching:

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use microsim::internal::montecarlo::{self, Silent};
-use microsim::internal::rng::{replication_seed, scale, task_rng};
+use microsim::internal::rng::{replication_seed, scale, step_rng};
 use microsim::{Ending, Simulation};
 
 use crate::floor::{check, draw_into, tally_and_clear};
@@ -148,7 +148,7 @@ pub fn split(reps: u64, reference: &[Metrics]) -> Split {
         let m0 = Mark::now();
         let mut acc = 0u64;
         for id in 0..ITEMS {
-            acc = acc.wrapping_add(scale(task_rng(rep_seed, id).word(1), BINS).0);
+            acc = acc.wrapping_add(scale(step_rng(rep_seed, id as u32, 0).word(1), BINS).0);
         }
         black_box(acc);
         let m1 = Mark::now();

@@ -5,15 +5,16 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use microsim::internal::rng::{TaskRng, task_rng};
+use microsim::internal::rng::{TaskRng, step_key, step_keys, step_rng};
 use microsim::models::musical_chairs::Params;
 use rand::RngExt;
 
 use crate::{Outcome, SHARDS};
 
-/// What both floors keep: every robot's stream and points, the chair bitmap, the tallies.
+/// What both floors keep: the replication's stream keys (a robot draws round `r` from its
+/// stream of step `r`), every robot's points, the chair bitmap, the tallies.
 struct Floor {
-    rngs: Vec<TaskRng>,
+    keys: u64,
     points: Vec<u32>,
     taken: Vec<u64>,
     granted: u64,
@@ -23,7 +24,7 @@ struct Floor {
 impl Floor {
     fn new(p: &Params, rep_seed: u64) -> Self {
         Floor {
-            rngs: (0..p.robots).map(|id| task_rng(rep_seed, id)).collect(),
+            keys: step_keys(rep_seed),
             points: vec![0u32; p.robots as usize],
             taken: vec![0u64; (p.width * p.height).div_ceil(64) as usize],
             granted: 0,
@@ -36,7 +37,7 @@ impl Floor {
         let elapsed = start.elapsed();
         let max = self.points.iter().copied().max().unwrap_or(0);
         let winners = self.points.iter().filter(|&&n| n == max).count() as u64;
-        black_box((&self.rngs, &self.taken));
+        black_box(&self.taken);
         let max_points = Some((max, winners));
         let (granted, denied) = (self.granted, self.denied);
         (
@@ -74,9 +75,9 @@ pub fn floor(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
     let start = Instant::now();
     let mut f = Floor::new(p, rep_seed);
     let (taken, granted, denied) = (&mut f.taken, &mut f.granted, &mut f.denied);
-    for _ in 0..p.rounds {
-        for (rng, pts) in f.rngs.iter_mut().zip(f.points.iter_mut()) {
-            let cell = draw(rng, p);
+    for round in 0..p.rounds as u32 {
+        for (id, pts) in (0..).zip(f.points.iter_mut()) {
+            let cell = draw(&mut TaskRng::from_key(step_key(f.keys, id, round)), p);
             *pts += claim(taken, granted, denied, cell) as u32;
         }
     }
@@ -96,10 +97,10 @@ pub fn floor_prefetching(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
     let mut f = Floor::new(p, rep_seed);
     let (taken, granted, denied) = (&mut f.taken, &mut f.granted, &mut f.denied);
     let mut cells = [0u64; BATCH];
-    for _ in 0..p.rounds {
-        for (rngs, pts) in f.rngs.chunks_mut(BATCH).zip(f.points.chunks_mut(BATCH)) {
-            for (rng, cell) in rngs.iter_mut().zip(cells.iter_mut()) {
-                *cell = draw(rng, p);
+    for round in 0..p.rounds as u32 {
+        for (first, pts) in (0..).step_by(BATCH).zip(f.points.chunks_mut(BATCH)) {
+            for (id, cell) in (first..).zip(cells.iter_mut().take(pts.len())) {
+                *cell = draw(&mut TaskRng::from_key(step_key(f.keys, id, round)), p);
                 microsim::prefetch_read(&taken[(*cell / 64) as usize]);
             }
             for (&cell, pts) in cells.iter().zip(pts.iter_mut()) {
@@ -143,9 +144,9 @@ pub async fn tokio_version(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
         .map(|id| {
             let senders = Arc::clone(&senders);
             tokio::spawn(async move {
-                let mut rng = task_rng(rep_seed, id);
                 let (mut granted, mut denied) = (0u64, 0u64);
-                for _ in 0..rounds {
+                for round in 0..rounds as u32 {
+                    let mut rng = step_rng(rep_seed, id as u32, round);
                     let x = rng.random_range(0..width);
                     let y = rng.random_range(0..height);
                     let cell = y * width + x;

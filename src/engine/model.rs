@@ -71,7 +71,8 @@ pub trait Model: Sync {
         None
     }
 
-    /// The state of task `id` at the start; `rng` is the task's own stream.
+    /// The state of task `id` at the start; `rng` is its spawn stream ([`crate::step_rng`] at
+    /// step [`crate::engine::rng::SPAWN`]), which no step shares.
     fn spawn(&self, id: TaskId, rng: &mut TaskRng) -> Self::Task;
 
     /// The state of the cells in `range`, owned by one of `shards` shards. A cell is named to

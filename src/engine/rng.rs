@@ -1,6 +1,6 @@
 //! Re-creatable randomness: every random number in a run comes from a stream that is a pure
-//! function of `(scenario seed, replication, task id)` (or, for a cell, of the step, the cell
-//! and the message), as the project's source notes on re-creatable random data ask.
+//! function of `(scenario seed, replication, task id, step)` (or, for a cell, of the step, the
+//! cell and the message), as the project's source notes on re-creatable random data ask.
 //!
 //! # The derivation (stable; part of the output contract)
 //!
@@ -10,9 +10,18 @@
 //! one mixing per word, nothing to seed but its key, and a model may skip words it does not
 //! need ([`TaskRng::skip`]) without shifting the ones it does.
 //!
+//! A task draws from a fresh stream in every step it runs, keyed by its id and the step
+//! ([`step_rng`]); its runs within one step (the quantum) go on along that step's stream. So
+//! the engine keeps no stream state for a task at all (a task at rest costs it its wake step),
+//! a task's draws in one step do not depend on how many it made before, and two variants of a
+//! scenario that draw differently in one step still see the same numbers in the next (common
+//! random numbers stay aligned across steps by construction). [`crate::Model::spawn`] draws
+//! from the stream of the step [`SPAWN`], which no run reaches.
+//!
 //! ```text
 //! replication_seed(seed, r)   = mix(seed ^ mix(r + 1))
-//! task_rng(rep_seed, id)      = key mix(mix(rep_seed ^ TASK_STREAM) ^ id)
+//! step_rng(rep_seed, id, step)= key mix(mix(rep_seed ^ STEP_STREAM) ^ (id · 2³² + step))
+//! task_rng(seed, id)          = key mix(mix(seed ^ TASK_STREAM) ^ id)   (a keyed stream for models)
 //! priority(rep_seed, step, id)= mix(rep_seed ^ mix(step ^ 0xA5A5_A5A5_0000_0000) ^ mix(id))
 //! cell_rng(rep_seed, step, cell, key)
 //!                             = key mix(c ^ mix(key))
@@ -23,11 +32,12 @@
 //! `key` is the delivery key of the message being handled (`sender << 32 | sequence`), or
 //! [`END_OF_STEP`] for the stream a cell draws from in [`crate::Model::end_step`].
 //!
-//! where `mix` is the SplitMix64 finaliser. Two streams overlap only if their keys differ by
-//! a multiple `j·γ` with `j` shorter than the words drawn; keys are full-avalanche hashes, so
-//! for a million streams of a million words each that has a chance of about 10⁻⁷. Nothing
-//! here depends on the shard a task lives on or on the thread that steps it, which is what
-//! makes results independent of both.
+//! where `mix` is the SplitMix64 finaliser. `id · 2³² + step` is distinct for every (task,
+//! step) and `mix` is a bijection, so no two (task, step) pairs share a key. Two streams
+//! overlap only if their keys differ by a multiple `j·γ` with `j` shorter than the words
+//! drawn; keys are full-avalanche hashes, so among 10¹¹ (task, step) streams of 10 words each
+//! about 5·10³ pairs share a word out of 10²² pairs. Nothing here depends on the shard a task
+//! lives on or on the thread that steps it, which is what makes results independent of both.
 
 use std::convert::Infallible;
 
@@ -36,8 +46,15 @@ use rand::TryRng;
 /// The golden gamma: SplitMix64's increment between words.
 pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// Mixed into every task stream's key.
+/// Mixed into every [`task_rng`] key.
 pub const TASK_STREAM: u64 = 0x7A5C_0000_0000_0001;
+
+/// Mixed into every task's per-step stream key ([`step_rng`]).
+pub const STEP_STREAM: u64 = 0x57E9_0000_0000_0001;
+
+/// The step whose stream [`crate::Model::spawn`] draws from: no run reaches it (wake steps end
+/// below `u32::MAX - 1`).
+pub const SPAWN: u32 = u32::MAX;
 
 /// The per-task random stream: a key and a position (16 bytes, serialisable with the task).
 /// It implements [`rand::Rng`], so `rng.random::<f64>()` and friends work; every draw takes
@@ -53,12 +70,6 @@ impl TaskRng {
     #[inline]
     pub const fn from_key(key: u64) -> Self {
         TaskRng { key, position: 0 }
-    }
-
-    /// The stream with this key, at `position`.
-    #[inline(always)]
-    pub(crate) const fn at(key: u64, position: u64) -> Self {
-        TaskRng { key, position }
     }
 
     /// The stream's word at `position`, wherever the stream is now.
@@ -137,22 +148,31 @@ pub const fn replication_seed(seed: u64, replication: u64) -> u64 {
 }
 
 /// The random stream of task `id` in the replication whose seed is `rep_seed`.
+/// A stream keyed by `(seed, id)`, for a model's own fixed randomness (a household's weight, a
+/// sampler's draws). Tasks draw from [`step_rng`] streams, which never share its keys.
 #[inline(always)]
-pub fn task_rng(rep_seed: u64, id: u64) -> TaskRng {
-    TaskRng::from_key(task_key(task_keys(rep_seed), id))
+pub fn task_rng(seed: u64, id: u64) -> TaskRng {
+    TaskRng::from_key(mix(mix(seed ^ TASK_STREAM) ^ id))
 }
 
-/// What every task key of a replication shares: `mix(rep_seed ^ TASK_STREAM)`.
+/// Task `id`'s random stream in step `step` of the replication whose seed is `rep_seed` (in
+/// step [`SPAWN`]: the stream it is spawned from). See the module docs.
 #[inline(always)]
-pub const fn task_keys(rep_seed: u64) -> u64 {
-    mix(rep_seed ^ TASK_STREAM)
+pub fn step_rng(rep_seed: u64, id: u32, step: u32) -> TaskRng {
+    TaskRng::from_key(step_key(step_keys(rep_seed), id, step))
 }
 
-/// Task `id`'s key, from its replication's [`task_keys`]: the engine keeps only a task's
-/// position and derives the key again each time the task runs (8 bytes a task, one mixing).
+/// What every per-step task key of a replication shares: `mix(rep_seed ^ STEP_STREAM)`.
 #[inline(always)]
-pub const fn task_key(keys: u64, id: u64) -> u64 {
-    mix(keys ^ id)
+pub const fn step_keys(rep_seed: u64) -> u64 {
+    mix(rep_seed ^ STEP_STREAM)
+}
+
+/// Task `id`'s key in step `step`, from its replication's [`step_keys`]: derived when the
+/// task runs (one mixing), never stored.
+#[inline(always)]
+pub const fn step_key(keys: u64, id: u32, step: u32) -> u64 {
+    mix(keys ^ (((id as u64) << 32) | step as u64))
 }
 
 /// Mixed into every cell stream, so that cell streams and task streams never coincide.

@@ -1,7 +1,8 @@
 //! Green tasks: small state machines stepped by the scheduler.
 //!
 //! A task is plain data (the model's `Task` type, serialisable with serde) plus the engine's
-//! 20 bytes of bookkeeping: its random stream and when it next wants to run. Each step the
+//! 4 bytes of bookkeeping: when it next wants to run (its random stream in a step is derived
+//! from its id and the step, [`crate::engine::rng::step_rng`], and never stored). Each step the
 //! scheduler hands a runnable task its mailbox and a [`Ctx`] through which it sends messages,
 //! draws random numbers and bumps the model's counters; the task answers with a [`Next`].
 //!
@@ -68,9 +69,6 @@ impl<M> Mail<M> {
 #[derive(Clone, Debug)]
 pub(crate) struct Slot<T> {
     pub(crate) state: T,
-    /// Where the task's random stream is: its key is derived again from the task id when it
-    /// runs ([`crate::engine::rng::task_key`]).
-    pub(crate) position: u64,
     /// The step at which the task is next due; [`WAITING`] or [`DONE`] otherwise.
     pub(crate) wake: u32,
 }
@@ -113,6 +111,8 @@ pub(crate) const DIRECT: u32 = 1 << 31;
 pub struct Ctx<'a, M> {
     pub(crate) me: TaskId,
     pub(crate) step: u32,
+    /// The replication's seed (for [`Ctx::task_stream`]).
+    pub(crate) seed: u64,
     pub(crate) rng: &'a mut TaskRng,
     pub(crate) out: &'a mut Outbox<M>,
     pub(crate) counters: &'a mut [u64],
@@ -136,10 +136,22 @@ impl<M> Ctx<'_, M> {
         self.step
     }
 
-    /// This task's own random stream (see [`crate::engine::rng`]).
+    /// This task's random stream in this step (see [`crate::engine::rng`]): fresh every step,
+    /// a pure function of (replication, task, step), and continued across the task's runs
+    /// within one step.
     #[inline]
     pub fn rng(&mut self) -> &mut TaskRng {
         self.rng
+    }
+
+    /// This task's stream for the whole replication, at position 0: `task_rng(replication
+    /// seed, id)`, never the same as a step's stream. For a model whose draws must not depend
+    /// on how its work is cut into steps (π throws the same points whatever
+    /// `points_per_step`): it keeps how far it has drawn in the task's state and
+    /// [`TaskRng::skip`]s there.
+    #[inline]
+    pub fn task_stream(&self) -> TaskRng {
+        crate::engine::rng::task_rng(self.seed, self.me as u64)
     }
 
     /// Sends `msg` to the owner of `cell`; it is handled at the start of the next step.

@@ -31,8 +31,9 @@ use crate::experiment::output::{AtomicFile, WriterState, now_rfc3339};
 
 /// The first bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"MSIMCKPT";
-/// The format version this program writes and reads.
-pub const FORMAT: u32 = 1;
+/// The format version this program writes and reads (2: tasks carry no stream position, since
+/// a task's stream is derived from its id and the step).
+pub const FORMAT: u32 = 2;
 /// The directory of a result directory that holds its checkpoints.
 pub const DIR: &str = "checkpoints";
 /// The longest header read (a header is a few hundred bytes).

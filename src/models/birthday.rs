@@ -3,7 +3,7 @@
 //! is it that two share one? With the classic 23 people and 365 days it is about 0.507.
 //!
 //! Every person is a task and every day is a cell of a `days × 1` arena. In step 0 a person
-//! draws a day uniformly (`random_range(0..days)` on the task's own stream) and sends
+//! draws a day uniformly (`random_range(0..days)` on the task's stream of step 0) and sends
 //! [`Msg::Arrive`] to that day's cell, then waits. The cell, in step 1, counts the arrival and
 //! answers [`Msg::Before`] with how many people arrived there before (in delivery order: the
 //! lower id first, or the seeded priority under `shuffled`), so a person told more than 0

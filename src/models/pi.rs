@@ -1,7 +1,8 @@
 //! Monte Carlo π (the first of the project's source notes): throw points uniformly into the unit square and count those that
 //! land inside the quarter circle `x² + y² < 1`; the fraction inside tends to π/4.
 //!
-//! The points are split over `tasks` tasks, each drawing from its own stream. Task `i` (of
+//! The points are split over `tasks` tasks, each drawing from its stream for the whole
+//! replication ([`crate::Ctx::task_stream`], not a step's stream). Task `i` (of
 //! `T = tasks`, `N = points`) draws `⌊N/T⌋` points, plus one more when `i < N mod T`; the
 //! shares differ by at most one and add up to exactly `N` (when `T > N` the last tasks draw
 //! none). Each point takes one word `w` of the task's stream: `x = hi(w)`, `y = lo(w)` (its
@@ -197,8 +198,11 @@ impl Model for Pi {
             k => k.min(t.remaining),
         }
         .min(MAX_POINTS_PER_RUN);
-        let rng = ctx.rng();
-        let hits = throw(rng, n);
+        // One uninterrupted pass over the task's own stream, however the points are cut
+        // into steps: the points drawn so far are where it is.
+        let mut rng = ctx.task_stream();
+        rng.skip(self.params.share(ctx.id() as u64) - t.remaining);
+        let hits = throw(&mut rng, n);
         t.remaining -= n;
         t.inside += hits;
         ctx.count(INSIDE, hits);

@@ -11,7 +11,7 @@
 //!    *sending* shard's index — where one process would have put it, so the delivery order,
 //!    and every result, is the same;
 //! 3. tasks that asked to move ([`crate::Ctx::move_near`]) to a shard of another rank travel
-//!    with their state, stream position and wake step; every rank learns their new places;
+//!    with their state and wake step; every rank learns their new places;
 //!    arrivals are taken in in the order one process takes them (source shard, then the order
 //!    of the moves), and mail already sent to a task that moved is forwarded;
 //! 4. the step's numbers are summed over the ranks, so that every rank sees the same step row

@@ -6,14 +6,17 @@ use std::time::Instant;
 use crate::engine::arena::Partition;
 use crate::engine::channel::{Envelope, Outbox, Place, TaskEnvelope, gather};
 use crate::engine::model::Model;
-use crate::engine::rng::{TaskRng, priority, task_key, task_keys};
-use crate::engine::stats::SmallCounts;
+use crate::engine::rng::{SPAWN, TaskRng, priority, step_key, step_keys};
+use crate::engine::stats::{Repeats, SmallCounts};
 use crate::engine::task::{CellCtx, Ctx, DONE, Mail, Next, Slot, StepEndCtx, TaskId, WAITING};
 
 use super::{Order, Settings};
 
 /// How many cell messages ahead the engine hints the model to prefetch a cell's memory.
-const PREFETCH_AHEAD: usize = 32;
+const PREFETCH_AHEAD: usize = 64;
+
+/// Models with at most this many counters count on the stack while a shard steps.
+const LOCAL_COUNTERS: usize = 16;
 
 /// A shard with a stop flag looks at it every this many cell messages (and before every task).
 pub(crate) const STOP_CHECK_CELLS: usize = 1024;
@@ -71,7 +74,7 @@ pub(crate) struct Tally {
 impl<M: Model> Shard<M> {
     pub(crate) fn new(model: &M, index: usize, part: Partition, settings: &Settings) -> Self {
         let ids = part.task_range(index, model.tasks());
-        let keys = task_keys(settings.seed);
+        let keys = step_keys(settings.seed);
         let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
         let slots = ids.map(|id| spawn(model, keys, id)).collect();
         let cells = model.cells(cells, part.shards());
@@ -161,7 +164,7 @@ impl<M: Model> Shard<M> {
     pub(crate) fn reset(&mut self, model: &M, index: usize, part: Partition, settings: &Settings) {
         let ids = part.task_range(index, model.tasks());
         let cells = part.cell_range(index, model.grid().map_or(0, |g| g.cells()));
-        let keys = task_keys(settings.seed);
+        let keys = step_keys(settings.seed);
         debug_assert_eq!(self.first_task, ids.start as TaskId);
         self.slots.clear();
         self.slots.extend(ids.map(|id| spawn(model, keys, id)));
@@ -248,7 +251,33 @@ impl<M: Model> Shard<M> {
     ) {
         let start = Instant::now();
         self.tally = Tally::default();
-        self.counters.iter_mut().for_each(|c| *c = 0);
+        // The model's counters are bumped once or more per message: kept on the stack while
+        // the step runs (where the compiler can keep them in registers) when there are few.
+        let mut counters = std::mem::take(&mut self.counters);
+        counters.iter_mut().for_each(|c| *c = 0);
+        let mut local = [0u64; LOCAL_COUNTERS];
+        match local.get_mut(..counters.len()) {
+            Some(local) => {
+                self.step_counting(model, step, settings, stop, places, local);
+                counters.copy_from_slice(local);
+            }
+            None => self.step_counting(model, step, settings, stop, places, &mut counters),
+        }
+        self.counters = counters;
+        self.tally.nanos = start.elapsed().as_nanos() as u64;
+    }
+
+    /// [`Shard::step`], counting into `counters`.
+    #[inline(always)]
+    fn step_counting(
+        &mut self,
+        model: &M,
+        step: u32,
+        settings: &Settings,
+        stop: Option<&AtomicBool>,
+        places: Option<&[Place]>,
+        counters: &mut [u64],
+    ) {
         let seed = settings.seed;
         let rank = move |key: u64| priority(seed, step, (key >> 32) as u32);
         let rank: Option<&dyn Fn(u64) -> u64> = match settings.order {
@@ -259,24 +288,22 @@ impl<M: Model> Shard<M> {
         // side for the same peer: one buffer per shard pair and kind instead of two.
         self.group_mail(rank, places);
         recycle(&mut self.in_tasks, &mut self.out.to_tasks);
-        self.handle_cells(model, step, seed, rank, stop, places);
+        self.handle_cells(model, step, seed, rank, stop, places, counters);
         recycle(&mut self.in_cells, &mut self.out.to_cells);
         if self.tally.cut_short || stopped(stop) {
             self.tally.cut_short = true;
-            self.tally.nanos = start.elapsed().as_nanos() as u64;
             return;
         }
         let mut ctx = StepEndCtx {
             out: &mut self.out,
             places,
-            counters: &mut self.counters,
+            counters,
             cells: self.first_cell..self.first_cell + self.cell_count,
             step,
             seed,
         };
         model.end_step(&mut self.cells, &mut ctx);
-        self.run_tasks(model, step, settings, stop, places);
-        self.tally.nanos = start.elapsed().as_nanos() as u64;
+        self.run_tasks(model, step, settings, stop, places, counters);
     }
 
     /// Handles the cell messages sent here last step, in delivery order.
@@ -284,6 +311,7 @@ impl<M: Model> Shard<M> {
     /// Under [`Order::ById`] the runs from the source shards are already in key order (each
     /// shard holds a contiguous block of task ids, and runs arrive in shard order), so they are
     /// handled where they lie, without a copy. A seeded order needs one gather and sort.
+    #[inline(always)]
     fn handle_cells(
         &mut self,
         model: &M,
@@ -292,11 +320,12 @@ impl<M: Model> Shard<M> {
         rank: Option<&dyn Fn(u64) -> u64>,
         stop: Option<&AtomicBool>,
         places: Option<&[Place]>,
+        counters: &mut [u64],
     ) {
         let mut ctx = CellCtx {
             out: &mut self.out,
             places,
-            counters: &mut self.counters,
+            counters,
             key: 0,
             first_cell: self.first_cell,
             offset: 0,
@@ -377,6 +406,7 @@ impl<M: Model> Shard<M> {
 
     /// Runs the due tasks in id order, each with its mail. Once `stop` is set (looked at
     /// before every task run), the rest are left undone and the step is marked cut short.
+    #[inline(always)]
     fn run_tasks(
         &mut self,
         model: &M,
@@ -384,6 +414,7 @@ impl<M: Model> Shard<M> {
         settings: &Settings,
         stop: Option<&AtomicBool>,
         places: Option<&[Place]>,
+        counters: &mut [u64],
     ) {
         let has_mail = !self.ends.is_empty();
         if !has_mail && self.next_due > step {
@@ -391,9 +422,10 @@ impl<M: Model> Shard<M> {
             // tasks alive, from the last pass): nothing would run, and nothing changes.
             return;
         }
-        let keys = task_keys(settings.seed);
+        let keys = step_keys(settings.seed);
         let mut lo = 0usize;
         let mut next_due = WAITING;
+        let (mut sent, mut depth) = (Repeats::default(), Repeats::default());
         for (i, slot) in self.slots.iter_mut().enumerate() {
             // `ends` is monotone: task i's mail is mail[ends[i-1]..ends[i]].
             let hi = if has_mail { self.ends[i] as usize } else { lo };
@@ -418,13 +450,14 @@ impl<M: Model> Shard<M> {
             } else {
                 self.ids[i]
             };
-            let mut rng = TaskRng::at(task_key(keys, me as u64), slot.position);
+            let mut rng = TaskRng::from_key(step_key(keys, me, step));
             let mut ctx = Ctx {
                 me,
                 step,
+                seed: settings.seed,
                 rng: &mut rng,
                 out: &mut self.out,
-                counters: &mut self.counters,
+                counters: &mut *counters,
                 sent: 0,
                 places,
                 near: None,
@@ -436,8 +469,8 @@ impl<M: Model> Shard<M> {
                 runs += 1;
             }
             if settings.histograms {
-                self.sent_per_task.record(ctx.sent as u64);
-                self.mailbox_depth.record(mail.len() as u64);
+                sent.record(ctx.sent as u64, &mut self.sent_per_task);
+                depth.record(mail.len() as u64, &mut self.mailbox_depth);
             }
             if let Some(cell) = ctx.near {
                 let dest = self.out.cell_shard(cell);
@@ -445,7 +478,6 @@ impl<M: Model> Shard<M> {
                     self.moves.push((i as u32, dest as u32));
                 }
             }
-            slot.position = rng.position();
             slot.wake = Slot::<M::Task>::wake_after(next, step);
             self.tally.run += 1;
             if slot.wake == DONE {
@@ -455,6 +487,8 @@ impl<M: Model> Shard<M> {
                 next_due = next_due.min(slot.wake);
             }
         }
+        sent.flush(&mut self.sent_per_task);
+        depth.flush(&mut self.mailbox_depth);
         self.next_due = next_due;
     }
 }
@@ -469,16 +503,13 @@ fn earliest_due<T>(slots: &[Slot<T>]) -> u32 {
         .unwrap_or(WAITING)
 }
 
-/// Task `id`, spawned from its own stream (`keys`: the replication's [`task_keys`]), due at
-/// step 0.
+/// Task `id`, spawned from its stream of step [`SPAWN`] (`keys`: the replication's
+/// [`step_keys`]), due at step 0.
+#[inline(always)]
 fn spawn<M: Model>(model: &M, keys: u64, id: u64) -> Slot<M::Task> {
-    let mut rng = TaskRng::from_key(task_key(keys, id));
+    let mut rng = TaskRng::from_key(step_key(keys, id as TaskId, SPAWN));
     let state = model.spawn(id as TaskId, &mut rng);
-    Slot {
-        state,
-        position: rng.position(),
-        wake: 0,
-    }
+    Slot { state, wake: 0 }
 }
 
 /// Handles the cell messages of `runs`, one run after another, in order. The model is hinted

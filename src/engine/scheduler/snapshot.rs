@@ -1,6 +1,6 @@
 //! Snapshots: a whole simulation at a step boundary, as bytes, restored at any shard count.
 //!
-//! A [`Snapshot`] holds every task's state, random stream position and wake step; every
+//! A [`Snapshot`] holds every task's state and wake step; every
 //! shard's cells; the messages in flight (sent in the last step, to be handled in the next);
 //! the step count, the model's counters, the kept step rows and the engine's histograms; and
 //! the settings and seed. Nothing in it depends on the shard count it was taken at: tasks are
@@ -587,7 +587,7 @@ impl<T: Serialize> Tasks<'_, T> {
         }
     }
 
-    /// Each slot as (state, stream position, wake step), one after another.
+    /// Each slot as (state, wake step), one after another.
     pub(super) fn encode(&self) -> Result<Vec<u8>, SnapshotError> {
         let slots: Box<dyn Iterator<Item = &Slot<T>>> = match self {
             Tasks::Block(s) => Box::new(s.iter()),
@@ -595,7 +595,7 @@ impl<T: Serialize> Tasks<'_, T> {
         };
         let mut out = Vec::with_capacity(self.len() * (std::mem::size_of::<T>() + 6));
         for s in slots {
-            out = postcard::to_extend(&(&s.state, s.position, s.wake), out)
+            out = postcard::to_extend(&(&s.state, s.wake), out)
                 .map_err(|e| SnapshotError::Encode(format!("a task: {e}")))?;
         }
         Ok(out)
@@ -608,16 +608,12 @@ pub(super) fn decode_slots<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<Slot<T>>, SnapshotError> {
     let mut out = Vec::with_capacity((count as usize).min(TASKS_PER_PIECE));
     for _ in 0..count {
-        let ((state, position, wake), rest): ((T, u64, u32), _) = postcard::take_from_bytes(bytes)
+        let ((state, wake), rest): ((T, u32), _) = postcard::take_from_bytes(bytes)
             .map_err(|e| SnapshotError::Damaged(format!("a task: {e}")))?;
         if wake != DONE && wake > WAITING {
             return Err(SnapshotError::Damaged("a task's wake step".into()));
         }
-        out.push(Slot {
-            state,
-            position,
-            wake,
-        });
+        out.push(Slot { state, wake });
         bytes = rest;
     }
     if !bytes.is_empty() {
