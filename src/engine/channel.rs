@@ -81,20 +81,19 @@ impl<M> Outbox<M> {
         }
     }
 
-    #[inline]
-    fn tally(&mut self, dest: usize) {
-        if dest == self.me {
-            self.local += 1;
-        } else {
-            self.cross += 1;
-        }
+    /// Counts the messages queued this step as local (to this shard) or cross-shard: called
+    /// once at the end of a shard's step, when the buffers hold exactly that step's messages
+    /// (they are empty when a step starts), instead of a count per message.
+    pub(crate) fn count_queued(&mut self) {
+        let mine = self.to_cells[self.me].len() + self.to_tasks[self.me].len();
+        self.local += mine as u64;
+        self.cross += (self.pending() - mine) as u64;
     }
 
     /// Queues `msg` for the owner of `cell`.
     #[inline]
     pub fn push_cell(&mut self, cell: u64, key: u64, msg: M) {
         let (dest, to) = self.part.locate_cell(cell);
-        self.tally(dest);
         self.to_cells[dest].push(Envelope { key, to, msg });
     }
 
@@ -106,7 +105,6 @@ impl<M> Outbox<M> {
             None => self.part.task_shard(task),
             Some(p) => p[task as usize].shard as usize,
         };
-        self.tally(dest);
         self.to_tasks[dest].push(TaskEnvelope { key, to: task, msg });
     }
 

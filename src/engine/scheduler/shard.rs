@@ -264,6 +264,7 @@ impl<M: Model> Shard<M> {
             None => self.step_counting(model, step, settings, stop, places, &mut counters),
         }
         self.counters = counters;
+        self.out.count_queued();
         self.tally.nanos = start.elapsed().as_nanos() as u64;
     }
 
