@@ -279,6 +279,11 @@ impl Model for Walkers {
         2 * self.walkers * quantum.min(self.steps) as u64
     }
 
+    fn mail_per_step(&self, quantum: u32) -> u64 {
+        // The answers: half of a step's messages.
+        self.walkers * quantum.min(self.steps) as u64
+    }
+
     fn estimate_bytes(&self, _shards: usize) -> u64 {
         self.walkers * std::mem::size_of::<Walker>() as u64 + self.grid.cells() * 4
     }

@@ -87,7 +87,7 @@ pub fn memory_table(quick: bool) -> String {
     let _ = writeln!(
         s,
         "engine bytes per task = (peak RSS − RSS before build − model bytes) / robots; model bytes = \
-         robots × {} B (Robot) + cell sets (`MusicalChairs::estimate_bytes`). Target ≤ 64.\n",
+         robots × {} B (Robot) + cell sets (`MusicalChairs::estimate_bytes`). Target ≤ 48.\n",
         std::mem::size_of::<Robot>()
     );
     let _ = writeln!(

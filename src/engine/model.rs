@@ -145,6 +145,13 @@ pub trait Model: Sync {
         self.tasks().saturating_mul(quantum as u64)
     }
 
+    /// Of [`Model::messages_per_step`], those sent to tasks (direct messages and cells'
+    /// answers), about: they are grouped into mailboxes, which costs memory the messages to
+    /// cells do not. Default: all of them (a bound for any model).
+    fn mail_per_step(&self, quantum: u32) -> u64 {
+        self.messages_per_step(quantum)
+    }
+
     /// Bytes the model's own state will take (tasks, cells, shared tables), for the memory
     /// budget. Default: the tasks' own size.
     fn estimate_bytes(&self, shards: usize) -> u64 {

@@ -148,8 +148,8 @@ pub enum Ending {
 /// Counted as an upper bound, but not a loose one (it decides what may run): a message is held
 /// once in its buffer (a consumed incoming buffer becomes the outgoing one, so a shard pair
 /// keeps one buffer per kind), which may have grown to twice its contents; a message to a task
-/// is grouped once more as mail (again with room to grow); and a seeded order gathers cell
-/// messages into one more buffer.
+/// ([`Model::mail_per_step`] of them) is grouped once more as mail (again with room to grow);
+/// and a seeded order gathers cell messages into one more buffer.
 pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
     use std::mem::size_of;
     let slot = size_of::<Slot<M::Task>>().saturating_sub(size_of::<M::Task>()) as u64 + 4;
@@ -158,13 +158,16 @@ pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
         Order::ById => 0,
         Order::Shuffled => 2 * envelope,
     };
-    let per_message = 2 * envelope + 2 * size_of::<Mail<M::Msg>>() as u64 + gathered;
+    let per_message = 2 * envelope + gathered;
+    let per_mail = 2 * size_of::<Mail<M::Msg>>() as u64;
     let messages = model.messages_per_step(settings.quantum);
+    let mail = model.mail_per_step(settings.quantum).min(messages);
     let shards = settings.shards as u64;
     model
         .estimate_bytes(settings.shards)
         .saturating_add(model.tasks().saturating_mul(slot))
         .saturating_add(messages.saturating_mul(per_message))
+        .saturating_add(mail.saturating_mul(per_mail))
         .saturating_add(shards * shards * 2 * 48 + shards * 4096)
 }
 

@@ -385,10 +385,7 @@ mod tests {
         values[500] = 9;
         let mut c = SmallCounts::default();
         c.record_all(&values);
-        assert_eq!(
-            [0, 1, 2, 3, 9].map(|v| c.count(v)),
-            [249, 250, 250, 250, 1]
-        );
+        assert_eq!([0, 1, 2, 3, 9].map(|v| c.count(v)), [249, 250, 250, 250, 1]);
         assert_eq!(c.max(), 9);
         assert_eq!(c.count_from(3), 251);
     }

@@ -622,6 +622,11 @@ impl Model for GiftLottery {
         report
     }
 
+    fn messages_per_step(&self, _quantum: u32) -> u64 {
+        // An item sends one message in a step (it runs once, or waits for its answer).
+        self.params.items
+    }
+
     fn estimate_bytes(&self, _shards: usize) -> u64 {
         let tasks = self.params.items * std::mem::size_of::<Gift>() as u64;
         let counts = self.params.bins * std::mem::size_of::<u32>() as u64;

@@ -230,6 +230,11 @@ impl Model for MusicalChairs {
         2 * self.params.robots * quantum.min(self.params.rounds) as u64
     }
 
+    fn mail_per_step(&self, quantum: u32) -> u64 {
+        // The answers: half of a step's messages.
+        self.params.robots * quantum.min(self.params.rounds) as u64
+    }
+
     fn estimate_bytes(&self, shards: usize) -> u64 {
         let tasks = self.params.robots * std::mem::size_of::<Robot>() as u64;
         let per_shard = self.grid.cells().div_ceil(shards as u64);
