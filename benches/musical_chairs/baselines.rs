@@ -75,7 +75,7 @@ pub fn floor(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
     let start = Instant::now();
     let mut f = Floor::new(p, rep_seed);
     let (taken, granted, denied) = (&mut f.taken, &mut f.granted, &mut f.denied);
-    for round in 0..p.rounds as u32 {
+    for round in 0..p.rounds {
         for (id, pts) in (0..).zip(f.points.iter_mut()) {
             let cell = draw(&mut TaskRng::from_key(step_key(f.keys, id, round)), p);
             *pts += claim(taken, granted, denied, cell) as u32;
@@ -97,7 +97,7 @@ pub fn floor_prefetching(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
     let mut f = Floor::new(p, rep_seed);
     let (taken, granted, denied) = (&mut f.taken, &mut f.granted, &mut f.denied);
     let mut cells = [0u64; BATCH];
-    for round in 0..p.rounds as u32 {
+    for round in 0..p.rounds {
         for (first, pts) in (0..).step_by(BATCH).zip(f.points.chunks_mut(BATCH)) {
             for (id, cell) in (first..).zip(cells.iter_mut().take(pts.len())) {
                 *cell = draw(&mut TaskRng::from_key(step_key(f.keys, id, round)), p);
@@ -145,7 +145,7 @@ pub async fn tokio_version(p: &Params, rep_seed: u64) -> (Duration, Outcome) {
             let senders = Arc::clone(&senders);
             tokio::spawn(async move {
                 let (mut granted, mut denied) = (0u64, 0u64);
-                for round in 0..rounds as u32 {
+                for round in 0..rounds {
                     let mut rng = step_rng(rep_seed, id as u32, round);
                     let x = rng.random_range(0..width);
                     let y = rng.random_range(0..height);

@@ -313,6 +313,7 @@ impl<M: Model> Shard<M> {
     /// shard holds a contiguous block of task ids, and runs arrive in shard order), so they are
     /// handled where they lie, without a copy. A seeded order needs one gather and sort.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn handle_cells(
         &mut self,
         model: &M,
