@@ -115,15 +115,9 @@ impl SmallCounts {
 
     /// Adds everything counted to `h` and starts again from zero.
     pub fn drain_into(&mut self, h: &mut Histogram<u64>) {
-        for (v, c) in self.small.iter_mut().enumerate() {
-            if *c > 0 {
-                h.saturating_record_n(v as u64, *c);
-                *c = 0;
-            }
-        }
-        for v in self.large.drain(..) {
-            h.saturating_record(v);
-        }
+        self.record_into(h);
+        self.small = [0; SMALL];
+        self.large.clear();
     }
 }
 

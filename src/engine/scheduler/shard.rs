@@ -60,6 +60,24 @@ pub(crate) struct Shard<M: Model> {
     pub(crate) mailbox_depth: SmallCounts,
 }
 
+/// What a shard's pass over one step reads: the model, the step, the run's settings, the stop
+/// flag and where tasks live once some have moved.
+struct Pass<'a, M> {
+    model: &'a M,
+    step: u32,
+    settings: &'a Settings,
+    stop: Option<&'a AtomicBool>,
+    places: Option<&'a [Place]>,
+}
+
+impl<M> Clone for Pass<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for Pass<'_, M> {}
+
 /// One shard's numbers for one step.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Tally {
@@ -253,15 +271,22 @@ impl<M: Model> Shard<M> {
         self.tally = Tally::default();
         // The model's counters are bumped once or more per message: kept on the stack while
         // the step runs (where the compiler can keep them in registers) when there are few.
+        let pass = Pass {
+            model,
+            step,
+            settings,
+            stop,
+            places,
+        };
         let mut counters = std::mem::take(&mut self.counters);
         counters.iter_mut().for_each(|c| *c = 0);
         let mut local = [0u64; LOCAL_COUNTERS];
         match local.get_mut(..counters.len()) {
             Some(local) => {
-                self.step_counting(model, step, settings, stop, places, local);
+                self.step_counting(pass, local);
                 counters.copy_from_slice(local);
             }
-            None => self.step_counting(model, step, settings, stop, places, &mut counters),
+            None => self.step_counting(pass, &mut counters),
         }
         self.counters = counters;
         self.out.count_queued();
@@ -270,15 +295,14 @@ impl<M: Model> Shard<M> {
 
     /// [`Shard::step`], counting into `counters`.
     #[inline(always)]
-    fn step_counting(
-        &mut self,
-        model: &M,
-        step: u32,
-        settings: &Settings,
-        stop: Option<&AtomicBool>,
-        places: Option<&[Place]>,
-        counters: &mut [u64],
-    ) {
+    fn step_counting(&mut self, pass: Pass<'_, M>, counters: &mut [u64]) {
+        let Pass {
+            model,
+            step,
+            settings,
+            stop,
+            places,
+        } = pass;
         let seed = settings.seed;
         let rank = move |key: u64| priority(seed, step, (key >> 32) as u32);
         let rank: Option<&dyn Fn(u64) -> u64> = match settings.order {
@@ -289,7 +313,7 @@ impl<M: Model> Shard<M> {
         // side for the same peer: one buffer per shard pair and kind instead of two.
         self.group_mail(rank, places);
         recycle(&mut self.in_tasks, &mut self.out.to_tasks);
-        self.handle_cells(model, step, seed, rank, stop, places, counters);
+        self.handle_cells(pass, rank, counters);
         recycle(&mut self.in_cells, &mut self.out.to_cells);
         if self.tally.cut_short || stopped(stop) {
             self.tally.cut_short = true;
@@ -304,7 +328,7 @@ impl<M: Model> Shard<M> {
             seed,
         };
         model.end_step(&mut self.cells, &mut ctx);
-        self.run_tasks(model, step, settings, stop, places, counters);
+        self.run_tasks(pass, counters);
     }
 
     /// Handles the cell messages sent here last step, in delivery order.
@@ -313,17 +337,20 @@ impl<M: Model> Shard<M> {
     /// shard holds a contiguous block of task ids, and runs arrive in shard order), so they are
     /// handled where they lie, without a copy. A seeded order needs one gather and sort.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn handle_cells(
         &mut self,
-        model: &M,
-        step: u32,
-        seed: u64,
+        pass: Pass<'_, M>,
         rank: Option<&dyn Fn(u64) -> u64>,
-        stop: Option<&AtomicBool>,
-        places: Option<&[Place]>,
         counters: &mut [u64],
     ) {
+        let Pass {
+            model,
+            step,
+            settings,
+            stop,
+            places,
+        } = pass;
+        let seed = settings.seed;
         let mut ctx = CellCtx {
             out: &mut self.out,
             places,
@@ -409,15 +436,14 @@ impl<M: Model> Shard<M> {
     /// Runs the due tasks in id order, each with its mail. Once `stop` is set (looked at
     /// before every task run), the rest are left undone and the step is marked cut short.
     #[inline(always)]
-    fn run_tasks(
-        &mut self,
-        model: &M,
-        step: u32,
-        settings: &Settings,
-        stop: Option<&AtomicBool>,
-        places: Option<&[Place]>,
-        counters: &mut [u64],
-    ) {
+    fn run_tasks(&mut self, pass: Pass<'_, M>, counters: &mut [u64]) {
+        let Pass {
+            model,
+            step,
+            settings,
+            stop,
+            places,
+        } = pass;
         let has_mail = !self.ends.is_empty();
         if !has_mail && self.next_due > step {
             // No mail, and no task is due before `next_due` (the earliest wake step among the
