@@ -81,14 +81,16 @@ pub mod plot;
 
 pub use engine::arena::MAX_CELLS;
 pub use engine::arena::{CellSet, Grid};
+pub use engine::board::{Near, Nearby, Neighbour, Within};
 pub use engine::codec::{CellBlock, Codec};
-pub use engine::model::{End, Model, Report, Tally};
+pub use engine::model::{End, Model, Placed, Report, Tally};
 pub use engine::prefetch::prefetch_read;
 pub use engine::quantity::{Counter, Metric, Quantity};
 pub use engine::rng::{TaskRng, cell_rng, replication_seed, step_rng, task_rng};
 pub use engine::scheduler::{
     Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare,
 };
+pub use engine::space::{Hood, Permutation, Place, Setup, Space};
 pub use engine::stats::{EngineHistograms, SmallCounts, StepRow, histogram};
 pub use engine::task::{CellCtx, Ctx, Mail, Next, StepEndCtx, TaskId};
 pub use experiment::params::{Checks, ModelInfo, ModelParams};

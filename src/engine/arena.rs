@@ -143,7 +143,7 @@ impl Partition {
 /// `1/d`, too small to reach the next multiple of `1/d` above `n/d`. [`Divisor::new`] checks that bound for the largest
 /// numerator it will see and otherwise keeps the hardware divide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Divisor {
+pub(crate) struct Divisor {
     d: u64,
     /// `⌈2⁶⁴/d⌉`, or 0 to divide in hardware.
     magic: u64,
@@ -151,7 +151,7 @@ struct Divisor {
 
 impl Divisor {
     /// Divides numerators below `limit` by `d` (`d ≥ 1`).
-    fn new(d: u64, limit: u64) -> Self {
+    pub(crate) const fn new(d: u64, limit: u64) -> Self {
         let exact = d > 1 && limit.checked_mul(d).is_some();
         let magic = if exact { u64::MAX / d + 1 } else { 0 };
         Divisor { d, magic }
@@ -159,7 +159,7 @@ impl Divisor {
 
     /// `⌊n/d⌋`, for `n` below the limit given to [`Divisor::new`].
     #[inline(always)]
-    fn divide(self, n: u64) -> u64 {
+    pub(crate) fn divide(self, n: u64) -> u64 {
         if self.magic != 0 {
             ((self.magic as u128 * n as u128) >> 64) as u64
         } else {

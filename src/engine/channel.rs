@@ -46,15 +46,40 @@ pub struct TaskEnvelope<M> {
     pub msg: M,
 }
 
-/// Where a task lives once tasks have moved ([`crate::Ctx::move_near`]): its shard and its
-/// slot there. Until a task first moves, every task lives at home (the partition's block of
+/// Where a task lives once tasks have moved ([`crate::Ctx::move_near`]) or been born: its
+/// shard and its slot there. Until then every task lives at home (the partition's block of
 /// ids) and no directory is kept.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Place {
+pub struct Address {
     /// The shard.
     pub shard: u32,
     /// The slot in the shard.
     pub slot: u32,
+}
+
+/// How mail to a task finds the task's shard.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Route<'a> {
+    /// Every task lives at home (the partition's block of ids).
+    Home,
+    /// Where the directory says.
+    Places(&'a [Address]),
+    /// Not known while the step runs (tasks with places move every step): the mail stays with
+    /// the sender's shard and is sent on at the boundary.
+    Deferred,
+}
+
+/// The key of the `n`-th message a cell sent in one handler call: the cell and `n`, so that
+/// messages from cells are ordered by their source cell (a cell's messages all come from one
+/// shard, in the order it sent them).
+#[inline]
+pub(crate) const fn cell_key(cell: u64, n: u32) -> u64 {
+    (cell << 20)
+        | if n < (1 << 20) {
+            n as u64
+        } else {
+            (1 << 20) - 1
+        }
 }
 
 /// One shard's outgoing messages, one buffer per destination shard and kind.
@@ -62,6 +87,8 @@ pub struct Outbox<M> {
     me: usize,
     part: Partition,
     pub(crate) to_cells: Vec<Vec<Envelope<M>>>,
+    /// Messages cells sent to cells ([`crate::CellCtx::send_to_cell`]), keyed by [`cell_key`].
+    pub(crate) from_cells: Vec<Vec<Envelope<M>>>,
     pub(crate) to_tasks: Vec<Vec<TaskEnvelope<M>>>,
     pub(crate) local: u64,
     pub(crate) cross: u64,
@@ -75,6 +102,7 @@ impl<M> Outbox<M> {
             me,
             part,
             to_cells: (0..n).map(|_| Vec::new()).collect(),
+            from_cells: (0..n).map(|_| Vec::new()).collect(),
             to_tasks: (0..n).map(|_| Vec::new()).collect(),
             local: 0,
             cross: 0,
@@ -85,7 +113,8 @@ impl<M> Outbox<M> {
     /// once at the end of a shard's step, when the buffers hold exactly that step's messages
     /// (they are empty when a step starts), instead of a count per message.
     pub(crate) fn count_queued(&mut self) {
-        let mine = self.to_cells[self.me].len() + self.to_tasks[self.me].len();
+        let me = self.me;
+        let mine = self.to_cells[me].len() + self.from_cells[me].len() + self.to_tasks[me].len();
         self.local += mine as u64;
         self.cross += (self.pending() - mine) as u64;
     }
@@ -97,13 +126,20 @@ impl<M> Outbox<M> {
         self.to_cells[dest].push(Envelope { key, to, msg });
     }
 
-    /// Queues `msg` for task `task`, which lives at home (`places` is `None`) or where
-    /// `places` says.
+    /// Queues `msg`, sent by a cell, for the owner of `cell` (`key`: a [`cell_key`]).
     #[inline]
-    pub fn push_task(&mut self, places: Option<&[Place]>, task: u32, key: u64, msg: M) {
-        let dest = match places {
-            None => self.part.task_shard(task),
-            Some(p) => p[task as usize].shard as usize,
+    pub(crate) fn push_from_cell(&mut self, cell: u64, key: u64, msg: M) {
+        let (dest, to) = self.part.locate_cell(cell);
+        self.from_cells[dest].push(Envelope { key, to, msg });
+    }
+
+    /// Queues `msg` for task `task`, found by `route`.
+    #[inline]
+    pub(crate) fn push_task(&mut self, route: Route<'_>, task: u32, key: u64, msg: M) {
+        let dest = match route {
+            Route::Home => self.part.task_shard(task),
+            Route::Places(p) => p[task as usize].shard as usize,
+            Route::Deferred => self.me,
         };
         self.to_tasks[dest].push(TaskEnvelope { key, to: task, msg });
     }
@@ -120,18 +156,20 @@ impl<M> Outbox<M> {
         self.part.cell_shard(cell)
     }
 
-    /// Messages queued and not yet exchanged.
     /// Empties every buffer (keeping its memory) and the counts, for another replication.
     pub(crate) fn clear(&mut self) {
         self.to_cells.iter_mut().for_each(Vec::clear);
+        self.from_cells.iter_mut().for_each(Vec::clear);
         self.to_tasks.iter_mut().for_each(Vec::clear);
         self.local = 0;
         self.cross = 0;
     }
 
+    /// Messages queued and not yet exchanged.
     pub fn pending(&self) -> usize {
         let cells: usize = self.to_cells.iter().map(Vec::len).sum();
-        cells + self.to_tasks.iter().map(Vec::len).sum::<usize>()
+        let from_cells: usize = self.from_cells.iter().map(Vec::len).sum();
+        cells + from_cells + self.to_tasks.iter().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -172,6 +210,11 @@ pub type Buffers<T> = Vec<Vec<T>>;
 /// to the senders, so no buffer is allocated in steady state.
 pub fn exchange<T>(mut pairs: Vec<(&mut Buffers<T>, &mut Buffers<T>)>) {
     let n = pairs.len();
+    if n == 1 {
+        let (out, ins) = &mut pairs[0];
+        std::mem::swap(&mut out[0], &mut ins[0]);
+        return;
+    }
     for s in 0..n {
         for d in 0..n {
             let sent = std::mem::take(&mut pairs[s].0[d]);

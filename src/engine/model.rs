@@ -38,6 +38,8 @@ use crate::engine::arena::Grid;
 use crate::engine::codec::Codec;
 pub use crate::engine::quantity::{Counter, Metric, Quantity};
 use crate::engine::rng::TaskRng;
+use crate::engine::space::{Place, Setup, Space};
+use crate::engine::stats::StepRow;
 use crate::engine::task::{CellCtx, Ctx, Mail, Next, Slot, StepEndCtx, TaskId};
 
 /// A simulation model. `examples/random_walkers.rs` is a complete one, run through the CLI.
@@ -48,7 +50,7 @@ use crate::engine::task::{CellCtx, Ctx, Mail, Next, Slot, StepEndCtx, TaskId};
 pub trait Model: Sync {
     /// A task's own state. Serialisable, so that a task can be written out and read back with
     /// its data intact (what checkpoints and tasks that move between shards build on).
-    type Task: Send + Sync + Serialize + DeserializeOwned;
+    type Task: Send + Sync + Serialize + DeserializeOwned + 'static;
     /// The message type, exchanged between tasks and cells.
     type Msg: Copy + Send + Sync;
     /// One shard's cell state, covering a contiguous block of cells (`()` without an arena).
@@ -61,14 +63,68 @@ pub trait Model: Sync {
     /// What the model's named histograms ([`Report::histogram`]) measure, for plot labels
     /// (default: none declared; a histogram is then labelled by its name).
     const HISTOGRAMS: &'static [Quantity] = &[];
+    /// Per-step quantities derived from a step's numbers (a share, a mean, an order
+    /// parameter), computed by [`Model::series`]: one column each in `steps.csv` after the
+    /// counters, and a chart of their own (default: none).
+    const SERIES: &'static [Quantity] = &[];
 
     /// How many tasks the run starts with.
     fn tasks(&self) -> u64;
+
+    /// The most tasks alive at once, for a model whose tasks are born ([`Ctx::spawn`]): what
+    /// the memory budget counts, and a bound the run keeps (births that would pass it are not
+    /// born, and the replication ends [`crate::Ending::PopulationLimit`]). Default: the
+    /// starting count, [`Model::tasks`].
+    fn max_tasks(&self) -> u64 {
+        self.tasks()
+    }
 
     /// The arena, if the model has one (default: none; the model then sends no cell messages
     /// and only its tasks are split over shards).
     fn grid(&self) -> Option<Grid> {
         None
+    }
+
+    /// Where the model's tasks live, if they live somewhere (default: nowhere). With a space,
+    /// every task has a place ([`Model::place`]), lives on the shard that owns its cell, shows
+    /// the others what [`Model::publish`] says, and reads what they showed around it
+    /// ([`Ctx::near`], [`Ctx::within`]); the space's grid is the arena ([`Model::grid`] need not
+    /// be given). See [`crate::Space`].
+    fn space(&self) -> Option<Space> {
+        None
+    }
+
+    /// Where task `id` starts, in a model with a space. `rng` is its spawn stream, continued
+    /// after [`Model::spawn`]; `setup` has the replication's own layouts (e.g.
+    /// [`Setup::shuffled_cell`] for distinct random cells). Default: a uniformly random place
+    /// ([`Setup::random_place`]).
+    fn place(&self, id: TaskId, task: &Self::Task, rng: &mut TaskRng, setup: &Setup) -> Place {
+        let _ = (id, task);
+        setup.random_place(rng)
+    }
+
+    /// What a task shows the tasks and cells around it, read during the next step through
+    /// [`Ctx::near`] and [`Ctx::within`] (`None`: nothing, though it is there). Called at every
+    /// step boundary for every task with a place. Default: nothing.
+    #[inline(always)]
+    fn publish(&self, task: &Self::Task) -> Option<Self::Msg> {
+        let _ = task;
+        None
+    }
+
+    /// What a task sees of the cell at `offset` in `cells` ([`Ctx::look`]): cells are not
+    /// changed while tasks run, so every task of a step sees the same. Default: nothing.
+    #[inline(always)]
+    fn view(&self, cells: &Self::Cells, offset: usize) -> Option<Self::Msg> {
+        let _ = (cells, offset);
+        None
+    }
+
+    /// Draws the starting state of the cells in `range` (made by [`Model::cells`]) from the
+    /// replication's setup streams ([`Setup::cell_rng`]), so that replications start from
+    /// different layouts. Default: nothing.
+    fn setup_cells(&self, cells: &mut Self::Cells, range: Range<u64>, setup: &Setup) {
+        let _ = (cells, range, setup);
     }
 
     /// The state of task `id` at the start; `rng` is its spawn stream ([`crate::step_rng`] at
@@ -126,12 +182,20 @@ pub trait Model: Sync {
         let _ = (cells, offset);
     }
 
-    /// Whether the run is over after the step just ended, judged from the counters (e.g. an
-    /// epidemic that died out). A run that ends here is recorded as `finished`, like one whose
+    /// Whether the run is over after the step just ended, judged from the counters, the tasks
+    /// alive and the messages in flight (e.g. an epidemic that died out). A run that ends here is recorded as `finished`, like one whose
     /// tasks all finished. Called once per step; default: never.
     fn stop(&self, tally: &Tally<'_>) -> bool {
         let _ = tally;
         false
+    }
+
+    /// Fills `out` (one value per [`Model::SERIES`]) from the step just ended: its row
+    /// (counters, tasks alive and the engine's other numbers) and the tally so far (this
+    /// step's counters included). A pure function of them, so the values are the same bytes
+    /// at any shard count. Default: nothing.
+    fn series(&self, row: &StepRow, tally: &Tally<'_>, out: &mut [f64]) {
+        let _ = (row, tally, out);
     }
 
     /// The run's results, from the final task and cell states and the counters.
@@ -181,12 +245,26 @@ pub struct Tally<'a> {
     pub(crate) last: &'a [u64],
     /// Per counter: the first step at which it was highest, and its value there.
     pub(crate) peaks: &'a [(u32, u64)],
+    /// Tasks alive after the last step.
+    pub(crate) alive: u64,
+    /// Messages in flight after the last step (to be handled in the next).
+    pub(crate) in_flight: u64,
 }
 
 impl Tally<'_> {
     /// Steps recorded so far.
     pub fn steps(&self) -> u32 {
         self.steps
+    }
+
+    /// Tasks alive after the last step (not finished, not killed).
+    pub fn alive(&self) -> u64 {
+        self.alive
+    }
+
+    /// Messages sent in the last step, to be handled in the next.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight
     }
 
     /// The counter's total over all steps so far.
@@ -243,12 +321,15 @@ impl Counts {
         self.totals.len()
     }
 
-    pub(crate) fn tally(&self) -> Tally<'_> {
+    /// The tally, with the tasks alive and messages in flight after the last step.
+    pub(crate) fn tally(&self, alive: u64, in_flight: u64) -> Tally<'_> {
         Tally {
             steps: self.steps,
             totals: &self.totals,
             last: &self.last,
             peaks: &self.peaks,
+            alive,
+            in_flight,
         }
     }
 }
@@ -261,6 +342,22 @@ pub(crate) struct Part<'a, M: Model> {
     /// `first_task + i`.
     pub(crate) ids: &'a [TaskId],
     pub(crate) cells: &'a M::Cells,
+    /// Each slot's cell and point, in a model with a space (empty otherwise).
+    pub(crate) spots: &'a [u64],
+    pub(crate) points: &'a [[f64; 2]],
+}
+
+/// A task with its place, as [`End::placed`] gives it.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed<'a, T> {
+    /// The task's id.
+    pub id: TaskId,
+    /// Its cell (its bucket, in a continuous space).
+    pub cell: u64,
+    /// Its point, in a continuous space (`[0, 0]` on a grid).
+    pub pos: [f64; 2],
+    /// Its state.
+    pub task: &'a T,
 }
 
 /// What a model sees at the end of a run (or whenever [`crate::Simulation::report`] is
@@ -288,6 +385,25 @@ impl<'a, M: Model> End<'a, M> {
             .collect();
         all.sort_unstable_by_key(|t| t.0);
         Box::new(all.into_iter())
+    }
+
+    /// In a model with a space, every task alive with its place, in id order (empty without
+    /// a space).
+    pub fn placed(&self) -> Vec<Placed<'a, M::Task>> {
+        let mut all: Vec<Placed<'a, M::Task>> = self
+            .parts
+            .iter()
+            .flat_map(|p| {
+                (0..p.spots.len()).map(move |i| Placed {
+                    id: p.ids[i],
+                    cell: p.spots[i],
+                    pos: p.points.get(i).copied().unwrap_or([0.0; 2]),
+                    task: &p.slots[i].state,
+                })
+            })
+            .collect();
+        all.sort_unstable_by_key(|t| t.id);
+        all
     }
 
     /// Every shard's cell state, in cell order.
@@ -380,12 +496,16 @@ mod tests {
     fn a_tally_gives_totals_last_values_and_peaks() {
         let mut counts = Counts::new(2);
         let (a, b) = (Counter::named(LIST, "a"), Counter::named(LIST, "bb"));
-        assert_eq!(counts.tally().peak(a), None);
-        assert_eq!((counts.tally().last(a), counts.tally().steps()), (0, 0));
+        assert_eq!(counts.tally(0, 0).peak(a), None);
+        assert_eq!(
+            (counts.tally(0, 0).last(a), counts.tally(0, 0).steps()),
+            (0, 0)
+        );
         for step in [[1, 10], [5, 20], [5, 30], [0, 0]] {
             counts.add(&step);
         }
-        let t = counts.tally();
+        let t = counts.tally(7, 3);
+        assert_eq!((t.alive(), t.in_flight()), (7, 3));
         assert_eq!(t.steps(), 4);
         assert_eq!(
             (t.last(a), t.last(b), t.total(a), t.total(b)),
@@ -395,6 +515,6 @@ mod tests {
         assert_eq!(t.peak(b), Some((2, 30)));
         let mut zeros = Counts::new(1);
         zeros.add(&[0]);
-        assert_eq!(zeros.tally().peak(a), Some((0, 0)));
+        assert_eq!(zeros.tally(0, 0).peak(a), Some((0, 0)));
     }
 }

@@ -1,16 +1,23 @@
 //! The scheduler: bulk-synchronous steps over shards that run in parallel on rayon.
 //!
 //! # A step
-//! 1. Every shard, in parallel: handle the cell messages sent to it last step (in delivery
-//!    order, see [`crate::engine::channel`]), give its cells their end-of-step call
-//!    ([`Model::end_step`]), then run its due tasks in id order, handing each the mail sent
-//!    to it last step. Anything sent goes to the shard's outbox.
-//! 2. At the boundary, outboxes are swapped into the destination shards' inboxes, and the
-//!    step's statistics are gathered from the shards in shard order (worker statistics stay
-//!    inside the scheduler; what leaves it is a [`StepRow`]).
-//! 3. The run ends when every task has finished and no message is in flight, when the model
+//! 1. Cells, every shard in parallel: handle the cell messages sent to it last step (in
+//!    delivery order, see [`crate::engine::channel`]), then give its cells their end-of-step
+//!    call ([`Model::end_step`]).
+//! 2. Tasks, every shard in parallel: run its due tasks in slot order (by id; in a model with
+//!    a space, by cell and then in the step's order), handing each the mail sent to it last
+//!    step. Tasks read every shard's cells ([`Model::view`]) and board, which nothing changes
+//!    in this phase. Anything sent goes to the shard's outbox.
+//! 3. At the boundary, outboxes are swapped into the destination shards' inboxes; tasks move
+//!    ([`crate::Ctx::move_near`], [`crate::Ctx::move_to`]), claims on full cells are settled,
+//!    births are numbered, the dead leave, and in a model with a space every shard puts its
+//!    tasks in the next step's order and publishes its part of the board
+//!    ([`crate::engine::board`]). The step's statistics are gathered from the shards in shard
+//!    order (worker statistics stay inside the scheduler; what leaves it is a [`StepRow`]).
+//! 4. The run ends when every task has finished and no message is in flight, when the model
 //!    says so ([`Model::stop`]; both are [`Ending::Finished`]), when tasks wait for mail that
-//!    cannot come ([`Ending::Stalled`]), at `max_steps`, or when the caller stops it.
+//!    cannot come ([`Ending::Stalled`]), at `max_steps`, when births would pass the model's
+//!    bound on tasks ([`Ending::PopulationLimit`]), or when the caller stops it.
 //!
 //! # Stopping within a step
 //! A step can be long (millions of tasks, or a few tasks that each do a lot). With a stop flag
@@ -34,6 +41,7 @@
 //! does depend on the shard count is the split of messages into local and cross-shard, and
 //! what depends on the machine is wall time; neither feeds back into the simulation.
 
+mod life;
 mod ranks;
 mod shard;
 mod snapshot;
@@ -43,11 +51,13 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::engine::arena::Partition;
-use crate::engine::channel::{Envelope, Place, TaskEnvelope, exchange};
+use crate::engine::arena::{Grid, Partition};
+use crate::engine::board::{Board, Boards};
+use crate::engine::channel::{Address, Envelope, Route, TaskEnvelope, exchange};
 use crate::engine::model::{Counts, End, Model, Part, Report, Tally};
-use crate::engine::stats::{EngineHistograms, StepRow};
-use crate::engine::task::{Mail, Slot, TaskId};
+use crate::engine::space::{Setup, Space};
+use crate::engine::stats::{EngineHistograms, StepRow, TIME_HIGH_US};
+use crate::engine::task::{Mail, Slot, TaskId, World};
 
 pub use ranks::{Peers, share};
 pub(crate) use shard::Shard;
@@ -140,6 +150,31 @@ pub enum Ending {
     StepLimit,
     /// The caller stopped it (Ctrl-C).
     Interrupted,
+    /// Births would have passed the model's bound on tasks alive ([`Model::max_tasks`]) or
+    /// used up the task ids: the births over it were not born, and the run stopped there.
+    PopulationLimit,
+}
+
+/// How mail to tasks is sent during a step, and how it is found in the mailboxes: by the home
+/// blocks, by the directory `places`, or (in a model with a space, whose tasks move every
+/// step) sent on at the boundary and found by the directory rebuilt then (`fresh`).
+fn routes(spatial: bool, places: Option<&[Address]>, fresh: bool) -> (Route<'_>, Route<'_>) {
+    match (spatial, places) {
+        (true, Some(p)) if fresh => (Route::Deferred, Route::Places(p)),
+        (true, _) => (Route::Deferred, Route::Deferred),
+        (false, Some(p)) => (Route::Places(p), Route::Places(p)),
+        (false, None) => (Route::Home, Route::Home),
+    }
+}
+
+/// The model's arena: its space's grid, or its own.
+pub(crate) fn arena<M: Model>(model: &M) -> Option<Grid> {
+    model.space().map(|s| s.cells()).or_else(|| model.grid())
+}
+
+/// How many cells the model's arena has (0 without one).
+pub(crate) fn arena_cells<M: Model>(model: &M) -> u64 {
+    arena(model).map_or(0, |g| g.cells())
 }
 
 /// What one replication of `model` needs in memory, about: the model's own state, the engine's
@@ -163,17 +198,45 @@ pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
     let messages = model.messages_per_step(settings.quantum);
     let mail = model.mail_per_step(settings.quantum).min(messages);
     let shards = settings.shards as u64;
+    let tasks = model.tasks().max(model.max_tasks());
     model
         .estimate_bytes(settings.shards)
-        .saturating_add(model.tasks().saturating_mul(slot))
+        .saturating_add(tasks.saturating_mul(slot))
+        .saturating_add(places_bytes(model, tasks))
         .saturating_add(messages.saturating_mul(per_message))
         .saturating_add(mail.saturating_mul(per_mail))
-        .saturating_add(shards * shards * 2 * 48 + shards * 4096)
+        .saturating_add(shards * shards * 3 * 48 + shards * 4096)
+}
+
+/// What places cost a model with a space, about: per task its id, cell, point and order key,
+/// the arrangement's scratch, its board entry and (with births) a birth record and a directory
+/// entry; per cell the board's offsets and the arrangement's counts. Nothing without a space
+/// (births are then counted with the tasks).
+fn places_bytes<M: Model>(model: &M, tasks: u64) -> u64 {
+    let Some(space) = model.space() else {
+        return if model.max_tasks() > model.tasks() {
+            tasks.saturating_mul(8 + std::mem::size_of::<M::Task>() as u64)
+        } else {
+            0
+        };
+    };
+    let continuous = space.is_continuous();
+    let (per_cell, entry) = Board::<M::Msg>::bytes_per(continuous);
+    let point = if continuous { 16 } else { 0 };
+    // id, cell, key, point; their gathered copies and the order while arranging; a directory
+    // entry and a birth (state and record).
+    let column = 4 + 8 + 8 + point;
+    let per_task = 2 * column + 4 + entry + 8 + std::mem::size_of::<M::Task>() as u64 + 48;
+    tasks
+        .saturating_mul(per_task)
+        .saturating_add(space.cells().cells().saturating_mul(2 * per_cell))
 }
 
 /// The memory of a finished [`Simulation`], for the next one ([`Simulation::reuse`]).
 pub struct Spare<M: Model> {
     shards: Vec<Shard<M>>,
+    cells: Vec<M::Cells>,
+    boards: Vec<Board<M::Msg>>,
     histograms: EngineHistograms,
 }
 
@@ -192,6 +255,17 @@ pub struct Simulation<'m, M: Model> {
     model: &'m M,
     settings: Settings,
     shards: Vec<Shard<M>>,
+    /// Each shard's block of cells (kept beside the shards: every shard's tasks read them).
+    cells: Vec<M::Cells>,
+    /// Each shard's part of the board (a model with a space; empty parts otherwise).
+    boards: Vec<Board<M::Msg>>,
+    /// The model's space.
+    space: Option<Space>,
+    /// The id the next task born gets.
+    next_id: u64,
+    /// Claims per cell while claims are settled (all zero between steps; empty without a
+    /// space with a capacity).
+    claim_counts: Vec<u32>,
     step: u32,
     parallel: bool,
     /// The model's counters: totals, last values, peaks.
@@ -202,11 +276,15 @@ pub struct Simulation<'m, M: Model> {
     stop: Option<&'m AtomicBool>,
     /// Whether the last step was left undone because `stop` was set.
     cut_short: bool,
-    /// Where each task lives, once some task has moved ([`crate::Ctx::move_near`]); `None`
-    /// while every task lives at home.
-    places: Option<Vec<Place>>,
+    /// Where each task lives, once some task has moved ([`crate::Ctx::move_near`]) or been
+    /// born; `None` while every task lives at home. In a model with a space it is rebuilt at a
+    /// boundary only when mail to tasks is in flight (`places_fresh`).
+    places: Option<Vec<Address>>,
+    places_fresh: bool,
     /// Its place among the ranks sharing it ([`Simulation::new_on`]); `None` in one process.
     shared: Option<ranks::Shared<'m>>,
+    /// Births passed the model's bound on tasks in the last step.
+    overpopulated: bool,
 }
 
 impl<M: Model> std::fmt::Debug for Simulation<'_, M> {
@@ -227,30 +305,57 @@ impl<'m, M: Model> Simulation<'m, M> {
     /// cells per shard); a scenario is checked for both before it is built.
     pub fn new(model: &'m M, settings: Settings) -> Self {
         let part = Self::partition(model, &settings);
-        let shards = (0..settings.shards)
-            .into_par_iter()
-            .map(|s| Shard::new(model, s, part, &settings))
-            .collect();
-        Self::with_shards(model, settings, shards, EngineHistograms::new())
+        let build = |s: usize| {
+            let cells = Self::new_cells(model, &settings, part, s);
+            (Shard::new(model, s, part, &settings), cells)
+        };
+        let (shards, cells): (Vec<_>, Vec<_>) = if settings.shards == 1 {
+            [build(0)].into_iter().unzip()
+        } else {
+            (0..settings.shards).into_par_iter().map(build).unzip()
+        };
+        let mut sim =
+            Self::with_shards(model, settings, shards, cells, EngineHistograms::compact());
+        sim.settle_places(0);
+        sim
+    }
+
+    /// Shard `s`'s block of cells, made and set up for the replication.
+    fn new_cells(model: &M, settings: &Settings, part: Partition, s: usize) -> M::Cells {
+        let range = part.cell_range(s, arena_cells(model));
+        let mut cells = model.cells(range.clone(), part.shards());
+        model.setup_cells(&mut cells, range, &Self::setup_of(model, settings));
+        cells
+    }
+
+    /// The replication's setup streams.
+    fn setup_of(model: &M, settings: &Settings) -> Setup {
+        Setup::new(settings.seed, model.space(), arena_cells(model))
     }
 
     /// How `model`'s cells and tasks split into `settings.shards` shards.
     fn partition(model: &M, settings: &Settings) -> Partition {
-        let cells = model.grid().map_or(0, |g| g.cells());
-        Partition::new(settings.shards, cells, model.tasks())
+        Partition::new(settings.shards, arena_cells(model), model.tasks())
     }
 
-    /// A simulation at step 0 over freshly spawned `shards`.
+    /// A simulation at step 0 over freshly spawned `shards` and their `cells`.
     fn with_shards(
         model: &'m M,
         settings: Settings,
         shards: Vec<Shard<M>>,
+        cells: Vec<M::Cells>,
         histograms: EngineHistograms,
     ) -> Self {
+        let boards = shards.iter().map(|s| Board::new(s.first_cell())).collect();
         Simulation {
             model,
             settings,
             shards,
+            cells,
+            boards,
+            space: model.space(),
+            next_id: model.tasks(),
+            claim_counts: Vec::new(),
             step: 0,
             parallel: true,
             counts: Counts::new(M::COUNTERS.len()),
@@ -260,7 +365,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             stop: None,
             cut_short: false,
             places: None,
+            places_fresh: false,
             shared: None,
+            overpopulated: false,
         }
     }
 
@@ -274,12 +381,31 @@ impl<'m, M: Model> Simulation<'m, M> {
             return Self::new(model, settings);
         }
         let part = Self::partition(model, &settings);
-        let mut shards = spare.shards;
-        shards
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(s, shard)| shard.reset(model, s, part, &settings));
-        Self::with_shards(model, settings, shards, spare.histograms)
+        let (mut shards, mut cells) = (spare.shards, spare.cells);
+        let setup = Self::setup_of(model, &settings);
+        let reset = |(s, (shard, cells)): (usize, (&mut Shard<M>, &mut M::Cells))| {
+            shard.reset(model, s, part, &settings);
+            let range = part.cell_range(s, arena_cells(model));
+            model.reset_cells(cells, range.clone(), part.shards());
+            model.setup_cells(cells, range, &setup);
+        };
+        if shards.len() == 1 {
+            shards
+                .iter_mut()
+                .zip(cells.iter_mut())
+                .enumerate()
+                .for_each(reset);
+        } else {
+            shards
+                .par_iter_mut()
+                .zip(cells.par_iter_mut())
+                .enumerate()
+                .for_each(reset);
+        }
+        let mut sim = Self::with_shards(model, settings, shards, cells, spare.histograms);
+        sim.boards = spare.boards;
+        sim.settle_places(0);
+        sim
     }
 
     /// What is left of this simulation to reuse ([`Simulation::reuse`]): its shards'
@@ -289,6 +415,8 @@ impl<'m, M: Model> Simulation<'m, M> {
         histograms.clear();
         Spare {
             shards: self.shards,
+            cells: self.cells,
+            boards: self.boards,
             histograms,
         }
     }
@@ -364,6 +492,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             if self.cut_short {
                 return Some(Ending::Interrupted);
             }
+            if self.overpopulated {
+                return Some(Ending::PopulationLimit);
+            }
             let (pending, alive, due) = self.outlook();
             if (pending == 0 && alive == 0) || self.model.stop(&self.tally()) {
                 return Some(Ending::Finished);
@@ -381,32 +512,13 @@ impl<'m, M: Model> Simulation<'m, M> {
 
     /// Runs one step and returns its statistics.
     pub fn advance(&mut self) -> StepRow {
-        let (model, step, settings, stop) = (self.model, self.step, self.settings, self.stop);
         let start = Instant::now();
-        let places = self.places.as_deref();
-        let owned = self.owned();
-        let mine = &mut self.shards[owned];
-        if self.parallel {
-            mine.par_iter_mut()
-                .for_each(|s| s.step(model, step, &settings, stop, places));
-        } else {
-            mine.iter_mut()
-                .for_each(|s| s.step(model, step, &settings, stop, places));
-        }
+        self.step_cells();
+        self.step_tasks();
+        let mine = &self.shards[self.owned()];
         self.cut_short = mine.iter().any(|s| s.tally.cut_short);
-        let pairs = self
-            .shards
-            .iter_mut()
-            .map(|s| (&mut s.out.to_cells, &mut s.in_cells))
-            .collect();
-        exchange(pairs);
-        let pairs = self
-            .shards
-            .iter_mut()
-            .map(|s| (&mut s.out.to_tasks, &mut s.in_tasks))
-            .collect();
-        exchange(pairs);
-        let row = if self.shared.is_some() {
+        self.exchange();
+        let mut row = if self.shared.is_some() {
             if self.exchange_between_ranks() {
                 self.settle_between_ranks();
             }
@@ -416,11 +528,124 @@ impl<'m, M: Model> Simulation<'m, M> {
             row
         } else {
             self.settle();
-            self.gather(start.elapsed())
+            let dropped = self.settle_life(self.step + 1);
+            let mut row = self.gather(start.elapsed());
+            row.messages_dropped += dropped;
+            row
         };
         self.counts.add(&row.counters);
+        if !M::SERIES.is_empty() {
+            let mut series = vec![0.0; M::SERIES.len()];
+            self.model.series(&row, &self.tally(), &mut series);
+            row.series = series;
+        }
         self.step += 1;
         row
+    }
+
+    /// Step 1 of a step (see the module docs): every shard's cells.
+    fn step_cells(&mut self) {
+        let (model, step, settings, stop) = (self.model, self.step, self.settings, self.stop);
+        let part = Self::partition(model, &settings);
+        let owned = self.owned();
+        let (send, deliver) = routes(
+            self.space.is_some(),
+            self.places.as_deref(),
+            self.places_fresh,
+        );
+        let space = self.space.unwrap_or(Space::grid(1, 1));
+        let world = World {
+            boards: Boards {
+                parts: &self.boards,
+                part: &part,
+                space: &space,
+            },
+            view: None,
+        };
+        let pass = shard::Pass {
+            model,
+            step,
+            settings: &settings,
+            stop,
+            route: send,
+            deliver,
+            world: self.space.is_some().then_some(&world),
+        };
+        let shards = &mut self.shards[owned.clone()];
+        let cells = &mut self.cells[owned];
+        if self.parallel && shards.len() > 1 {
+            shards
+                .par_iter_mut()
+                .zip(cells.par_iter_mut())
+                .for_each(|(s, c)| s.step_cells(c, pass));
+        } else {
+            for (s, c) in shards.iter_mut().zip(cells.iter_mut()) {
+                s.step_cells(c, pass);
+            }
+        }
+    }
+
+    /// Step 2: every shard's tasks, reading every shard's cells and board.
+    fn step_tasks(&mut self) {
+        let (model, step, settings, stop) = (self.model, self.step, self.settings, self.stop);
+        let part = Self::partition(model, &settings);
+        let owned = self.owned();
+        let (send, deliver) = routes(
+            self.space.is_some(),
+            self.places.as_deref(),
+            self.places_fresh,
+        );
+        let cells = &self.cells;
+        let view = move |cell: u64| {
+            let (k, offset) = part.locate_cell(cell);
+            model.view(&cells[k], offset as usize)
+        };
+        let space = self.space.unwrap_or(Space::grid(1, 1));
+        let world = World {
+            boards: Boards {
+                parts: &self.boards,
+                part: &part,
+                space: &space,
+            },
+            view: Some(&view),
+        };
+        let pass = shard::Pass {
+            model,
+            step,
+            settings: &settings,
+            stop,
+            route: send,
+            deliver,
+            world: self.space.is_some().then_some(&world),
+        };
+        let shards = &mut self.shards[owned];
+        if self.parallel && shards.len() > 1 {
+            shards.par_iter_mut().for_each(|s| s.step_tasks(pass));
+        } else {
+            shards.iter_mut().for_each(|s| s.step_tasks(pass));
+        }
+    }
+
+    /// Swaps every shard's outboxes into the destination shards' inboxes.
+    fn exchange(&mut self) {
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.to_cells, &mut s.in_cells))
+            .collect();
+        exchange(pairs);
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.from_cells, &mut s.in_from_cells))
+            .collect();
+        exchange(pairs);
+        let pairs = self
+            .shards
+            .iter_mut()
+            .map(|s| (&mut s.out.to_tasks, &mut s.in_tasks))
+            .collect();
+        exchange(pairs);
     }
 
     /// Starts keeping where each task lives, when a task first moves: every task at home,
@@ -431,10 +656,10 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         let part = Self::partition(self.model, &self.settings);
         let tasks = self.model.tasks();
-        let mut home = vec![Place::default(); tasks as usize];
+        let mut home = vec![Address::default(); self.next_id as usize];
         for k in 0..self.shards.len() {
             for (i, id) in part.task_range(k, tasks).enumerate() {
-                home[id as usize] = Place {
+                home[id as usize] = Address {
                     shard: k as u32,
                     slot: i as u32,
                 };
@@ -470,7 +695,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         for (dest, id, slot) in arriving {
             let at = shards[dest].take_in(id, slot);
-            places[id as usize] = Place {
+            places[id as usize] = Address {
                 shard: dest as u32,
                 slot: at,
             };
@@ -515,7 +740,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             }
             row.shard_ns_max = row.shard_ns_max.max(s.tally.nanos);
             shard_ns += s.tally.nanos;
-            hists.shard_time_us.saturating_record(s.tally.nanos / 1000);
+            hists
+                .shard_time_us
+                .saturating_record((s.tally.nanos / 1000).min(TIME_HIGH_US));
             s.sent_per_task.drain_into(&mut hists.messages_per_task);
             s.mailbox_depth.drain_into(&mut hists.mailbox_depth);
         }
@@ -524,7 +751,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             Some(_) => shard_ns,
             None => shard_ns / owned.len().max(1) as u64,
         };
-        hists.step_time_us.saturating_record(row.wall_ns / 1000);
+        hists
+            .step_time_us
+            .saturating_record((row.wall_ns / 1000).min(TIME_HIGH_US));
         row
     }
 
@@ -555,20 +784,25 @@ impl<'m, M: Model> Simulation<'m, M> {
             parts: self
                 .shards
                 .iter()
-                .map(|s| Part {
+                .zip(&self.cells)
+                .map(|(s, cells)| Part {
                     first_task: s.first_task,
                     slots: &s.slots,
                     ids: &s.ids,
-                    cells: &s.cells,
+                    cells,
+                    spots: &s.spots,
+                    points: &s.points,
                 })
                 .collect(),
             tally: self.tally(),
         }
     }
 
-    /// The model's counters so far: totals, last values and peaks.
+    /// The model's counters so far (totals, last values and peaks), with the tasks alive and
+    /// the messages in flight.
     pub fn tally(&self) -> Tally<'_> {
-        self.counts.tally()
+        let (pending, alive, _) = self.outlook();
+        self.counts.tally(alive, pending as u64)
     }
 
     /// Every step's statistics so far (unless turned off with [`Simulation::keep_steps`]).

@@ -188,14 +188,32 @@ pub struct EngineHistograms {
     pub mailbox_depth: Histogram<u64>,
 }
 
+/// The highest time the engine's time histograms hold, microseconds (an hour): longer times
+/// are recorded as this.
+pub(crate) const TIME_HIGH_US: u64 = 3_600_000_000;
+
 impl EngineHistograms {
-    /// Empty histograms.
+    /// Empty histograms, each over its whole range (times up to an hour, counts up to 2³²).
     pub fn new() -> Self {
         EngineHistograms {
-            step_time_us: histogram(3_600_000_000),
-            shard_time_us: histogram(3_600_000_000),
+            step_time_us: histogram(TIME_HIGH_US),
+            shard_time_us: histogram(TIME_HIGH_US),
             messages_per_task: histogram(u32::MAX as u64),
             mailbox_depth: histogram(u32::MAX as u64),
+        }
+    }
+
+    /// Empty histograms that grow with the values recorded: what a simulation keeps, since
+    /// making the whole-range ones costs about 0.4 ms (their counts are zeroed), more than a
+    /// small model's whole run. They hold the same values at the same precision, and merge
+    /// into whole-range ones.
+    pub(crate) fn compact() -> Self {
+        let grows = || Histogram::new(3).expect("3 significant digits are valid");
+        EngineHistograms {
+            step_time_us: grows(),
+            shard_time_us: grows(),
+            messages_per_task: grows(),
+            mailbox_depth: grows(),
         }
     }
 
@@ -269,6 +287,9 @@ pub struct StepRow {
     pub messages_dropped: u64,
     /// The model's counters for this step, in [`crate::Model::COUNTERS`] order.
     pub counters: Vec<u64>,
+    /// The model's series for this step, in [`crate::Model::SERIES`] order.
+    #[serde(default)]
+    pub series: Vec<f64>,
     /// Wall time of the step, nanoseconds (not deterministic).
     pub wall_ns: u64,
     /// The slowest shard's time, nanoseconds (not deterministic).
@@ -289,13 +310,15 @@ impl StepRow {
             messages_cross: 0,
             messages_dropped: 0,
             counters: vec![0; counters],
+            series: Vec::new(),
             wall_ns: 0,
             shard_ns_max: 0,
             shard_ns_mean: 0,
         }
     }
 
-    /// The `steps.csv` columns for a model with these counters.
+    /// The `steps.csv` columns for a model with these columns of its own (its counters, then
+    /// its series).
     pub fn csv_header(counters: &[&str]) -> Vec<String> {
         let mut h: Vec<String> = [
             "step",
@@ -330,6 +353,7 @@ impl StepRow {
         .chain(&self.counters)
         .map(u64::to_string)
         .collect();
+        r.extend(self.series.iter().map(|v| v.to_string()));
         let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
         r.extend([
             ms(self.wall_ns),

@@ -4,7 +4,8 @@
 //! 4 bytes of bookkeeping: when it next wants to run (its random stream in a step is derived
 //! from its id and the step, [`crate::engine::rng::step_rng`], and never stored). Each step the
 //! scheduler hands a runnable task its mailbox and a [`Ctx`] through which it sends messages,
-//! draws random numbers and bumps the model's counters; the task answers with a [`Next`].
+//! draws random numbers, bumps the model's counters and, in a model with a space, reads what
+//! is around it, moves, gives birth and eats; the task answers with a [`Next`].
 //!
 //! # When a task runs
 //! 1. A task runs in a step when it is due (it said [`Next::Continue`], or its
@@ -14,10 +15,31 @@
 //! 3. Within one step a task runs at most `quantum` times in a row, while it keeps answering
 //!    `Continue`; only the first of those runs sees the mailbox.
 //! 4. Mail sent to a finished task is dropped and counted (`messages_dropped`).
+//!
+//! # Births and deaths
+//! 5. A task born in a step ([`Ctx::spawn`]) runs from the next step. Births are numbered at
+//!    the step's end in the order of (parent id, the parent's count of births in the step), so
+//!    ids do not depend on shards or threads; ids are never given twice.
+//! 6. In a model with a space, a task that finishes ([`Next::Done`]) or is killed
+//!    ([`Ctx::kill`]) leaves at the step's end and its storage is reused; without a space a
+//!    finished task keeps its final state for the report.
+//!
+//! # Places (a model with a [`crate::Space`])
+//! 7. A task's place changes at the step's end ([`Ctx::move_to`]); during the step it reads,
+//!    and is seen, where it was. In a space with a capacity a move or birth into a cell is a
+//!    claim: the cell's free room (at the step's start) goes to the claims in the step's order
+//!    (by id, or by the seeded priority under [`crate::Order::Shuffled`]); the rest stay put.
+//! 8. The tasks at one cell run one after another, in the step's order: what one of them does
+//!    to another there ([`Ctx::kill`], [`Ctx::claim_here`]) is settled at once, first come
+//!    first served, the same at any shard count.
 
-use crate::engine::channel::{Outbox, Place};
+use std::any::Any;
+
+use crate::engine::board::{Boards, Near, Neighbour, Within};
+use crate::engine::channel::{Outbox, Route, cell_key};
 use crate::engine::quantity::Counter;
 use crate::engine::rng::{END_OF_STEP, TaskRng, cell_rng};
+use crate::engine::space::{Hood, Place, Space};
 
 /// A task's id: its index in the model's task list, `0..tasks`.
 pub type TaskId = u32;
@@ -48,11 +70,26 @@ pub struct Mail<M> {
 }
 
 impl<M> Mail<M> {
+    /// The `from` of a message a cell sent to a cell ([`CellCtx::send_to_cell`]): no task sent
+    /// it.
+    pub const FROM_CELL: TaskId = TaskId::MAX;
+
     /// A delivered message with this delivery key.
     #[inline]
     pub(crate) fn keyed(key: u64, msg: M) -> Self {
         Mail {
             from: (key >> 32) as TaskId,
+            msg,
+            seq: key as u32,
+        }
+    }
+
+    /// A message a cell sent, with this delivery key (a cell's key, see
+    /// [`crate::engine::channel`]).
+    #[inline]
+    pub(crate) fn from_cell(key: u64, msg: M) -> Self {
+        Mail {
+            from: Self::FROM_CELL,
             msg,
             seq: key as u32,
         }
@@ -107,7 +144,80 @@ pub(crate) const fn key(from: TaskId, seq: u32) -> u64 {
 /// which keep their emission order), and the older one, the answer, comes first.
 pub(crate) const DIRECT: u32 = 1 << 31;
 
-/// What a running task may do: draw random numbers, send messages, count.
+/// What the tasks and cells of a step read of places: the board, the cells' views and the
+/// space. Shared by every shard during a step; nothing writes it then.
+pub(crate) struct World<'a, M> {
+    pub(crate) boards: Boards<'a, M>,
+    /// What a task sees of a cell ([`crate::Model::view`]), where it is readable (the task
+    /// phase).
+    pub(crate) view: Option<&'a (dyn Fn(u64) -> Option<M> + Sync + 'a)>,
+}
+
+impl<M> World<'_, M> {
+    fn space(&self) -> &Space {
+        self.boards.space
+    }
+}
+
+/// A task born in a step, until it is numbered at the step's end.
+pub(crate) struct Birth<T> {
+    pub(crate) parent: TaskId,
+    /// The parent's count of births before this one in the step.
+    pub(crate) k: u32,
+    pub(crate) state: T,
+    pub(crate) cell: u64,
+    pub(crate) point: [f64; 2],
+    /// The parent's shard (where a child without a place lives).
+    pub(crate) shard: u32,
+    /// The parent's order key in the step (what settles a claim on a full cell).
+    pub(crate) key: u64,
+}
+
+/// What the tasks of one shard did to one another during a step (see rule 8).
+#[derive(Debug, Default)]
+pub(crate) struct Deeds {
+    /// Slots killed in the step.
+    pub(crate) killed: Vec<u32>,
+    /// The cell whose tasks are running, and its slots that finished or were killed so far.
+    pub(crate) cell: u64,
+    pub(crate) gone: Vec<u32>,
+    /// Whether a task of the cell claimed it ([`Ctx::claim_here`]).
+    pub(crate) claimed: bool,
+}
+
+impl Deeds {
+    /// A new cell's tasks start running.
+    #[inline]
+    pub(crate) fn enter(&mut self, cell: u64) {
+        if cell != self.cell {
+            self.cell = cell;
+            self.gone.clear();
+            self.claimed = false;
+        }
+    }
+
+    /// Clears the step's records.
+    pub(crate) fn reset(&mut self) {
+        self.killed.clear();
+        self.gone.clear();
+        self.cell = u64::MAX;
+        self.claimed = false;
+    }
+}
+
+/// A task's place while it runs: where it is (as the board has it) and where it asked to go.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Spot {
+    pub(crate) cell: u64,
+    pub(crate) point: [f64; 2],
+    /// Its slot in its shard (its entry on the board).
+    pub(crate) slot: u32,
+    /// Where it asked to be at the step's end.
+    pub(crate) to: Option<(u64, [f64; 2])>,
+}
+
+/// What a running task may do: draw random numbers, send messages, count; in a model with a
+/// space, read what is around it, move, give birth, kill and claim (see the module docs).
 pub struct Ctx<'a, M> {
     pub(crate) me: TaskId,
     pub(crate) step: u32,
@@ -117,13 +227,22 @@ pub struct Ctx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
     pub(crate) counters: &'a mut [u64],
     pub(crate) sent: u32,
-    /// Where tasks live, once some have moved.
-    pub(crate) places: Option<&'a [Place]>,
+    /// How mail finds tasks.
+    pub(crate) route: Route<'a>,
     /// The cell near which the task asked to live ([`Ctx::move_near`]).
     pub(crate) near: Option<u64>,
+    /// Places: `None` in a model without a space.
+    pub(crate) world: Option<&'a World<'a, M>>,
+    pub(crate) spot: Spot,
+    pub(crate) deeds: &'a mut Deeds,
+    /// The shard's births of the step: a `Vec<Birth<Task>>`.
+    pub(crate) births: &'a mut dyn Any,
+    pub(crate) born: u32,
+    /// The task's order key in the step.
+    pub(crate) key: u64,
 }
 
-impl<M> Ctx<'_, M> {
+impl<'a, M> Ctx<'a, M> {
     /// This task's id.
     #[inline]
     pub fn id(&self) -> TaskId {
@@ -166,7 +285,7 @@ impl<M> Ctx<'_, M> {
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
         debug_assert!(self.sent < DIRECT, "2³¹ messages from one task in one step");
         self.out
-            .push_task(self.places, to, key(self.me, self.sent | DIRECT), msg);
+            .push_task(self.route, to, key(self.me, self.sent | DIRECT), msg);
         self.sent += 1;
     }
 
@@ -175,7 +294,8 @@ impl<M> Ctx<'_, M> {
     /// the cells around it then sends to its own shard, and its messages stay local. Where a
     /// task lives changes no result (delivery order is by key, never by shard); it changes
     /// the split of `messages_local` and `messages_cross` in `steps.csv`, and the work of
-    /// exchanging messages. The last call in a step counts.
+    /// exchanging messages. The last call in a step counts. In a model with a space a task
+    /// lives where its place is, and this does nothing.
     #[inline]
     pub fn move_near(&mut self, cell: u64) {
         self.near = Some(cell);
@@ -186,13 +306,190 @@ impl<M> Ctx<'_, M> {
     pub fn count(&mut self, counter: Counter, n: u64) {
         self.counters[counter.index()] += n;
     }
+
+    /// The world of a model with a space.
+    #[inline]
+    #[track_caller]
+    fn world(&self) -> &'a World<'a, M> {
+        self.world
+            .expect("this needs a model with a space (`Model::space`)")
+    }
+
+    /// The model's space.
+    ///
+    /// # Panics
+    /// In a model without a space ([`crate::Model::space`]), as every method about places.
+    #[inline]
+    #[track_caller]
+    pub fn space(&self) -> &'a Space {
+        self.world().boards.space
+    }
+
+    /// This task's cell (its bucket, in a continuous space), where it was at the step's start.
+    #[inline]
+    #[track_caller]
+    pub fn cell(&self) -> u64 {
+        self.world();
+        self.spot.cell
+    }
+
+    /// This task's point in a continuous space, where it was at the step's start (on a grid:
+    /// `[0, 0]`).
+    #[inline]
+    #[track_caller]
+    pub fn pos(&self) -> [f64; 2] {
+        self.world();
+        self.spot.point
+    }
+
+    /// The tasks in the cells of `hood` around `cell` as they were at the step's start, this
+    /// task included if it is there: what each showed ([`crate::Model::publish`]), in the
+    /// neighbourhood's fixed order (see [`crate::engine::space`]).
+    #[inline]
+    #[track_caller]
+    pub fn near(&self, cell: u64, hood: Hood) -> Near<'a, M> {
+        self.world().boards.near(cell, hood)
+    }
+
+    /// The other tasks in the cells of `hood` around this task's cell: [`Ctx::near`] without
+    /// this task.
+    #[inline]
+    #[track_caller]
+    pub fn neighbours(&self, hood: Hood) -> impl Iterator<Item = Neighbour<'a, M>> + use<'a, M> {
+        let me = self.me;
+        self.near(self.spot.cell, hood).filter(move |n| n.id != me)
+    }
+
+    /// In a continuous space, the other tasks within `radius` of this task's point, with their
+    /// displacement from it (the shortest, on a periodic space).
+    #[inline]
+    #[track_caller]
+    pub fn within(&self, radius: f64) -> Within<'a, M> {
+        Within::new(self.world().boards, self.spot.point, radius, Some(self.me))
+    }
+
+    /// In a continuous space, every task within `radius` of `point`.
+    #[inline]
+    #[track_caller]
+    pub fn within_of(&self, point: [f64; 2], radius: f64) -> Within<'a, M> {
+        Within::new(self.world().boards, point, radius, None)
+    }
+
+    /// How many tasks were at `cell` at the step's start.
+    #[inline]
+    #[track_caller]
+    pub fn occupants(&self, cell: u64) -> u32 {
+        self.world().boards.occupants(cell)
+    }
+
+    /// What this task sees of `cell` ([`crate::Model::view`]): its state as the step's cell
+    /// messages left it (cells do not change while tasks run).
+    #[inline]
+    #[track_caller]
+    pub fn look(&self, cell: u64) -> Option<M> {
+        let view = self.world().view.expect("cells are read while tasks run");
+        view(cell)
+    }
+
+    /// Moves this task to `cell` at the step's end (the last call in a step counts). In a space
+    /// with a capacity the move is a claim, settled as the module docs say (rule 7).
+    #[inline]
+    #[track_caller]
+    pub fn move_to(&mut self, cell: u64) {
+        let place = self.space().locate(Place::Cell(cell));
+        self.spot.to = Some(place);
+    }
+
+    /// Moves this task to `point` at the step's end, wrapped (periodic) or stopped at the edge.
+    #[inline]
+    #[track_caller]
+    pub fn move_to_pos(&mut self, point: [f64; 2]) {
+        let place = self.space().locate(Place::Point(point));
+        self.spot.to = Some(place);
+    }
+
+    /// Moves this task by `delta` from where it is (or from where it already asked to go this
+    /// step) at the step's end.
+    #[inline]
+    #[track_caller]
+    pub fn move_by(&mut self, delta: [f64; 2]) {
+        let from = self.spot.to.map_or(self.spot.point, |t| t.1);
+        self.move_to_pos([from[0] + delta[0], from[1] + delta[1]]);
+    }
+
+    /// Gives birth to a task in state `child`, at this task's place (where it was at the step's
+    /// start); it runs from the next step, with an id given at the step's end (rule 5).
+    ///
+    /// # Panics
+    /// If `child` is not of the model's task type (`Model::Task`).
+    #[inline]
+    #[track_caller]
+    pub fn spawn<T: 'static>(&mut self, child: T) {
+        let (cell, point) = (self.spot.cell, self.spot.point);
+        self.born_at(child, cell, point);
+    }
+
+    /// Gives birth to a task in state `child` at `place` (see [`Ctx::spawn`]).
+    #[inline]
+    #[track_caller]
+    pub fn spawn_at<T: 'static>(&mut self, child: T, place: Place) {
+        let (cell, point) = self.space().locate(place);
+        self.born_at(child, cell, point);
+    }
+
+    #[track_caller]
+    fn born_at<T: 'static>(&mut self, state: T, cell: u64, point: [f64; 2]) {
+        let Some(births) = self.births.downcast_mut::<Vec<Birth<T>>>() else {
+            panic!(
+                "`Ctx::spawn` takes the model's task type (`Model::Task`), not `{}`",
+                std::any::type_name::<T>()
+            );
+        };
+        births.push(Birth {
+            parent: self.me,
+            k: self.born,
+            state,
+            cell,
+            point,
+            shard: self.out.me() as u32,
+            key: self.key,
+        });
+        self.born += 1;
+    }
+
+    /// Ends task `id`, which was at this task's cell at the step's start: it does not run
+    /// again (if it has not run yet this step, it does not run at all) and leaves at the step's
+    /// end. Returns whether it was there and still alive: of several tasks killing one, the
+    /// first in the step's order succeeds (rule 8).
+    #[track_caller]
+    pub fn kill(&mut self, id: TaskId) -> bool {
+        let (board, range) = self.world().boards.at(self.spot.cell);
+        let Some(k) = range.clone().find(|&k| board.entries[k].id == id) else {
+            return false;
+        };
+        let k = k as u32;
+        if k == self.spot.slot || self.deeds.gone.contains(&k) {
+            return false;
+        }
+        self.deeds.gone.push(k);
+        self.deeds.killed.push(k);
+        true
+    }
+
+    /// Whether this task is the first at its cell to claim the cell this step: the tasks at a
+    /// cell run one after another in the step's order, and the first to ask gets `true` (what
+    /// a sheep eating the grass it stands on asks).
+    #[inline]
+    pub fn claim_here(&mut self) -> bool {
+        !std::mem::replace(&mut self.deeds.claimed, true)
+    }
 }
 
 /// What a cell handler may do: know which cell and step it is, draw from the cell's stream,
 /// answer tasks and count.
 pub struct CellCtx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
-    pub(crate) places: Option<&'a [Place]>,
+    pub(crate) route: Route<'a>,
     pub(crate) counters: &'a mut [u64],
     /// The ordering key of the message being handled; answers inherit it.
     pub(crate) key: u64,
@@ -201,9 +498,12 @@ pub struct CellCtx<'a, M> {
     pub(crate) step: u32,
     pub(crate) seed: u64,
     pub(crate) rng: Option<TaskRng>,
+    /// Messages sent to cells in this call.
+    pub(crate) sent_cells: u32,
+    pub(crate) world: Option<&'a World<'a, M>>,
 }
 
-impl<M> CellCtx<'_, M> {
+impl<'a, M> CellCtx<'a, M> {
     /// The cell the message was sent to (its id in the whole arena).
     #[inline]
     pub fn cell(&self) -> u64 {
@@ -236,7 +536,33 @@ impl<M> CellCtx<'_, M> {
     /// the message being handled.
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
-        self.out.push_task(self.places, to, self.key, msg);
+        self.out.push_task(self.route, to, self.key, msg);
+    }
+
+    /// Sends `msg` to `cell` (any cell, this one included): it is handled at the start of the
+    /// next step, after the messages tasks sent, with `from` [`Mail::FROM_CELL`]. Messages from
+    /// cells are handled in the order of their source cell, then of sending (what a cellular
+    /// automaton spreading to its neighbours uses).
+    #[inline]
+    pub fn send_to_cell(&mut self, cell: u64, msg: M) {
+        let key = cell_key(self.cell(), self.sent_cells);
+        self.out.push_from_cell(cell, key, msg);
+        self.sent_cells += 1;
+    }
+
+    /// In a model with a space, the tasks in the cells of `hood` around `cell` as they were at
+    /// the step's start (see [`Ctx::near`]).
+    #[track_caller]
+    pub fn near(&self, cell: u64, hood: Hood) -> Near<'a, M> {
+        let world = self
+            .world
+            .expect("this needs a model with a space (`Model::space`)");
+        world.boards.near(cell, hood)
+    }
+
+    /// The model's space, if it has one.
+    pub fn space(&self) -> Option<&'a Space> {
+        self.world.map(World::space)
     }
 
     /// Adds `n` to one of the model's counters.
@@ -250,14 +576,17 @@ impl<M> CellCtx<'_, M> {
 /// messages they kept, draw from a cell's stream, count.
 pub struct StepEndCtx<'a, M> {
     pub(crate) out: &'a mut Outbox<M>,
-    pub(crate) places: Option<&'a [Place]>,
+    pub(crate) route: Route<'a>,
     pub(crate) counters: &'a mut [u64],
     pub(crate) cells: std::ops::Range<u64>,
     pub(crate) step: u32,
     pub(crate) seed: u64,
+    /// Messages sent to cells in this call.
+    pub(crate) sent_cells: u32,
+    pub(crate) world: Option<&'a World<'a, M>>,
 }
 
-impl<M> StepEndCtx<'_, M> {
+impl<'a, M> StepEndCtx<'a, M> {
     /// The cells this shard owns (offset `i` is cell `cells().start + i`).
     pub fn cells(&self) -> std::ops::Range<u64> {
         self.cells.clone()
@@ -284,7 +613,30 @@ impl<M> StepEndCtx<'_, M> {
     /// answer sent from [`crate::Model::on_cell`] would be.
     #[inline]
     pub fn answer(&mut self, mail: &Mail<M>, msg: M) {
-        self.out.push_task(self.places, mail.from, mail.key(), msg);
+        debug_assert!(
+            mail.from != Mail::<M>::FROM_CELL,
+            "a message from a cell is answered"
+        );
+        self.out.push_task(self.route, mail.from, mail.key(), msg);
+    }
+
+    /// Sends `msg` to `cell`, as the cell at `from` (an offset in this shard's block) would
+    /// ([`CellCtx::send_to_cell`]).
+    #[inline]
+    pub fn send_to_cell(&mut self, from: usize, cell: u64, msg: M) {
+        let key = cell_key(self.cells.start + from as u64, self.sent_cells);
+        self.out.push_from_cell(cell, key, msg);
+        self.sent_cells += 1;
+    }
+
+    /// In a model with a space, the tasks in the cells of `hood` around `cell` as they were at
+    /// the step's start (see [`Ctx::near`]).
+    #[track_caller]
+    pub fn near(&self, cell: u64, hood: Hood) -> Near<'a, M> {
+        let world = self
+            .world
+            .expect("this needs a model with a space (`Model::space`)");
+        world.boards.near(cell, hood)
     }
 
     /// Adds `n` to one of the model's counters.

@@ -31,9 +31,10 @@ use crate::experiment::output::{AtomicFile, WriterState, now_rfc3339};
 
 /// The first bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"MSIMCKPT";
-/// The format version this program writes and reads (2: tasks carry no stream position, since
-/// a task's stream is derived from its id and the step).
-pub const FORMAT: u32 = 2;
+/// The format version this program writes and reads (3: tasks may carry ids and places, and
+/// be born; messages from cells; step rows with the model's series. 2: tasks carry no stream
+/// position, since a task's stream is derived from its id and the step).
+pub const FORMAT: u32 = 3;
 /// The directory of a result directory that holds its checkpoints.
 pub const DIR: &str = "checkpoints";
 /// The longest header read (a header is a few hundred bytes).

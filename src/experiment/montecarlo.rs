@@ -584,7 +584,8 @@ fn run_one<M: Model>(
 ) -> std::io::Result<Replication> {
     let start = Instant::now();
     let settings = plan.settings(index);
-    let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
+    let mut steps =
+        StepLog::new(M::COUNTERS.len(), plan.spool.as_deref()).with_series(M::SERIES.len());
     let mut sim = match from {
         Some((snapshot, rows)) => {
             rows.iter().for_each(|r| steps.push(r));
@@ -663,7 +664,8 @@ fn run_shared<M: Model>(
     let invalid = |e: crate::engine::scheduler::SnapshotError| {
         std::io::Error::new(std::io::ErrorKind::InvalidData, e)
     };
-    let mut steps = StepLog::new(M::COUNTERS.len(), plan.spool.as_deref());
+    let mut steps =
+        StepLog::new(M::COUNTERS.len(), plan.spool.as_deref()).with_series(M::SERIES.len());
     let mut sim = match shared.from {
         Some((snapshot, rows)) => {
             rows.iter().for_each(|r| steps.push(r));

@@ -634,9 +634,8 @@ impl RunWriter {
             .byte_headers()
             .map_err(|e| bad(&path, e.to_string()))?
             .clone();
-        let counters: Vec<&str> = self.info.counters.iter().map(|q| q.name).collect();
         let mut ours = vec!["replication".to_string()];
-        ours.extend(StepRow::csv_header(&counters));
+        ours.extend(StepRow::csv_header(&self.info.step_columns()));
         if theirs.iter().ne(ours.iter().map(|h| h.as_bytes())) {
             return Err(bad(&path, "its columns are not this model's".into()));
         }
@@ -766,13 +765,12 @@ impl RunWriter {
         mark_incomplete(dir.path())?;
         fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
         let metrics: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
-        let counters: Vec<&str> = info.counters.iter().map(|q| q.name).collect();
         let mut replications_csv =
             csv_writer(AtomicFile::create(&dir.file(ResultDir::REPLICATIONS))?);
         replications_csv.write_record(ReplicationsTable::header(&metrics))?;
         let mut steps_csv = csv_writer(AtomicFile::create(&dir.file(ResultDir::STEPS))?);
         let mut header = vec!["replication".to_string()];
-        header.extend(StepRow::csv_header(&counters));
+        header.extend(StepRow::csv_header(&info.step_columns()));
         steps_csv.write_record(header)?;
         let details = JsonArrayWriter::create(&dir.file(ResultDir::DETAILS))?;
         Ok(RunWriter {

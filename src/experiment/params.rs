@@ -123,8 +123,21 @@ pub struct ModelInfo {
     pub metrics: &'static [Quantity],
     /// Per-step counters, in `steps.csv` order.
     pub counters: &'static [Quantity],
+    /// Per-step series derived from the counters, in `steps.csv` order after the counters.
+    pub series: &'static [Quantity],
     /// What the model's histograms measure.
     pub histograms: &'static [Quantity],
+}
+
+impl ModelInfo {
+    /// The model's own `steps.csv` columns: its counters, then its series.
+    pub fn step_columns(&self) -> Vec<&'static str> {
+        self.counters
+            .iter()
+            .chain(self.series)
+            .map(|q| q.name)
+            .collect()
+    }
 }
 
 /// What `P`'s model declares.
@@ -135,6 +148,7 @@ pub(crate) fn info<P: ModelParams>() -> ModelInfo {
         starter: P::STARTER,
         metrics: <P::Model as Model>::METRICS,
         counters: <P::Model as Model>::COUNTERS,
+        series: <P::Model as Model>::SERIES,
         histograms: <P::Model as Model>::HISTOGRAMS,
     }
 }

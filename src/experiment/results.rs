@@ -325,6 +325,14 @@ pub struct Endings {
     pub step_limit: u64,
     /// Stopped by the user.
     pub interrupted: u64,
+    /// Stopped when births would have passed the model's bound on tasks (written only when
+    /// some replication ended so).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub population_limit: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Endings {
@@ -335,6 +343,7 @@ impl Endings {
             Ending::Stalled => &mut self.stalled,
             Ending::StepLimit => &mut self.step_limit,
             Ending::Interrupted => &mut self.interrupted,
+            Ending::PopulationLimit => &mut self.population_limit,
         } += 1;
     }
 }
@@ -672,13 +681,15 @@ fn format_error(path: &Path, why: String) -> ReadError {
     }
 }
 
-/// The name an ending has in files (`finished`, `stalled`, `step_limit`, `interrupted`).
+/// The name an ending has in files (`finished`, `stalled`, `step_limit`, `interrupted`,
+/// `population_limit`).
 pub fn ending_name(e: Ending) -> &'static str {
     match e {
         Ending::Finished => "finished",
         Ending::Stalled => "stalled",
         Ending::StepLimit => "step_limit",
         Ending::Interrupted => "interrupted",
+        Ending::PopulationLimit => "population_limit",
     }
 }
 
@@ -689,6 +700,7 @@ pub fn parse_ending(s: &str) -> Option<Ending> {
         Ending::Stalled,
         Ending::StepLimit,
         Ending::Interrupted,
+        Ending::PopulationLimit,
     ]
     .into_iter()
     .find(|e| ending_name(*e) == s)

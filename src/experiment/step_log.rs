@@ -17,6 +17,8 @@ use crate::engine::stats::StepRow;
 pub struct StepLog {
     /// Counters per row.
     counters: usize,
+    /// Series per row (after the counters, as `f64` bits).
+    series: usize,
     /// Rows not yet spilled, [`StepLog::width`] words each.
     words: Vec<u64>,
     /// Where rows are spilled, once there are too many to keep.
@@ -41,6 +43,7 @@ impl StepLog {
     pub fn new(counters: usize, spool: Option<&Path>) -> Self {
         StepLog {
             counters,
+            series: 0,
             words: Vec::new(),
             spool: spool.map(Path::to_path_buf),
             file: None,
@@ -49,13 +52,19 @@ impl StepLog {
         }
     }
 
+    /// The same log for rows with `series` series besides the counters.
+    pub fn with_series(mut self, series: usize) -> Self {
+        self.series = series;
+        self
+    }
+
     /// The most bytes a log with `counters` counters holds in memory (for the memory budget).
     pub fn bytes_in_memory(counters: usize) -> u64 {
         ((Self::IN_MEMORY * (FIXED + counters) * 8) + Self::BUFFER) as u64
     }
 
     fn width(&self) -> usize {
-        FIXED + self.counters
+        FIXED + self.counters + self.series
     }
 
     /// Rows logged.
@@ -71,6 +80,7 @@ impl StepLog {
     /// Adds the next row.
     pub fn push(&mut self, row: &StepRow) {
         debug_assert_eq!(row.counters.len(), self.counters);
+        debug_assert_eq!(row.series.len(), self.series);
         let fixed = [
             row.step as u64,
             row.tasks_run,
@@ -89,6 +99,7 @@ impl StepLog {
         }
         self.words.extend_from_slice(&fixed);
         self.words.extend_from_slice(&row.counters);
+        self.words.extend(row.series.iter().map(|v| v.to_bits()));
         if self.words.len() >= Self::IN_MEMORY * self.width()
             && let Err(e) = self.spill()
         {
@@ -144,6 +155,8 @@ impl StepLog {
         }
         let width = self.width();
         let mut row = StepRow::zeroed(0, self.counters);
+        row.series = vec![0.0; self.series];
+        let counters = self.counters;
         let mut decode = |w: &[u64]| {
             row.step = w[0] as u32;
             row.tasks_run = w[1];
@@ -155,7 +168,10 @@ impl StepLog {
             row.wall_ns = w[7];
             row.shard_ns_max = w[8];
             row.shard_ns_mean = w[9];
-            row.counters.copy_from_slice(&w[FIXED..]);
+            row.counters.copy_from_slice(&w[FIXED..FIXED + counters]);
+            for (s, &bits) in row.series.iter_mut().zip(&w[FIXED + counters..]) {
+                *s = f64::from_bits(bits);
+            }
             f(&row)
         };
         if let Some(w) = self.file.as_mut() {
@@ -195,6 +211,7 @@ mod tests {
             messages_cross: 2,
             messages_dropped: 0,
             counters: vec![step as u64, 42],
+            series: vec![step as f64 / 3.0],
             wall_ns: 5,
             shard_ns_max: 6,
             shard_ns_mean: 4,
@@ -215,7 +232,7 @@ mod tests {
     fn rows_come_back_in_order_whether_spilled_or_not() {
         let dir = tempfile::tempdir().unwrap();
         for (n, spool) in [(3, true), (2000, true), (700, false)] {
-            let mut log = StepLog::new(2, spool.then_some(dir.path()));
+            let mut log = StepLog::new(2, spool.then_some(dir.path())).with_series(1);
             for s in 0..n {
                 log.push(&row(s));
             }

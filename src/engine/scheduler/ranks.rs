@@ -27,8 +27,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{Tasks, codec_of, decode_slots};
-use super::{Settings, Shard, Simulation, Snapshot, SnapshotError};
-use crate::engine::channel::{Envelope, Place, TaskEnvelope};
+use super::{Settings, Shard, Simulation, Snapshot, SnapshotError, arena_cells};
+use crate::engine::arena::Partition;
+use crate::engine::channel::{Address, Envelope, TaskEnvelope};
 use crate::engine::codec::{Codec, from_bytes, to_bytes};
 use crate::engine::model::Model;
 use crate::engine::stats::{StepRow, hist_bytes, hist_from};
@@ -227,20 +228,37 @@ impl<'m, M: Model> Simulation<'m, M> {
         peers: &'m dyn Peers,
     ) -> Result<Self, SnapshotError> {
         codec_of(model)?;
+        if model.space().is_some() {
+            return Err(SnapshotError::Encode(
+                "a replication of a model with a space cannot be shared by ranks yet: each \
+                 rank runs whole replications"
+                    .into(),
+            ));
+        }
         let part = Self::partition(model, &settings);
         let shared = Shared::new(peers, settings.shards);
         let owned = shared.owned.clone();
-        let shards = (0..settings.shards)
+        let (shards, cells) = (0..settings.shards)
             .into_par_iter()
             .map(|s| {
                 if owned.contains(&s) {
-                    Shard::new(model, s, part, &settings)
+                    let cells = Self::new_cells(model, &settings, part, s);
+                    (Shard::new(model, s, part, &settings), cells)
                 } else {
-                    Shard::stand_in(model, s, part)
+                    (
+                        Shard::stand_in(model, s, part),
+                        stand_in_cells(model, part, s),
+                    )
                 }
             })
-            .collect();
-        let mut sim = Self::with_shards(model, settings, shards, crate::EngineHistograms::new());
+            .unzip();
+        let mut sim = Self::with_shards(
+            model,
+            settings,
+            shards,
+            cells,
+            crate::EngineHistograms::compact(),
+        );
         sim.shared = Some(shared);
         Ok(sim)
     }
@@ -364,7 +382,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             .collect();
         let got = shared.all_to_all(out);
         // Arrivals, in rank order: the order of their source shards.
-        let mut arrived: Vec<(TaskId, Place)> = Vec::new();
+        let mut arrived: Vec<(TaskId, Address)> = Vec::new();
         for bytes in got {
             let m: Movers = from_bytes(&bytes).expect("movers from a rank are damaged");
             let slots = decode_slots::<M::Task>(&m.slots, m.ids.len() as u64)
@@ -373,7 +391,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                 let at = self.shards[dest as usize].take_in(id, slot);
                 arrived.push((
                     id,
-                    Place {
+                    Address {
                         shard: dest,
                         slot: at,
                     },
@@ -383,7 +401,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         // Every rank learns where every task that moved lives now.
         let news = to_bytes(&arrived).expect("places encode");
         for bytes in shared.all_gather(news) {
-            let list: Vec<(TaskId, Place)> = from_bytes(&bytes).expect("places are damaged");
+            let list: Vec<(TaskId, Address)> = from_bytes(&bytes).expect("places are damaged");
             for (id, p) in list {
                 places[id as usize] = p;
             }
@@ -529,6 +547,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             let part = Self::partition(self.model, &self.settings);
             for k in (0..self.shards.len()).filter(|k| !shared.owned.contains(k)) {
                 self.shards[k] = Shard::stand_in(self.model, k, part);
+                self.cells[k] = stand_in_cells(self.model, part, k);
             }
             Some(snapshot?)
         } else {
@@ -552,6 +571,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         let part = Self::partition(model, &sim.settings);
         for k in (0..shards).filter(|k| !shared.owned.contains(k)) {
             sim.shards[k] = Shard::stand_in(model, k, part);
+            sim.cells[k] = stand_in_cells(model, part, k);
         }
         if peers.rank() != 0 {
             sim.histograms.clear();
@@ -586,8 +606,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             };
             let wholes: Vec<Whole> = self.shards[shared.owned.clone()]
                 .iter()
+                .zip(&self.cells[shared.owned.clone()])
                 .enumerate()
-                .map(|(i, s)| {
+                .map(|(i, (s, cells))| {
                     let k = shared.owned.start + i;
                     let (cell_mail, task_mail) = runs(s, k);
                     Ok(Whole {
@@ -595,7 +616,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                         count: s.slots.len() as u64,
                         slots: Tasks::Block(&s.slots).encode()?,
                         ids: s.ids.clone(),
-                        cells: (codec.cells_to_bytes)(&s.cells).map_err(SnapshotError::Encode)?,
+                        cells: (codec.cells_to_bytes)(cells).map_err(SnapshotError::Encode)?,
                         cell_mail,
                         task_mail,
                     })
@@ -622,7 +643,8 @@ impl<'m, M: Model> Simulation<'m, M> {
                 let s = &mut self.shards[w.index as usize];
                 let slots = decode_slots(&w.slots, w.count)?;
                 let cells = (codec.cells_from_bytes)(&w.cells).map_err(SnapshotError::Damaged)?;
-                s.fill(self.model, part, slots, w.ids, cells);
+                s.fill(self.model, part, slots, w.ids);
+                self.cells[w.index as usize] = cells;
                 for run in w.cell_mail {
                     let src = run.src as usize;
                     s.in_cells[src] = run.envelopes(codec.msgs_from_bytes).collect();
@@ -643,7 +665,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                     Box::new(s.ids.iter().copied())
                 };
                 for (i, id) in ids.enumerate() {
-                    places[id as usize] = Place {
+                    places[id as usize] = Address {
                         shard: k as u32,
                         slot: i as u32,
                     };
@@ -652,6 +674,12 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         Ok(theirs)
     }
+}
+
+/// The cells of a stand-in for another rank's shard `k`: an empty block at its first cell.
+fn stand_in_cells<M: Model>(model: &M, part: Partition, k: usize) -> M::Cells {
+    let block = part.cell_range(k, arena_cells(model));
+    model.cells(block.start..block.start, part.shards())
 }
 
 /// Adds the histogram of `bytes` ([`hist_bytes`]) to `acc`.

@@ -18,13 +18,13 @@ use std::ops::Range;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Order, Settings, Shard, Simulation};
+use super::{Order, Settings, Shard, Simulation, arena_cells, shard::Mover};
 use crate::engine::arena::{MAX_SHARDS, Partition};
 use crate::engine::channel::{Envelope, TaskEnvelope};
 use crate::engine::codec::{Codec, from_bytes, to_bytes};
 use crate::engine::model::{Counts, Model};
 use crate::engine::stats::{EngineHistograms, StepRow, hist_bytes, hist_from};
-use crate::engine::task::{DONE, Slot, WAITING};
+use crate::engine::task::{DONE, Slot, TaskId, WAITING};
 
 /// The most tasks in one piece of a snapshot (pieces are written and read in parallel).
 pub const TASKS_PER_PIECE: usize = 1 << 18;
@@ -112,7 +112,13 @@ struct Meta {
     steps: Vec<StepRow>,
     /// The engine's histograms, in [`EngineHistograms::named`] order, V2-serialised.
     engine: Vec<Vec<u8>>,
-    /// Per task piece: its first task and how many.
+    /// The id the next task born gets (the tasks so far are `0..next_id`, less those gone in a
+    /// model with a space).
+    next_id: u64,
+    /// Whether the task pieces carry each task's id and place (a model with a space);
+    /// otherwise they hold tasks `0..next_id` in order.
+    placed: bool,
+    /// Per task piece: its first task and how many (with places: its index and how many).
     task_pieces: Vec<(u64, u64)>,
     /// Per cell piece: the cells it holds.
     cell_pieces: Vec<(u64, u64)>,
@@ -136,6 +142,20 @@ struct MailPiece {
     task_from: Vec<u32>,
     task_seq: Vec<u32>,
     task_msgs: Vec<u8>,
+    /// Messages cells sent to cells: destination offsets, keys (source cell and sequence).
+    from_cell_to: Vec<u32>,
+    from_cell_keys: Vec<u64>,
+    from_cell_msgs: Vec<u8>,
+}
+
+/// A piece of the tasks of a model with a space: per task its id, cell, point (continuous
+/// space only) and slot, in id order.
+#[derive(Serialize, Deserialize)]
+struct PlacedPiece {
+    ids: Vec<u32>,
+    cells: Vec<u64>,
+    points: Vec<[f64; 2]>,
+    slots: Vec<u8>,
 }
 
 /// A key from its halves.
@@ -296,16 +316,33 @@ impl<'m, M: Model> Simulation<'m, M> {
                     .into(),
             ));
         }
-        let cells = self.model.grid().map_or(0, |g| g.cells());
-        // Tasks in id order: each shard's block, or (once tasks have moved) gathered by id.
-        let moved: Vec<&Slot<M::Task>> = match &self.places {
-            None => Vec::new(),
-            Some(places) => places
+        let cells = arena_cells(self.model);
+        // Tasks in id order: each shard's block, or (once tasks have moved or been born)
+        // gathered by id; with places, each with its id and place.
+        let placed = self.space.is_some();
+        let mut all: Vec<PlacedTask<'_, M::Task>> = Vec::new();
+        if placed {
+            for s in &self.shards {
+                for (i, slot) in s.slots.iter().enumerate() {
+                    let point = s.points.get(i).copied().unwrap_or_default();
+                    all.push((s.ids[i], s.spots[i], point, slot));
+                }
+            }
+            all.sort_unstable_by_key(|t| t.0);
+        }
+        let moved: Vec<&Slot<M::Task>> = match (&self.places, placed) {
+            (Some(places), false) => places
                 .iter()
                 .map(|p| &self.shards[p.shard as usize].slots[p.slot as usize])
                 .collect(),
+            _ => Vec::new(),
         };
-        let tasks: Vec<(u64, Tasks<'_, M::Task>)> = if self.places.is_some() {
+        let tasks: Vec<(u64, Tasks<'_, M::Task>)> = if placed {
+            all.chunks(TASKS_PER_PIECE)
+                .enumerate()
+                .map(|(k, c)| ((k * TASKS_PER_PIECE) as u64, Tasks::Placed(c)))
+                .collect()
+        } else if self.places.is_some() {
             moved
                 .chunks(TASKS_PER_PIECE)
                 .enumerate()
@@ -324,13 +361,13 @@ impl<'m, M: Model> Simulation<'m, M> {
         };
         let task_pieces: Vec<_> = tasks
             .par_iter()
-            .map(|(_, slots)| slots.encode().and_then(pack))
+            .map(|(_, slots)| slots.encode_piece().and_then(pack))
             .collect::<Result<_, _>>()?;
         let cell_pieces: Vec<_> = self
-            .shards
+            .cells
             .par_iter()
-            .map(|s| {
-                (codec.cells_to_bytes)(&s.cells)
+            .map(|c| {
+                (codec.cells_to_bytes)(c)
                     .map_err(|e| SnapshotError::Encode(format!("cells: {e}")))
                     .and_then(pack)
             })
@@ -360,6 +397,8 @@ impl<'m, M: Model> Simulation<'m, M> {
             max_steps: self.settings.max_steps,
             histograms: self.settings.histograms,
             step: self.step,
+            next_id: self.next_id,
+            placed,
             counts: self.counts.clone(),
             steps: self.steps.clone(),
             engine: self
@@ -412,12 +451,13 @@ impl<'m, M: Model> Simulation<'m, M> {
         let lengths = &meta.lengths;
 
         // Tasks, into the shard that now owns each.
-        let decoded: Vec<Vec<Slot<M::Task>>> = task_packed
+        let decoded: Vec<Decoded<M::Task>> = task_packed
             .par_iter()
             .zip(&lengths[..nt])
             .zip(&meta.task_pieces)
             .map(|((p, len), &(_, count))| {
-                decode_slots::<M::Task>(&unpack(p, len.0, "tasks")?, count)
+                let raw = unpack(p, len.0, "tasks")?;
+                decode_piece::<M::Task>(&raw, count, meta.placed)
             })
             .collect::<Result<_, _>>()?;
         let mut next = 0u64;
@@ -429,10 +469,14 @@ impl<'m, M: Model> Simulation<'m, M> {
             }
             next = first.saturating_add(count);
         }
-        if next != meta.tasks {
+        let born = meta.next_id.saturating_sub(meta.tasks);
+        if meta.next_id < meta.tasks
+            || next > meta.next_id
+            || (!meta.placed && next != meta.next_id)
+        {
             return Err(SnapshotError::Damaged(format!(
                 "{next} tasks where {} were written",
-                meta.tasks
+                meta.next_id
             )));
         }
         let mut slots: Vec<Vec<Slot<M::Task>>> = (0..shards)
@@ -441,13 +485,44 @@ impl<'m, M: Model> Simulation<'m, M> {
                 Vec::with_capacity((r.end - r.start) as usize)
             })
             .collect();
+        // Tasks born during the run (no home block: they go to the last shard, found through
+        // the directory), and in a model with a space every task with its place.
+        let mut extra: Vec<Vec<Mover<M::Task>>> = (0..shards).map(|_| Vec::new()).collect();
         let mut id = 0u64;
+        let mut last_id = None;
         for piece in decoded {
-            for slot in piece {
-                slots[part.task_shard(id as u32)].push(slot);
-                id += 1;
+            match piece {
+                Decoded::Slots(piece) => {
+                    for slot in piece {
+                        let mover = Mover {
+                            id: id as TaskId,
+                            slot,
+                            cell: 0,
+                            point: [0.0; 2],
+                        };
+                        if id < meta.tasks {
+                            slots[part.task_shard(id as u32)].push(mover.slot);
+                        } else {
+                            extra[shards - 1].push(mover);
+                        }
+                        id += 1;
+                    }
+                }
+                Decoded::Placed(piece) => {
+                    for m in piece {
+                        if m.cell >= cells || m.id as u64 >= meta.next_id || Some(m.id) <= last_id {
+                            return Err(SnapshotError::Damaged(format!(
+                                "task {} with cell {} of {cells}",
+                                m.id, m.cell
+                            )));
+                        }
+                        last_id = Some(m.id);
+                        extra[part.cell_shard(m.cell)].push(m);
+                    }
+                }
             }
         }
+        let _ = born;
 
         // Cells: the saved blocks as they are, or joined and cut at the new boundaries.
         let blocks: Vec<(Range<u64>, M::Cells)> = cell_packed
@@ -475,16 +550,27 @@ impl<'m, M: Model> Simulation<'m, M> {
             .collect::<Result<_, SnapshotError>>()?;
         let mut to_cells = Vec::new();
         let mut to_tasks = Vec::new();
+        let mut from_cells = Vec::new();
         for m in mail {
             let damaged = |e: String| SnapshotError::Damaged(format!("mail: {e}"));
             let cell_msgs = (codec.msgs_from_bytes)(&m.cell_msgs).map_err(damaged)?;
             let task_msgs = (codec.msgs_from_bytes)(&m.task_msgs).map_err(damaged)?;
+            let from_msgs = (codec.msgs_from_bytes)(&m.from_cell_msgs).map_err(damaged)?;
             let n = m.cell_to.len();
             let k = m.task_to.len();
+            let f = m.from_cell_to.len();
             if [m.cell_from.len(), m.cell_seq.len(), cell_msgs.len()] != [n; 3]
                 || [m.task_from.len(), m.task_seq.len(), task_msgs.len()] != [k; 3]
+                || [m.from_cell_keys.len(), from_msgs.len()] != [f; 2]
             {
                 return Err(damaged("its columns differ in length".into()));
+            }
+            for (i, msg) in from_msgs.into_iter().enumerate() {
+                let to = m.first_cell.saturating_add(m.from_cell_to[i] as u64);
+                if to >= cells {
+                    return Err(damaged(format!("a message to cell {to} of {cells}")));
+                }
+                from_cells.push((m.from_cell_keys[i], to, msg));
             }
             for (i, msg) in cell_msgs.into_iter().enumerate() {
                 let to = m.first_cell.saturating_add(m.cell_to[i] as u64);
@@ -495,8 +581,11 @@ impl<'m, M: Model> Simulation<'m, M> {
             }
             for (i, msg) in task_msgs.into_iter().enumerate() {
                 let to = m.task_to[i];
-                if to as u64 >= meta.tasks {
-                    return Err(damaged(format!("a message to task {to} of {}", meta.tasks)));
+                if to as u64 >= meta.next_id {
+                    return Err(damaged(format!(
+                        "a message to task {to} of {}",
+                        meta.next_id
+                    )));
                 }
                 to_tasks.push((to, key_of(m.task_from[i], m.task_seq[i]), msg));
             }
@@ -508,18 +597,35 @@ impl<'m, M: Model> Simulation<'m, M> {
             to_tasks.sort_by_key(|m| (m.0, m.1));
         }
 
+        let continuous = model.space().is_some_and(|s| s.is_continuous());
         let mut built: Vec<Shard<M>> = slots
             .into_par_iter()
-            .zip(cell_blocks)
+            .zip(extra)
             .enumerate()
-            .map(|(s, (slots, cells))| Shard::assemble(model, s, part, slots, cells))
+            .map(|(s, (slots, extra))| {
+                let mut shard = Shard::assemble(model, s, part, slots);
+                if !extra.is_empty() && !meta.placed {
+                    shard.ids = (0..shard.slots.len() as TaskId)
+                        .map(|i| shard.first_task + i)
+                        .collect();
+                }
+                for m in extra {
+                    if meta.placed {
+                        shard.push_placed(m, continuous);
+                    } else {
+                        shard.take_in(m.id, m.slot);
+                    }
+                }
+                shard
+            })
             .collect();
         for (key, cell, msg) in to_cells {
             let (shard, to) = part.locate_cell(cell);
             built[shard].in_cells[0].push(Envelope { key, to, msg });
         }
-        for (to, key, msg) in to_tasks {
-            built[part.task_shard(to)].in_tasks[0].push(TaskEnvelope { key, to, msg });
+        for (key, cell, msg) in from_cells {
+            let (shard, to) = part.locate_cell(cell);
+            built[shard].in_from_cells[0].push(Envelope { key, to, msg });
         }
         let mut engine = EngineHistograms::new();
         for ((_, h), bytes) in engine.named_mut().into_iter().zip(&meta.engine) {
@@ -527,10 +633,21 @@ impl<'m, M: Model> Simulation<'m, M> {
                 .map_err(|e| SnapshotError::Damaged(format!("an engine histogram: {e}")))?;
         }
         let settings = snapshot.settings().shards(shards);
-        let mut sim = Self::with_shards(model, settings, built, engine);
+        let mut sim = Self::with_shards(model, settings, built, cell_blocks, engine);
         sim.step = meta.step;
+        sim.next_id = meta.next_id;
         sim.counts = meta.counts.clone();
         sim.steps = meta.steps.clone();
+        // Where every task lives: arranged for the step to come (with places), or found
+        // through the directory once tasks were born; then the mail goes to its task.
+        sim.settle_places(meta.step);
+        if meta.next_id > meta.tasks && !meta.placed {
+            sim.rebuild_places();
+        }
+        for (to, key, msg) in to_tasks {
+            sim.shards[0].in_tasks[0].push(TaskEnvelope { key, to, msg });
+        }
+        sim.deliver_restored_mail(part);
         Ok(sim)
     }
 }
@@ -556,7 +673,7 @@ fn check_fits<M: Model>(model: &M, meta: &Meta) -> Result<(), SnapshotError> {
             model.tasks()
         ));
     }
-    let cells = model.grid().map_or(0, |g| g.cells());
+    let cells = arena_cells(model);
     if meta.cells != cells {
         return mismatch(format!("it has {} cells, the model {cells}", meta.cells));
     }
@@ -577,14 +694,40 @@ fn check_fits<M: Model>(model: &M, meta: &Meta) -> Result<(), SnapshotError> {
 pub(super) enum Tasks<'a, T> {
     Block(&'a [Slot<T>]),
     Gathered(&'a [&'a Slot<T>]),
+    /// Tasks with places.
+    Placed(&'a [PlacedTask<'a, T>]),
 }
+
+/// A task with its place: (id, cell, point, slot).
+pub(super) type PlacedTask<'a, T> = (TaskId, u64, [f64; 2], &'a Slot<T>);
 
 impl<T: Serialize> Tasks<'_, T> {
     fn len(&self) -> usize {
         match self {
             Tasks::Block(s) => s.len(),
             Tasks::Gathered(s) => s.len(),
+            Tasks::Placed(s) => s.len(),
         }
+    }
+
+    /// The piece as written: its slots, and with places the ids and places too
+    /// ([`PlacedPiece`]).
+    fn encode_piece(&self) -> Result<Vec<u8>, SnapshotError> {
+        let Tasks::Placed(tasks) = self else {
+            return self.encode();
+        };
+        let continuous = tasks.iter().any(|t| t.2 != [0.0; 2]);
+        let piece = PlacedPiece {
+            ids: tasks.iter().map(|t| t.0).collect(),
+            cells: tasks.iter().map(|t| t.1).collect(),
+            points: if continuous {
+                tasks.iter().map(|t| t.2).collect()
+            } else {
+                Vec::new()
+            },
+            slots: self.encode()?,
+        };
+        to_bytes(&piece).map_err(SnapshotError::Encode)
     }
 
     /// Each slot as (state, wake step), one after another.
@@ -592,6 +735,7 @@ impl<T: Serialize> Tasks<'_, T> {
         let slots: Box<dyn Iterator<Item = &Slot<T>>> = match self {
             Tasks::Block(s) => Box::new(s.iter()),
             Tasks::Gathered(s) => Box::new(s.iter().copied()),
+            Tasks::Placed(s) => Box::new(s.iter().map(|t| t.3)),
         };
         let mut out = Vec::with_capacity(self.len() * (std::mem::size_of::<T>() + 6));
         for s in slots {
@@ -600,6 +744,44 @@ impl<T: Serialize> Tasks<'_, T> {
         }
         Ok(out)
     }
+}
+
+/// A task piece read back: slots of consecutive ids, or tasks with their ids and places.
+enum Decoded<T> {
+    Slots(Vec<Slot<T>>),
+    Placed(Vec<Mover<T>>),
+}
+
+/// A task piece of `count` tasks read back ([`Tasks::encode_piece`]).
+fn decode_piece<T: serde::de::DeserializeOwned>(
+    raw: &[u8],
+    count: u64,
+    placed: bool,
+) -> Result<Decoded<T>, SnapshotError> {
+    if !placed {
+        return decode_slots(raw, count).map(Decoded::Slots);
+    }
+    let piece: PlacedPiece =
+        from_bytes(raw).map_err(|e| SnapshotError::Damaged(format!("tasks: {e}")))?;
+    let n = piece.ids.len();
+    if n as u64 != count
+        || piece.cells.len() != n
+        || !(piece.points.is_empty() || piece.points.len() == n)
+    {
+        return Err(SnapshotError::Damaged("a piece of tasks is uneven".into()));
+    }
+    let slots = decode_slots::<T>(&piece.slots, count)?;
+    let movers = slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| Mover {
+            id: piece.ids[i],
+            slot,
+            cell: piece.cells[i],
+            point: piece.points.get(i).copied().unwrap_or_default(),
+        })
+        .collect();
+    Ok(Decoded::Placed(movers))
 }
 
 pub(super) fn decode_slots<T: serde::de::DeserializeOwned>(
@@ -644,8 +826,11 @@ fn encode_mail<M: Model>(
     if !tasks.iter().map(|e| (e.to, e.key)).is_sorted() {
         tasks.sort_by_key(|e| (e.to, e.key));
     }
+    let mut from_cells: Vec<&Envelope<M::Msg>> = s.in_from_cells.iter().flatten().collect();
+    from_cells.sort_by_key(|e| e.key);
     let cell_msgs: Vec<M::Msg> = cells.iter().map(|e| e.msg).collect();
     let task_msgs: Vec<M::Msg> = tasks.iter().map(|e| e.msg).collect();
+    let from_cell_msgs: Vec<M::Msg> = from_cells.iter().map(|e| e.msg).collect();
     let piece = MailPiece {
         first_cell: s.first_cell(),
         cell_to: cells.iter().map(|e| e.to).collect(),
@@ -656,6 +841,9 @@ fn encode_mail<M: Model>(
         task_from: tasks.iter().map(|e| (e.key >> 32) as u32).collect(),
         task_seq: tasks.iter().map(|e| e.key as u32).collect(),
         task_msgs: encode(&task_msgs)?,
+        from_cell_to: from_cells.iter().map(|e| e.to).collect(),
+        from_cell_keys: from_cells.iter().map(|e| e.key).collect(),
+        from_cell_msgs: encode(&from_cell_msgs)?,
     };
     to_bytes(&piece).map_err(SnapshotError::Encode)
 }

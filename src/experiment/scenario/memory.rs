@@ -42,7 +42,7 @@ impl MemoryEstimate {
         // StepLog::IN_MEMORY in memory), the engine's histograms, and its model histograms
         // (counted at the size of a histogram of values up to 2^32).
         let (engine, model_hist) = histogram_bytes();
-        let result = StepLog::bytes_in_memory(info.counters.len())
+        let result = StepLog::bytes_in_memory(info.counters.len() + info.series.len())
             .saturating_add(engine)
             .saturating_add(model_hist * info.histograms.len() as u64)
             .saturating_add(info.metrics.len() as u64 * 8 + 1024);
