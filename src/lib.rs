@@ -127,6 +127,7 @@ pub mod internal {
     pub use crate::experiment::montecarlo::{self, Plan, Replication, Silent, Sink};
     pub use crate::experiment::output::{self, Manifest};
     pub use crate::experiment::runner::{self, Options, execute};
+    pub use crate::experiment::safe_fs;
     pub use crate::experiment::scenario::{self, Override, Scenario};
     pub use crate::experiment::stats::{Difference, Summary};
     pub use crate::experiment::step_log::StepLog;

@@ -57,8 +57,9 @@ fn two_runs_of_one_scenario_at_once_each_get_their_own_directory() {
     // make a race all but certain to show.
     for round in 0..5 {
         let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join("result");
-        let args = ["run", &small, "--replications", "3", "--out", arg(&out)];
+        // The default directory (`outputs/NAME`): a second run goes on to `NAME-2`.
+        let out = tmp.path().join("outputs/musical_chairs_small");
+        let args = ["run", &small, "--replications", "3"];
         let (a, b) = (
             Running::start(tmp.path(), &args),
             Running::start(tmp.path(), &args),
@@ -67,24 +68,28 @@ fn two_runs_of_one_scenario_at_once_each_get_their_own_directory() {
             a.wait(Duration::from_secs(60)).ok(),
             b.wait(Duration::from_secs(60)).ok(),
         );
+        let outputs = tmp.path().join("outputs");
         assert_eq!(
-            names_in(tmp.path()),
-            ["result", "result-2"],
+            names_in(&outputs),
+            ["musical_chairs_small", "musical_chairs_small-2"],
             "round {round}: both results are kept, in two directories\n{a}\n{b}"
         );
         let mut said = [results_dir(&a.stdout), results_dir(&b.stdout)];
         said.sort();
         assert_eq!(
             said,
-            [arg(&out).to_string(), format!("{}-2", arg(&out))],
+            [
+                "outputs/musical_chairs_small".to_string(),
+                "outputs/musical_chairs_small-2".to_string()
+            ],
             "round {round}: each run names its own directory"
         );
-        for dir in ["result", "result-2"] {
-            check_result_dir(&tmp.path().join(dir), 3, &metrics);
+        for dir in ["musical_chairs_small", "musical_chairs_small-2"] {
+            check_result_dir(&outputs.join(dir), 3, &metrics);
         }
         assert_eq!(
             fs::read(out.join("replications.csv")).unwrap(),
-            fs::read(tmp.path().join("result-2/replications.csv")).unwrap(),
+            fs::read(outputs.join("musical_chairs_small-2/replications.csv")).unwrap(),
             "same scenario, same seed: the same results"
         );
     }
@@ -166,11 +171,13 @@ fn a_killed_run_is_marked_incomplete_and_its_leftovers_are_cleaned_up() {
     // but keeps a live process's (this test's own pid stands for a run writing there now).
     let live = out.join(format!(".steps.csv.{}.partial", std::process::id()));
     fs::write(&live, "a run still writing").unwrap();
-    let next = microsim_ok(
+    // A directory named with --out that holds a result (a killed one too) is refused.
+    let next = microsim(
         tmp.path(),
         &["run", &small, "--replications", "2", "--out", arg(&out)],
     );
-    assert_eq!(results_dir(&next.stdout), format!("{}-2", arg(&out)));
+    assert_eq!(next.code, Some(2), "{next}");
+    assert!(next.stderr.contains("--force"), "{next}");
     assert_eq!(
         partial_files(&out),
         [PathBuf::from(live.file_name().unwrap())],

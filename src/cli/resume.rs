@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::experiment::checkpoint::{self, Checkpoint};
-use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
+use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::runner::Options;
 use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
 
 use super::Failure;
+use super::out::Out;
 use super::run::{Leader, View, launch, memory_limit, work};
 use crate::experiment::team::Team;
 
@@ -121,12 +122,8 @@ pub(crate) fn run(
         )));
     }
 
-    let base = match &args.out {
-        Some(out) => out.clone(),
-        None => run_dir_of(path).unwrap_or_else(|| Path::new("outputs").join(&scenario.name)),
-    };
-    let dir = choose_dir(&base, args.force)
-        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let beside = run_dir_of(path).unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    let dir = Out::choose(args.out.as_deref(), None, beside).claim(args.force)?;
     if !args.view.quiet && !args.view.json {
         let at = match &ckpt.running {
             Some(r) => format!("replication {} at step {}", r.index, r.snapshot.step()),

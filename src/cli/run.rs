@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::experiment::checkpoint::Checkpoint;
-use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
+use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Scenario, parse_bytes, usable_memory};
@@ -15,6 +15,7 @@ use crate::live::{Board, Server};
 use crate::plot::{self, PlotError, PlotKind, PlotOptions};
 use std::sync::Arc;
 
+use super::out::Out;
 use super::progress::Bar;
 use super::{Failure, label};
 
@@ -192,13 +193,12 @@ pub(crate) fn run(
         estimate = estimate.max(e.total);
     }
 
-    let base = match (&args.out, &scenario.output.dir) {
-        (Some(out), _) => out.clone(),
-        (None, Some(dir)) => PathBuf::from(dir),
-        (None, None) => Path::new("outputs").join(&scenario.name),
-    };
-    let dir = choose_dir(&base, args.force)
-        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let dir = Out::choose(
+        args.out.as_deref(),
+        scenario.output.dir.as_deref(),
+        Path::new("outputs").join(&scenario.name),
+    )
+    .claim(args.force)?;
     let opts = Options {
         dir,
         only: args.replication,
@@ -422,7 +422,8 @@ pub(crate) struct View {
     /// No progress and no report; errors only.
     #[arg(long, short)]
     pub(crate) quiet: bool,
-    /// Print summary.json on stdout (for scripts) instead of the report.
+    /// Print summary.json on stdout (for scripts) instead of the report, with `dir`: where
+    /// the results are.
     #[arg(long)]
     pub(crate) json: bool,
     /// Open report.html in the browser afterwards.
@@ -541,10 +542,16 @@ pub(crate) fn show(
 ) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if view.json {
+        // summary.json, and where it is: `dir`, the result directory.
+        let mut json = serde_json::to_value(summary).expect("JSON serialises");
+        if let Some(fields) = json.as_object_mut() {
+            let dir = serde_json::Value::String(dir.display().to_string());
+            fields.insert("dir".into(), dir);
+        }
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(summary).expect("JSON serialises")
+            serde_json::to_string_pretty(&json).expect("JSON serialises")
         )?;
     } else if !view.quiet && scenario.sweep.is_some() {
         print_sweep(&mut out, scenario, summary, dir)?;

@@ -379,7 +379,11 @@ mod tests {
         let a = keys_of(ours, 0..2000, 20);
         let b = keys_of(theirs, 0..2000, 20);
         assert_eq!(a.len(), 40_000);
-        assert!(a.is_disjoint(&b), "{} streams shared", a.intersection(&b).count());
+        assert!(
+            a.is_disjoint(&b),
+            "{} streams shared",
+            a.intersection(&b).count()
+        );
 
         // The same for the model's keyed streams: seeds whose `mix(seed ^ TASK_STREAM)` differ
         // by 1 gave task `id` of one the stream of task `id ^ 1` of the other.

@@ -32,8 +32,9 @@ use crate::experiment::output::{AtomicFile, WriterState, now_rfc3339};
 /// The first bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"MSIMCKPT";
 /// The format version this program writes and reads (2: tasks carry no stream position, since
-/// a task's stream is derived from its id and the step).
-pub const FORMAT: u32 = 2;
+/// a task's stream is derived from its id and the step; 3: streams are derived by version 3 of
+/// [`crate::engine::rng`]'s derivation, so a run of format 2 would not go on as it began).
+pub const FORMAT: u32 = 3;
 /// The directory of a result directory that holds its checkpoints.
 pub const DIR: &str = "checkpoints";
 /// The longest header read (a header is a few hundred bytes).
@@ -107,8 +108,8 @@ pub struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    /// Writes the checkpoint to `dest` atomically (a temporary name, synced, then renamed).
-    pub fn write(&self, dest: &Path) -> io::Result<()> {
+    /// Writes the checkpoint into `out` (a temporary file, synced, then renamed into place).
+    pub fn write(&self, mut out: AtomicFile) -> io::Result<()> {
         let snapshot_len = self.running.map_or(0, |r| r.1.byte_len());
         let index = Index {
             scenario: self.scenario.to_string(),
@@ -123,7 +124,6 @@ impl Parts<'_> {
         let index = to_bytes(&index).map_err(io::Error::other)?;
         let header = serde_json::to_vec_pretty(self.header).map_err(io::Error::other)?;
         let body_len = 8 + index.len() as u64 + snapshot_len;
-        let mut out = AtomicFile::create(dest)?;
         out.write_all(MAGIC)?;
         out.write_all(&FORMAT.to_le_bytes())?;
         out.write_all(&(header.len() as u32).to_le_bytes())?;
@@ -140,7 +140,7 @@ impl Parts<'_> {
         }
         let crc = body.crc.finalize();
         out.write_all(&crc.to_le_bytes())?;
-        out.commit()
+        out.commit().map(drop)
     }
 }
 

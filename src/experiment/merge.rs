@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::experiment::output::{Manifest, RunWriter, mark_incomplete};
+use crate::experiment::output::{Manifest, RunWriter};
 use crate::experiment::results::{ResultDir, RunSummary, SliceInfo};
 use crate::experiment::runner::{self, Outcome};
 use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
@@ -209,14 +209,15 @@ pub fn merge(
             .iter()
             .map(|s| part(s, s.dir.clone()))
             .collect::<io::Result<Vec<_>>>()?;
-        return merge_run(scenario, &parts, out, manifest, start).map(|(o, _)| o);
+        let root = ResultDir::new(out);
+        return merge_run(scenario, &parts, &root, manifest, start).map(|(o, _)| o);
     }
     let variants = scenario
         .variants()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
     let root = ResultDir::new(out);
-    fs::create_dir_all(root.path())?;
-    mark_incomplete(root.path())?;
+    root.create_dirs()?;
+    root.mark_incomplete()?;
     let mut runs = Vec::with_capacity(variants.len());
     for v in &variants {
         let parts = slices
@@ -224,13 +225,7 @@ pub fn merge(
             .map(|s| part(s, s.dir.variant(v.index)))
             .collect::<io::Result<Vec<_>>>()?;
         let vdir = root.variant(v.index);
-        runs.push(merge_run(
-            &v.scenario,
-            &parts,
-            vdir.path(),
-            manifest,
-            start,
-        )?);
+        runs.push(merge_run(&v.scenario, &parts, &vdir, manifest, start)?);
     }
     runner::write_sweep(scenario, &variants, &runs, &root, manifest, None, start)
 }
@@ -246,7 +241,7 @@ struct Part {
 fn merge_run(
     scenario: &Scenario,
     parts: &[Part],
-    out: &Path,
+    out: &ResultDir,
     manifest: &Manifest,
     start: Instant,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {

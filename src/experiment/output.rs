@@ -29,10 +29,13 @@
 //! any thread and shard count; wall times, the manifest and `messages_local/cross` (which
 //! depend on the shard count) are the exceptions, and are documented as such.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -51,15 +54,21 @@ use crate::experiment::results::{
     Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
     RunSummary, SliceInfo, TargetOutcome, parse_ending,
 };
+use crate::experiment::safe_fs::{self, Dir};
 use crate::experiment::stats::Summary;
 
 /// A file being written under a temporary name (`.NAME.PID.partial`), renamed into place by
-/// [`AtomicFile::commit`]. Dropped without a commit (an error on the way), the temporary file
-/// is removed.
+/// [`AtomicFile::commit`]. Both names are in one directory handle ([`Dir`]): the temporary
+/// file is created exclusively and without following a link, and the rename replaces whatever
+/// is at the name (a link included) rather than writing through it. Dropped without a commit
+/// (an error on the way), the temporary file is removed. What is written is hashed as it goes
+/// (SHA-256), and [`AtomicFile::commit`] returns the hash: what `summary.json` records.
 pub struct AtomicFile {
-    tmp: PathBuf,
-    dest: PathBuf,
+    dir: Dir,
+    tmp: OsString,
+    dest: OsString,
     out: BufWriter<File>,
+    hash: Sha256,
     committed: bool,
 }
 
@@ -67,18 +76,34 @@ pub struct AtomicFile {
 const PARTIAL: &str = ".partial";
 
 impl AtomicFile {
-    /// Starts writing `dest`.
+    /// Starts writing `dest`: its directory is opened by its path (refused if it is a link),
+    /// the file in it as [`AtomicFile::create_in`] does.
     pub fn create(dest: &Path) -> io::Result<Self> {
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.{}{PARTIAL}", std::process::id()));
-        let out = BufWriter::new(File::create(&tmp)?);
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = dest.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{}: not a file name", dest.display()),
+            )
+        })?;
+        Self::create_in(Dir::open(parent)?, name)
+    }
+
+    /// Starts writing `name` in the directory `dir`.
+    pub fn create_in(dir: Dir, name: &OsStr) -> io::Result<Self> {
+        let mut tmp = OsString::from(".");
+        tmp.push(name);
+        tmp.push(format!(".{}{PARTIAL}", std::process::id()));
+        let file = dir.create_new(&tmp)?;
         Ok(AtomicFile {
+            dir,
             tmp,
-            dest: dest.to_path_buf(),
-            out,
+            dest: name.to_os_string(),
+            out: BufWriter::new(file),
+            hash: Sha256::new(),
             committed: false,
         })
     }
@@ -86,23 +111,37 @@ impl AtomicFile {
     /// Everything written so far (flushed to the temporary file and read back from it).
     pub fn written(&mut self) -> io::Result<Vec<u8>> {
         self.out.flush()?;
-        fs::read(&self.tmp)
+        self.flushed()
     }
 
-    /// Flushes, syncs and renames the file into place.
-    pub fn commit(mut self) -> io::Result<()> {
+    /// What the temporary file holds (what was written up to the last flush).
+    pub fn flushed(&self) -> io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let file = self.out.get_ref();
+        let mut bytes = vec![0; file.metadata()?.len() as usize];
+        file.read_exact_at(&mut bytes, 0)?;
+        Ok(bytes)
+    }
+
+    /// Flushes, syncs and renames the file into place; returns its SHA-256, as hex.
+    pub fn commit(mut self) -> io::Result<String> {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
-        fs::rename(&self.tmp, &self.dest)?;
+        self.dir.rename(&self.tmp, &self.dest)?;
         self.committed = true;
-        Ok(())
+        Ok(hex(&std::mem::take(&mut self.hash).finalize()))
     }
+}
+
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_file(&self.tmp);
+            let _ = self.dir.remove_file(&self.tmp);
         }
     }
 }
@@ -133,34 +172,40 @@ fn process_alive(pid: u32) -> Option<bool> {
 /// file where the OS cannot tell whether its process lives. Nothing is touched in a directory
 /// that does not look like a result directory (none of `INCOMPLETE`, `summary.json`,
 /// `replications.csv`, `steps.csv`, `histograms/`, `variants/` is there), so a `--out` that
-/// names some other directory never loses a file. Returns how many were removed; errors (a
+/// names some other directory never loses a file. Directories are reached and files removed
+/// through directory handles, never through a link. Returns how many were removed; errors (a
 /// directory that cannot be read, a file that cannot be removed) are ignored.
 pub fn remove_stale_partials(dir: &Path) -> usize {
-    fn clean(dir: &Path, variants: bool, removed: &mut usize) {
-        let Ok(entries) = fs::read_dir(dir) else {
+    fn clean(dir: &Dir, variants: bool, removed: &mut usize) {
+        let Ok(entries) = fs::read_dir(dir.path()) else {
             return;
         };
         for e in entries.flatten() {
             let Ok(kind) = e.file_type() else { continue };
             let name = e.file_name();
-            let name = name.to_string_lossy();
+            let text = name.to_string_lossy();
             if kind.is_file() {
-                if let Some(pid) = partial_pid(&name)
+                if let Some(pid) = partial_pid(&text)
                     && process_alive(pid) == Some(false)
-                    && fs::remove_file(e.path()).is_ok()
+                    && dir.remove_file(&name).is_ok()
                 {
                     *removed += 1;
                 }
             } else if kind.is_dir() {
-                if name == ResultDir::HISTOGRAMS
-                    || name == ResultDir::PLOTS
-                    || name == crate::experiment::checkpoint::DIR
+                let Ok(sub) = dir.dir(Path::new(&name)) else {
+                    continue;
+                };
+                if text == ResultDir::HISTOGRAMS
+                    || text == ResultDir::PLOTS
+                    || text == crate::experiment::checkpoint::DIR
                 {
-                    clean(&e.path(), false, removed);
-                } else if variants && name == ResultDir::VARIANTS {
-                    for v in fs::read_dir(e.path()).into_iter().flatten().flatten() {
-                        if v.file_type().is_ok_and(|k| k.is_dir()) {
-                            clean(&v.path(), false, removed);
+                    clean(&sub, false, removed);
+                } else if variants && text == ResultDir::VARIANTS {
+                    for v in fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+                        if v.file_type().is_ok_and(|k| k.is_dir())
+                            && let Ok(vdir) = sub.dir(Path::new(&v.file_name()))
+                        {
+                            clean(&vdir, false, removed);
                         }
                     }
                 }
@@ -178,14 +223,19 @@ pub fn remove_stale_partials(dir: &Path) -> usize {
     if !ours.iter().any(|f| dir.join(f).exists()) {
         return 0;
     }
+    let Ok(handle) = Dir::open(dir) else {
+        return 0;
+    };
     let mut removed = 0;
-    clean(dir, true, &mut removed);
+    clean(&handle, true, &mut removed);
     removed
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.out.write(buf)
+        let n = self.out.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
@@ -196,30 +246,49 @@ impl Write for AtomicFile {
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(dest)?;
     f.write_all(bytes)?;
-    f.commit()
+    f.commit().map(drop)
 }
 
-/// Claims the result directory: `base` if it is new or empty (or `force`), else the first free
-/// `base-2`, `base-3`, … so an earlier result is never silently overwritten.
+/// How a run may take its result directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taking {
+    /// The default directory (`outputs/NAME`, a resumed run's `DIR-2`): if it holds a result,
+    /// the next free `-2`, `-3`, … is taken instead.
+    Numbered,
+    /// A directory the user named (`--out`, `[output] dir`): refused if it holds a result.
+    Named,
+    /// `--force`: taken whatever it holds.
+    Forced,
+}
+
+/// Claims the result directory `base` as `how` says, so an earlier result is never silently
+/// overwritten.
 ///
 /// The claim is atomic, so two runs started together never share a directory: a new
 /// directory is created exclusively (`create_dir`), and the claim itself is the `INCOMPLETE`
 /// marker created exclusively inside it (which also lets an existing empty directory be
 /// claimed by exactly one run). The returned directory exists and holds the marker, which
-/// the run removes once its results are complete. With `force`, `base` is used whatever it
-/// holds. Temporary files left by killed runs are removed from every directory looked at.
-pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
+/// the run removes once its results are complete. Refused ([`crate::experiment::safe_fs::Refused`],
+/// bad input): a directory that is a link, that holds a link (what would be written through
+/// it), or that another user owns; a named one that holds a result. Temporary files left by
+/// killed runs are removed from every directory looked at.
+pub fn choose_dir(base: &Path, how: Taking) -> io::Result<PathBuf> {
     if let Some(parent) = base.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
-    if force {
-        fs::create_dir_all(base)?;
-        remove_stale_partials(base);
-        mark_incomplete(base)?;
+    if claim(base, how)? {
         return Ok(base.to_path_buf());
     }
-    if claim(base)? {
-        return Ok(base.to_path_buf());
+    if how == Taking::Named {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            safe_fs::Refused {
+                path: base.to_path_buf(),
+                why: "holds an earlier result, which a run never overwrites unasked\n  hint: \
+                      pass --force to write over it, or choose another directory"
+                    .into(),
+            },
+        ));
     }
     let name = base
         .file_name()
@@ -227,7 +296,7 @@ pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
         .unwrap_or_else(|| "run".into());
     for i in 2.. {
         let candidate = base.with_file_name(format!("{name}-{i}"));
-        if claim(&candidate)? {
+        if claim(&candidate, how)? {
             return Ok(candidate);
         }
     }
@@ -235,29 +304,34 @@ pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
 }
 
 /// Tries to claim `dir` for a run (see [`choose_dir`]): whether this process now owns it.
-fn claim(dir: &Path) -> io::Result<bool> {
-    match fs::create_dir(dir) {
-        Ok(()) => {}
+fn claim(dir: &Path, how: Taking) -> io::Result<bool> {
+    let created = match fs::create_dir(dir) {
+        Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            if !dir.is_dir() {
+            if !safe_fs::is_link(dir) && !dir.is_dir() {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!("{} exists and is not a directory", dir.display()),
                 ));
             }
-            remove_stale_partials(dir);
-            if fs::read_dir(dir)?.next().is_some() {
-                return Ok(false);
-            }
+            false
         }
         Err(e) => return Err(e),
+    };
+    let handle = Dir::open(dir)?;
+    handle.check_owner()?;
+    if !created {
+        refuse_links(&handle, 0)?;
+        remove_stale_partials(dir);
+        if how != Taking::Forced && fs::read_dir(dir)?.next().is_some() {
+            return Ok(false);
+        }
     }
-    let marker = dir.join(ResultDir::INCOMPLETE);
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&marker)
-    {
+    let marker = OsStr::new(ResultDir::INCOMPLETE);
+    if how == Taking::Forced && handle.kind_of(marker)?.is_some() {
+        handle.remove_file(marker)?;
+    }
+    match handle.create_new(marker) {
         Ok(mut f) => {
             f.write_all(marker_text().as_bytes())?;
             Ok(true)
@@ -265,6 +339,92 @@ fn claim(dir: &Path) -> io::Result<bool> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// The deepest a result directory goes below its root (`variants/003/histograms/x.hlog`).
+const DEPTH: usize = 3;
+
+/// Refuses `dir` if anything in it, down to [`DEPTH`], is a link: what a run would write
+/// through. (Each write refuses a link on its own as well; this says so before anything runs.)
+fn refuse_links(dir: &Dir, depth: usize) -> io::Result<()> {
+    for e in fs::read_dir(dir.path())?.flatten() {
+        let name = e.file_name();
+        match dir.kind_of(&name)? {
+            Some(rustix::fs::FileType::Symlink) => {
+                return Err(safe_fs::link_refused(&dir.path().join(&name)));
+            }
+            Some(rustix::fs::FileType::Directory) if depth < DEPTH => {
+                refuse_links(&dir.dir(Path::new(&name))?, depth + 1)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The longest name of one file or directory that file systems take (`NAME_MAX`).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Why `dir` cannot be a result directory, judged from the file system as it is now: a
+/// component longer than [`MAX_NAME_BYTES`], an existing file (or a path inside one), a
+/// directory on a pseudo file system (`/proc`, `/sys`, …, which holds no files). `None` if it
+/// may be one.
+pub fn unusable_dir(dir: &Path) -> Option<String> {
+    if dir.as_os_str().is_empty() {
+        return Some("is empty: results would land in the current directory".into());
+    }
+    for part in dir.components() {
+        let len = part.as_os_str().len();
+        if len > MAX_NAME_BYTES {
+            let shown: String = part
+                .as_os_str()
+                .to_string_lossy()
+                .chars()
+                .take(20)
+                .collect();
+            return Some(format!(
+                "its name `{shown}…` is {len} bytes long, more than the {MAX_NAME_BYTES} a file \
+                 name may have"
+            ));
+        }
+    }
+    for at in dir.ancestors() {
+        let at = if at.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            at
+        };
+        match fs::metadata(at) {
+            Ok(m) if m.is_dir() => return pseudo_fs(at),
+            Ok(_) if at == dir => return Some("exists and is not a directory".into()),
+            Ok(_) => return Some(format!("{:?} is not a directory", at.display().to_string())),
+            // Missing (it will be created), or inside something that is not a directory
+            // (found at the next step up).
+            Err(_) => continue,
+        }
+    }
+    None
+}
+
+/// Why the directory `at` is on a file system that holds no results, if it is.
+fn pseudo_fs(at: &Path) -> Option<String> {
+    let kinds: [(i64, &str); 8] = [
+        (0x9fa0, "proc"),
+        (0x6265_6572, "sysfs"),
+        (0x1cd1, "devpts"),
+        (0x2762_3ebe, "cgroup"),
+        (0x6367_7270, "cgroup2"),
+        (0x6462_6720, "debugfs"),
+        (0x7363_6673, "securityfs"),
+        (0x7472_6163, "tracefs"),
+    ];
+    let kind = rustix::fs::statfs(at).ok()?.f_type as i64;
+    kinds.iter().find(|(k, _)| *k == kind).map(|(_, name)| {
+        format!(
+            "{} is on the {name} pseudo file system, which holds no result files",
+            at.display()
+        )
+    })
 }
 
 /// What the `INCOMPLETE` marker says.
@@ -279,16 +439,88 @@ fn marker_text() -> String {
     )
 }
 
-/// Marks `dir` incomplete: writes its `INCOMPLETE` marker (first, before any result file).
-pub fn mark_incomplete(dir: &Path) -> io::Result<()> {
-    fs::write(dir.join(ResultDir::INCOMPLETE), marker_text())
-}
+/// Writing into a result directory: every file and folder created from a handle on it,
+/// never through a link ([`crate::experiment::safe_fs`]).
+impl ResultDir {
+    /// A handle on this directory, reached from its anchor without following a link.
+    pub fn handle(&self) -> io::Result<Dir> {
+        let (anchor, below) = self.anchored();
+        let dir = Dir::open(anchor)?;
+        if below.as_os_str().is_empty() {
+            Ok(dir)
+        } else {
+            dir.dir(below)
+        }
+    }
 
-/// Marks `dir` complete: removes its `INCOMPLETE` marker (last, after `summary.json`).
-pub fn mark_complete(dir: &Path) -> io::Result<()> {
-    match fs::remove_file(dir.join(ResultDir::INCOMPLETE)) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
+    /// Creates this directory (its anchor with its parents, as a caller's path; below it from
+    /// a handle) and its `histograms/`.
+    pub fn create_dirs(&self) -> io::Result<()> {
+        let (anchor, below) = self.anchored();
+        if !safe_fs::is_link(anchor) {
+            fs::create_dir_all(anchor)?;
+        }
+        let dir = Dir::open(anchor)?;
+        let dir = if below.as_os_str().is_empty() {
+            dir
+        } else {
+            dir.create_dir_all(below)?
+        };
+        dir.create_dir_all(Path::new(ResultDir::HISTOGRAMS))?;
+        Ok(())
+    }
+
+    /// Starts writing the file `rel` (`summary.json`, `histograms/points.hlog`) atomically;
+    /// its folder must exist.
+    pub fn create_file(&self, rel: &str) -> io::Result<AtomicFile> {
+        let rel = Path::new(rel);
+        let name = rel.file_name().expect("file names are plain");
+        let dir = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => self.handle()?.dir(parent)?,
+            None => self.handle()?,
+        };
+        AtomicFile::create_in(dir, name)
+    }
+
+    /// Writes `bytes` as the file `rel`, atomically; returns its SHA-256.
+    pub fn write_file(&self, rel: &str, bytes: &[u8]) -> io::Result<String> {
+        let mut f = self.create_file(rel)?;
+        f.write_all(bytes)?;
+        f.commit()
+    }
+
+    /// Writes `value` as pretty JSON (as [`write_json`]) to the file `rel`; returns its
+    /// SHA-256.
+    pub fn write_json<T: serde::Serialize>(&self, rel: &str, value: &T) -> io::Result<String> {
+        let text = serde_json::to_string_pretty(value).map_err(io::Error::other)? + "\n";
+        self.write_file(rel, text.as_bytes())
+    }
+
+    /// Marks the directory incomplete: writes its `INCOMPLETE` marker (first, before any
+    /// result file), in place of a marker already there.
+    pub fn mark_incomplete(&self) -> io::Result<()> {
+        let dir = self.handle()?;
+        let marker = OsStr::new(ResultDir::INCOMPLETE);
+        match dir.kind_of(marker)? {
+            Some(rustix::fs::FileType::RegularFile) => dir.remove_file(marker)?,
+            Some(rustix::fs::FileType::Symlink) => {
+                return Err(safe_fs::link_refused(&dir.path().join(marker)));
+            }
+            _ => {}
+        }
+        dir.create_new(marker)?.write_all(marker_text().as_bytes())
+    }
+
+    /// Marks the directory complete: removes its `INCOMPLETE` marker (last, after
+    /// `summary.json`).
+    pub fn mark_complete(&self) -> io::Result<()> {
+        match self
+            .handle()?
+            .remove_file(OsStr::new(ResultDir::INCOMPLETE))
+        {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -301,12 +533,9 @@ pub struct JsonArrayWriter {
 }
 
 impl JsonArrayWriter {
-    /// Starts writing the array to `dest` (atomically: it appears when finished).
-    pub fn create(dest: &Path) -> io::Result<Self> {
-        Ok(JsonArrayWriter {
-            out: AtomicFile::create(dest)?,
-            len: 0,
-        })
+    /// Starts writing the array into `out` (atomically: it appears when finished).
+    pub fn create(out: AtomicFile) -> Self {
+        JsonArrayWriter { out, len: 0 }
     }
 
     /// Appends `value`.
@@ -333,10 +562,9 @@ impl JsonArrayWriter {
         Ok((self.out.written()?, self.len))
     }
 
-    /// Starts writing `dest` with `bytes`, an array of `len` elements left open by
+    /// Starts writing into `out` with `bytes`, an array of `len` elements left open by
     /// [`JsonArrayWriter::written`].
-    pub fn resume(dest: &Path, bytes: &[u8], len: u64) -> io::Result<Self> {
-        let mut out = AtomicFile::create(dest)?;
+    pub fn resume(mut out: AtomicFile, bytes: &[u8], len: u64) -> io::Result<Self> {
         out.write_all(bytes)?;
         Ok(JsonArrayWriter { out, len })
     }
@@ -411,8 +639,8 @@ impl JsonArrayWriter {
         Ok(())
     }
 
-    /// Closes the array and puts the file in place.
-    pub fn finish(mut self) -> io::Result<()> {
+    /// Closes the array and puts the file in place; returns its SHA-256.
+    pub fn finish(mut self) -> io::Result<String> {
         self.out
             .write_all(if self.len == 0 { b"[]\n" } else { b"\n]\n" })?;
         self.out.commit()
@@ -679,8 +907,8 @@ impl RunWriter {
         self.steps_csv.flush()?;
         let (details, details_len) = self.details.written()?;
         Ok(WriterState {
-            replications_csv: fs::read(self.replications_csv.get_ref().tmp.as_path())?,
-            steps_csv: fs::read(self.steps_csv.get_ref().tmp.as_path())?,
+            replications_csv: self.replications_csv.get_ref().flushed()?,
+            steps_csv: self.steps_csv.get_ref().flushed()?,
             details,
             details_len,
             values: self.values.clone(),
@@ -703,7 +931,7 @@ impl RunWriter {
     /// A writer into `dir` (as [`RunWriter::create`]) that goes on from `state`, written by a
     /// run of the same scenario. Refuses a state that does not fit the model `info`.
     pub fn resume(
-        dir: &Path,
+        dir: &ResultDir,
         info: ModelInfo,
         confidence: f64,
         state: WriterState,
@@ -716,19 +944,18 @@ impl RunWriter {
         if state.engine.len() != 4 || state.details_len != n as u64 {
             return Err(bad("the results kept are damaged"));
         }
-        let dir = ResultDir::new(dir);
-        fs::create_dir_all(dir.path())?;
-        mark_incomplete(dir.path())?;
-        fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
+        let dir = dir.clone();
+        dir.create_dirs()?;
+        dir.mark_incomplete()?;
         let stream = |name: &str, bytes: &[u8]| -> io::Result<csv::Writer<AtomicFile>> {
-            let mut f = AtomicFile::create(&dir.file(name))?;
+            let mut f = dir.create_file(name)?;
             f.write_all(bytes)?;
             Ok(csv_writer(f))
         };
         let replications_csv = stream(ResultDir::REPLICATIONS, &state.replications_csv)?;
         let steps_csv = stream(ResultDir::STEPS, &state.steps_csv)?;
         let details = JsonArrayWriter::resume(
-            &dir.file(ResultDir::DETAILS),
+            dir.create_file(ResultDir::DETAILS)?,
             &state.details,
             state.details_len,
         )?;
@@ -760,21 +987,19 @@ impl RunWriter {
 
     /// Creates `dir` (and `dir/histograms`), marks it incomplete, and starts the streamed
     /// files for a model that declares `info`, with intervals at `confidence`.
-    pub fn create(dir: &Path, info: ModelInfo, confidence: f64) -> io::Result<Self> {
-        let dir = ResultDir::new(dir);
-        fs::create_dir_all(dir.path())?;
-        mark_incomplete(dir.path())?;
-        fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
+    pub fn create(dir: &ResultDir, info: ModelInfo, confidence: f64) -> io::Result<Self> {
+        let dir = dir.clone();
+        dir.create_dirs()?;
+        dir.mark_incomplete()?;
         let metrics: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
         let counters: Vec<&str> = info.counters.iter().map(|q| q.name).collect();
-        let mut replications_csv =
-            csv_writer(AtomicFile::create(&dir.file(ResultDir::REPLICATIONS))?);
+        let mut replications_csv = csv_writer(dir.create_file(ResultDir::REPLICATIONS)?);
         replications_csv.write_record(ReplicationsTable::header(&metrics))?;
-        let mut steps_csv = csv_writer(AtomicFile::create(&dir.file(ResultDir::STEPS))?);
+        let mut steps_csv = csv_writer(dir.create_file(ResultDir::STEPS)?);
         let mut header = vec!["replication".to_string()];
         header.extend(StepRow::csv_header(&counters));
         steps_csv.write_record(header)?;
-        let details = JsonArrayWriter::create(&dir.file(ResultDir::DETAILS))?;
+        let details = JsonArrayWriter::create(dir.create_file(ResultDir::DETAILS)?);
         Ok(RunWriter {
             dir,
             values: vec![Vec::new(); metrics.len()],
@@ -860,22 +1085,28 @@ impl RunWriter {
             sweep: None,
             declared: declared(&self.info),
             manifest: manifest.record(scenario.run.shards, None, elapsed, self.compute_seconds),
+            files: BTreeMap::new(),
         };
-        commit_csv(self.replications_csv)?;
-        commit_csv(self.steps_csv)?;
-        for (name, h) in &self.histograms {
-            write_hlog(&self.dir.histogram(name), name, h)?;
+        let mut summary = summary;
+        let files = &mut summary.files;
+        let dir = &self.dir;
+        files.insert(
+            ResultDir::REPLICATIONS.into(),
+            commit_csv(self.replications_csv)?,
+        );
+        files.insert(ResultDir::STEPS.into(), commit_csv(self.steps_csv)?);
+        let engine = self.engine.named();
+        for (name, h) in self.histograms.iter().map(|(n, h)| (*n, h)).chain(engine) {
+            let rel = ResultDir::histogram_file(name);
+            files.insert(rel.clone(), dir.write_file(&rel, &hlog_bytes(name, h)?)?);
         }
-        for (name, h) in self.engine.named() {
-            write_hlog(&self.dir.histogram(name), name, h)?;
-        }
-        self.details.finish()?;
-        write_atomic(
-            &self.dir.file(ResultDir::SCENARIO),
-            scenario.resolved_toml().as_bytes(),
-        )?;
-        write_json(&self.dir.file(ResultDir::SUMMARY), &summary)?;
-        mark_complete(self.dir.path())?;
+        files.insert(ResultDir::DETAILS.into(), self.details.finish()?);
+        files.insert(
+            ResultDir::SCENARIO.into(),
+            dir.write_file(ResultDir::SCENARIO, scenario.resolved_toml().as_bytes())?,
+        );
+        dir.write_json(ResultDir::SUMMARY, &summary)?;
+        dir.mark_complete()?;
         Ok(summary)
     }
 }
@@ -893,7 +1124,7 @@ fn csv_writer(f: AtomicFile) -> csv::Writer<AtomicFile> {
     csv::WriterBuilder::new().from_writer(f)
 }
 
-fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<()> {
+fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<String> {
     w.into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?
         .commit()
@@ -949,6 +1180,11 @@ pub fn pretty(v: &Value) -> String {
 /// Writes `h` as an HdrHistogram interval log with one interval, readable by the standard
 /// `HistogramLogProcessor` and by this crate's `IntervalLogIterator`.
 pub fn write_hlog(dest: &Path, name: &str, h: &Histogram<u64>) -> io::Result<()> {
+    write_atomic(dest, &hlog_bytes(name, h)?)
+}
+
+/// `h` as an HdrHistogram interval log with one interval (what [`write_hlog`] writes).
+pub fn hlog_bytes(name: &str, h: &Histogram<u64>) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
     {
@@ -959,7 +1195,7 @@ pub fn write_hlog(dest: &Path, name: &str, h: &Histogram<u64>) -> io::Result<()>
         log.write_histogram(h, Duration::ZERO, Duration::from_secs(1), Tag::new(name))
             .map_err(|e| io::Error::other(format!("cannot encode histogram {name}: {e:?}")))?;
     }
-    write_atomic(dest, &buf)
+    Ok(buf)
 }
 
 /// Reads an HdrHistogram interval log and adds up its intervals.
@@ -1021,10 +1257,13 @@ mod tests {
     fn an_existing_result_is_not_overwritten() {
         let tmp = tempfile::tempdir().unwrap();
         let base = tmp.path().join("run");
-        assert_eq!(choose_dir(&base, false).unwrap(), base);
+        assert_eq!(choose_dir(&base, Taking::Numbered).unwrap(), base);
         fs::write(base.join("summary.json"), "{}").unwrap();
-        assert_eq!(choose_dir(&base, false).unwrap(), tmp.path().join("run-2"));
-        assert_eq!(choose_dir(&base, true).unwrap(), base);
+        assert_eq!(
+            choose_dir(&base, Taking::Numbered).unwrap(),
+            tmp.path().join("run-2")
+        );
+        assert_eq!(choose_dir(&base, Taking::Forced).unwrap(), base);
     }
 
     #[test]
@@ -1033,23 +1272,23 @@ mod tests {
         let base = tmp.path().join("deep/er/run");
         // The parents are created; the claim leaves the marker, so a claimed directory is
         // never free again, even before anything else is written in it.
-        assert_eq!(choose_dir(&base, false).unwrap(), base);
+        assert_eq!(choose_dir(&base, Taking::Numbered).unwrap(), base);
         assert!(base.join(ResultDir::INCOMPLETE).is_file());
         assert_eq!(
-            choose_dir(&base, false).unwrap(),
+            choose_dir(&base, Taking::Numbered).unwrap(),
             base.with_file_name("run-2")
         );
         // An existing empty directory is claimed as before.
         let empty = tmp.path().join("empty");
         fs::create_dir(&empty).unwrap();
-        assert_eq!(choose_dir(&empty, false).unwrap(), empty);
+        assert_eq!(choose_dir(&empty, Taking::Numbered).unwrap(), empty);
         // A file in the way is an error, not something to write next to.
         let file = tmp.path().join("file");
         fs::write(&file, "x").unwrap();
-        assert!(choose_dir(&file, false).is_err());
+        assert!(choose_dir(&file, Taking::Numbered).is_err());
         // --force reuses a directory and marks it incomplete until the run completes.
-        mark_complete(&base).unwrap();
-        assert_eq!(choose_dir(&base, true).unwrap(), base);
+        ResultDir::new(&base).mark_complete().unwrap();
+        assert_eq!(choose_dir(&base, Taking::Forced).unwrap(), base);
         assert!(base.join(ResultDir::INCOMPLETE).is_file());
     }
 
@@ -1064,7 +1303,7 @@ mod tests {
                     .map(|_| {
                         s.spawn(|| {
                             barrier.wait();
-                            choose_dir(&base, false).unwrap()
+                            choose_dir(&base, Taking::Numbered).unwrap()
                         })
                     })
                     .collect();
@@ -1156,7 +1395,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         for n in 0..=elements.len() {
             let dest = tmp.path().join(format!("d{n}.json"));
-            let mut w = JsonArrayWriter::create(&dest).unwrap();
+            let mut w = JsonArrayWriter::create(AtomicFile::create(&dest).unwrap());
             for e in &elements[..n] {
                 w.push(e).unwrap();
             }

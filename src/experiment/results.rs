@@ -26,9 +26,15 @@ use crate::engine::scheduler::Ending;
 use crate::experiment::stats::{Difference, Summary};
 
 /// A result directory: where a run's files are, and how to read them back.
+///
+/// A sweep variant's directory (`variants/003`) keeps the directory it is reached from (its
+/// anchor, the sweep's), so that what is written into it is reached from there without
+/// following a link at any component (see [`crate::experiment::safe_fs`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResultDir {
     root: PathBuf,
+    anchor: PathBuf,
+    below: PathBuf,
 }
 
 /// Why a file of a result directory could not be read.
@@ -99,7 +105,18 @@ impl ResultDir {
 
     /// The result directory at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        ResultDir { root: root.into() }
+        let root = root.into();
+        ResultDir {
+            anchor: root.clone(),
+            root,
+            below: PathBuf::new(),
+        }
+    }
+
+    /// The directory it is reached from, and its path below that (empty but for a sweep's
+    /// variants).
+    pub fn anchored(&self) -> (&Path, &Path) {
+        (&self.anchor, &self.below)
     }
 
     /// Where it is.
@@ -110,6 +127,11 @@ impl ResultDir {
     /// The path of a file in it (one of the names above).
     pub fn file(&self, name: &str) -> PathBuf {
         self.root.join(name)
+    }
+
+    /// Histogram `name`'s file, relative to the directory (`histograms/NAME.hlog`).
+    pub fn histogram_file(name: &str) -> String {
+        format!("{}/{name}.hlog", Self::HISTOGRAMS)
     }
 
     /// The path of histogram `name` (`histograms/NAME.hlog`).
@@ -141,7 +163,12 @@ impl ResultDir {
 
     /// A sweep variant's result directory.
     pub fn variant(&self, index: u64) -> ResultDir {
-        ResultDir::new(self.root.join(Self::variant_path(index)))
+        let rel = Self::variant_path(index);
+        ResultDir {
+            root: self.root.join(&rel),
+            anchor: self.anchor.clone(),
+            below: self.below.join(rel),
+        }
     }
 
     /// Why the run that wrote this directory did not finish, if it did not: its `INCOMPLETE`
@@ -250,6 +277,11 @@ pub struct RunSummary {
     pub declared: Declared,
     /// How, where and when it ran.
     pub manifest: RunManifest,
+    /// The SHA-256 of each file the run wrote (by its path in the directory), taken as it
+    /// was written: what `microsim merge` checks a slice's files against. It catches a file
+    /// damaged, edited, swapped or copied by accident, not a forger, who can recompute it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
 }
 
 /// The replications a slice of a run holds (`microsim run --replications A..B`):

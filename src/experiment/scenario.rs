@@ -619,6 +619,7 @@ pub const NOT_IN_RESULTS: &[&str] = &[
     "run.threads",
     "run.shards",
     "run.checkpoint_every",
+    "run.checkpoint_keep",
     "output",
 ];
 
