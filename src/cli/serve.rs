@@ -28,6 +28,11 @@ pub struct Args {
     /// than 127.0.0.1 makes the page reachable from the network.
     #[arg(long, value_name = "ADDR")]
     addr: Option<String>,
+    /// Close a connection that sends and receives nothing for this many seconds (an open
+    /// page is sent something every 15 s).
+    #[arg(long, value_name = "SECS", default_value_t = crate::live::IDLE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
@@ -52,7 +57,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
     let listener = Server::bind(addr)
         .map_err(|e| Failure::Input(format!("--addr {addr}: cannot listen there: {e}")))?;
     let board = Arc::new(Board::from_dir(dir));
-    let server = Server::start(board, listener, true)?;
+    let idle = Duration::from_secs(args.idle_timeout);
+    let server = Server::start_with(board, listener, true, idle)?;
     install_interrupt_handler();
     eprintln!(
         "live view of {}: {} (Ctrl-C to stop)",
