@@ -69,6 +69,7 @@ pub(crate) fn run(
     let scenario = registry
         .parse(first.scenario.as_bytes(), &source, &[])
         .map_err(|e| Failure::Input(format!("{}: {e}", source.display())))?;
+    merge::verify_all(&scenario, &slices).map_err(Failure::Input)?;
     let out = Out::choose(
         args.out.as_deref(),
         scenario.output.dir.as_deref(),

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::experiment::output::{Taking, choose_dir, unusable_dir};
+use crate::experiment::output::{Claimed, Taking, claim_dir, unusable_dir};
 use crate::experiment::safe_fs::refusal;
 
 use super::Failure;
@@ -68,16 +68,21 @@ impl Out {
         }
     }
 
-    /// Claims the directory (see [`choose_dir`]): a named one that holds a result is refused
+    /// Claims the directory (see [`claim_dir`]): a named one that holds a result is refused
     /// unless `force`; the default one goes on to `-2`, `-3`, …
     pub(crate) fn claim(&self, force: bool) -> Result<PathBuf, Failure> {
+        self.claimed(force).map(|c| c.dir)
+    }
+
+    /// [`Out::claim`], saying whether the directory was created.
+    pub(crate) fn claimed(&self, force: bool) -> Result<Claimed, Failure> {
         self.check()?;
         let how = match self {
             _ if force => Taking::Forced,
             Out::Flag(_) | Out::Field(_) => Taking::Named,
             Out::Default(_) => Taking::Numbered,
         };
-        choose_dir(self.path(), how).map_err(|e| self.failure(e))
+        claim_dir(self.path(), how).map_err(|e| self.failure(e))
     }
 
     /// What an error claiming the directory means: bad input where the path is at fault,

@@ -123,7 +123,8 @@ pub(crate) fn run(
     }
 
     let beside = run_dir_of(path).unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
-    let dir = Out::choose(args.out.as_deref(), None, beside).claim(args.force)?;
+    let claimed = Out::choose(args.out.as_deref(), None, beside).claimed(args.force)?;
+    let dir = claimed.dir.clone();
     if !args.view.quiet && !args.view.json {
         let at = match &ckpt.running {
             Some(r) => format!("replication {} at step {}", r.index, r.snapshot.step()),
@@ -148,7 +149,17 @@ pub(crate) fn run(
             memory_limit_source: limit.source,
         },
     };
-    launch(&scenario, &opts, 1, args.view, Some(ckpt), live, &leader)
+    let at = path.display().to_string();
+    let done =
+        launch(&scenario, &opts, 1, args.view, Some(ckpt), live, &leader).map_err(|f| match f {
+            Failure::Input(m) if !m.contains(&at) => Failure::Input(format!("{at}: {m}")),
+            f => f,
+        });
+    if matches!(done, Err(Failure::Input(_))) && claimed.created {
+        // The checkpoint could not be resumed: the directory made for it goes again.
+        let _ = std::fs::remove_dir_all(&claimed.dir);
+    }
+    done
 }
 
 /// The result directory a checkpoint was written into (`DIR/checkpoints/NAME.ckpt`).

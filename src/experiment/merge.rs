@@ -9,7 +9,8 @@
 //! A run's result directory that is not a slice counts as the slice `0..N` of its `N`
 //! replications.
 
-use std::fs;
+mod verify;
+
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -56,8 +57,13 @@ impl Slice {
                 path.display()
             ));
         }
-        let scenario = fs::read_to_string(dir.file(ResultDir::SCENARIO))
-            .map_err(|e| format!("{}: {e}", dir.file(ResultDir::SCENARIO).display()))?;
+        let at = dir.file(ResultDir::SCENARIO);
+        let limit = crate::experiment::registry::MAX_SCENARIO_BYTES;
+        let scenario = crate::experiment::safe_fs::read_bounded(&at, limit)
+            .map_err(|e| format!("{}: {e}", at.display()))
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| format!("{}: not UTF-8", at.display()))
+            })?;
         let range = summary.slice.unwrap_or(SliceInfo {
             from: 0,
             to: summary.replications,
@@ -171,6 +177,25 @@ fn missing(from: u64, to: u64, any: &Slice) -> String {
          overrides) and merge again",
         any.range.of
     )
+}
+
+/// Checks every slice before anything is merged: its files are those its run wrote (lengths
+/// and SHA-256 that its `summary.json` records), and its replications, seeds, step rows and
+/// details are those of its slice (see `merge/verify.rs`). Errors name the slice and file.
+pub fn verify_all(scenario: &Scenario, slices: &[Slice]) -> Result<(), String> {
+    for s in slices {
+        if scenario.sweep.is_none() {
+            verify::run(&s.dir, &s.summary, s.range)?;
+            continue;
+        }
+        verify::files(&s.dir, &s.summary)?;
+        for v in scenario.variants().map_err(|e| e.to_string())? {
+            let vdir = s.dir.variant(v.index);
+            let summary = vdir.read_summary().map_err(|e| e.to_string())?;
+            verify::run(&vdir, &summary, s.range)?;
+        }
+    }
+    Ok(())
 }
 
 /// The first line of a resolved scenario, which names the file it was resolved from.

@@ -51,8 +51,8 @@ use crate::engine::stats::{EngineHistograms, StepRow, hist_bytes, hist_from};
 use crate::experiment::montecarlo::{Replication, Sink};
 use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
-    Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
-    RunSummary, SliceInfo, TargetOutcome, parse_ending,
+    Declared, Endings, FileRecord, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir,
+    RunManifest, RunSummary, SliceInfo, TargetOutcome, parse_ending,
 };
 use crate::experiment::safe_fs::{self, Dir};
 use crate::experiment::stats::Summary;
@@ -69,6 +69,7 @@ pub struct AtomicFile {
     dest: OsString,
     out: BufWriter<File>,
     hash: Sha256,
+    bytes: u64,
     committed: bool,
 }
 
@@ -104,6 +105,7 @@ impl AtomicFile {
             dest: name.to_os_string(),
             out: BufWriter::new(file),
             hash: Sha256::new(),
+            bytes: 0,
             committed: false,
         })
     }
@@ -123,13 +125,16 @@ impl AtomicFile {
         Ok(bytes)
     }
 
-    /// Flushes, syncs and renames the file into place; returns its SHA-256, as hex.
-    pub fn commit(mut self) -> io::Result<String> {
+    /// Flushes, syncs and renames the file into place; returns its length and SHA-256.
+    pub fn commit(mut self) -> io::Result<FileRecord> {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
         self.dir.rename(&self.tmp, &self.dest)?;
         self.committed = true;
-        Ok(hex(&std::mem::take(&mut self.hash).finalize()))
+        Ok(FileRecord {
+            bytes: self.bytes,
+            sha256: hex(&std::mem::take(&mut self.hash).finalize()),
+        })
     }
 }
 
@@ -235,6 +240,7 @@ impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.out.write(buf)?;
         self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -273,11 +279,29 @@ pub enum Taking {
 /// it), or that another user owns; a named one that holds a result. Temporary files left by
 /// killed runs are removed from every directory looked at.
 pub fn choose_dir(base: &Path, how: Taking) -> io::Result<PathBuf> {
+    claim_dir(base, how).map(|c| c.dir)
+}
+
+/// A directory claimed by [`claim_dir`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Whether this process created it (rather than took an existing one): a run that fails
+    /// before it writes anything may remove it again.
+    pub created: bool,
+}
+
+/// [`choose_dir`], saying whether the directory was created.
+pub fn claim_dir(base: &Path, how: Taking) -> io::Result<Claimed> {
     if let Some(parent) = base.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
-    if claim(base, how)? {
-        return Ok(base.to_path_buf());
+    if let Some(created) = claim(base, how)? {
+        return Ok(Claimed {
+            dir: base.to_path_buf(),
+            created,
+        });
     }
     if how == Taking::Named {
         return Err(io::Error::new(
@@ -296,15 +320,19 @@ pub fn choose_dir(base: &Path, how: Taking) -> io::Result<PathBuf> {
         .unwrap_or_else(|| "run".into());
     for i in 2.. {
         let candidate = base.with_file_name(format!("{name}-{i}"));
-        if claim(&candidate, how)? {
-            return Ok(candidate);
+        if let Some(created) = claim(&candidate, how)? {
+            return Ok(Claimed {
+                dir: candidate,
+                created,
+            });
         }
     }
     unreachable!("some numbered directory is free")
 }
 
-/// Tries to claim `dir` for a run (see [`choose_dir`]): whether this process now owns it.
-fn claim(dir: &Path, how: Taking) -> io::Result<bool> {
+/// Tries to claim `dir` for a run (see [`choose_dir`]): whether this process now owns it
+/// (`Some`), and if so whether it created it.
+fn claim(dir: &Path, how: Taking) -> io::Result<Option<bool>> {
     let created = match fs::create_dir(dir) {
         Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -324,7 +352,7 @@ fn claim(dir: &Path, how: Taking) -> io::Result<bool> {
         refuse_links(&handle, 0)?;
         remove_stale_partials(dir);
         if how != Taking::Forced && fs::read_dir(dir)?.next().is_some() {
-            return Ok(false);
+            return Ok(None);
         }
     }
     let marker = OsStr::new(ResultDir::INCOMPLETE);
@@ -334,9 +362,9 @@ fn claim(dir: &Path, how: Taking) -> io::Result<bool> {
     match handle.create_new(marker) {
         Ok(mut f) => {
             f.write_all(marker_text().as_bytes())?;
-            Ok(true)
+            Ok(Some(created))
         }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -482,8 +510,8 @@ impl ResultDir {
         AtomicFile::create_in(dir, name)
     }
 
-    /// Writes `bytes` as the file `rel`, atomically; returns its SHA-256.
-    pub fn write_file(&self, rel: &str, bytes: &[u8]) -> io::Result<String> {
+    /// Writes `bytes` as the file `rel`, atomically; returns its length and SHA-256.
+    pub fn write_file(&self, rel: &str, bytes: &[u8]) -> io::Result<FileRecord> {
         let mut f = self.create_file(rel)?;
         f.write_all(bytes)?;
         f.commit()
@@ -491,7 +519,7 @@ impl ResultDir {
 
     /// Writes `value` as pretty JSON (as [`write_json`]) to the file `rel`; returns its
     /// SHA-256.
-    pub fn write_json<T: serde::Serialize>(&self, rel: &str, value: &T) -> io::Result<String> {
+    pub fn write_json<T: serde::Serialize>(&self, rel: &str, value: &T) -> io::Result<FileRecord> {
         let text = serde_json::to_string_pretty(value).map_err(io::Error::other)? + "\n";
         self.write_file(rel, text.as_bytes())
     }
@@ -639,8 +667,8 @@ impl JsonArrayWriter {
         Ok(())
     }
 
-    /// Closes the array and puts the file in place; returns its SHA-256.
-    pub fn finish(mut self) -> io::Result<String> {
+    /// Closes the array and puts the file in place; returns its length and SHA-256.
+    pub fn finish(mut self) -> io::Result<FileRecord> {
         self.out
             .write_all(if self.len == 0 { b"[]\n" } else { b"\n]\n" })?;
         self.out.commit()
@@ -744,6 +772,26 @@ impl WriterState {
         &self.values
     }
 
+    /// What `replications.csv` holds so far.
+    pub fn replications_csv(&self) -> &[u8] {
+        &self.replications_csv
+    }
+
+    /// What `steps.csv` holds so far.
+    pub fn steps_csv(&self) -> &[u8] {
+        &self.steps_csv
+    }
+
+    /// What `details.json` holds so far (an array left open) and its elements.
+    pub fn details(&self) -> (&[u8], u64) {
+        (&self.details, self.details_len)
+    }
+
+    /// How each replication ended.
+    pub fn endings(&self) -> &[Ending] {
+        &self.endings
+    }
+
     /// The step rows written (of every replication).
     pub fn steps(&self) -> u64 {
         let lines = self.steps_csv.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -826,7 +874,7 @@ impl RunWriter {
         };
         let open = |name: &str| -> io::Result<(csv::Reader<File>, PathBuf)> {
             let path = dir.file(name);
-            let file = File::open(&path).map_err(|e| bad(&path, e.to_string()))?;
+            let file = safe_fs::open_regular(&path).map_err(|e| bad(&path, e.to_string()))?;
             Ok((csv::ReaderBuilder::new().from_reader(file), path))
         };
         // replications.csv: the same columns; each row's ending and metrics kept.
@@ -874,7 +922,7 @@ impl RunWriter {
         }
         // details.json: its elements, copied as they are.
         let path = dir.file(ResultDir::DETAILS);
-        let mut file = File::open(&path).map_err(|e| bad(&path, e.to_string()))?;
+        let mut file = safe_fs::open_regular(&path).map_err(|e| bad(&path, e.to_string()))?;
         self.details
             .append_from(&mut file, n)
             .map_err(|e| bad(&path, e.to_string()))?;
@@ -1124,7 +1172,7 @@ fn csv_writer(f: AtomicFile) -> csv::Writer<AtomicFile> {
     csv::WriterBuilder::new().from_writer(f)
 }
 
-fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<String> {
+fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<FileRecord> {
     w.into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?
         .commit()
@@ -1198,10 +1246,14 @@ pub fn hlog_bytes(name: &str, h: &Histogram<u64>) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The most bytes of a histogram log read (a log of one interval is a few kilobytes).
+pub const MAX_HLOG_BYTES: u64 = 256 << 20;
+
 /// Reads an HdrHistogram interval log and adds up its intervals.
 pub fn read_hlog(path: &Path) -> Result<Histogram<u64>, String> {
     use base64::Engine as _;
-    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes =
+        safe_fs::read_bounded(path, MAX_HLOG_BYTES).map_err(|e| format!("cannot read: {e}"))?;
     let mut total: Option<Histogram<u64>> = None;
     let mut de = hdrhistogram::serialization::Deserializer::new();
     for entry in IntervalLogIterator::new(&bytes) {

@@ -225,12 +225,18 @@ impl ResultDir {
     }
 }
 
+/// The most bytes of a JSON file of a result directory read (a summary of a sweep of 100,000
+/// variants is well below it).
+pub const MAX_JSON_BYTES: u64 = 1 << 30;
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
-    let text = fs::read_to_string(path).map_err(|why| ReadError::Io {
-        path: path.to_path_buf(),
-        why,
+    let text = crate::experiment::safe_fs::read_bounded(path, MAX_JSON_BYTES).map_err(|why| {
+        ReadError::Io {
+            path: path.to_path_buf(),
+            why,
+        }
     })?;
-    serde_json::from_str(&text).map_err(|e| ReadError::Format {
+    serde_json::from_slice(&text).map_err(|e| ReadError::Format {
         path: path.to_path_buf(),
         why: format!("not what microsim writes (line {}): {e}", e.line()),
     })
@@ -281,7 +287,16 @@ pub struct RunSummary {
     /// was written: what `microsim merge` checks a slice's files against. It catches a file
     /// damaged, edited, swapped or copied by accident, not a forger, who can recompute it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub files: BTreeMap<String, String>,
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+/// What `summary.json` records of a file the run wrote: its length and its SHA-256 (hex).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// Its SHA-256, as lower-case hex.
+    pub sha256: String,
 }
 
 /// The replications a slice of a run holds (`microsim run --replications A..B`):
@@ -683,7 +698,7 @@ impl StepsTable {
 
 /// A CSV file of a result directory, opened, with its header read.
 fn csv_reader(path: &Path) -> Result<(csv::Reader<fs::File>, Vec<String>), ReadError> {
-    let file = fs::File::open(path).map_err(|why| ReadError::Io {
+    let file = crate::experiment::safe_fs::open_regular(path).map_err(|why| ReadError::Io {
         path: path.to_path_buf(),
         why,
     })?;

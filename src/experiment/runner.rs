@@ -933,7 +933,7 @@ fn write_sweep_csv(
     table: &SweepTable,
     fields: &[String],
     scenario: &Scenario,
-) -> io::Result<String> {
+) -> io::Result<crate::experiment::results::FileRecord> {
     let metrics = scenario.metric_names();
     let mut header = vec!["variant".to_string()];
     header.extend(fields.iter().cloned());

@@ -40,6 +40,16 @@ pub struct Refused {
     pub why: String,
 }
 
+impl Refused {
+    /// What is wrong (`is a FIFO …`), and the hint, if there is one.
+    pub fn split(&self) -> (&str, Option<&str>) {
+        match self.why.split_once("\n  hint: ") {
+            Some((why, hint)) => (why, Some(hint)),
+            None => (&self.why, None),
+        }
+    }
+}
+
 /// The [`Refused`] an error carries, if it is one.
 pub fn refusal(e: &io::Error) -> Option<&Refused> {
     e.get_ref()
@@ -265,20 +275,25 @@ fn kind_name(t: FileType) -> &'static str {
     }
 }
 
+/// The refusal of `path`, which is a `kind`, not a regular file.
+fn not_regular(path: &Path, kind: FileType) -> io::Error {
+    refuse(
+        path,
+        format!(
+            "is {}, not a regular file; microsim reads only regular files (which cannot \
+             block it or go on without end)\n  hint: give the file itself",
+            kind_name(kind)
+        ),
+    )
+}
+
 /// `file` (opened non-blocking from `path`) if it is a regular file, made blocking again;
 /// refused otherwise.
 fn regular(file: File, path: &Path) -> io::Result<File> {
     let st = rustix::fs::fstat(&file)?;
     let kind = FileType::from_raw_mode(st.st_mode as _);
     if kind != FileType::RegularFile {
-        return Err(refuse(
-            path,
-            format!(
-                "is {}, not a regular file; microsim reads only regular files (which cannot \
-                 block it or go on without end)\n  hint: give the file itself",
-                kind_name(kind)
-            ),
-        ));
+        return Err(not_regular(path, kind));
     }
     let flags = rustix::fs::fcntl_getfl(&file)?;
     rustix::fs::fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
@@ -290,6 +305,13 @@ fn regular(file: File, path: &Path) -> io::Result<File> {
 pub fn open_regular(path: &Path) -> io::Result<File> {
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(rustix::fs::CWD, path, flags, Mode::empty()).map_err(|e| {
+        // What cannot be opened at all may still say what it is (a socket: ENXIO).
+        if let Ok(st) = rustix::fs::stat(path) {
+            let kind = FileType::from_raw_mode(st.st_mode as _);
+            if kind != FileType::RegularFile {
+                return not_regular(path, kind);
+            }
+        }
         let inner = io::Error::from(e);
         io::Error::new(inner.kind(), format!("{}: {inner}", path.display()))
     })?;
