@@ -374,3 +374,69 @@ fn ctrl_c_stops_a_very_long_step_quickly() {
     );
     check_finished(&out);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ctrl-C in a run of several replications
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ctrl_c_writes_complete_replications_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("mm");
+    // Mamma Mia's 600k gifts, 400 times: a minute or more in a debug build, replications
+    // under way on both threads when the interrupt comes.
+    let mut running = Running::start(
+        tmp.path(),
+        &[
+            "run",
+            &repo_path("scenarios/mamma_mia.toml"),
+            "--quiet",
+            "--out",
+            arg(&out),
+            "--replications",
+            "400",
+            "--threads",
+            "2",
+            "--set",
+            "output.plots=[]",
+        ],
+    );
+    wait_for(&mut running, "the first replications", || {
+        fs::read_to_string(out.join("INCOMPLETE")).is_ok()
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(running.alive(), "the run is still going");
+    interrupt(&mut running);
+    let done = running.wait(Duration::from_secs(60));
+    assert_eq!(done.code, Some(130), "{done}");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["partial"], true, "{summary}");
+    let reps = Csv::read(&out.join("replications.csv"));
+    let endings = reps.values("ending");
+    assert!(
+        endings.iter().all(|e| *e == "finished"),
+        "only complete replications are written: {endings:?}"
+    );
+    assert_eq!(summary["replications"], endings.len());
+    assert!(
+        summary["endings"]["interrupted"].as_u64().unwrap() >= 1,
+        "the replications cut short are counted, not written: {summary}"
+    );
+    // The column's mean is the summary's: no row of zeros pulls it down.
+    let ones: Vec<f64> = reps
+        .values("bins_with_1")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mean = ones.iter().sum::<f64>() / ones.len() as f64;
+    let said = summary["metrics"]["bins_with_1"]["mean"].as_f64().unwrap();
+    assert!((mean - said).abs() < 1e-6 * said, "{mean} vs {said}");
+    assert!(ones.iter().all(|&v| v > 400_000.0), "{ones:?}");
+    // steps.csv and details.json hold the same replications.
+    let steps = Csv::read(&out.join("steps.csv"));
+    let mut in_steps: Vec<&str> = steps.values("replication");
+    in_steps.dedup();
+    assert_eq!(in_steps, reps.values("replication"));
+    let details = read_json(&out.join("details.json"));
+    assert_eq!(details.as_array().unwrap().len(), endings.len());
+}

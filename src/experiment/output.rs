@@ -744,6 +744,10 @@ pub struct RunWriter {
     details: JsonArrayWriter,
     compute_seconds: f64,
     slice: Option<SliceInfo>,
+    /// Whether an interrupted replication is written (a run of one) or left out.
+    keep_interrupted: bool,
+    /// Interrupted replications left out.
+    left_out: u64,
 }
 
 /// What a [`RunWriter`] has written and gathered so far: what a checkpoint of a run of
@@ -1030,6 +1034,8 @@ impl RunWriter {
             details,
             compute_seconds: state.compute_seconds,
             slice: None,
+            keep_interrupted: false,
+            left_out: 0,
         })
     }
 
@@ -1061,7 +1067,17 @@ impl RunWriter {
             details,
             compute_seconds: 0.0,
             slice: None,
+            keep_interrupted: false,
+            left_out: 0,
         })
+    }
+
+    /// Whether a replication that was interrupted is written: only in a run of one
+    /// replication (whose partial numbers are all there is). In a run of several, only
+    /// complete replications are written, so that every row of `replications.csv` is a whole
+    /// replication; those left out are counted as `interrupted` in the summary's `endings`.
+    pub fn keep_interrupted(&mut self, keep: bool) {
+        self.keep_interrupted = keep;
     }
 
     /// Marks the results as a slice of a run (recorded in `summary.json`).
@@ -1117,6 +1133,7 @@ impl RunWriter {
     ) -> io::Result<RunSummary> {
         let mut endings = Endings::default();
         self.endings.iter().for_each(|e| endings.add(*e));
+        endings.interrupted += self.left_out;
         let summary = RunSummary {
             scenario: scenario.name.clone(),
             model: self.info.name.to_string(),
@@ -1180,6 +1197,10 @@ fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<FileRecord> {
 
 impl Sink for RunWriter {
     fn replication(&mut self, r: Replication) -> io::Result<()> {
+        if r.ending == Ending::Interrupted && !self.keep_interrupted {
+            self.left_out += 1;
+            return Ok(());
+        }
         let row = ReplicationRow {
             replication: r.index,
             seed: r.seed,

@@ -163,6 +163,7 @@ fn single(
     if let Some(s) = slice {
         writer.set_slice(s);
     }
+    writer.keep_interrupted(plan.max() == 1);
     let saving = Saving::new(scenario, dir, opts.only)?;
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
     // A lone replication is shared by the ranks (each steps its own shards) when the model
