@@ -9,7 +9,7 @@ use crate::experiment::checkpoint::Checkpoint;
 use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
-use crate::experiment::scenario::{Scenario, parse_bytes, usable_memory};
+use crate::experiment::scenario::{Bytes, MemorySource, Scenario, parse_bytes, usable_memory};
 use crate::experiment::team::{Order, Team, encode};
 use crate::live::{Board, Server};
 use crate::plot::{self, PlotError, PlotKind, PlotOptions};
@@ -96,14 +96,28 @@ fn parse_replications(text: &str) -> Result<Replications, String> {
 /// machine's available memory, or the room under its cgroup's limit where that is smaller.
 pub fn memory_limit(arg: Option<&str>) -> Result<MemoryLimit, Failure> {
     match arg {
-        Some(text) => parse_bytes(text)
-            .map(|bytes| MemoryLimit {
+        Some(text) => {
+            let bytes = parse_bytes(text).ok_or_else(|| {
+                Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
+            })?;
+            // Above a cgroup's limit, a run the budget lets through is killed by the kernel
+            // (exit 137, no message): refused here instead, saying the limit.
+            if let Some((room, source @ MemorySource::Cgroup(_))) = usable_memory()
+                && bytes > room
+            {
+                return Err(Failure::Input(format!(
+                    "--max-memory {text}: more than this process may use: {} under {source}, \
+                     past which the kernel would kill the run\n  hint: give at most {}, or run \
+                     where the limit is higher",
+                    Bytes(room),
+                    Bytes(room)
+                )));
+            }
+            Ok(MemoryLimit {
                 bytes,
                 source: "--max-memory".into(),
             })
-            .ok_or_else(|| {
-                Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
-            }),
+        }
         None => Ok(match usable_memory() {
             Some((room, source)) => MemoryLimit {
                 bytes: room / 10 * 7,
