@@ -248,7 +248,8 @@ impl Snapshot {
     /// rows kept beside it (a checkpoint's): the counters' totals, last values and peaks are
     /// those of the rows; the step is within `max_steps`; the task pieces cover the tasks in
     /// order; the cell pieces are the blocks of a partition of the arena, one per shard, and
-    /// each shard's mail goes to cells of that shard and to tasks that exist. What a damaged
+    /// each shard's mail goes to cells of that shard and to tasks that exist, from tasks that
+    /// exist. What a damaged
     /// checkpoint whose checksum was recomputed could still get past `from_bytes`. The
     /// pieces' contents are checked again when restored.
     pub(crate) fn validate(&self, rows: &[StepRow]) -> Result<(), SnapshotError> {
@@ -305,6 +306,12 @@ impl Snapshot {
             if piece.task_to.iter().any(task) {
                 return damaged(format!(
                     "shard {s}'s mail goes to a task that does not exist"
+                ));
+            }
+            // Every key names the task that sent the message (an answer inherits its key).
+            if piece.cell_from.iter().chain(&piece.task_from).any(task) {
+                return damaged(format!(
+                    "shard {s}'s mail is from a task that does not exist"
                 ));
             }
         }
