@@ -155,7 +155,7 @@ fn apply(bytes: &mut Vec<u8>, mutations: &[Mutation]) {
 
 /// Recomputes a checkpoint's checksum (and body length) after its body was changed, as a copy
 /// tool that rewrites checksums would: the mutation then reaches the body's decoders.
-fn reseal_checkpoint(bytes: &mut Vec<u8>) {
+fn reseal_checkpoint(bytes: &mut [u8]) {
     if bytes.len() < 16 + 8 + 4 {
         return;
     }

@@ -436,7 +436,7 @@ fn forged_checkpoints_are_refused_before_they_are_trusted() {
         let mut c: Checkpoint = (*base).clone();
         forge(&mut c);
         // Beside a run's directory, where a resume would write `DIR-2`.
-        let run = t.join(format!("{name}"));
+        let run = t.join(name);
         fs::create_dir_all(run.join("checkpoints")).unwrap();
         let file = run.join("checkpoints").join("forged.ckpt");
         write(&c, &file);

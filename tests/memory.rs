@@ -261,7 +261,8 @@ fn the_estimate_bounds_the_peak_over_a_grid_of_every_models_parameters() {
         return;
     }
     let dir = env!("CARGO_MANIFEST_DIR");
-    let models: Vec<(String, Vec<(&str, &[&str])>)> = vec![
+    type Axes<'a> = Vec<(&'a str, &'a [&'a str])>;
+    let models: Vec<(String, Axes)> = vec![
         (
             format!("{dir}/scenarios/musical_chairs.toml"),
             vec![

@@ -302,7 +302,7 @@ fn tampered_slices_are_refused_naming_the_slice_and_file_and_nothing_is_written(
             "metric_edited",
             |a, _| {
                 edit_lines(a, "replications.csv", |l| {
-                    let v: String = l[2].split(',').last().unwrap().to_string();
+                    let v: String = l[2].split(',').next_back().unwrap().to_string();
                     let other = if v == "1" { "2" } else { "1" };
                     let n = l[2].split(',').count();
                     set_field(l, 2, n - 1, &format!("{other:0>w$}", w = v.len()));
