@@ -84,9 +84,20 @@ pub struct AtomicFile {
 pub(crate) const PARTIAL: &str = ".partial";
 
 impl AtomicFile {
-    /// Starts writing `dest`: its directory is opened by its path (refused if it is a link),
-    /// the file in it as [`AtomicFile::create_in`] does.
+    /// Starts writing `dest`, a file of a result directory: its directory is opened by its
+    /// path (refused if it is a link), the file in it as [`AtomicFile::create_in`] does.
     pub fn create(dest: &Path) -> io::Result<Self> {
+        Self::create_with(dest, Dir::open)
+    }
+
+    /// Starts writing `dest`, a file the user named outside any result directory (a starter
+    /// scenario): its directory is the user's path, links followed; the file is created as
+    /// [`AtomicFile::create_in`] does.
+    pub fn create_following(dest: &Path) -> io::Result<Self> {
+        Self::create_with(dest, Dir::open_following)
+    }
+
+    fn create_with(dest: &Path, open: fn(&Path) -> io::Result<Dir>) -> io::Result<Self> {
         let parent = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -97,7 +108,7 @@ impl AtomicFile {
                 format!("{}: not a file name", dest.display()),
             )
         })?;
-        Self::create_in(Dir::open(parent)?, name)
+        Self::create_in(open(parent)?, name)
     }
 
     /// Starts writing `name` in the directory `dir`.

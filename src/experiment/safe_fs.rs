@@ -95,6 +95,20 @@ impl Dir {
         })
     }
 
+    /// Opens the directory at `path`, a path the user gave, following links as usual (for
+    /// files that are not part of a result directory, such as a starter scenario).
+    pub fn open_following(path: &Path) -> io::Result<Dir> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(rustix::fs::CWD, path, flags, Mode::empty()).map_err(|e| {
+            let inner = io::Error::from(e);
+            io::Error::new(inner.kind(), format!("{}: {inner}", path.display()))
+        })?;
+        Ok(Dir {
+            fd,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// Where it is.
     pub fn path(&self) -> &Path {
         &self.path
