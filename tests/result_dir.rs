@@ -125,6 +125,19 @@ fn a_result_directory_that_is_a_link_is_refused() {
         "{o}"
     );
     untouched(&file, &dir);
+    // plot and serve of a result directory reached through a link: refused the same way.
+    let real = tmp.path().join("real");
+    microsim_ok(
+        tmp.path(),
+        &["run", &small, "--replications", "2", "--out", arg(&real)],
+    );
+    let link = tmp.path().join("latest");
+    symlink(&real, &link).unwrap();
+    for command in ["plot", "serve"] {
+        let o = microsim(tmp.path(), &[command, arg(&link)]);
+        assert_eq!(o.code, Some(2), "{command}: {o}");
+        assert!(o.stderr.contains("symbolic link"), "{command}: {o}");
+    }
 }
 
 #[test]

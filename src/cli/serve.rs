@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::experiment::results::ResultDir;
+use crate::experiment::safe_fs::refusal;
 use crate::live::{Board, Server, parse_addr};
 
 use super::Failure;
@@ -52,6 +53,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
             dir.display()
         )));
     }
+    // Files are served from a handle on the directory, never through a link: a directory
+    // that is a link itself is refused here, before anything is served.
+    crate::experiment::safe_fs::Dir::open(dir).map_err(|e| match refusal(&e) {
+        Some(r) => Failure::Input(r.to_string()),
+        None => Failure::Input(format!("{}: {e}", dir.display())),
+    })?;
     let text = args.addr.as_deref();
     let addr = parse_addr(text).map_err(|e| Failure::Input(format!("--addr: {e}")))?;
     let listener = Server::bind(addr)
