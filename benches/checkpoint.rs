@@ -81,7 +81,7 @@ fn main() {
             writer: None,
             running: Some((0, &snapshot, &[])),
         }
-        .write(&dest)
+        .write(microsim::internal::output::AtomicFile::create(&dest).expect("a file"))
         .expect("the checkpoint is written")
     });
     let file = std::fs::metadata(&dest).expect("written").len();

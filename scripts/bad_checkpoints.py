@@ -5,7 +5,7 @@
 
 GOOD.ckpt: a lone replication of scenarios/musical_chairs_small.toml at step 2, e.g.
     microsim run scenarios/musical_chairs_small.toml --replications 1 \
-        --set run.checkpoint_every=2 --out /tmp/good
+        --set run.checkpoint_every=2 --out /tmp/good   # then /tmp/good/checkpoints/step-000002.ckpt
 Each file is one way a checkpoint can be bad; expected.json says what `microsim resume`
 must say about it (it must also exit 2 and name the file).
 """
@@ -76,6 +76,32 @@ case("index_garbage.ckpt", with_header(header, junk), "index")
 # A body whose snapshot is cut short, with a checksum that matches (what a buggy copy tool
 # that recomputes checksums would leave).
 case("snapshot_cut.ckpt", with_header(header, body[: len(body) - 40]), "damaged")
+
+# Header fields that disagree with the body (the checksum covers only the body, so these are
+# what an edit of the readable header leaves).
+case("header_format_other_than_prefix.ckpt", with_header(dict(header, format=2)),
+     "its header says format 2")
+case("header_says_other_seed.ckpt", with_header(dict(header, seed=header["seed"] + 1)),
+     "is not its scenario's")
+case("header_names_other_scenario.ckpt", with_header(dict(header, scenario="robots")),
+     "another scenario than its body")
+case("header_says_other_step.ckpt",
+     with_header(dict(header, running=[header["running"][0], header["running"][1] + 1])),
+     "header's step is not its snapshot's")
+case("header_says_other_replication.ckpt",
+     with_header(dict(header, running=[header["running"][0] + 1, header["running"][1]])),
+     "header does not match its body")
+case("header_says_nothing_running.ckpt", with_header(dict(header, running=None)),
+     "header does not match its body")
+case("header_microsim_missing.ckpt",
+     with_header({k: v for k, v in header.items() if k != "microsim"}), "header is not valid")
+# Lengths that lie: a body longer than the file, an index longer than the body.
+case("body_length_past_the_end.ckpt",
+     good[:16 + hlen] + struct.pack("<Q", 1 << 40) + good[16 + hlen + 8:], "truncated")
+case("index_length_past_the_body.ckpt",
+     with_header(header, struct.pack("<Q", 1 << 40) + body[8:]), "index runs past its end")
+case("prefix_only.ckpt", good[:16], "truncated")
+case("format_0.ckpt", with_header(header, fmt=0), "format 0")
 
 (out / "expected.json").write_text(json.dumps(cases, indent=2, sort_keys=True) + "\n")
 print(f"{len(cases)} files in {out}")

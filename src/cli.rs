@@ -8,6 +8,7 @@ mod compare;
 mod list;
 mod merge;
 mod new;
+mod out;
 mod plot;
 mod progress;
 mod resume;

@@ -10,6 +10,7 @@ pub mod params;
 pub mod registry;
 pub mod results;
 pub mod runner;
+pub mod safe_fs;
 pub mod scenario;
 pub mod stats;
 pub mod step_log;

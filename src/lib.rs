@@ -88,7 +88,7 @@ pub use engine::prefetch::prefetch_read;
 pub use engine::quantity::{Counter, Metric, Quantity};
 pub use engine::rng::{TaskRng, cell_rng, replication_seed, step_rng, task_rng};
 pub use engine::scheduler::{
-    Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare,
+    Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare, estimate_bytes,
 };
 pub use engine::space::{Hood, Permutation, Place, Setup, Space};
 pub use engine::stats::{EngineHistograms, SmallCounts, StepRow, histogram};
@@ -129,6 +129,7 @@ pub mod internal {
     pub use crate::experiment::montecarlo::{self, Plan, Replication, Silent, Sink};
     pub use crate::experiment::output::{self, Manifest};
     pub use crate::experiment::runner::{self, Options, execute};
+    pub use crate::experiment::safe_fs;
     pub use crate::experiment::scenario::{self, Override, Scenario};
     pub use crate::experiment::stats::{Difference, Summary};
     pub use crate::experiment::step_log::StepLog;

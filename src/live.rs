@@ -20,6 +20,6 @@ mod board;
 mod server;
 
 pub use board::Board;
-pub use server::{Server, parse_addr};
+pub use server::{IDLE, Server, parse_addr};
 
 use crate::experiment::montecarlo::Progress;

@@ -294,10 +294,13 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
     }
     let formats = opts.formats();
     let plots_dir = run.dir.file(ResultDir::PLOTS);
-    fs::create_dir_all(&plots_dir).map_err(|source| PlotError::Io {
-        path: plots_dir.clone(),
-        source,
-    })?;
+    // Created from a handle on the run's directory: a `plots` that is a link is refused.
+    crate::experiment::safe_fs::Dir::open(run.dir.path())
+        .and_then(|d| d.create_dir_all(Path::new(ResultDir::PLOTS)))
+        .map_err(|source| PlotError::Io {
+            path: plots_dir.clone(),
+            source,
+        })?;
 
     let (planned, mut skipped) = figures::plan(&run, opts);
     let mut unwritten = Vec::new();

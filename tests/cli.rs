@@ -80,7 +80,14 @@ fn run_json_prints_the_summary() {
         "{printed}"
     );
     assert_eq!(printed["metrics"], written["metrics"]);
-    assert_eq!(printed, written, "--json prints summary.json");
+    assert_eq!(
+        printed["dir"],
+        arg(&out),
+        "--json says where the results are"
+    );
+    let mut printed = printed;
+    printed.as_object_mut().unwrap().remove("dir");
+    assert_eq!(printed, written, "--json prints summary.json (and `dir`)");
 }
 
 #[test]
@@ -241,27 +248,60 @@ fn an_earlier_result_is_never_clobbered() {
     run(&[]);
     let first = fs::read(out.join("summary.json")).unwrap();
 
-    let second = run(&["--seed", "5"]);
-    let out2 = tmp.path().join("result-2");
-    assert!(
-        out2.join("summary.json").is_file(),
-        "the second run goes to result-2: {:?}",
-        names_in(tmp.path())
+    // Named with --out, a directory that holds a result is refused (exit 2), saying --force.
+    let second = microsim(
+        tmp.path(),
+        &[
+            "run",
+            &small,
+            "--replications",
+            "2",
+            "--out",
+            arg(&out),
+            "--seed",
+            "5",
+            "--json",
+        ],
     );
+    assert_eq!(second.code, Some(2), "{second}");
     assert!(
-        second.stdout.contains("result-2"),
-        "the report names result-2\n{second}"
+        second.stderr.contains(&format!("--out {}", arg(&out)))
+            && second.stderr.contains("--force"),
+        "{second}"
     );
+    assert_eq!(names_in(tmp.path()), ["result"], "nothing else written");
     assert_eq!(
         fs::read(out.join("summary.json")).unwrap(),
         first,
         "the first result is untouched"
     );
 
+    // The default directory goes on to NAME-2, and --json says where the result is.
+    for _ in 0..2 {
+        microsim_ok(
+            tmp.path(),
+            &["run", &small, "--replications", "2", "--quiet"],
+        );
+    }
+    let json = microsim_ok(
+        tmp.path(),
+        &["run", &small, "--replications", "2", "--json"],
+    );
+    let said: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(said["dir"], "outputs/musical_chairs_small-3", "{json}");
+    assert_eq!(
+        names_in(&tmp.path().join("outputs")),
+        [
+            "musical_chairs_small",
+            "musical_chairs_small-2",
+            "musical_chairs_small-3"
+        ]
+    );
+
     run(&["--seed", "6", "--force"]);
     assert_eq!(
         names_in(tmp.path()),
-        ["result", "result-2"],
+        ["outputs", "result"],
         "--force reuses the directory"
     );
     assert_eq!(

@@ -57,8 +57,9 @@ fn two_runs_of_one_scenario_at_once_each_get_their_own_directory() {
     // make a race all but certain to show.
     for round in 0..5 {
         let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join("result");
-        let args = ["run", &small, "--replications", "3", "--out", arg(&out)];
+        // The default directory (`outputs/NAME`): a second run goes on to `NAME-2`.
+        let out = tmp.path().join("outputs/musical_chairs_small");
+        let args = ["run", &small, "--replications", "3"];
         let (a, b) = (
             Running::start(tmp.path(), &args),
             Running::start(tmp.path(), &args),
@@ -67,24 +68,28 @@ fn two_runs_of_one_scenario_at_once_each_get_their_own_directory() {
             a.wait(Duration::from_secs(60)).ok(),
             b.wait(Duration::from_secs(60)).ok(),
         );
+        let outputs = tmp.path().join("outputs");
         assert_eq!(
-            names_in(tmp.path()),
-            ["result", "result-2"],
+            names_in(&outputs),
+            ["musical_chairs_small", "musical_chairs_small-2"],
             "round {round}: both results are kept, in two directories\n{a}\n{b}"
         );
         let mut said = [results_dir(&a.stdout), results_dir(&b.stdout)];
         said.sort();
         assert_eq!(
             said,
-            [arg(&out).to_string(), format!("{}-2", arg(&out))],
+            [
+                "outputs/musical_chairs_small".to_string(),
+                "outputs/musical_chairs_small-2".to_string()
+            ],
             "round {round}: each run names its own directory"
         );
-        for dir in ["result", "result-2"] {
-            check_result_dir(&tmp.path().join(dir), 3, &metrics);
+        for dir in ["musical_chairs_small", "musical_chairs_small-2"] {
+            check_result_dir(&outputs.join(dir), 3, &metrics);
         }
         assert_eq!(
             fs::read(out.join("replications.csv")).unwrap(),
-            fs::read(tmp.path().join("result-2/replications.csv")).unwrap(),
+            fs::read(outputs.join("musical_chairs_small-2/replications.csv")).unwrap(),
             "same scenario, same seed: the same results"
         );
     }
@@ -166,11 +171,13 @@ fn a_killed_run_is_marked_incomplete_and_its_leftovers_are_cleaned_up() {
     // but keeps a live process's (this test's own pid stands for a run writing there now).
     let live = out.join(format!(".steps.csv.{}.partial", std::process::id()));
     fs::write(&live, "a run still writing").unwrap();
-    let next = microsim_ok(
+    // A directory named with --out that holds a result (a killed one too) is refused.
+    let next = microsim(
         tmp.path(),
         &["run", &small, "--replications", "2", "--out", arg(&out)],
     );
-    assert_eq!(results_dir(&next.stdout), format!("{}-2", arg(&out)));
+    assert_eq!(next.code, Some(2), "{next}");
+    assert!(next.stderr.contains("--force"), "{next}");
     assert_eq!(
         partial_files(&out),
         [PathBuf::from(live.file_name().unwrap())],
@@ -366,4 +373,70 @@ fn ctrl_c_stops_a_very_long_step_quickly() {
         "a part of the points was drawn: {drawn}"
     );
     check_finished(&out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ctrl-C in a run of several replications
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ctrl_c_writes_complete_replications_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("mm");
+    // Mamma Mia's 600k gifts, 400 times: a minute or more in a debug build, replications
+    // under way on both threads when the interrupt comes.
+    let mut running = Running::start(
+        tmp.path(),
+        &[
+            "run",
+            &repo_path("scenarios/mamma_mia.toml"),
+            "--quiet",
+            "--out",
+            arg(&out),
+            "--replications",
+            "400",
+            "--threads",
+            "2",
+            "--set",
+            "output.plots=[]",
+        ],
+    );
+    wait_for(&mut running, "the first replications", || {
+        fs::read_to_string(out.join("INCOMPLETE")).is_ok()
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(running.alive(), "the run is still going");
+    interrupt(&mut running);
+    let done = running.wait(Duration::from_secs(60));
+    assert_eq!(done.code, Some(130), "{done}");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["partial"], true, "{summary}");
+    let reps = Csv::read(&out.join("replications.csv"));
+    let endings = reps.values("ending");
+    assert!(
+        endings.iter().all(|e| *e == "finished"),
+        "only complete replications are written: {endings:?}"
+    );
+    assert_eq!(summary["replications"], endings.len());
+    assert!(
+        summary["endings"]["interrupted"].as_u64().unwrap() >= 1,
+        "the replications cut short are counted, not written: {summary}"
+    );
+    // The column's mean is the summary's: no row of zeros pulls it down.
+    let ones: Vec<f64> = reps
+        .values("bins_with_1")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mean = ones.iter().sum::<f64>() / ones.len() as f64;
+    let said = summary["metrics"]["bins_with_1"]["mean"].as_f64().unwrap();
+    assert!((mean - said).abs() < 1e-6 * said, "{mean} vs {said}");
+    assert!(ones.iter().all(|&v| v > 400_000.0), "{ones:?}");
+    // steps.csv and details.json hold the same replications.
+    let steps = Csv::read(&out.join("steps.csv"));
+    let mut in_steps: Vec<&str> = steps.values("replication");
+    in_steps.dedup();
+    assert_eq!(in_steps, reps.values("replication"));
+    let details = read_json(&out.join("details.json"));
+    assert_eq!(details.as_array().unwrap().len(), endings.len());
 }

@@ -30,7 +30,7 @@ fn refused(tmp: &Path, dirs: &[&Path], why: &str) {
     assert_eq!(out.code, Some(2), "{why}: {}", out.stderr);
     assert!(out.stderr.contains(why), "{why} not in: {}", out.stderr);
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-    assert!(!tmp.join("refused").join("summary.json").exists());
+    assert!(!dest.exists(), "{why}: nothing written");
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
@@ -186,11 +186,7 @@ fn slices_that_do_not_fit_together_are_refused() {
     let rows = fs::read_to_string(short.join("replications.csv")).unwrap();
     let cut: Vec<&str> = rows.lines().take(5).collect();
     fs::write(short.join("replications.csv"), cut.join("\n") + "\n").unwrap();
-    refused(
-        t,
-        &[&a, &short],
-        "not the 4 replications of its replications.csv",
-    );
+    refused(t, &[&a, &short], "short/replications.csv: is");
     refused(t, &[&a, &t.join("nowhere")], "nowhere");
 }
 
@@ -246,4 +242,272 @@ fn copy_dir(from: &Path, to: &Path) {
             fs::copy(e.path(), dest).unwrap();
         }
     }
+}
+
+/// Records `file`'s length and SHA-256 in `dir`'s summary.json again, as a forger who
+/// recomputes them would: what the self-consistency checks must catch without the hashes.
+fn reseal(dir: &Path, file: &str) {
+    use sha2::{Digest, Sha256};
+    let bytes = fs::read(dir.join(file)).unwrap();
+    let mut s = summary(dir);
+    let hash: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    s["files"][file] = serde_json::json!({ "bytes": bytes.len(), "sha256": hash });
+    fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(&s).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Edits the lines of `dir/file` with `edit`.
+fn edit_lines(dir: &Path, file: &str, edit: impl Fn(&mut Vec<String>)) {
+    let text = fs::read_to_string(dir.join(file)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    edit(&mut lines);
+    fs::write(dir.join(file), lines.join("\n") + "\n").unwrap();
+}
+
+/// A `replications.csv` field of row `row` (from 1) replaced.
+fn set_field(lines: &mut [String], row: usize, col: usize, value: &str) {
+    let mut cells: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+    cells[col] = value.to_string();
+    lines[row] = cells.join(",");
+}
+
+#[test]
+fn tampered_slices_are_refused_naming_the_slice_and_file_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = small();
+    let ten = ["--set", "montecarlo.replications=10"];
+    let a = run(
+        t,
+        &s,
+        "a",
+        &[&["--replications", "0..5"][..], &ten].concat(),
+    );
+    let b = run(
+        t,
+        &s,
+        "b",
+        &[&["--replications", "5..10"][..], &ten].concat(),
+    );
+    type Tamper = fn(&Path, &Path);
+    let cases: &[(&str, Tamper, &str, &str)] = &[
+        // Accidents: the recorded lengths and hashes catch them.
+        (
+            "metric_edited",
+            |a, _| {
+                edit_lines(a, "replications.csv", |l| {
+                    let v: String = l[2].split(',').next_back().unwrap().to_string();
+                    let other = if v == "1" { "2" } else { "1" };
+                    let n = l[2].split(',').count();
+                    set_field(l, 2, n - 1, &format!("{other:0>w$}", w = v.len()));
+                })
+            },
+            "replications.csv",
+            "SHA-256",
+        ),
+        (
+            "rows_swapped",
+            |a, _| edit_lines(a, "replications.csv", |l| l.swap(1, 2)),
+            "replications.csv",
+            "SHA-256",
+        ),
+        (
+            "index_999",
+            |a, _| edit_lines(a, "replications.csv", |l| set_field(l, 3, 0, "999")),
+            "replications.csv",
+            "bytes long",
+        ),
+        (
+            "seed_changed",
+            |a, _| edit_lines(a, "replications.csv", |l| set_field(l, 1, 1, "12345")),
+            "replications.csv",
+            "bytes long",
+        ),
+        (
+            "row_duplicated",
+            |a, _| {
+                edit_lines(a, "replications.csv", |l| {
+                    let r = l[1].clone();
+                    l.insert(2, r)
+                })
+            },
+            "replications.csv",
+            "bytes long",
+        ),
+        (
+            "rows_of_another_slice",
+            |a, b| {
+                fs::copy(b.join("replications.csv"), a.join("replications.csv")).unwrap();
+            },
+            "replications.csv",
+            "its run wrote",
+        ),
+        (
+            "step_row_deleted",
+            |a, _| {
+                edit_lines(a, "steps.csv", |l| {
+                    l.remove(3);
+                })
+            },
+            "steps.csv",
+            "bytes long",
+        ),
+        (
+            "all_step_rows_deleted",
+            |a, _| edit_lines(a, "steps.csv", |l| l.truncate(1)),
+            "steps.csv",
+            "bytes long",
+        ),
+        (
+            "steps_of_another_slice",
+            |a, b| {
+                fs::copy(b.join("steps.csv"), a.join("steps.csv")).unwrap();
+            },
+            "steps.csv",
+            "its run wrote",
+        ),
+        (
+            "details_of_another_slice",
+            |a, b| {
+                fs::copy(b.join("details.json"), a.join("details.json")).unwrap();
+            },
+            "details.json",
+            "its run wrote",
+        ),
+        (
+            "histogram_of_another_slice",
+            |a, b| {
+                fs::copy(
+                    b.join("histograms/points.hlog"),
+                    a.join("histograms/points.hlog"),
+                )
+                .unwrap();
+            },
+            "histograms/points.hlog",
+            "its run wrote",
+        ),
+        (
+            "model_histogram_deleted",
+            |a, _| fs::remove_file(a.join("histograms/points.hlog")).unwrap(),
+            "histograms/points.hlog",
+            "is missing",
+        ),
+        (
+            "engine_histogram_deleted",
+            |a, _| fs::remove_file(a.join("histograms/mailbox_depth.hlog")).unwrap(),
+            "histograms/mailbox_depth.hlog",
+            "is missing",
+        ),
+        (
+            "hashes_not_recorded",
+            |a, _| {
+                let mut s = summary(a);
+                s.as_object_mut().unwrap().remove("files");
+                fs::write(a.join("summary.json"), s.to_string()).unwrap();
+            },
+            "summary.json",
+            "records no lengths and hashes",
+        ),
+        // Forged, hashes recomputed: the slice is checked against itself.
+        (
+            "from_to_swapped",
+            |a, b| {
+                for (d, from, to) in [(a, 5, 10), (b, 0, 5)] {
+                    let mut s = summary(d);
+                    s["slice"]["from"] = from.into();
+                    s["slice"]["to"] = to.into();
+                    fs::write(d.join("summary.json"), s.to_string()).unwrap();
+                }
+            },
+            "replications.csv",
+            "where 0 belongs",
+        ),
+        (
+            "forged_index",
+            |a, _| {
+                edit_lines(a, "replications.csv", |l| set_field(l, 3, 0, "999"));
+                reseal(a, "replications.csv")
+            },
+            "replications.csv",
+            "where 2 belongs",
+        ),
+        (
+            "forged_seed",
+            |a, _| {
+                edit_lines(a, "replications.csv", |l| set_field(l, 1, 1, "12345"));
+                reseal(a, "replications.csv")
+            },
+            "replications.csv",
+            "seed of replication 0",
+        ),
+        (
+            "forged_duplicate",
+            |a, _| {
+                edit_lines(a, "replications.csv", |l| {
+                    let r = l[5].clone();
+                    l.push(r)
+                });
+                reseal(a, "replications.csv")
+            },
+            "replications.csv",
+            "past the slice",
+        ),
+        (
+            "forged_missing_steps",
+            |a, _| {
+                edit_lines(a, "steps.csv", |l| {
+                    l.pop();
+                });
+                reseal(a, "steps.csv")
+            },
+            "steps.csv",
+            "are missing",
+        ),
+        (
+            "forged_foreign_steps",
+            |a, b| {
+                fs::copy(b.join("steps.csv"), a.join("steps.csv")).unwrap();
+                reseal(a, "steps.csv")
+            },
+            "steps.csv",
+            "a row of replication",
+        ),
+        (
+            "forged_foreign_details",
+            |a, b| {
+                fs::copy(b.join("details.json"), a.join("details.json")).unwrap();
+                reseal(a, "details.json")
+            },
+            "details.json",
+            "where 0 belongs",
+        ),
+    ];
+    for (name, tamper, file, says) in cases {
+        let (ta, tb) = (t.join(format!("{name}-a")), t.join(format!("{name}-b")));
+        copy_dir(&a, &ta);
+        copy_dir(&b, &tb);
+        tamper(&ta, &tb);
+        let dest = t.join(format!("{name}-merged"));
+        let out = microsim(
+            t,
+            &["merge", "--quiet", arg(&ta), arg(&tb), "--out", arg(&dest)],
+        );
+        assert_eq!(out.code, Some(2), "{name}: {out}");
+        let named = [&ta, &tb]
+            .iter()
+            .any(|d| out.stderr.contains(arg(&d.join(file))));
+        assert!(
+            named && out.stderr.contains(says),
+            "{name}: should name the slice's {file} and say {says:?}\n{out}"
+        );
+        assert!(!dest.exists(), "{name}: nothing written");
+    }
+    // Untampered, the same slices merge.
+    merge(t, &[&a, &b], "fine");
 }

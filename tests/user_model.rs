@@ -376,7 +376,10 @@ fn the_user_model_resumes_from_a_checkpoint_to_the_same_bytes() {
         out
     };
     let straight = run("straight", &[]);
-    let checkpointed = run("checkpointed", &["run.checkpoint_every=3"]);
+    let checkpointed = run(
+        "checkpointed",
+        &["run.checkpoint_every=3", "run.checkpoint_keep=1000"],
+    );
     let first = checkpointed.join("checkpoints/step-000003.ckpt");
     let resumed = tmp.path().join("resumed");
     let code = microsim(&[

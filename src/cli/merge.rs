@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::experiment::merge::{self, Slice};
-use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
+use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::results::ResultDir;
 
 use super::Failure;
+use super::out::Out;
 use super::run::{View, draw_plots, show};
 
 /// Put slices of a run (`run --replications A..B`) together into one result directory.
@@ -68,19 +69,20 @@ pub(crate) fn run(
     let scenario = registry
         .parse(first.scenario.as_bytes(), &source, &[])
         .map_err(|e| Failure::Input(format!("{}: {e}", source.display())))?;
-    let base = match (&args.out, &scenario.output.dir) {
-        (Some(out), _) => out.clone(),
-        (None, Some(dir)) => PathBuf::from(dir),
-        (None, None) => Path::new("outputs").join(&scenario.name),
-    };
-    if slices.iter().any(|s| same_dir(s.dir.path(), &base)) {
+    merge::verify_all(&scenario, &slices).map_err(Failure::Input)?;
+    let out = Out::choose(
+        args.out.as_deref(),
+        scenario.output.dir.as_deref(),
+        Path::new("outputs").join(&scenario.name),
+    );
+    let base = out.path();
+    if slices.iter().any(|s| same_dir(s.dir.path(), base)) {
         return Err(Failure::Input(format!(
             "--out {}: is one of the slices\n  hint: merge into a new directory",
             base.display()
         )));
     }
-    let dir = choose_dir(&base, args.force)
-        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let dir = out.claim(args.force)?;
     let manifest = Manifest {
         command_line,
         started_at: now_rfc3339(),

@@ -45,8 +45,12 @@ pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> 
             path.display()
         )));
     }
-    crate::experiment::output::write_atomic(&path, text.as_bytes())
-        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
+    let written =
+        crate::experiment::output::AtomicFile::create_following(&path).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.commit()
+        });
+    written.map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
     eprintln!(
         "wrote {} — run it with `microsim run {}`",
         path.display(),

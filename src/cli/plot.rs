@@ -40,6 +40,12 @@ pub struct Args {
 
 fn failure(e: PlotError) -> Failure {
     match e {
+        // A link where the plots would be written is bad input, not a failed write.
+        PlotError::Io { ref source, .. }
+            if crate::experiment::safe_fs::refusal(source).is_some() =>
+        {
+            Failure::Input(e.to_string())
+        }
         PlotError::Io { .. } | PlotError::Internal(_) => Failure::Run(e.to_string()),
         _ => Failure::Input(e.to_string()),
     }

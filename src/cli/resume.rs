@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::experiment::checkpoint::{self, Checkpoint};
-use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
+use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::runner::Options;
 use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
 
 use super::Failure;
+use super::out::Out;
 use super::run::{Leader, View, launch, memory_limit, work};
 use crate::experiment::team::Team;
 
@@ -121,12 +122,9 @@ pub(crate) fn run(
         )));
     }
 
-    let base = match &args.out {
-        Some(out) => out.clone(),
-        None => run_dir_of(path).unwrap_or_else(|| Path::new("outputs").join(&scenario.name)),
-    };
-    let dir = choose_dir(&base, args.force)
-        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let beside = run_dir_of(path).unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    let claimed = Out::choose(args.out.as_deref(), None, beside).claimed(args.force)?;
+    let dir = claimed.dir.clone();
     if !args.view.quiet && !args.view.json {
         let at = match &ckpt.running {
             Some(r) => format!("replication {} at step {}", r.index, r.snapshot.step()),
@@ -151,7 +149,17 @@ pub(crate) fn run(
             memory_limit_source: limit.source,
         },
     };
-    launch(&scenario, &opts, 1, args.view, Some(ckpt), live, &leader)
+    let at = path.display().to_string();
+    let done =
+        launch(&scenario, &opts, 1, args.view, Some(ckpt), live, &leader).map_err(|f| match f {
+            Failure::Input(m) if !m.contains(&at) => Failure::Input(format!("{at}: {m}")),
+            f => f,
+        });
+    if matches!(done, Err(Failure::Input(_))) && claimed.created {
+        // The checkpoint could not be resumed: the directory made for it goes again.
+        let _ = std::fs::remove_dir_all(&claimed.dir);
+    }
+    done
 }
 
 /// The result directory a checkpoint was written into (`DIR/checkpoints/NAME.ckpt`).

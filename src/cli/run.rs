@@ -6,15 +6,16 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::experiment::checkpoint::Checkpoint;
-use crate::experiment::output::{Manifest, choose_dir, now_rfc3339};
+use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
 use crate::experiment::runner::{self, Options};
-use crate::experiment::scenario::{Scenario, parse_bytes, usable_memory};
+use crate::experiment::scenario::{Bytes, MemorySource, Scenario, parse_bytes, usable_memory};
 use crate::experiment::team::{Order, Team, encode};
 use crate::live::{Board, Server};
 use crate::plot::{self, PlotError, PlotKind, PlotOptions};
 use std::sync::Arc;
 
+use super::out::Out;
 use super::progress::Bar;
 use super::{Failure, label};
 
@@ -95,14 +96,28 @@ fn parse_replications(text: &str) -> Result<Replications, String> {
 /// machine's available memory, or the room under its cgroup's limit where that is smaller.
 pub fn memory_limit(arg: Option<&str>) -> Result<MemoryLimit, Failure> {
     match arg {
-        Some(text) => parse_bytes(text)
-            .map(|bytes| MemoryLimit {
+        Some(text) => {
+            let bytes = parse_bytes(text).ok_or_else(|| {
+                Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
+            })?;
+            // Above a cgroup's limit, a run the budget lets through is killed by the kernel
+            // (exit 137, no message): refused here instead, saying the limit.
+            if let Some((room, source @ MemorySource::Cgroup(_))) = usable_memory()
+                && bytes > room
+            {
+                return Err(Failure::Input(format!(
+                    "--max-memory {text}: more than this process may use: {} under {source}, \
+                     past which the kernel would kill the run\n  hint: give at most {}, or run \
+                     where the limit is higher",
+                    Bytes(room),
+                    Bytes(room)
+                )));
+            }
+            Ok(MemoryLimit {
                 bytes,
                 source: "--max-memory".into(),
             })
-            .ok_or_else(|| {
-                Failure::Input(format!("--max-memory {text}: not a size\n  hint: use a number with an optional unit, e.g. 512M, 4G, 1.5GiB"))
-            }),
+        }
         None => Ok(match usable_memory() {
             Some((room, source)) => MemoryLimit {
                 bytes: room / 10 * 7,
@@ -192,13 +207,12 @@ pub(crate) fn run(
         estimate = estimate.max(e.total);
     }
 
-    let base = match (&args.out, &scenario.output.dir) {
-        (Some(out), _) => out.clone(),
-        (None, Some(dir)) => PathBuf::from(dir),
-        (None, None) => Path::new("outputs").join(&scenario.name),
-    };
-    let dir = choose_dir(&base, args.force)
-        .map_err(|e| Failure::Run(format!("{}: {e}", base.display())))?;
+    let dir = Out::choose(
+        args.out.as_deref(),
+        scenario.output.dir.as_deref(),
+        Path::new("outputs").join(&scenario.name),
+    )
+    .claim(args.force)?;
     let opts = Options {
         dir,
         only: args.replication,
@@ -246,6 +260,12 @@ pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view:
         format!(
             "its model `{}` has no codec (`Model::codec`), so its tasks cannot cross between \
              processes",
+            scenario.model_name()
+        )
+    } else if !scenario.shares_a_replication() {
+        format!(
+            "its model `{}` gives its tasks places (`Model::space`), and a replication of such \
+             a model is not yet shared by ranks (replications are)",
             scenario.model_name()
         )
     } else {
@@ -422,7 +442,8 @@ pub(crate) struct View {
     /// No progress and no report; errors only.
     #[arg(long, short)]
     pub(crate) quiet: bool,
-    /// Print summary.json on stdout (for scripts) instead of the report.
+    /// Print summary.json on stdout (for scripts) instead of the report, with `dir`: where
+    /// the results are.
     #[arg(long)]
     pub(crate) json: bool,
     /// Open report.html in the browser afterwards.
@@ -541,10 +562,16 @@ pub(crate) fn show(
 ) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if view.json {
+        // summary.json, and where it is: `dir`, the result directory.
+        let mut json = serde_json::to_value(summary).expect("JSON serialises");
+        if let Some(fields) = json.as_object_mut() {
+            let dir = serde_json::Value::String(dir.display().to_string());
+            fields.insert("dir".into(), dir);
+        }
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(summary).expect("JSON serialises")
+            serde_json::to_string_pretty(&json).expect("JSON serialises")
         )?;
     } else if !view.quiet && scenario.sweep.is_some() {
         print_sweep(&mut out, scenario, summary, dir)?;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::experiment::results::ResultDir;
+use crate::experiment::safe_fs::refusal;
 use crate::live::{Board, Server, parse_addr};
 
 use super::Failure;
@@ -28,6 +29,11 @@ pub struct Args {
     /// than 127.0.0.1 makes the page reachable from the network.
     #[arg(long, value_name = "ADDR")]
     addr: Option<String>,
+    /// Close a connection that sends and receives nothing for this many seconds (an open
+    /// page is sent something every 15 s).
+    #[arg(long, value_name = "SECS", default_value_t = crate::live::IDLE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
@@ -47,12 +53,19 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
             dir.display()
         )));
     }
+    // Files are served from a handle on the directory, never through a link: a directory
+    // that is a link itself is refused here, before anything is served.
+    crate::experiment::safe_fs::Dir::open(dir).map_err(|e| match refusal(&e) {
+        Some(r) => Failure::Input(r.to_string()),
+        None => Failure::Input(format!("{}: {e}", dir.display())),
+    })?;
     let text = args.addr.as_deref();
     let addr = parse_addr(text).map_err(|e| Failure::Input(format!("--addr: {e}")))?;
     let listener = Server::bind(addr)
         .map_err(|e| Failure::Input(format!("--addr {addr}: cannot listen there: {e}")))?;
     let board = Arc::new(Board::from_dir(dir));
-    let server = Server::start(board, listener, true)?;
+    let idle = Duration::from_secs(args.idle_timeout);
+    let server = Server::start_with(board, listener, true, idle)?;
     install_interrupt_handler();
     eprintln!(
         "live view of {}: {} (Ctrl-C to stop)",

@@ -112,6 +112,34 @@ impl<'a, M> Boards<'a, M> {
         }
     }
 
+    /// Every entry of shard `shard`'s part (its block of cells `cells`), as one run.
+    pub(crate) fn all_of(&self, shard: usize, cells: std::ops::Range<u64>) -> Near<'a, M> {
+        let board = &self.parts[shard];
+        let walk = (cells.end > cells.start).then(|| {
+            let e1 = board.offsets.last().map_or(0, |&e| e as usize);
+            Walk {
+                rows: Rows::EMPTY,
+                first_cell: board.first_cell,
+                piece: Piece {
+                    entries: &board.entries[..e1],
+                    points: board.points.get(..e1).unwrap_or(&[]),
+                },
+                k: 0,
+            }
+        });
+        Near {
+            boards: *self,
+            cell: cells.start,
+            hood: Hood::HERE,
+            walk: Some(walk.unwrap_or(Walk {
+                rows: Rows::EMPTY,
+                first_cell: 0,
+                piece: Piece::EMPTY,
+                k: 0,
+            })),
+        }
+    }
+
     /// Folds `f` over the entries of the cells `a..=b` (one row), part by part.
     #[inline(always)]
     fn fold_run<B>(
@@ -239,6 +267,22 @@ struct Rows {
 }
 
 impl Rows {
+    /// No runs at all.
+    const EMPTY: Rows = Rows {
+        x: 0,
+        y: 0,
+        hood: Hood::HERE,
+        width: 1,
+        height: 1,
+        periodic: false,
+        rows: [None, None],
+        row_range: 0,
+        row: 0,
+        cols: [None, None],
+        col: 2,
+        rest: None,
+    };
+
     #[inline]
     fn new(space: &Space, cell: u64, hood: Hood) -> Rows {
         let g = space.cells();

@@ -20,12 +20,12 @@
 //!
 //! ```text
 //! replication_seed(seed, r)   = mix(seed ^ mix(r + 1))
-//! step_rng(rep_seed, id, step)= key mix(mix(rep_seed ^ STEP_STREAM) ^ (id · 2³² + step))
-//! task_rng(seed, id)          = key mix(mix(seed ^ TASK_STREAM) ^ id)   (a keyed stream for models)
-//! priority(rep_seed, step, id)= mix(rep_seed ^ mix(step ^ 0xA5A5_A5A5_0000_0000) ^ mix(id))
+//! step_rng(rep_seed, id, step)= key mix(mix(rep_seed ^ STEP_STREAM) ^ mix(id · 2³² + step))
+//! task_rng(seed, id)          = key mix(mix(seed ^ TASK_STREAM) ^ mix(id))   (a keyed stream for models)
+//! priority(rep_seed, step, id)= mix(mix(rep_seed ^ PRIORITY_STREAM) ^ mix(mix(step ^ 0xA5A5_A5A5_0000_0000) ^ mix(id)))
 //! cell_rng(rep_seed, step, cell, key)
-//!                             = key mix(c ^ mix(key))
-//!     where c = mix(rep_seed ^ CELL_STREAM ^ mix(step)) ^ mix(cell ^ 0x5555_5555_5555_5555)
+//!                             = key mix(mix(rep_seed ^ CELL_STREAM) ^ mix(c ^ mix(key)))
+//!     where c = mix(step) ^ mix(cell ^ 0x5555_5555_5555_5555)
 //! word k of a stream with key K = mix(K + k·γ)
 //! ```
 //!
@@ -33,15 +33,40 @@
 //! [`END_OF_STEP`] for the stream a cell draws from in [`crate::Model::end_step`].
 //!
 //! where `mix` is the SplitMix64 finaliser. `id · 2³² + step` is distinct for every (task,
-//! step) and `mix` is a bijection, so no two (task, step) pairs share a key. Two streams
-//! overlap only if their keys differ by a multiple `j·γ` with `j` shorter than the words
-//! drawn; keys are full-avalanche hashes, so among 10¹¹ (task, step) streams of 10 words each
-//! about 5·10³ pairs share a word out of 10²² pairs. Nothing here depends on the shard a task
-//! lives on or on the thread that steps it, which is what makes results independent of both.
+//! step) and `mix` is a bijection, so no two (task, step) pairs of a replication share a key.
+//! Two streams overlap only if their keys differ by a multiple `j·γ` with `j` shorter than the
+//! words drawn; keys are full-avalanche hashes, so among 10¹¹ (task, step) streams of 10 words
+//! each about 5·10³ pairs share a word out of 10²² pairs. Nothing here depends on the shard a
+//! task lives on or on the thread that steps it, which is what makes results independent of
+//! both.
+//!
+//! **Every derivation mixes its counter before it meets the replication's key**
+//! (`keys ^ mix(counter)`, never `keys ^ counter`). Joined by a bare XOR, two replications
+//! whose keys differ by `Δid · 2³² + Δstep` would share *every* stream, permuted (task `id`
+//! of one drawing what task `id ^ Δid` of the other draws): not independent, with confidence
+//! intervals too narrow. Such a pair is found by inverting `mix` (the test
+//! `replications_never_share_their_streams` builds one), and by chance about 5 are expected
+//! among 10⁵ replications of 2²⁰ tasks and 2¹⁴ steps. With the counter mixed, two
+//! replications share a stream only where two full-avalanche hashes collide, one pair at a
+//! time, never a whole replication.
+//!
+//! # Versions of the derivation
+//!
+//! [`DERIVATION`] names the one in force; results of the same seed differ between versions.
+//!
+//! | version | what changed |
+//! |---|---|
+//! | 1 | a task's stream was stored (seeded once, a position kept per task) |
+//! | 2 | a task draws from a fresh stream per step, keyed by `(id, step)` (checkpoint format 2) |
+//! | 3 | the counter is mixed before it meets the key in `step_rng`, `task_rng`, `cell_rng` and `priority` (checkpoint format 3) |
 
 use std::convert::Infallible;
 
 use rand::TryRng;
+
+/// The version of the derivation above (see the table there): a checkpoint records it, as
+/// its format, and results of one seed are the same bytes only under one version.
+pub const DERIVATION: u32 = 3;
 
 /// The golden gamma: SplitMix64's increment between words.
 pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -152,7 +177,7 @@ pub const fn replication_seed(seed: u64, replication: u64) -> u64 {
 /// sampler's draws). Tasks draw from [`step_rng`] streams, which never share its keys.
 #[inline(always)]
 pub fn task_rng(seed: u64, id: u64) -> TaskRng {
-    TaskRng::from_key(mix(mix(seed ^ TASK_STREAM) ^ id))
+    TaskRng::from_key(mix(mix(seed ^ TASK_STREAM) ^ mix(id)))
 }
 
 /// Task `id`'s random stream in step `step` of the replication whose seed is `rep_seed` (in
@@ -169,10 +194,10 @@ pub const fn step_keys(rep_seed: u64) -> u64 {
 }
 
 /// Task `id`'s key in step `step`, from its replication's [`step_keys`]: derived when the
-/// task runs (one mixing), never stored.
+/// task runs (two mixings: the counter's, then the key's), never stored.
 #[inline(always)]
 pub const fn step_key(keys: u64, id: u32, step: u32) -> u64 {
-    mix(keys ^ (((id as u64) << 32) | step as u64))
+    mix(keys ^ mix(((id as u64) << 32) | step as u64))
 }
 
 /// Mixed into every cell stream, so that cell streams and task streams never coincide.
@@ -187,15 +212,19 @@ pub const END_OF_STEP: u64 = u64::MAX;
 /// that owns the cell.
 #[inline]
 pub fn cell_rng(rep_seed: u64, step: u32, cell: u64, key: u64) -> TaskRng {
-    let c = mix(rep_seed ^ CELL_STREAM ^ mix(step as u64)) ^ mix(cell ^ 0x5555_5555_5555_5555);
-    TaskRng::from_key(mix(c ^ mix(key)))
+    let c = mix(step as u64) ^ mix(cell ^ 0x5555_5555_5555_5555);
+    TaskRng::from_key(mix(mix(rep_seed ^ CELL_STREAM) ^ mix(c ^ mix(key))))
 }
+
+/// Mixed into every [`priority`].
+pub const PRIORITY_STREAM: u64 = 0x9121_0000_0000_0001;
 
 /// A seeded priority of task `id` at `step`, used by the `shuffled` scheduling order to settle
 /// conflicts: a fresh, reproducible random permutation of the tasks every step.
 #[inline]
 pub const fn priority(rep_seed: u64, step: u32, id: u32) -> u64 {
-    mix(rep_seed ^ mix((step as u64) ^ 0xA5A5_A5A5_0000_0000) ^ mix(id as u64))
+    let counter = mix(mix((step as u64) ^ 0xA5A5_A5A5_0000_0000) ^ mix(id as u64));
+    mix(mix(rep_seed ^ PRIORITY_STREAM) ^ counter)
 }
 
 /// Maps a uniform 64-bit word onto `0..n`: returns `(⌊r·n / 2⁶⁴⌋, r·n mod 2⁶⁴)`. The index is
@@ -292,6 +321,110 @@ mod tests {
             "{counts:?}"
         );
         assert!(unit(u64::MAX) < 1.0 && unit(0) == 0.0);
+    }
+
+    /// The inverse of [`mix`]: what builds a pair of replications that collide.
+    fn unmix(mut z: u64) -> u64 {
+        fn unshift(z: u64, s: u32) -> u64 {
+            let mut x = z;
+            for _ in 0..64 / s {
+                x = z ^ (x >> s);
+            }
+            x
+        }
+        fn inverse(a: u64) -> u64 {
+            // Newton's iteration for the inverse of an odd number modulo 2⁶⁴.
+            let mut x = a;
+            for _ in 0..6 {
+                x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+            }
+            x
+        }
+        z = unshift(z, 31);
+        z = unshift(z.wrapping_mul(inverse(0x94D0_49BB_1331_11EB)), 27);
+        z = unshift(z.wrapping_mul(inverse(0xBF58_476D_1CE4_E5B9)), 30);
+        z.wrapping_sub(GAMMA)
+    }
+
+    /// The keys of a replication's streams over a block of (task, step) counters.
+    fn keys_of(keys: u64, ids: std::ops::Range<u32>, steps: u32) -> HashSet<u64> {
+        ids.flat_map(|id| (0..steps).map(move |s| step_key(keys, id, s)))
+            .collect()
+    }
+
+    use std::collections::HashSet;
+
+    #[test]
+    fn mix_is_inverted() {
+        for z in [0, 1, 42, u64::MAX, GAMMA, 0x1234_5678_9ABC_DEF0] {
+            assert_eq!(unmix(mix(z)), z);
+        }
+    }
+
+    #[test]
+    fn replications_never_share_their_streams() {
+        // Under derivation 2 (`mix(keys ^ (id << 32 | step))`) a scenario seed can be built
+        // whose replication 0 draws exactly what seed 1's does, task `id ^ 1` for task `id`:
+        // pick the other replication's keys as ours XOR 2³², and invert `mix` back to a seed.
+        let old = |keys: u64, id: u32, step: u32| mix(keys ^ (((id as u64) << 32) | step as u64));
+        let ours = step_keys(replication_seed(1, 0));
+        let theirs = ours ^ (1 << 32);
+        let rep_seed = unmix(theirs) ^ STEP_STREAM;
+        let seed = unmix(rep_seed) ^ mix(1);
+        assert_eq!(step_keys(replication_seed(seed, 0)), theirs);
+        for (id, step) in [(0, 0), (1, 5), (1000, 9), (77, SPAWN)] {
+            assert_eq!(old(ours, id, step), old(theirs, id ^ 1, step));
+        }
+        // Mixed before it meets the key, the counter leaves no stream in common.
+        let a = keys_of(ours, 0..2000, 20);
+        let b = keys_of(theirs, 0..2000, 20);
+        assert_eq!(a.len(), 40_000);
+        assert!(
+            a.is_disjoint(&b),
+            "{} streams shared",
+            a.intersection(&b).count()
+        );
+
+        // The same for the model's keyed streams: seeds whose `mix(seed ^ TASK_STREAM)` differ
+        // by 1 gave task `id` of one the stream of task `id ^ 1` of the other.
+        let base = mix(5 ^ TASK_STREAM);
+        let other = unmix(base ^ 1) ^ TASK_STREAM;
+        let old_task = |seed: u64, id: u64| mix(mix(seed ^ TASK_STREAM) ^ id);
+        assert_eq!(old_task(5, 8), old_task(other, 9));
+        let a: HashSet<u64> = (0..5000).map(|id| task_rng(5, id).key()).collect();
+        let b: HashSet<u64> = (0..5000).map(|id| task_rng(other, id).key()).collect();
+        assert!(a.is_disjoint(&b));
+
+        // Cells: replication seeds that differed by `mix(3) ^ mix(4)` shared every cell
+        // stream of step 3 with step 4 of the other; priorities likewise.
+        let rs = replication_seed(1, 0);
+        let rs2 = rs ^ mix(3) ^ mix(4);
+        let old_cell = |rs: u64, step: u32, cell: u64, key: u64| {
+            let c = mix(rs ^ CELL_STREAM ^ mix(step as u64)) ^ mix(cell ^ 0x5555_5555_5555_5555);
+            mix(c ^ mix(key))
+        };
+        assert_eq!(old_cell(rs, 3, 10, 7), old_cell(rs2, 4, 10, 7));
+        let cells = |rs: u64| -> HashSet<u64> {
+            (0..8u32)
+                .flat_map(|s| (0..200u64).map(move |c| cell_rng(rs, s, c, 7).key()))
+                .collect()
+        };
+        assert!(cells(rs).is_disjoint(&cells(rs2)));
+        let rs3 = rs ^ mix(3 ^ 0xA5A5_A5A5_0000_0000) ^ mix(4 ^ 0xA5A5_A5A5_0000_0000);
+        let ranks = |rs: u64| -> HashSet<u64> {
+            (0..8u32)
+                .flat_map(|s| (0..200u32).map(move |id| priority(rs, s, id)))
+                .collect()
+        };
+        assert!(ranks(rs).is_disjoint(&ranks(rs3)));
+    }
+
+    #[test]
+    fn a_replication_never_repeats_a_key() {
+        // One-to-one within a replication: the counter's mix and the key's are bijections.
+        assert_eq!(keys_of(step_keys(9), 0..3000, 30).len(), 90_000);
+        let ranks: HashSet<u64> = (0..50_000).map(|id| priority(9, 3, id)).collect();
+        assert_eq!(ranks.len(), 50_000);
     }
 
     #[test]

@@ -500,6 +500,8 @@ pub struct CellCtx<'a, M> {
     pub(crate) rng: Option<TaskRng>,
     /// Messages sent to cells in this call.
     pub(crate) sent_cells: u32,
+    /// Whether the message handled came from a cell (its answers then name no task).
+    pub(crate) from_cell: bool,
     pub(crate) world: Option<&'a World<'a, M>>,
 }
 
@@ -536,7 +538,12 @@ impl<'a, M> CellCtx<'a, M> {
     /// the message being handled.
     #[inline]
     pub fn send_to_task(&mut self, to: TaskId, msg: M) {
-        self.out.push_task(self.route, to, self.key, msg);
+        let key = if self.from_cell {
+            key(Mail::<M>::FROM_CELL, self.key as u32)
+        } else {
+            self.key
+        };
+        self.out.push_task(self.route, to, key, msg);
     }
 
     /// Sends `msg` to `cell` (any cell, this one included): it is handled at the start of the
@@ -637,6 +644,16 @@ impl<'a, M> StepEndCtx<'a, M> {
             .world
             .expect("this needs a model with a space (`Model::space`)");
         world.boards.near(cell, hood)
+    }
+
+    /// In a model with a space, every task on this shard's cells as it was at the step's
+    /// start, in cell order: what a model counts its agents by kind with.
+    #[track_caller]
+    pub fn published(&self) -> Near<'a, M> {
+        let world = self
+            .world
+            .expect("this needs a model with a space (`Model::space`)");
+        world.boards.all_of(self.out.me(), self.cells.clone())
     }
 
     /// Adds `n` to one of the model's counters.

@@ -18,8 +18,9 @@
 //! a damaged one (truncated, altered, of another program or format) is refused with a
 //! message that says what is wrong, never half-read.
 
-use std::fs;
-use std::io::{self, Write};
+mod validate;
+
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -28,12 +29,15 @@ use crate::engine::codec::{from_bytes, to_bytes};
 use crate::engine::scheduler::Snapshot;
 use crate::engine::stats::StepRow;
 use crate::experiment::output::{AtomicFile, WriterState, now_rfc3339};
+use crate::experiment::safe_fs;
 
 /// The first bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"MSIMCKPT";
-/// The format version this program writes and reads (3: tasks may carry ids and places, and
-/// be born; messages from cells; step rows with the model's series. 2: tasks carry no stream
-/// position, since a task's stream is derived from its id and the step).
+/// The format version this program writes and reads (3: streams are derived by version 3 of
+/// [`crate::engine::rng`]'s derivation, so a run of format 2 would not go on as it began; tasks
+/// may carry ids and places, and be born; messages from cells; step rows with the model's
+/// series. 2: tasks carry no stream position, since a task's stream is derived from its id and
+/// the step).
 pub const FORMAT: u32 = 3;
 /// The directory of a result directory that holds its checkpoints.
 pub const DIR: &str = "checkpoints";
@@ -108,8 +112,8 @@ pub struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    /// Writes the checkpoint to `dest` atomically (a temporary name, synced, then renamed).
-    pub fn write(&self, dest: &Path) -> io::Result<()> {
+    /// Writes the checkpoint into `out` (a temporary file, synced, then renamed into place).
+    pub fn write(&self, mut out: AtomicFile) -> io::Result<()> {
         let snapshot_len = self.running.map_or(0, |r| r.1.byte_len());
         let index = Index {
             scenario: self.scenario.to_string(),
@@ -124,7 +128,6 @@ impl Parts<'_> {
         let index = to_bytes(&index).map_err(io::Error::other)?;
         let header = serde_json::to_vec_pretty(self.header).map_err(io::Error::other)?;
         let body_len = 8 + index.len() as u64 + snapshot_len;
-        let mut out = AtomicFile::create(dest)?;
         out.write_all(MAGIC)?;
         out.write_all(&FORMAT.to_le_bytes())?;
         out.write_all(&(header.len() as u32).to_le_bytes())?;
@@ -141,7 +144,7 @@ impl Parts<'_> {
         }
         let crc = body.crc.finalize();
         out.write_all(&crc.to_le_bytes())?;
-        out.commit()
+        out.commit().map(drop)
     }
 }
 
@@ -198,6 +201,14 @@ pub enum CheckpointError {
         /// The version that wrote it.
         found: String,
     },
+    /// Not a regular file (a FIFO, a device, a directory).
+    #[error("{path}: {why}")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, with a hint.
+        why: String,
+    },
     /// Truncated or altered.
     #[error("{path}: the checkpoint is damaged ({why}); resume from an earlier one")]
     Damaged {
@@ -210,22 +221,60 @@ pub enum CheckpointError {
 
 impl Checkpoint {
     /// Reads and checks the checkpoint at `path`: its magic, format, version, checksum and
-    /// every length in it. The snapshot's pieces are checked when it is restored.
+    /// every length in it. Only a regular file is read (a FIFO, a device, a directory is
+    /// refused at once), and it is read against its declared lengths: the prefix and header
+    /// first (at most [`MAX_HEADER`] bytes), then the body only if the file is exactly as long
+    /// as they say. The snapshot's pieces are checked when it is restored.
     pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
-        let bytes = fs::read(path).map_err(|source| CheckpointError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let io = |source: io::Error| match safe_fs::refusal(&source) {
+            Some(r) => CheckpointError::NotAFile {
+                path: path.to_path_buf(),
+                why: r.why.clone(),
+            },
+            None => CheckpointError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        };
+        let file = safe_fs::open_regular(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let head_len = size.min(16 + MAX_HEADER as u64 + 8);
+        let mut bytes = Vec::with_capacity(head_len as usize);
+        let mut file = file.take(head_len);
+        file.read_to_end(&mut bytes).map_err(io)?;
+        // What the prefix and header say the whole file holds; refused here if not `size`.
+        let total = Self::declared_len(&bytes, path)?;
+        if total != size {
+            // `parse` says what is wrong with the bytes there are (a cut, bytes after).
+            let mut rest = file
+                .into_inner()
+                .take(total.min(size).saturating_sub(head_len));
+            rest.read_to_end(&mut bytes).map_err(io)?;
+            return Self::parse(&bytes, path);
+        }
+        let mut file = file.into_inner();
+        bytes.reserve_exact((size - head_len) as usize);
+        file.read_to_end(&mut bytes).map_err(io)?;
         Self::parse(&bytes, path)
     }
 
-    /// [`Checkpoint::read`] of bytes already read from `path`.
-    pub fn parse(bytes: &[u8], path: &Path) -> Result<Checkpoint, CheckpointError> {
+    /// The length of the whole checkpoint its first bytes (`head`) declare: the prefix, the
+    /// header and the body's length are checked (as [`Checkpoint::parse`] checks them).
+    fn declared_len(head: &[u8], path: &Path) -> Result<u64, CheckpointError> {
+        let mut r = Reader { bytes: head, at: 0 };
+        Self::prefix(&mut r, path)?;
+        let Some(body_len) = r.u64() else {
+            return Ok(head.len() as u64 + 1); // cut: `parse` says where
+        };
+        Ok((r.at as u64).saturating_add(body_len).saturating_add(4))
+    }
+
+    /// Reads and checks the magic, the format, the header's length and the header.
+    fn prefix(r: &mut Reader<'_>, path: &Path) -> Result<Header, CheckpointError> {
         let damaged = |why: &str| CheckpointError::Damaged {
             path: path.to_path_buf(),
             why: why.to_string(),
         };
-        let mut r = Reader { bytes, at: 0 };
         if r.take(8) != Some(MAGIC) {
             return Err(CheckpointError::Foreign {
                 path: path.to_path_buf(),
@@ -255,6 +304,23 @@ impl Checkpoint {
                 found: header.microsim,
             });
         }
+        if header.format != format {
+            return Err(damaged(&format!(
+                "its header says format {}, its prefix {format}",
+                header.format
+            )));
+        }
+        Ok(header)
+    }
+
+    /// [`Checkpoint::read`] of bytes already read from `path`.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Checkpoint, CheckpointError> {
+        let damaged = |why: &str| CheckpointError::Damaged {
+            path: path.to_path_buf(),
+            why: why.to_string(),
+        };
+        let mut r = Reader { bytes, at: 0 };
+        let header = Self::prefix(&mut r, path)?;
         let body_len = r
             .u64()
             .ok_or_else(|| damaged("it ends after its header (truncated)"))?;
@@ -315,14 +381,16 @@ impl Checkpoint {
         {
             return Err(damaged("its header does not match its body"));
         }
-        Ok(Checkpoint {
+        let checkpoint = Checkpoint {
             header,
             scenario: index.scenario,
             only: index.only,
             done: index.done,
             writer,
             running,
-        })
+        };
+        validate::check(&checkpoint).map_err(|why| damaged(&why))?;
+        Ok(checkpoint)
     }
 }
 
@@ -373,8 +441,29 @@ fn pack<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
     zstd::bulk::compress(&raw, 3)
 }
 
+/// `packed` (zstd, as [`pack`] writes it) decoded: only up to the size its frame declares,
+/// which must fit the memory this process can use, read as it comes (a forged size costs
+/// nothing up front).
 fn unpack<T: serde::de::DeserializeOwned>(packed: &[u8]) -> Result<T, String> {
-    let raw = zstd::stream::decode_all(packed).map_err(|e| e.to_string())?;
+    let declared = zstd::zstd_safe::get_frame_content_size(packed)
+        .ok()
+        .flatten()
+        .ok_or("its compressed size is not declared")?;
+    let room = crate::experiment::scenario::usable_memory().map_or(4 << 30, |(m, _)| m);
+    if declared > room {
+        return Err(format!(
+            "it would take {declared} bytes in memory, more than the {room} available"
+        ));
+    }
+    let decoder = zstd::stream::read::Decoder::with_buffer(packed).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    decoder
+        .take(declared + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| e.to_string())?;
+    if raw.len() as u64 != declared {
+        return Err(format!("{} bytes where {declared} were written", raw.len()));
+    }
     from_bytes(&raw)
 }
 

@@ -9,12 +9,13 @@
 //! A run's result directory that is not a slice counts as the slice `0..N` of its `N`
 //! replications.
 
-use std::fs;
+mod verify;
+
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::experiment::output::{Manifest, RunWriter, mark_incomplete};
+use crate::experiment::output::{Manifest, RunWriter};
 use crate::experiment::results::{ResultDir, RunSummary, SliceInfo};
 use crate::experiment::runner::{self, Outcome};
 use crate::experiment::scenario::{NOT_IN_RESULTS, Scenario, differing_fields};
@@ -56,8 +57,13 @@ impl Slice {
                 path.display()
             ));
         }
-        let scenario = fs::read_to_string(dir.file(ResultDir::SCENARIO))
-            .map_err(|e| format!("{}: {e}", dir.file(ResultDir::SCENARIO).display()))?;
+        let at = dir.file(ResultDir::SCENARIO);
+        let limit = crate::experiment::registry::MAX_SCENARIO_BYTES;
+        let scenario = crate::experiment::safe_fs::read_bounded(&at, limit)
+            .map_err(|e| format!("{}: {e}", at.display()))
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| format!("{}: not UTF-8", at.display()))
+            })?;
         let range = summary.slice.unwrap_or(SliceInfo {
             from: 0,
             to: summary.replications,
@@ -173,6 +179,25 @@ fn missing(from: u64, to: u64, any: &Slice) -> String {
     )
 }
 
+/// Checks every slice before anything is merged: its files are those its run wrote (lengths
+/// and SHA-256 that its `summary.json` records), and its replications, seeds, step rows and
+/// details are those of its slice (see `merge/verify.rs`). Errors name the slice and file.
+pub fn verify_all(scenario: &Scenario, slices: &[Slice]) -> Result<(), String> {
+    for s in slices {
+        if scenario.sweep.is_none() {
+            verify::run(&s.dir, &s.summary, s.range)?;
+            continue;
+        }
+        verify::files(&s.dir, &s.summary)?;
+        for v in scenario.variants().map_err(|e| e.to_string())? {
+            let vdir = s.dir.variant(v.index);
+            let summary = vdir.read_summary().map_err(|e| e.to_string())?;
+            verify::run(&vdir, &summary, s.range)?;
+        }
+    }
+    Ok(())
+}
+
 /// The first line of a resolved scenario, which names the file it was resolved from.
 const RESOLVED_FROM: &str = "# Resolved by microsim ";
 
@@ -209,14 +234,15 @@ pub fn merge(
             .iter()
             .map(|s| part(s, s.dir.clone()))
             .collect::<io::Result<Vec<_>>>()?;
-        return merge_run(scenario, &parts, out, manifest, start).map(|(o, _)| o);
+        let root = ResultDir::new(out);
+        return merge_run(scenario, &parts, &root, manifest, start).map(|(o, _)| o);
     }
     let variants = scenario
         .variants()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
     let root = ResultDir::new(out);
-    fs::create_dir_all(root.path())?;
-    mark_incomplete(root.path())?;
+    root.create_dirs()?;
+    root.mark_incomplete()?;
     let mut runs = Vec::with_capacity(variants.len());
     for v in &variants {
         let parts = slices
@@ -224,13 +250,7 @@ pub fn merge(
             .map(|s| part(s, s.dir.variant(v.index)))
             .collect::<io::Result<Vec<_>>>()?;
         let vdir = root.variant(v.index);
-        runs.push(merge_run(
-            &v.scenario,
-            &parts,
-            vdir.path(),
-            manifest,
-            start,
-        )?);
+        runs.push(merge_run(&v.scenario, &parts, &vdir, manifest, start)?);
     }
     runner::write_sweep(scenario, &variants, &runs, &root, manifest, None, start)
 }
@@ -246,7 +266,7 @@ struct Part {
 fn merge_run(
     scenario: &Scenario,
     parts: &[Part],
-    out: &Path,
+    out: &ResultDir,
     manifest: &Manifest,
     start: Instant,
 ) -> io::Result<(Outcome, Vec<Vec<f64>>)> {

@@ -29,10 +29,13 @@
 //! any thread and shard count; wall times, the manifest and `messages_local/cross` (which
 //! depend on the shard count) are the exceptions, and are documented as such.
 
-use std::fs::{self, File};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -48,37 +51,79 @@ use crate::engine::stats::{EngineHistograms, StepRow, hist_bytes, hist_from};
 use crate::experiment::montecarlo::{Replication, Sink};
 use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
-    Declared, Endings, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir, RunManifest,
-    RunSummary, SliceInfo, TargetOutcome, parse_ending,
+    Declared, Endings, FileRecord, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir,
+    RunManifest, RunSummary, SliceInfo, TargetOutcome, parse_ending,
 };
+use crate::experiment::safe_fs::{self, Dir};
 use crate::experiment::stats::Summary;
 
+mod claim;
+
+pub use claim::{
+    Claimed, MAX_NAME_BYTES, Taking, choose_dir, claim_dir, partial_pid, remove_stale_partials,
+    unusable_dir,
+};
+
 /// A file being written under a temporary name (`.NAME.PID.partial`), renamed into place by
-/// [`AtomicFile::commit`]. Dropped without a commit (an error on the way), the temporary file
-/// is removed.
+/// [`AtomicFile::commit`]. Both names are in one directory handle ([`Dir`]): the temporary
+/// file is created exclusively and without following a link, and the rename replaces whatever
+/// is at the name (a link included) rather than writing through it. Dropped without a commit
+/// (an error on the way), the temporary file is removed. What is written is hashed as it goes
+/// (SHA-256), and [`AtomicFile::commit`] returns the hash: what `summary.json` records.
 pub struct AtomicFile {
-    tmp: PathBuf,
-    dest: PathBuf,
+    dir: Dir,
+    tmp: OsString,
+    dest: OsString,
     out: BufWriter<File>,
+    hash: Sha256,
+    bytes: u64,
     committed: bool,
 }
 
 /// The suffix of a temporary file.
-const PARTIAL: &str = ".partial";
+pub(crate) const PARTIAL: &str = ".partial";
 
 impl AtomicFile {
-    /// Starts writing `dest`.
+    /// Starts writing `dest`, a file of a result directory: its directory is opened by its
+    /// path (refused if it is a link), the file in it as [`AtomicFile::create_in`] does.
     pub fn create(dest: &Path) -> io::Result<Self> {
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.{}{PARTIAL}", std::process::id()));
-        let out = BufWriter::new(File::create(&tmp)?);
+        Self::create_with(dest, Dir::open)
+    }
+
+    /// Starts writing `dest`, a file the user named outside any result directory (a starter
+    /// scenario): its directory is the user's path, links followed; the file is created as
+    /// [`AtomicFile::create_in`] does.
+    pub fn create_following(dest: &Path) -> io::Result<Self> {
+        Self::create_with(dest, Dir::open_following)
+    }
+
+    fn create_with(dest: &Path, open: fn(&Path) -> io::Result<Dir>) -> io::Result<Self> {
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = dest.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{}: not a file name", dest.display()),
+            )
+        })?;
+        Self::create_in(open(parent)?, name)
+    }
+
+    /// Starts writing `name` in the directory `dir`.
+    pub fn create_in(dir: Dir, name: &OsStr) -> io::Result<Self> {
+        let mut tmp = OsString::from(".");
+        tmp.push(name);
+        tmp.push(format!(".{}{PARTIAL}", std::process::id()));
+        let file = dir.create_new(&tmp)?;
         Ok(AtomicFile {
+            dir,
             tmp,
-            dest: dest.to_path_buf(),
-            out,
+            dest: name.to_os_string(),
+            out: BufWriter::new(file),
+            hash: Sha256::new(),
+            bytes: 0,
             committed: false,
         })
     }
@@ -86,106 +131,50 @@ impl AtomicFile {
     /// Everything written so far (flushed to the temporary file and read back from it).
     pub fn written(&mut self) -> io::Result<Vec<u8>> {
         self.out.flush()?;
-        fs::read(&self.tmp)
+        self.flushed()
     }
 
-    /// Flushes, syncs and renames the file into place.
-    pub fn commit(mut self) -> io::Result<()> {
+    /// What the temporary file holds (what was written up to the last flush).
+    pub fn flushed(&self) -> io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let file = self.out.get_ref();
+        let mut bytes = vec![0; file.metadata()?.len() as usize];
+        file.read_exact_at(&mut bytes, 0)?;
+        Ok(bytes)
+    }
+
+    /// Flushes, syncs and renames the file into place; returns its length and SHA-256.
+    pub fn commit(mut self) -> io::Result<FileRecord> {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
-        fs::rename(&self.tmp, &self.dest)?;
+        self.dir.rename(&self.tmp, &self.dest)?;
         self.committed = true;
-        Ok(())
+        Ok(FileRecord {
+            bytes: self.bytes,
+            sha256: hex(&std::mem::take(&mut self.hash).finalize()),
+        })
     }
+}
+
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_file(&self.tmp);
+            let _ = self.dir.remove_file(&self.tmp);
         }
     }
-}
-
-/// The process id in the name of a temporary file `.NAME.PID.partial`, if `name` is one.
-pub fn partial_pid(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix('.')?.strip_suffix(PARTIAL)?;
-    let (_, pid) = rest.rsplit_once('.')?;
-    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| pid.parse().ok())
-        .flatten()
-}
-
-/// Whether process `pid` is alive, where the OS can say (Linux: `/proc/PID` exists); `None`
-/// where it cannot.
-fn process_alive(pid: u32) -> Option<bool> {
-    let proc = Path::new("/proc");
-    if !proc.join("self").exists() {
-        return None;
-    }
-    Some(pid == std::process::id() || proc.join(pid.to_string()).exists())
-}
-
-/// Removes the temporary files (`.NAME.PID.partial`) that killed runs left in the result
-/// directory `dir`: in it, in its `histograms/`, `plots/` and `checkpoints/`, and in those of each sweep
-/// variant (`variants/NNN/`), where a run writes. Only files whose process is gone are
-/// removed: a file of a live process (another run writing there now) is kept, and so is every
-/// file where the OS cannot tell whether its process lives. Nothing is touched in a directory
-/// that does not look like a result directory (none of `INCOMPLETE`, `summary.json`,
-/// `replications.csv`, `steps.csv`, `histograms/`, `variants/` is there), so a `--out` that
-/// names some other directory never loses a file. Returns how many were removed; errors (a
-/// directory that cannot be read, a file that cannot be removed) are ignored.
-pub fn remove_stale_partials(dir: &Path) -> usize {
-    fn clean(dir: &Path, variants: bool, removed: &mut usize) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let Ok(kind) = e.file_type() else { continue };
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if kind.is_file() {
-                if let Some(pid) = partial_pid(&name)
-                    && process_alive(pid) == Some(false)
-                    && fs::remove_file(e.path()).is_ok()
-                {
-                    *removed += 1;
-                }
-            } else if kind.is_dir() {
-                if name == ResultDir::HISTOGRAMS
-                    || name == ResultDir::PLOTS
-                    || name == crate::experiment::checkpoint::DIR
-                {
-                    clean(&e.path(), false, removed);
-                } else if variants && name == ResultDir::VARIANTS {
-                    for v in fs::read_dir(e.path()).into_iter().flatten().flatten() {
-                        if v.file_type().is_ok_and(|k| k.is_dir()) {
-                            clean(&v.path(), false, removed);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let ours = [
-        ResultDir::INCOMPLETE,
-        ResultDir::SUMMARY,
-        ResultDir::REPLICATIONS,
-        ResultDir::STEPS,
-        ResultDir::HISTOGRAMS,
-        ResultDir::VARIANTS,
-    ];
-    if !ours.iter().any(|f| dir.join(f).exists()) {
-        return 0;
-    }
-    let mut removed = 0;
-    clean(dir, true, &mut removed);
-    removed
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.out.write(buf)
+        let n = self.out.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
@@ -196,100 +185,7 @@ impl Write for AtomicFile {
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(dest)?;
     f.write_all(bytes)?;
-    f.commit()
-}
-
-/// Claims the result directory: `base` if it is new or empty (or `force`), else the first free
-/// `base-2`, `base-3`, … so an earlier result is never silently overwritten.
-///
-/// The claim is atomic, so two runs started together never share a directory: a new
-/// directory is created exclusively (`create_dir`), and the claim itself is the `INCOMPLETE`
-/// marker created exclusively inside it (which also lets an existing empty directory be
-/// claimed by exactly one run). The returned directory exists and holds the marker, which
-/// the run removes once its results are complete. With `force`, `base` is used whatever it
-/// holds. Temporary files left by killed runs are removed from every directory looked at.
-pub fn choose_dir(base: &Path, force: bool) -> io::Result<PathBuf> {
-    if let Some(parent) = base.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
-    }
-    if force {
-        fs::create_dir_all(base)?;
-        remove_stale_partials(base);
-        mark_incomplete(base)?;
-        return Ok(base.to_path_buf());
-    }
-    if claim(base)? {
-        return Ok(base.to_path_buf());
-    }
-    let name = base
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    for i in 2.. {
-        let candidate = base.with_file_name(format!("{name}-{i}"));
-        if claim(&candidate)? {
-            return Ok(candidate);
-        }
-    }
-    unreachable!("some numbered directory is free")
-}
-
-/// Tries to claim `dir` for a run (see [`choose_dir`]): whether this process now owns it.
-fn claim(dir: &Path) -> io::Result<bool> {
-    match fs::create_dir(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            if !dir.is_dir() {
-                return Err(io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    format!("{} exists and is not a directory", dir.display()),
-                ));
-            }
-            remove_stale_partials(dir);
-            if fs::read_dir(dir)?.next().is_some() {
-                return Ok(false);
-            }
-        }
-        Err(e) => return Err(e),
-    }
-    let marker = dir.join(ResultDir::INCOMPLETE);
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&marker)
-    {
-        Ok(mut f) => {
-            f.write_all(marker_text().as_bytes())?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// What the `INCOMPLETE` marker says.
-fn marker_text() -> String {
-    format!(
-        "microsim {} (process {}) started writing this result directory at {}.\n\
-         While this file is here the results are not complete: the run is still going, or it \
-         did not finish (killed, out of disk space).\n",
-        env!("CARGO_PKG_VERSION"),
-        std::process::id(),
-        now_rfc3339()
-    )
-}
-
-/// Marks `dir` incomplete: writes its `INCOMPLETE` marker (first, before any result file).
-pub fn mark_incomplete(dir: &Path) -> io::Result<()> {
-    fs::write(dir.join(ResultDir::INCOMPLETE), marker_text())
-}
-
-/// Marks `dir` complete: removes its `INCOMPLETE` marker (last, after `summary.json`).
-pub fn mark_complete(dir: &Path) -> io::Result<()> {
-    match fs::remove_file(dir.join(ResultDir::INCOMPLETE)) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    f.commit().map(drop)
 }
 
 /// A JSON array written one element at a time, to exactly the bytes that
@@ -301,12 +197,9 @@ pub struct JsonArrayWriter {
 }
 
 impl JsonArrayWriter {
-    /// Starts writing the array to `dest` (atomically: it appears when finished).
-    pub fn create(dest: &Path) -> io::Result<Self> {
-        Ok(JsonArrayWriter {
-            out: AtomicFile::create(dest)?,
-            len: 0,
-        })
+    /// Starts writing the array into `out` (atomically: it appears when finished).
+    pub fn create(out: AtomicFile) -> Self {
+        JsonArrayWriter { out, len: 0 }
     }
 
     /// Appends `value`.
@@ -333,10 +226,9 @@ impl JsonArrayWriter {
         Ok((self.out.written()?, self.len))
     }
 
-    /// Starts writing `dest` with `bytes`, an array of `len` elements left open by
+    /// Starts writing into `out` with `bytes`, an array of `len` elements left open by
     /// [`JsonArrayWriter::written`].
-    pub fn resume(dest: &Path, bytes: &[u8], len: u64) -> io::Result<Self> {
-        let mut out = AtomicFile::create(dest)?;
+    pub fn resume(mut out: AtomicFile, bytes: &[u8], len: u64) -> io::Result<Self> {
         out.write_all(bytes)?;
         Ok(JsonArrayWriter { out, len })
     }
@@ -411,8 +303,8 @@ impl JsonArrayWriter {
         Ok(())
     }
 
-    /// Closes the array and puts the file in place.
-    pub fn finish(mut self) -> io::Result<()> {
+    /// Closes the array and puts the file in place; returns its length and SHA-256.
+    pub fn finish(mut self) -> io::Result<FileRecord> {
         self.out
             .write_all(if self.len == 0 { b"[]\n" } else { b"\n]\n" })?;
         self.out.commit()
@@ -488,6 +380,10 @@ pub struct RunWriter {
     details: JsonArrayWriter,
     compute_seconds: f64,
     slice: Option<SliceInfo>,
+    /// Whether an interrupted replication is written (a run of one) or left out.
+    keep_interrupted: bool,
+    /// Interrupted replications left out.
+    left_out: u64,
 }
 
 /// What a [`RunWriter`] has written and gathered so far: what a checkpoint of a run of
@@ -514,6 +410,26 @@ impl WriterState {
     /// Each metric's values, one per replication written.
     pub fn values(&self) -> &[Vec<f64>] {
         &self.values
+    }
+
+    /// What `replications.csv` holds so far.
+    pub fn replications_csv(&self) -> &[u8] {
+        &self.replications_csv
+    }
+
+    /// What `steps.csv` holds so far.
+    pub fn steps_csv(&self) -> &[u8] {
+        &self.steps_csv
+    }
+
+    /// What `details.json` holds so far (an array left open) and its elements.
+    pub fn details(&self) -> (&[u8], u64) {
+        (&self.details, self.details_len)
+    }
+
+    /// How each replication ended.
+    pub fn endings(&self) -> &[Ending] {
+        &self.endings
     }
 
     /// The step rows written (of every replication).
@@ -598,7 +514,7 @@ impl RunWriter {
         };
         let open = |name: &str| -> io::Result<(csv::Reader<File>, PathBuf)> {
             let path = dir.file(name);
-            let file = File::open(&path).map_err(|e| bad(&path, e.to_string()))?;
+            let file = safe_fs::open_regular(&path).map_err(|e| bad(&path, e.to_string()))?;
             Ok((csv::ReaderBuilder::new().from_reader(file), path))
         };
         // replications.csv: the same columns; each row's ending and metrics kept.
@@ -645,7 +561,7 @@ impl RunWriter {
         }
         // details.json: its elements, copied as they are.
         let path = dir.file(ResultDir::DETAILS);
-        let mut file = File::open(&path).map_err(|e| bad(&path, e.to_string()))?;
+        let mut file = safe_fs::open_regular(&path).map_err(|e| bad(&path, e.to_string()))?;
         self.details
             .append_from(&mut file, n)
             .map_err(|e| bad(&path, e.to_string()))?;
@@ -678,8 +594,8 @@ impl RunWriter {
         self.steps_csv.flush()?;
         let (details, details_len) = self.details.written()?;
         Ok(WriterState {
-            replications_csv: fs::read(self.replications_csv.get_ref().tmp.as_path())?,
-            steps_csv: fs::read(self.steps_csv.get_ref().tmp.as_path())?,
+            replications_csv: self.replications_csv.get_ref().flushed()?,
+            steps_csv: self.steps_csv.get_ref().flushed()?,
             details,
             details_len,
             values: self.values.clone(),
@@ -702,7 +618,7 @@ impl RunWriter {
     /// A writer into `dir` (as [`RunWriter::create`]) that goes on from `state`, written by a
     /// run of the same scenario. Refuses a state that does not fit the model `info`.
     pub fn resume(
-        dir: &Path,
+        dir: &ResultDir,
         info: ModelInfo,
         confidence: f64,
         state: WriterState,
@@ -715,19 +631,18 @@ impl RunWriter {
         if state.engine.len() != 4 || state.details_len != n as u64 {
             return Err(bad("the results kept are damaged"));
         }
-        let dir = ResultDir::new(dir);
-        fs::create_dir_all(dir.path())?;
-        mark_incomplete(dir.path())?;
-        fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
+        let dir = dir.clone();
+        dir.create_dirs()?;
+        dir.mark_incomplete()?;
         let stream = |name: &str, bytes: &[u8]| -> io::Result<csv::Writer<AtomicFile>> {
-            let mut f = AtomicFile::create(&dir.file(name))?;
+            let mut f = dir.create_file(name)?;
             f.write_all(bytes)?;
             Ok(csv_writer(f))
         };
         let replications_csv = stream(ResultDir::REPLICATIONS, &state.replications_csv)?;
         let steps_csv = stream(ResultDir::STEPS, &state.steps_csv)?;
         let details = JsonArrayWriter::resume(
-            &dir.file(ResultDir::DETAILS),
+            dir.create_file(ResultDir::DETAILS)?,
             &state.details,
             state.details_len,
         )?;
@@ -754,25 +669,25 @@ impl RunWriter {
             details,
             compute_seconds: state.compute_seconds,
             slice: None,
+            keep_interrupted: false,
+            left_out: 0,
         })
     }
 
     /// Creates `dir` (and `dir/histograms`), marks it incomplete, and starts the streamed
     /// files for a model that declares `info`, with intervals at `confidence`.
-    pub fn create(dir: &Path, info: ModelInfo, confidence: f64) -> io::Result<Self> {
-        let dir = ResultDir::new(dir);
-        fs::create_dir_all(dir.path())?;
-        mark_incomplete(dir.path())?;
-        fs::create_dir_all(dir.file(ResultDir::HISTOGRAMS))?;
+    pub fn create(dir: &ResultDir, info: ModelInfo, confidence: f64) -> io::Result<Self> {
+        let dir = dir.clone();
+        dir.create_dirs()?;
+        dir.mark_incomplete()?;
         let metrics: Vec<&str> = info.metrics.iter().map(|q| q.name).collect();
-        let mut replications_csv =
-            csv_writer(AtomicFile::create(&dir.file(ResultDir::REPLICATIONS))?);
+        let mut replications_csv = csv_writer(dir.create_file(ResultDir::REPLICATIONS)?);
         replications_csv.write_record(ReplicationsTable::header(&metrics))?;
-        let mut steps_csv = csv_writer(AtomicFile::create(&dir.file(ResultDir::STEPS))?);
+        let mut steps_csv = csv_writer(dir.create_file(ResultDir::STEPS)?);
         let mut header = vec!["replication".to_string()];
         header.extend(StepRow::csv_header(&info.step_columns()));
         steps_csv.write_record(header)?;
-        let details = JsonArrayWriter::create(&dir.file(ResultDir::DETAILS))?;
+        let details = JsonArrayWriter::create(dir.create_file(ResultDir::DETAILS)?);
         Ok(RunWriter {
             dir,
             values: vec![Vec::new(); metrics.len()],
@@ -786,7 +701,17 @@ impl RunWriter {
             details,
             compute_seconds: 0.0,
             slice: None,
+            keep_interrupted: false,
+            left_out: 0,
         })
+    }
+
+    /// Whether a replication that was interrupted is written: only in a run of one
+    /// replication (whose partial numbers are all there is). In a run of several, only
+    /// complete replications are written, so that every row of `replications.csv` is a whole
+    /// replication; those left out are counted as `interrupted` in the summary's `endings`.
+    pub fn keep_interrupted(&mut self, keep: bool) {
+        self.keep_interrupted = keep;
     }
 
     /// Marks the results as a slice of a run (recorded in `summary.json`).
@@ -842,6 +767,7 @@ impl RunWriter {
     ) -> io::Result<RunSummary> {
         let mut endings = Endings::default();
         self.endings.iter().for_each(|e| endings.add(*e));
+        endings.interrupted += self.left_out;
         let summary = RunSummary {
             scenario: scenario.name.clone(),
             model: self.info.name.to_string(),
@@ -858,22 +784,28 @@ impl RunWriter {
             sweep: None,
             declared: declared(&self.info),
             manifest: manifest.record(scenario.run.shards, None, elapsed, self.compute_seconds),
+            files: BTreeMap::new(),
         };
-        commit_csv(self.replications_csv)?;
-        commit_csv(self.steps_csv)?;
-        for (name, h) in &self.histograms {
-            write_hlog(&self.dir.histogram(name), name, h)?;
+        let mut summary = summary;
+        let files = &mut summary.files;
+        let dir = &self.dir;
+        files.insert(
+            ResultDir::REPLICATIONS.into(),
+            commit_csv(self.replications_csv)?,
+        );
+        files.insert(ResultDir::STEPS.into(), commit_csv(self.steps_csv)?);
+        let engine = self.engine.named();
+        for (name, h) in self.histograms.iter().map(|(n, h)| (*n, h)).chain(engine) {
+            let rel = ResultDir::histogram_file(name);
+            files.insert(rel.clone(), dir.write_file(&rel, &hlog_bytes(name, h)?)?);
         }
-        for (name, h) in self.engine.named() {
-            write_hlog(&self.dir.histogram(name), name, h)?;
-        }
-        self.details.finish()?;
-        write_atomic(
-            &self.dir.file(ResultDir::SCENARIO),
-            scenario.resolved_toml().as_bytes(),
-        )?;
-        write_json(&self.dir.file(ResultDir::SUMMARY), &summary)?;
-        mark_complete(self.dir.path())?;
+        files.insert(ResultDir::DETAILS.into(), self.details.finish()?);
+        files.insert(
+            ResultDir::SCENARIO.into(),
+            dir.write_file(ResultDir::SCENARIO, scenario.resolved_toml().as_bytes())?,
+        );
+        dir.write_json(ResultDir::SUMMARY, &summary)?;
+        dir.mark_complete()?;
         Ok(summary)
     }
 }
@@ -884,6 +816,7 @@ pub fn declared(info: &ModelInfo) -> Declared {
         metrics: info.metrics.iter().map(QuantityInfo::from).collect(),
         counters: info.counters.iter().map(QuantityInfo::from).collect(),
         histograms: info.histograms.iter().map(QuantityInfo::from).collect(),
+        series: info.series.iter().map(QuantityInfo::from).collect(),
     }
 }
 
@@ -891,7 +824,7 @@ fn csv_writer(f: AtomicFile) -> csv::Writer<AtomicFile> {
     csv::WriterBuilder::new().from_writer(f)
 }
 
-fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<()> {
+fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<FileRecord> {
     w.into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?
         .commit()
@@ -899,6 +832,10 @@ fn commit_csv(w: csv::Writer<AtomicFile>) -> io::Result<()> {
 
 impl Sink for RunWriter {
     fn replication(&mut self, r: Replication) -> io::Result<()> {
+        if r.ending == Ending::Interrupted && !self.keep_interrupted {
+            self.left_out += 1;
+            return Ok(());
+        }
         let row = ReplicationRow {
             replication: r.index,
             seed: r.seed,
@@ -947,6 +884,11 @@ pub fn pretty(v: &Value) -> String {
 /// Writes `h` as an HdrHistogram interval log with one interval, readable by the standard
 /// `HistogramLogProcessor` and by this crate's `IntervalLogIterator`.
 pub fn write_hlog(dest: &Path, name: &str, h: &Histogram<u64>) -> io::Result<()> {
+    write_atomic(dest, &hlog_bytes(name, h)?)
+}
+
+/// `h` as an HdrHistogram interval log with one interval (what [`write_hlog`] writes).
+pub fn hlog_bytes(name: &str, h: &Histogram<u64>) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
     {
@@ -957,13 +899,17 @@ pub fn write_hlog(dest: &Path, name: &str, h: &Histogram<u64>) -> io::Result<()>
         log.write_histogram(h, Duration::ZERO, Duration::from_secs(1), Tag::new(name))
             .map_err(|e| io::Error::other(format!("cannot encode histogram {name}: {e:?}")))?;
     }
-    write_atomic(dest, &buf)
+    Ok(buf)
 }
+
+/// The most bytes of a histogram log read (a log of one interval is a few kilobytes).
+pub const MAX_HLOG_BYTES: u64 = 256 << 20;
 
 /// Reads an HdrHistogram interval log and adds up its intervals.
 pub fn read_hlog(path: &Path) -> Result<Histogram<u64>, String> {
     use base64::Engine as _;
-    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes =
+        safe_fs::read_bounded(path, MAX_HLOG_BYTES).map_err(|e| format!("cannot read: {e}"))?;
     let mut total: Option<Histogram<u64>> = None;
     let mut de = hdrhistogram::serialization::Deserializer::new();
     for entry in IntervalLogIterator::new(&bytes) {
@@ -1014,120 +960,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_existing_result_is_not_overwritten() {
-        let tmp = tempfile::tempdir().unwrap();
-        let base = tmp.path().join("run");
-        assert_eq!(choose_dir(&base, false).unwrap(), base);
-        fs::write(base.join("summary.json"), "{}").unwrap();
-        assert_eq!(choose_dir(&base, false).unwrap(), tmp.path().join("run-2"));
-        assert_eq!(choose_dir(&base, true).unwrap(), base);
-    }
-
-    #[test]
-    fn a_claimed_directory_is_never_claimed_again() {
-        let tmp = tempfile::tempdir().unwrap();
-        let base = tmp.path().join("deep/er/run");
-        // The parents are created; the claim leaves the marker, so a claimed directory is
-        // never free again, even before anything else is written in it.
-        assert_eq!(choose_dir(&base, false).unwrap(), base);
-        assert!(base.join(ResultDir::INCOMPLETE).is_file());
-        assert_eq!(
-            choose_dir(&base, false).unwrap(),
-            base.with_file_name("run-2")
-        );
-        // An existing empty directory is claimed as before.
-        let empty = tmp.path().join("empty");
-        fs::create_dir(&empty).unwrap();
-        assert_eq!(choose_dir(&empty, false).unwrap(), empty);
-        // A file in the way is an error, not something to write next to.
-        let file = tmp.path().join("file");
-        fs::write(&file, "x").unwrap();
-        assert!(choose_dir(&file, false).is_err());
-        // --force reuses a directory and marks it incomplete until the run completes.
-        mark_complete(&base).unwrap();
-        assert_eq!(choose_dir(&base, true).unwrap(), base);
-        assert!(base.join(ResultDir::INCOMPLETE).is_file());
-    }
-
-    #[test]
-    fn runs_claiming_at_once_get_a_directory_each() {
-        for _ in 0..20 {
-            let tmp = tempfile::tempdir().unwrap();
-            let base = tmp.path().join("run");
-            let barrier = std::sync::Barrier::new(8);
-            let mut dirs: Vec<PathBuf> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..8)
-                    .map(|_| {
-                        s.spawn(|| {
-                            barrier.wait();
-                            choose_dir(&base, false).unwrap()
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap()).collect()
-            });
-            dirs.sort();
-            dirs.dedup();
-            assert_eq!(dirs.len(), 8, "{dirs:?}");
-        }
-    }
-
-    #[test]
-    fn temporary_names_carry_the_process_id() {
-        assert_eq!(partial_pid(".steps.csv.1234.partial"), Some(1234));
-        assert_eq!(partial_pid(".x.77.partial"), Some(77));
-        for not in [
-            "steps.csv.1234.partial",
-            ".steps.csv.partial",
-            ".steps.csv.12a.partial",
-            ".steps.csv.1234",
-            "..partial",
-            ".steps.csv..partial",
-        ] {
-            assert_eq!(partial_pid(not), None, "{not}");
-        }
-    }
-
-    #[test]
-    fn stale_temporary_files_are_removed_and_live_ones_kept() {
-        if process_alive(1).is_none() {
-            return; // no /proc: nothing is ever removed
-        }
-        let tmp = tempfile::tempdir().unwrap();
-        let deep = tmp.path().join("variants/000/histograms");
-        fs::create_dir_all(&deep).unwrap();
-        fs::create_dir_all(tmp.path().join("plots")).unwrap();
-        // No process has an id this large (Linux caps them at 2^22).
-        let dead = [
-            tmp.path().join(".replications.csv.999999999.partial"),
-            tmp.path().join("plots/.cdf_x.png.999999999.partial"),
-            deep.join(".points.hlog.999999999.partial"),
-        ];
-        let live = [
-            tmp.path()
-                .join(format!(".steps.csv.{}.partial", std::process::id())),
-            tmp.path().join(".details.json.1.partial"),
-        ];
-        let other = [
-            tmp.path().join("summary.json"),
-            tmp.path().join(".hidden.999999999.txt"),
-        ];
-        for f in dead.iter().chain(&live).chain(&other) {
-            fs::write(f, "x").unwrap();
-        }
-        assert_eq!(remove_stale_partials(tmp.path()), 3);
-        assert!(dead.iter().all(|f| !f.exists()));
-        assert!(live.iter().chain(&other).all(|f| f.exists()));
-
-        // A directory that is not a result directory is left alone.
-        let elsewhere = tempfile::tempdir().unwrap();
-        let theirs = elsewhere.path().join(".download.999999999.partial");
-        fs::write(&theirs, "x").unwrap();
-        assert_eq!(remove_stale_partials(elsewhere.path()), 0);
-        assert!(theirs.exists());
-    }
+    use std::fs;
 
     #[test]
     fn an_abandoned_atomic_file_leaves_nothing() {
@@ -1154,7 +987,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         for n in 0..=elements.len() {
             let dest = tmp.path().join(format!("d{n}.json"));
-            let mut w = JsonArrayWriter::create(&dest).unwrap();
+            let mut w = JsonArrayWriter::create(AtomicFile::create(&dest).unwrap());
             for e in &elements[..n] {
                 w.push(e).unwrap();
             }

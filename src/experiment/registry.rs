@@ -39,6 +39,9 @@ impl fmt::Debug for Registry {
     }
 }
 
+/// The largest scenario file read (the largest shipped one is a few kilobytes).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
 impl Registry {
     /// A registry with no models.
     pub fn new() -> Self {
@@ -82,10 +85,12 @@ impl Registry {
     }
 
     /// Reads and validates the scenario at `path`, with `overrides` applied, for one of
-    /// these models.
+    /// these models. Only a regular file of at most [`MAX_SCENARIO_BYTES`] is read: a FIFO, a
+    /// device or a directory is refused at once, a larger file before it is read.
     #[doc(hidden)] // not yet part of the API: the crate's tests and benches use it
     pub fn load(&self, path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError::io(path, &e))?;
+        let bytes = crate::experiment::safe_fs::read_bounded(path, MAX_SCENARIO_BYTES)
+            .map_err(|e| ScenarioError::io(path, &e))?;
         self.parse(&bytes, path, overrides)
     }
 

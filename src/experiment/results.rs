@@ -26,9 +26,15 @@ use crate::engine::scheduler::Ending;
 use crate::experiment::stats::{Difference, Summary};
 
 /// A result directory: where a run's files are, and how to read them back.
+///
+/// A sweep variant's directory (`variants/003`) keeps the directory it is reached from (its
+/// anchor, the sweep's), so that what is written into it is reached from there without
+/// following a link at any component (see [`crate::experiment::safe_fs`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResultDir {
     root: PathBuf,
+    anchor: PathBuf,
+    below: PathBuf,
 }
 
 /// Why a file of a result directory could not be read.
@@ -99,7 +105,18 @@ impl ResultDir {
 
     /// The result directory at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        ResultDir { root: root.into() }
+        let root = root.into();
+        ResultDir {
+            anchor: root.clone(),
+            root,
+            below: PathBuf::new(),
+        }
+    }
+
+    /// The directory it is reached from, and its path below that (empty but for a sweep's
+    /// variants).
+    pub fn anchored(&self) -> (&Path, &Path) {
+        (&self.anchor, &self.below)
     }
 
     /// Where it is.
@@ -110,6 +127,11 @@ impl ResultDir {
     /// The path of a file in it (one of the names above).
     pub fn file(&self, name: &str) -> PathBuf {
         self.root.join(name)
+    }
+
+    /// Histogram `name`'s file, relative to the directory (`histograms/NAME.hlog`).
+    pub fn histogram_file(name: &str) -> String {
+        format!("{}/{name}.hlog", Self::HISTOGRAMS)
     }
 
     /// The path of histogram `name` (`histograms/NAME.hlog`).
@@ -141,7 +163,12 @@ impl ResultDir {
 
     /// A sweep variant's result directory.
     pub fn variant(&self, index: u64) -> ResultDir {
-        ResultDir::new(self.root.join(Self::variant_path(index)))
+        let rel = Self::variant_path(index);
+        ResultDir {
+            root: self.root.join(&rel),
+            anchor: self.anchor.clone(),
+            below: self.below.join(rel),
+        }
     }
 
     /// Why the run that wrote this directory did not finish, if it did not: its `INCOMPLETE`
@@ -198,12 +225,18 @@ impl ResultDir {
     }
 }
 
+/// The most bytes of a JSON file of a result directory read (a summary of a sweep of 100,000
+/// variants is well below it).
+pub const MAX_JSON_BYTES: u64 = 1 << 30;
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
-    let text = fs::read_to_string(path).map_err(|why| ReadError::Io {
-        path: path.to_path_buf(),
-        why,
+    let text = crate::experiment::safe_fs::read_bounded(path, MAX_JSON_BYTES).map_err(|why| {
+        ReadError::Io {
+            path: path.to_path_buf(),
+            why,
+        }
     })?;
-    serde_json::from_str(&text).map_err(|e| ReadError::Format {
+    serde_json::from_slice(&text).map_err(|e| ReadError::Format {
         path: path.to_path_buf(),
         why: format!("not what microsim writes (line {}): {e}", e.line()),
     })
@@ -250,6 +283,20 @@ pub struct RunSummary {
     pub declared: Declared,
     /// How, where and when it ran.
     pub manifest: RunManifest,
+    /// The SHA-256 of each file the run wrote (by its path in the directory), taken as it
+    /// was written: what `microsim merge` checks a slice's files against. It catches a file
+    /// damaged, edited, swapped or copied by accident, not a forger, who can recompute it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+/// What `summary.json` records of a file the run wrote: its length and its SHA-256 (hex).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// Its SHA-256, as lower-case hex.
+    pub sha256: String,
 }
 
 /// The replications a slice of a run holds (`microsim run --replications A..B`):
@@ -309,6 +356,7 @@ impl RunSummary {
             .metrics
             .iter()
             .chain(&self.declared.counters)
+            .chain(&self.declared.series)
             .find(|q| q.name == name)
             .map_or("", |q| q.unit.as_str())
     }
@@ -399,6 +447,9 @@ pub struct Declared {
     /// What the histograms measure.
     #[serde(default)]
     pub histograms: Vec<QuantityInfo>,
+    /// Per-step series derived from the counters (written only when the model has some).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<QuantityInfo>,
 }
 
 /// How, where and when a run ran. Not deterministic.
@@ -660,7 +711,7 @@ impl StepsTable {
 
 /// A CSV file of a result directory, opened, with its header read.
 fn csv_reader(path: &Path) -> Result<(csv::Reader<fs::File>, Vec<String>), ReadError> {
-    let file = fs::File::open(path).map_err(|why| ReadError::Io {
+    let file = crate::experiment::safe_fs::open_regular(path).map_err(|why| ReadError::Io {
         path: path.to_path_buf(),
         why,
     })?;

@@ -22,10 +22,7 @@ use crate::experiment::montecarlo::{
     Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
 };
 use crate::experiment::montecarlo::{RunStats, in_chunks};
-use crate::experiment::output::{
-    AtomicFile, Manifest, RunWriter, declared, mark_complete, mark_incomplete, write_atomic,
-    write_json,
-};
+use crate::experiment::output::{Manifest, RunWriter, declared};
 use crate::experiment::results::{
     ResultDir, RunSummary, SliceInfo, SweepTable, SweepVariant, TargetOutcome, fmt_num,
 };
@@ -122,7 +119,8 @@ pub fn execute_on(
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         sweep(&run, scenario, &variants, resume.as_ref())
     } else {
-        single(&run, scenario, &opts.dir, None, false, resume).map(|(o, _)| o)
+        let dir = ResultDir::new(&opts.dir);
+        single(&run, scenario, &dir, None, false, resume).map(|(o, _)| o)
     }
 }
 
@@ -139,7 +137,7 @@ struct Run<'a> {
 fn single(
     run: &Run<'_>,
     scenario: &Scenario,
-    dir: &Path,
+    dir: &ResultDir,
     variant: Option<u64>,
     keep_values: bool,
     resume: Option<Checkpoint>,
@@ -148,7 +146,7 @@ fn single(
     let start = Instant::now();
     let confidence = scenario.montecarlo.confidence;
     let mut plan = scenario.plan(opts.only);
-    plan.spool = Some(dir.to_path_buf());
+    plan.spool = Some(dir.path().to_path_buf());
     let slice = opts.slice_info(scenario);
     if let Some(s) = &slice {
         plan.first = s.from;
@@ -165,11 +163,12 @@ fn single(
     if let Some(s) = slice {
         writer.set_slice(s);
     }
+    writer.keep_interrupted(plan.max() == 1);
     let saving = Saving::new(scenario, dir, opts.only)?;
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
     // A lone replication is shared by the ranks (each steps its own shards) when the model
     // can cross between processes.
-    let together = run.team.size() > 1 && plan.max() == 1 && scenario.snapshots();
+    let together = run.team.size() > 1 && plan.max() == 1 && scenario.shares_a_replication();
     let every = lone.map_or(0, |s| s.every());
     if together {
         let order = Order::Replicate {
@@ -254,7 +253,7 @@ fn single(
         summary,
         partial: stats.interrupted,
         replications: stats.replications,
-        checkpoint: saving.and_then(|s| s.last.into_inner().unwrap_or_else(|p| p.into_inner())),
+        checkpoint: saving.and_then(|s| s.last()),
     };
     Ok((outcome, values))
 }
@@ -262,7 +261,7 @@ fn single(
 /// The writer and the start of a run resumed from `c`.
 fn resumed(
     scenario: &Scenario,
-    dir: &Path,
+    dir: &ResultDir,
     plan: &crate::experiment::montecarlo::Plan,
     c: Checkpoint,
 ) -> io::Result<(RunWriter, Resumed)> {
@@ -295,33 +294,41 @@ fn resumed(
 /// Where and how a run writes its checkpoints (`[run] checkpoint_every`).
 struct Saving<'a> {
     scenario: &'a Scenario,
-    dir: PathBuf,
+    dir: ResultDir,
     only: Option<u64>,
     every: u64,
-    /// The last checkpoint written.
-    last: Mutex<Option<PathBuf>>,
+    /// The checkpoints written and kept, oldest first: the last is the newest.
+    kept: Mutex<std::collections::VecDeque<String>>,
 }
 
 impl<'a> Saving<'a> {
     /// The checkpoints of a run of `scenario` into `dir`, if it writes any (its
     /// `checkpoints/` directory is created here).
-    fn new(scenario: &'a Scenario, dir: &Path, only: Option<u64>) -> io::Result<Option<Self>> {
+    fn new(scenario: &'a Scenario, dir: &ResultDir, only: Option<u64>) -> io::Result<Option<Self>> {
         let every = scenario.run.checkpoint_every;
         if every == 0 {
             return Ok(None);
         }
-        let dir = dir.join(checkpoint::DIR);
-        std::fs::create_dir_all(&dir)?;
+        dir.handle()?.create_dir_all(Path::new(checkpoint::DIR))?;
         Ok(Some(Saving {
             scenario,
-            dir,
+            dir: dir.clone(),
             only,
             every,
-            last: Mutex::new(None),
+            kept: Mutex::new(Default::default()),
         }))
     }
 
-    /// Writes a checkpoint with these contents; a run of several keeps only its newest.
+    /// The newest checkpoint written, if any.
+    fn last(&self) -> Option<PathBuf> {
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.back()
+            .map(|name| self.dir.path().join(checkpoint::DIR).join(name))
+    }
+
+    /// Writes a checkpoint with these contents. A run of several keeps only its newest; a
+    /// run of one its newest `run.checkpoint_keep`, the older ones removed once the new one is
+    /// in place (renamed after being synced).
     fn write(
         &self,
         done: u64,
@@ -333,7 +340,9 @@ impl<'a> Saving<'a> {
         let at = running.map(|(i, snap, _)| (i, snap.step()));
         let header = checkpoint::header(s.model_name(), &s.name, resolved, s.seed(), done, at);
         let name = checkpoint::file_name(at, done, self.only.is_some());
-        let dest = self.dir.join(name);
+        let file = self
+            .dir
+            .create_file(&format!("{}/{name}", checkpoint::DIR))?;
         Parts {
             header: &header,
             scenario: resolved,
@@ -342,12 +351,19 @@ impl<'a> Saving<'a> {
             writer,
             running,
         }
-        .write(&dest)?;
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = last.take().filter(|old| *old != dest && running.is_none()) {
-            let _ = std::fs::remove_file(old);
+        .write(file)?;
+        let keep = match running {
+            Some(_) => s.run.checkpoint_keep.max(1) as usize,
+            None => 1,
+        };
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|k| *k != name);
+        kept.push_back(name);
+        let folder = self.dir.handle()?.dir(Path::new(checkpoint::DIR))?;
+        while kept.len() > keep {
+            let old = kept.pop_front().expect("more than one kept");
+            let _ = folder.remove_file(std::ffi::OsStr::new(&old));
         }
-        *last = Some(dest);
         Ok(())
     }
 }
@@ -581,7 +597,7 @@ pub fn work(
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
         None => Vec::new(),
     };
-    let dir = scratch.join(format!(".rank-{}.{}", team.rank(), std::process::id()));
+    let prefix = format!(".rank-{}.", team.rank());
     loop {
         let order: Order = decode(&team.broadcast(&[])?)?;
         let (variant, first, count, text) = match order {
@@ -642,7 +658,12 @@ pub fn work(
             plan.first = mine.start;
             plan.count = mine.end - mine.start;
             plan.target = None;
-            plan.spool = Some(dir.clone());
+            // A fresh directory of its own, of a name no one can have planted a link at.
+            let tmp = tempfile::Builder::new()
+                .prefix(&prefix)
+                .tempdir_in(scratch)?;
+            let dir = ResultDir::new(tmp.path());
+            plan.spool = Some(tmp.path().to_path_buf());
             let mut writer = RunWriter::create(&dir, s.model_info(), s.montecarlo.confidence)?;
             let stats = match plan.count {
                 0 => None,
@@ -656,7 +677,7 @@ pub fn work(
             };
             let state = writer.state()?;
             drop(writer);
-            let _ = std::fs::remove_dir_all(&dir);
+            drop(tmp);
             Ok(Reply::Ran {
                 state,
                 interrupted: stats.is_some_and(|s| s.interrupted),
@@ -707,8 +728,8 @@ fn sweep(
     let (opts, progress) = (run.opts, run.progress);
     let start = Instant::now();
     let dir = ResultDir::new(&opts.dir);
-    std::fs::create_dir_all(dir.path())?;
-    mark_incomplete(dir.path())?;
+    dir.create_dirs()?;
+    dir.mark_incomplete()?;
     let mut runs: Vec<(Outcome, Vec<Vec<f64>>)> = Vec::new();
     let mut branch_opts = opts.clone();
     if let Some(r) = from.and_then(|c| c.running.as_ref()) {
@@ -729,7 +750,7 @@ fn sweep(
         runs.push(single(
             &branch,
             &v.scenario,
-            vdir.path(),
+            &vdir,
             Some(v.index),
             true,
             from.cloned(),
@@ -779,8 +800,15 @@ pub(crate) fn write_sweep(
     let fields: Vec<String> = variants.first().map_or(Vec::new(), |v| {
         v.parameters.iter().map(|(f, _)| f.clone()).collect()
     });
-    write_sweep_csv(&dir.file(ResultDir::SWEEP_CSV), &table, &fields, scenario)?;
-    write_json(&dir.file(ResultDir::SWEEP_JSON), &table)?;
+    let mut files = std::collections::BTreeMap::new();
+    files.insert(
+        ResultDir::SWEEP_CSV.to_string(),
+        write_sweep_csv(dir, &table, &fields, scenario)?,
+    );
+    files.insert(
+        ResultDir::SWEEP_JSON.to_string(),
+        dir.write_json(ResultDir::SWEEP_JSON, &table)?,
+    );
     let replications: u64 = runs.iter().map(|(o, _)| o.replications).sum();
     let compute: f64 = runs
         .iter()
@@ -808,13 +836,16 @@ pub(crate) fn write_sweep(
             start.elapsed(),
             compute,
         ),
+        files: Default::default(),
     };
-    write_atomic(
-        &dir.file(ResultDir::SCENARIO),
-        scenario.resolved_toml().as_bytes(),
-    )?;
-    write_json(&dir.file(ResultDir::SUMMARY), &summary)?;
-    mark_complete(dir.path())?;
+    let mut summary = summary;
+    summary.files = files;
+    summary.files.insert(
+        ResultDir::SCENARIO.to_string(),
+        dir.write_file(ResultDir::SCENARIO, scenario.resolved_toml().as_bytes())?,
+    );
+    dir.write_json(ResultDir::SUMMARY, &summary)?;
+    dir.mark_complete()?;
     Ok(Outcome {
         summary,
         partial,
@@ -899,11 +930,11 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
 /// `sweep.csv`: one row per variant with its parameters, each metric's mean and interval, and
 /// each compared metric's difference to the baseline.
 fn write_sweep_csv(
-    dest: &Path,
+    dir: &ResultDir,
     table: &SweepTable,
     fields: &[String],
     scenario: &Scenario,
-) -> io::Result<()> {
+) -> io::Result<crate::experiment::results::FileRecord> {
     let metrics = scenario.metric_names();
     let mut header = vec!["variant".to_string()];
     header.extend(fields.iter().cloned());
@@ -923,7 +954,7 @@ fn write_sweep_csv(
             format!("{m}_significant"),
         ]);
     }
-    let mut w = csv::Writer::from_writer(AtomicFile::create(dest)?);
+    let mut w = csv::Writer::from_writer(dir.create_file(ResultDir::SWEEP_CSV)?);
     w.write_record(&header)?;
     let num = |v: Option<f64>| v.map_or(String::new(), fmt_num);
     for v in &table.variants {

@@ -185,6 +185,13 @@ impl Scenario {
         self.model.snapshots()
     }
 
+    /// Whether one replication of the model can be shared by MPI ranks: it can be
+    /// snapshotted, and its tasks have no places (a replication of a model with a
+    /// [`crate::Space`] runs in one process; replications are still shared out over ranks).
+    pub fn shares_a_replication(&self) -> bool {
+        self.model.snapshots() && !self.model.has_space()
+    }
+
     /// Refuses `[run] checkpoint_every` where no checkpoint can be written: in a sweep, or for
     /// a model that cannot be snapshotted.
     pub fn check_checkpoints(&self) -> Result<(), ScenarioError> {
@@ -276,6 +283,8 @@ pub(crate) trait Configured: Send + Sync + fmt::Debug {
     fn run(&self, job: Job<'_>) -> io::Result<RunStats>;
     /// Whether the model can be snapshotted.
     fn snapshots(&self) -> bool;
+    /// Whether the model's tasks have places (a [`crate::Space`]).
+    fn has_space(&self) -> bool;
     /// The resolved scenario document as TOML (without the comment header).
     fn resolved_body(&self) -> String;
     /// The variants of `base`'s `sweep`, each built and checked.
@@ -316,6 +325,11 @@ impl<P: ModelParams> Configured for Checked<P> {
     fn snapshots(&self) -> bool {
         use crate::engine::model::Model;
         self.model.build().codec().is_some()
+    }
+
+    fn has_space(&self) -> bool {
+        use crate::engine::model::Model;
+        self.model.build().space().is_some()
     }
 
     fn resolved_body(&self) -> String {
@@ -619,6 +633,7 @@ pub const NOT_IN_RESULTS: &[&str] = &[
     "run.threads",
     "run.shards",
     "run.checkpoint_every",
+    "run.checkpoint_keep",
     "output",
 ];
 

@@ -249,9 +249,12 @@ impl Board {
     /// written: then its temporary files are read as far as they go).
     pub fn from_dir(dir: &Path) -> Self {
         let rd = ResultDir::new(dir);
-        let summary: Option<Value> = std::fs::read(rd.file(ResultDir::SUMMARY))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
+        let summary: Option<Value> = crate::experiment::safe_fs::read_bounded(
+            &rd.file(ResultDir::SUMMARY),
+            crate::experiment::results::MAX_JSON_BYTES,
+        )
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
         let name = |key: &str| {
             summary
                 .as_ref()

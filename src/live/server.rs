@@ -1,9 +1,13 @@
 //! The live view's HTTP server: axum on a tokio runtime of its own, in its own thread.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -13,15 +17,28 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use futures_util::Stream;
-use tokio::sync::{oneshot, watch};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::time::Sleep;
 
 use super::Board;
+use crate::experiment::safe_fs::Dir;
 
 /// The page: plain HTML, CSS and a script that draws SVG; nothing from the network.
 const PAGE: &str = include_str!("page.html");
 
 /// How often the board is rendered for viewers, at most.
 const TICK: Duration = Duration::from_millis(250);
+
+/// How long a connection may send and receive nothing before it is closed (an open event
+/// stream is sent a keep-alive every 15 s, so it is never idle while its viewer reads).
+pub const IDLE: Duration = Duration::from_secs(60);
+
+/// The most connections served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 512;
+
+/// The piece of a file sent at a time: a file is streamed, never read whole.
+const CHUNK: usize = 64 << 10;
 
 /// The address `--serve` and `serve --addr` take: `HOST:PORT`, `PORT`, or nothing (127.0.0.1
 /// and a free port).
@@ -51,7 +68,9 @@ pub struct Server {
 #[derive(Clone)]
 struct App {
     state: watch::Receiver<Arc<str>>,
-    dir: PathBuf,
+    /// The result directory, opened once: files are opened beneath it without following a
+    /// link ([`Dir::open_file`]).
+    dir: Option<Arc<Dir>>,
 }
 
 impl Server {
@@ -72,6 +91,16 @@ impl Server {
         listener: TcpListener,
         refresh: bool,
     ) -> std::io::Result<Server> {
+        Self::start_with(board, listener, refresh, IDLE)
+    }
+
+    /// [`Server::start`], closing connections idle for `idle` (sending and receiving nothing).
+    pub fn start_with(
+        board: Arc<Board>,
+        listener: TcpListener,
+        refresh: bool,
+        idle: Duration,
+    ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -81,7 +110,7 @@ impl Server {
         let thread = std::thread::Builder::new()
             .name("microsim-live".into())
             .spawn(move || {
-                runtime.block_on(serve(board, listener, rx, refresh));
+                runtime.block_on(serve(board, listener, rx, refresh, idle));
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })?;
         Ok(Server {
@@ -129,13 +158,19 @@ async fn serve(
     listener: TcpListener,
     shutdown: oneshot::Receiver<()>,
     refresh: bool,
+    idle: Duration,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
+    let listener = IdleListener {
+        inner: listener,
+        idle,
+        slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+    };
     let (tx, rx) = watch::channel::<Arc<str>>(board.render().into());
     let app = App {
-        dir: board.dir().to_path_buf(),
+        dir: Dir::open(board.dir()).ok().map(Arc::new),
         state: rx,
     };
     let publisher = async move {
@@ -200,22 +235,25 @@ async fn events(State(app): State<App>) -> Sse<impl Stream<Item = Result<Event, 
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// A file of the result directory (`report.html`, `plots/…`): only plain names below it.
+/// A file of the result directory (`report.html`, `plots/…`): only plain names below it,
+/// opened beneath the directory's handle without following a link at any component (a link
+/// swapped in while the server runs makes the open fail), only a regular file, and streamed
+/// in pieces of [`CHUNK`] bytes (a file of any size costs the server one piece per viewer).
 async fn file(State(app): State<App>, UrlPath(path): UrlPath<String>) -> Response {
     let rel = Path::new(&path);
     let plain = rel.components().all(|c| matches!(c, Component::Normal(_)));
-    if !plain {
+    let Some(dir) = app.dir.filter(|_| plain) else {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    let full = app.dir.join(rel);
-    let inside = match (full.canonicalize(), app.dir.canonicalize()) {
-        (Ok(f), Ok(d)) => f.starts_with(d) && f.is_file(),
-        _ => false,
     };
-    if !inside {
+    let rel_owned = rel.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || dir.open_file(&rel_owned)).await;
+    let Ok(Ok(file)) = opened else {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    let kind = match full.extension().and_then(|e| e.to_str()) {
+    };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let kind = match rel.extension().and_then(|e| e.to_str()) {
         Some("html") => "text/html; charset=utf-8",
         Some("png") => "image/png",
         Some("svg") => "image/svg+xml",
@@ -223,8 +261,146 @@ async fn file(State(app): State<App>, UrlPath(path): UrlPath<String>) -> Respons
         Some("csv") | Some("toml") | Some("hlog") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     };
-    match tokio::fs::read(&full).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, kind)], bytes).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    // At most the length the file had when it was opened, in pieces.
+    let file = tokio::fs::File::from_std(file).take(len);
+    let pieces = futures_util::stream::unfold(file, |mut file| async move {
+        let mut piece = vec![0u8; CHUNK];
+        match file.read(&mut piece).await {
+            Ok(0) => None,
+            Ok(n) => {
+                piece.truncate(n);
+                Some((Ok::<_, io::Error>(piece), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+        ],
+        axum::body::Body::from_stream(pieces),
+    )
+        .into_response()
+}
+
+/// The listener: accepts at most [`MAX_CONNECTIONS`] at once, each closed once idle.
+struct IdleListener {
+    inner: tokio::net::TcpListener,
+    idle: Duration,
+    slots: Arc<Semaphore>,
+}
+
+impl axum::serve::Listener for IdleListener {
+    type Io = Idle;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Idle, SocketAddr) {
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        loop {
+            match self.inner.accept().await {
+                Ok((io, addr)) => {
+                    let sleep = Box::pin(tokio::time::sleep(self.idle));
+                    let idle = self.idle;
+                    return (
+                        Idle {
+                            io,
+                            idle,
+                            sleep,
+                            _slot: slot,
+                        },
+                        addr,
+                    );
+                }
+                // Out of file descriptors and the like: wait, then go on.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection that fails with `TimedOut` once nothing has been read from or written to it
+/// for `idle` (a half-open connection, a viewer that stopped reading).
+struct Idle {
+    io: tokio::net::TcpStream,
+    idle: Duration,
+    sleep: Pin<Box<Sleep>>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Idle {
+    /// Bytes went through: the clock starts again.
+    fn progressed(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.idle;
+        self.sleep.as_mut().reset(deadline);
+    }
+
+    /// What a pending read or write becomes: still pending, or timed out.
+    fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the connection was idle too long",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for Idle {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut me.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    me.progressed();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => me.pending(cx),
+        }
+    }
+}
+
+impl AsyncWrite for Idle {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        match Pin::new(&mut me.io).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    me.progressed();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => me.pending(cx),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }

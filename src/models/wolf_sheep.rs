@@ -18,7 +18,7 @@
 //! first.
 //!
 //! Counters per step: `sheep`, `wolves` (the animals alive at the step's start), `grass`
-//! (cells grown at the step's end), `births`, `starved` and `eaten`.
+//! (cells grown at the step's start), `births`, `starved` and `eaten`.
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ pub enum Msg {
 const COUNTERS: &[Quantity] = &[
     Quantity::new("sheep", "sheep").about("sheep alive at the step's start"),
     Quantity::new("wolves", "wolves").about("wolves alive at the step's start"),
-    Quantity::new("grass", "cells").about("cells with grown grass at the step's end"),
+    Quantity::new("grass", "cells").about("cells with grown grass at the step's start"),
     Quantity::new("births", "animals").about("animals born"),
     Quantity::new("starved", "animals").about("animals whose energy ran out"),
     Quantity::new("eaten", "sheep").about("sheep eaten by wolves"),
@@ -243,7 +243,6 @@ impl Model for WolfSheep {
         let here = ctx.cell();
         let (energy, chance) = match animal {
             Animal::Sheep(s) => {
-                ctx.count(SHEEP, 1);
                 s.energy -= 1.0;
                 if ctx.look(here) == Some(Msg::Grown) && ctx.claim_here() {
                     s.energy += self.p.sheep_gain;
@@ -252,7 +251,6 @@ impl Model for WolfSheep {
                 (&mut s.energy, self.p.sheep_reproduce)
             }
             Animal::Wolf(w) => {
-                ctx.count(WOLVES, 1);
                 w.energy -= 1.0;
                 if self.eat_a_sheep(ctx) {
                     w.energy += self.p.wolf_gain;
@@ -277,13 +275,23 @@ impl Model for WolfSheep {
 
     fn on_cell(&self, grass: &mut Vec<u32>, _: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
         // Eaten last step: it grows back in `grass_regrowth_time` steps from then.
-        grass[ctx.offset()] = self.p.grass_regrowth_time.saturating_sub(1);
+        grass[ctx.offset()] = self.p.grass_regrowth_time;
     }
 
     fn end_step(&self, grass: &mut Vec<u32>, ctx: &mut StepEndCtx<'_, Msg>) {
+        // The animals here at the step's start, by kind.
+        let (sheep, wolves) = ctx.published().fold((0, 0), |(s, w), a| match a.msg {
+            Msg::Sheep => (s + 1, w),
+            _ => (s, w + 1),
+        });
+        ctx.count(SHEEP, sheep);
+        ctx.count(WOLVES, wolves);
+        // The grass grows: what the declaration does at the end of each step, done here at
+        // the start of the next (after the last step's meals reached the grass).
+        let grows = ctx.step() > 0;
         let mut grown = 0;
         for countdown in grass.iter_mut() {
-            *countdown = countdown.saturating_sub(1);
+            *countdown = countdown.saturating_sub(grows as u32);
             grown += (*countdown == 0) as u64;
         }
         ctx.count(GRASS, grown);

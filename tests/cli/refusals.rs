@@ -149,7 +149,7 @@ const FILE_CASES: &[FileCase] = &[
     case("sweep_variant_wrong_type.toml", &["sweep_variant_wrong_type.toml:12:5", "variant 1 (model.items=\"many\")", "field: model.items", "whole number"]),
     case("sweep_variant_unknown_field.toml", &["sweep_variant_unknown_field.toml:11:18", "variant 0", "field: model.itmes", "`itmes`", "items"]),
     case("sweep_variant_bad_set_path.toml", &["sweep_variant_bad_set_path.toml:11:20", "variant 0", "field: model.items", "not a section"]),
-    case("sweep_sample_variant_out_of_range.toml", &["sweep_sample_variant_out_of_range.toml:12:12", "variant 0 (model.keep_fraction=", "field: model.keep_fraction", "not a probability"]),
+    case("sweep_sample_variant_out_of_range.toml", &["sweep_sample_variant_out_of_range.toml:12:12", "variant 2 (model.keep_fraction=", "field: model.keep_fraction", "not a probability"]),
     case("sweep_variant_shards_over_cells.toml", &["sweep_variant_shards_over_cells.toml:12:1", "variant 1 (model.width=2)", "field: run.shards", "more than the arena's 4 cells"]),
 ];
 

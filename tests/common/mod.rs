@@ -155,6 +155,13 @@ impl Running {
     }
 }
 
+impl From<Child> for Running {
+    /// A child started some other way (under `sh -c`, with limits).
+    fn from(child: Child) -> Self {
+        Running(Some(child))
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         if let Some(mut c) = self.0.take() {

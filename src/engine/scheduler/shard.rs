@@ -448,6 +448,7 @@ impl<M: Model> Shard<M> {
             seed: settings.seed,
             rng: None,
             sent_cells: 0,
+            from_cell: false,
             world,
         };
         // Once tasks have moved, a source shard's run is no longer a block of ids: the runs
@@ -732,6 +733,7 @@ fn handle_runs<M: Model>(
             ctx.offset = e.to;
             ctx.rng = None;
             ctx.sent_cells = 0;
+            ctx.from_cell = salt != 0;
             let mail = if salt == 0 {
                 Mail::keyed(e.key, e.msg)
             } else {

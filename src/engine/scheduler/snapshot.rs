@@ -263,6 +263,93 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// Checks a snapshot read back from bytes against itself and against `rows`, the step
+    /// rows kept beside it (a checkpoint's): the counters' totals, last values and peaks are
+    /// those of the rows; the step is within `max_steps`; the task pieces cover the tasks in
+    /// order; the cell pieces are the blocks of a partition of the arena, one per shard, and
+    /// each shard's mail goes to cells of that shard and to tasks that exist, from tasks that
+    /// exist. What a damaged
+    /// checkpoint whose checksum was recomputed could still get past `from_bytes`. The
+    /// pieces' contents are checked again when restored.
+    pub(crate) fn validate(&self, rows: &[StepRow]) -> Result<(), SnapshotError> {
+        let damaged = |why: String| Err(SnapshotError::Damaged(why));
+        let meta = &self.meta;
+        if meta.step > meta.max_steps {
+            return damaged(format!(
+                "step {} is past max_steps {}",
+                meta.step, meta.max_steps
+            ));
+        }
+        let mut counts = Counts::new(meta.counts.width());
+        for row in rows {
+            if row.counters.len() != meta.counts.width() {
+                return damaged("a step row has other counters than the snapshot".into());
+            }
+            counts.add(&row.counters);
+        }
+        if counts != meta.counts {
+            return damaged("its counters are not the sum of its step rows".into());
+        }
+        let mut next = 0u64;
+        for &(first, count) in &meta.task_pieces {
+            if first != next || count == 0 {
+                return damaged("the task pieces do not follow on".into());
+            }
+            next = first.saturating_add(count);
+        }
+        let whole = if meta.placed {
+            next <= meta.next_id
+        } else {
+            next == meta.next_id
+        };
+        if meta.next_id < meta.tasks || !whole {
+            return damaged(format!("{next} tasks where {} were written", meta.next_id));
+        }
+        let shards = meta.cell_pieces.len();
+        if shards == 0 || shards as u64 > MAX_SHARDS || meta.mail_pieces != shards as u64 {
+            return damaged("its shards do not add up (cells and mail)".into());
+        }
+        let part = Partition::new(shards, meta.cells, meta.tasks);
+        for (s, &(lo, hi)) in meta.cell_pieces.iter().enumerate() {
+            if part.cell_range(s, meta.cells) != (lo..hi) {
+                return damaged(format!("cell piece {s} is not its shard's cells"));
+            }
+        }
+        let first_mail = meta.task_pieces.len() + shards;
+        let mail = self.pieces[first_mail..]
+            .iter()
+            .zip(&meta.lengths[first_mail..]);
+        for (s, (packed, len)) in mail.enumerate() {
+            let piece: MailPiece = from_bytes(&unpack(packed, len.0, "mail")?)
+                .map_err(|e| SnapshotError::Damaged(format!("mail: {e}")))?;
+            let (lo, hi) = meta.cell_pieces[s];
+            let outside = |&c: &u32| c as u64 >= hi - lo;
+            if piece.first_cell != lo
+                || piece.cell_to.iter().any(outside)
+                || piece.from_cell_to.iter().any(outside)
+            {
+                return damaged(format!("shard {s}'s mail goes to cells of another shard"));
+            }
+            let task = |&t: &u32| t as u64 >= meta.next_id;
+            if piece.task_to.iter().any(task) {
+                return damaged(format!(
+                    "shard {s}'s mail goes to a task that does not exist"
+                ));
+            }
+            // Every key names the task that sent the message (an answer inherits its key; an
+            // answer to a message from a cell names no task).
+            let sender = |t: &u32| *t != crate::engine::task::Mail::<()>::FROM_CELL && task(t);
+            if piece.cell_from.iter().any(task) || piece.task_from.iter().any(sender) {
+                return damaged(format!(
+                    "shard {s}'s mail is from a task that does not exist"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Snapshot")

@@ -96,6 +96,18 @@ impl ScenarioError {
         let origin = Origin::FileOnly {
             path: path.display().to_string(),
         };
+        if let Some(refused) = crate::experiment::safe_fs::refusal(err) {
+            let (why, hint) = refused.split();
+            let e = Self::new(
+                ErrorKind::Io,
+                origin,
+                format!("cannot read the scenario file: it {why}"),
+            );
+            return match hint {
+                Some(h) => e.hint(h),
+                None => e,
+            };
+        }
         let e = Self::new(
             ErrorKind::Io,
             origin,

@@ -15,9 +15,12 @@ use crate::experiment::step_log::StepLog;
 /// allocator) and 28 MiB in a debug build (its code is three times larger), counted as 28.
 pub const PROCESS_BYTES: u64 = 28 << 20;
 
-/// What each worker thread adds (its stack and the allocator's per-thread pages): measured at
-/// 2–5 MiB, counted as 6.
-pub const THREAD_BYTES: u64 = 6 << 20;
+/// What each worker thread adds: its stack and the allocator's per-thread pages, among them
+/// the freed pages it keeps for the next replication (`microsim::alloc`), which a replication
+/// running on another thread does not reuse. Measured at 2–5 MiB alone; a scan of every
+/// built-in model's parameters (`tests/memory.rs`) found small runs of two threads up to
+/// 8.4 MiB above an estimate that counted 6 per thread, so 12 are counted.
+pub const THREAD_BYTES: u64 = 12 << 20;
 
 /// What a scenario will need, about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -73,10 +73,22 @@ pub struct RunSection {
     /// from any of them.
     #[serde(skip_serializing_if = "is_zero")]
     pub checkpoint_every: u64,
+    /// How many of a lone replication's step checkpoints to keep (default
+    /// [`DEFAULT_CHECKPOINT_KEEP`]): once a newer one is safely written (synced and renamed
+    /// into place), the older ones beyond this many are removed.
+    #[serde(skip_serializing_if = "is_default_keep")]
+    pub checkpoint_keep: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// The step checkpoints a run keeps unless `[run] checkpoint_keep` says otherwise.
+pub const DEFAULT_CHECKPOINT_KEEP: u64 = 3;
+
+fn is_default_keep(n: &u64) -> bool {
+    *n == DEFAULT_CHECKPOINT_KEEP
 }
 
 /// The seed used when a scenario names none (recorded in the resolved scenario).
@@ -93,6 +105,7 @@ impl Default for RunSection {
             max_steps: 1_000_000,
             histograms: true,
             checkpoint_every: 0,
+            checkpoint_keep: DEFAULT_CHECKPOINT_KEEP,
         }
     }
 }
@@ -296,27 +309,8 @@ fn check_dir(dir: &str, out: &mut Vec<Problem>) {
             dir.len()
         ));
     }
-    for at in std::path::Path::new(dir).ancestors() {
-        if at.as_os_str().is_empty() {
-            break;
-        }
-        match std::fs::metadata(at) {
-            Ok(m) if m.is_dir() => break,
-            Ok(_) if at == std::path::Path::new(dir) => {
-                return problem(format!(
-                    "`output.dir` is {dir:?}, which exists and is not a directory"
-                ));
-            }
-            Ok(_) => {
-                return problem(format!(
-                    "`output.dir` is {dir:?}, but {:?} is not a directory",
-                    at.display().to_string()
-                ));
-            }
-            // Missing (it will be created), or inside something that is not a directory
-            // (found at the next step up).
-            Err(_) => continue,
-        }
+    if let Some(why) = crate::experiment::output::unusable_dir(std::path::Path::new(dir)) {
+        problem(format!("`output.dir` is {dir:?}: {why}"));
     }
 }
 
@@ -336,6 +330,7 @@ pub fn accepted_range(field: &str) -> Option<(u64, u64)> {
         "run.quantum" => (1, u32::MAX as u64),
         "run.max_steps" => (1, u32::MAX as u64 - 2),
         "run.checkpoint_every" => (0, u32::MAX as u64 - 2),
+        "run.checkpoint_keep" => (1, 1_000_000),
         "montecarlo.replications" => (1, MAX_REPLICATIONS),
         "sweep.baseline" => (0, MAX_VARIANTS - 1),
         "sweep.sample.count" => (1, MAX_VARIANTS),
@@ -375,6 +370,7 @@ impl RunSection {
         check_known(out, "run.quantum", self.quantum);
         check_known(out, "run.max_steps", self.max_steps);
         check_known(out, "run.checkpoint_every", self.checkpoint_every);
+        check_known(out, "run.checkpoint_keep", self.checkpoint_keep);
         let Some(cells) = cells else {
             if let Some(shards) = self.shards {
                 check_range(out, "run.shards", shards, 1, MAX_SHARDS);

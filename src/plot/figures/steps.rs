@@ -66,13 +66,29 @@ pub(super) fn steps_plots(
         ]),
         imbalance(steps),
     );
+    let declared = &run.summary.declared.series;
+    let derived = |c: usize| declared.iter().any(|q| q.name == steps.header[c]);
     let counters: Vec<Series> = steps
         .counters()
         .into_iter()
-        .filter(|&c| view.any(Some(c)))
+        .filter(|&c| !derived(c) && view.any(Some(c)))
         .enumerate()
         .map(|(i, c)| (c, steps.header[c].as_str(), series(i)))
         .collect();
+    let derived: Vec<Series> = steps
+        .counters()
+        .into_iter()
+        .filter(|&c| derived(c))
+        .enumerate()
+        .map(|(i, c)| (c, steps.header[c].as_str(), series(i)))
+        .collect();
+    add(
+        "steps_series",
+        &format!("Model series per step ({})", run.summary.model),
+        "value",
+        derived,
+        String::new(),
+    );
     if counters.is_empty() {
         s.push(skip(
             "step series of model counters",
