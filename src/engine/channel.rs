@@ -201,6 +201,19 @@ pub fn gather<M: Copy>(
     into.sort_by_cached_key(|e| (rank(e.key), e.key));
 }
 
+/// Gathers the runs into `into` in key order: a stable sort, so that messages with equal keys
+/// (from one source cell, which one shard sends in its order) keep the order they were sent.
+pub fn gather_by_key<M: Copy>(runs: &mut [Vec<Envelope<M>>], into: &mut Vec<Envelope<M>>) {
+    into.clear();
+    for run in runs.iter_mut() {
+        into.extend_from_slice(run);
+        run.clear();
+    }
+    if !into.is_sorted_by_key(|e| e.key) {
+        into.sort_by_key(|e| e.key);
+    }
+}
+
 /// One buffer of messages per shard.
 pub type Buffers<T> = Vec<Vec<T>>;
 

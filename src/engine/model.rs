@@ -112,6 +112,16 @@ pub trait Model: Sync {
         None
     }
 
+    /// In a model with a space, the turn of a task among the tasks of its cell: each step the
+    /// tasks of a cell run one after another, lower turns first, and within a turn in the
+    /// step's order (by id, or by seeded priority). What lets one kind of agent act before
+    /// another (sheep before wolves). Default: 0 for every task.
+    #[inline(always)]
+    fn turn(&self, task: &Self::Task) -> u8 {
+        let _ = task;
+        0
+    }
+
     /// What a task sees of the cell at `offset` in `cells` ([`Ctx::look`]): cells are not
     /// changed while tasks run, so every task of a step sees the same. Default: nothing.
     #[inline(always)]

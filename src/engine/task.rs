@@ -29,9 +29,10 @@
 //!    and is seen, where it was. In a space with a capacity a move or birth into a cell is a
 //!    claim: the cell's free room (at the step's start) goes to the claims in the step's order
 //!    (by id, or by the seeded priority under [`crate::Order::Shuffled`]); the rest stay put.
-//! 8. The tasks at one cell run one after another, in the step's order: what one of them does
-//!    to another there ([`Ctx::kill`], [`Ctx::claim_here`]) is settled at once, first come
-//!    first served, the same at any shard count.
+//! 8. The tasks at one cell run one after another, by turn ([`crate::Model::turn`]) and then
+//!    in the step's order: what one of them does to another there ([`Ctx::kill`],
+//!    [`Ctx::claim_here`]) is settled at once, first come first served, the same at any shard
+//!    count.
 
 use std::any::Any;
 

@@ -21,8 +21,8 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Checks, Counter, Ctx, End, Hood, Mail, Metric, Model, ModelParams, Next, Place, Quantity,
-    Report, Setup, Space, StepRow, Tally, TaskId, TaskRng,
+    Checks, Codec, Counter, Ctx, End, Hood, Mail, Metric, Model, ModelParams, Next, Place,
+    Quantity, Report, Setup, Space, StepRow, Tally, TaskId, TaskRng,
 };
 
 /// The model's parameters (`[model]` in a scenario).
@@ -159,6 +159,10 @@ impl Model for Schelling {
     fn series(&self, row: &StepRow, _: &Tally<'_>, out: &mut [f64]) {
         out[0] = row.counters[HAPPY.index()] as f64 / row.tasks_alive.max(1) as f64;
         out[1] = row.counters[SAME.index()] as f64 / row.counters[NEIGHBOURS.index()].max(1) as f64;
+    }
+
+    fn codec(&self) -> Option<Codec<u8, ()>> {
+        Some(Codec::new())
     }
 
     fn report(&self, end: &End<'_, Self>) -> Report {

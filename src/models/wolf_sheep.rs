@@ -9,13 +9,18 @@
 //! `steps` steps.
 //!
 //! **Within one step.** Animals eat where they stood at the step's start, then move to a
-//! random one of the 8 cells around (the declaration moves first, then eats: the same cycle,
-//! started half a turn later), and their offspring start where the parent stood. The animals
-//! of one cell act one after another in the step's seeded order, so two sheep never eat one
+//! random one of the 8 cells around: the declaration moves first, then eats, the same cycle
+//! started half a turn later. So an offspring, which the declaration leaves where its parent
+//! ate and moves at the next step before it eats, here starts one random step away. The animals
+//! of one cell act one after another, the sheep first (as the declaration's step activates all
+//! sheep, then all wolves), each kind in the step's seeded order; so two sheep never eat one
 //! patch of grass and two wolves never eat one sheep ([`crate::Ctx::claim_here`],
-//! [`crate::Ctx::kill`]); a sheep eaten before its turn does nothing that step. Sheep and
-//! wolves of a cell take their turns mixed, as in Agents.jl's reference, rather than all sheep
-//! first.
+//! [`crate::Ctx::kill`]).
+//!
+//! **Against the comparison's Mesa code.** It moves animals to one of the 4 cells beside
+//! (`walk = "von_neumann"`), so an animal's `x + y` changes parity every step and half of the
+//! wolf–sheep pairs can never meet: its wolves starve more often. With the same walk, the
+//! populations here fall within the band of Mesa's runs (`tests/abm.rs`).
 //!
 //! Counters per step: `sheep`, `wolves` (the animals alive at the step's start), `grass`
 //! (cells grown at the step's start), `births`, `starved` and `eaten`.
@@ -24,7 +29,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CellCtx, Checks, Codec, Counter, Ctx, End, Hood, Mail, Metric, Model, ModelParams, Next,
+    CellCtx, Checks, Codec, Counter, Ctx, End, Hood, Mail, Metric, Model, ModelParams, Next, Place,
     Quantity, Report, Setup, Space, StepEndCtx, Tally, TaskId, TaskRng,
 };
 
@@ -55,6 +60,20 @@ pub struct Params {
     /// The most animals alive at once (what the memory budget counts; the run stops if
     /// births would pass it).
     pub max_animals: u64,
+    /// Where an animal can step: one of the 8 cells around (`"moore"`, as declared) or one of
+    /// the 4 beside (`"von_neumann"`, as the comparison's Mesa code does).
+    pub walk: Walk,
+}
+
+/// The cells an animal steps to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Walk {
+    /// One of the 8 cells around.
+    #[default]
+    Moore,
+    /// One of the 4 cells beside.
+    VonNeumann,
 }
 
 impl Default for Params {
@@ -72,6 +91,7 @@ impl Default for Params {
             wolf_gain: 13.0,
             steps: 100,
             max_animals: 100_000,
+            walk: Walk::Moore,
         }
     }
 }
@@ -119,6 +139,7 @@ const COUNTERS: &[Quantity] = &[
     Quantity::new("births", "animals").about("animals born"),
     Quantity::new("starved", "animals").about("animals whose energy ran out"),
     Quantity::new("eaten", "sheep").about("sheep eaten by wolves"),
+    Quantity::new("grazed", "sheep").about("sheep that ate grass"),
 ];
 const METRICS: &[Quantity] = &[
     Quantity::new("sheep", "sheep").about("sheep alive at the end"),
@@ -133,6 +154,7 @@ const GRASS: Counter = Counter::named(COUNTERS, "grass");
 const BIRTHS: Counter = Counter::named(COUNTERS, "births");
 const STARVED: Counter = Counter::named(COUNTERS, "starved");
 const EATEN: Counter = Counter::named(COUNTERS, "eaten");
+const GRAZED: Counter = Counter::named(COUNTERS, "grazed");
 
 /// The model.
 #[derive(Clone, Debug)]
@@ -146,16 +168,18 @@ impl WolfSheep {
         WolfSheep { p }
     }
 
-    /// One of the up to 8 cells around `cell`, at random.
+    /// One of the cells around `cell` ([`Walk`]), at random.
     fn random_walk(&self, cell: u64, ctx: &mut Ctx<'_, Msg>) -> u64 {
         loop {
             let (dx, dy) = (
                 ctx.rng().random_range(-1..=1),
                 ctx.rng().random_range(-1..=1),
             );
-            if (dx, dy) != (0, 0)
-                && let Some(to) = ctx.space().offset_cell(cell, dx, dy)
-            {
+            let step = match self.p.walk {
+                Walk::Moore => (dx, dy) != (0, 0),
+                Walk::VonNeumann => dx * dy == 0 && dx != dy,
+            };
+            if step && let Some(to) = ctx.space().offset_cell(cell, dx, dy) {
                 return to;
             }
         }
@@ -228,6 +252,10 @@ impl Model for WolfSheep {
         }
     }
 
+    fn turn(&self, animal: &Animal) -> u8 {
+        matches!(animal, Animal::Wolf(_)) as u8 // sheep first
+    }
+
     fn publish(&self, animal: &Animal) -> Option<Msg> {
         Some(match animal {
             Animal::Sheep(_) => Msg::Sheep,
@@ -247,6 +275,7 @@ impl Model for WolfSheep {
                 if ctx.look(here) == Some(Msg::Grown) && ctx.claim_here() {
                     s.energy += self.p.sheep_gain;
                     ctx.send_to_cell(here, Msg::Eaten);
+                    ctx.count(GRAZED, 1);
                 }
                 (&mut s.energy, self.p.sheep_reproduce)
             }
@@ -265,7 +294,9 @@ impl Model for WolfSheep {
         }
         if ctx.rng().random::<f64>() < chance {
             *energy /= 2.0;
-            ctx.spawn(*animal);
+            // The offspring takes its first step with its parent's (see the module docs).
+            let first = self.random_walk(here, ctx);
+            ctx.spawn_at(*animal, Place::Cell(first));
             ctx.count(BIRTHS, 1);
         }
         let to = self.random_walk(here, ctx);
@@ -275,7 +306,7 @@ impl Model for WolfSheep {
 
     fn on_cell(&self, grass: &mut Vec<u32>, _: Mail<Msg>, ctx: &mut CellCtx<'_, Msg>) {
         // Eaten last step: it grows back in `grass_regrowth_time` steps from then.
-        grass[ctx.offset()] = self.p.grass_regrowth_time;
+        grass[ctx.offset()] = self.p.grass_regrowth_time + 1;
     }
 
     fn end_step(&self, grass: &mut Vec<u32>, ctx: &mut StepEndCtx<'_, Msg>) {
@@ -362,6 +393,8 @@ wolf_gain = 13.0
 steps = 100
 # The most animals alive at once (the memory budget counts this many).
 max_animals = 100000
+# 'moore': a step to one of the 8 cells around; 'von_neumann': one of the 4 beside.
+walk = 'moore'
 ";
 
     fn check(&self, checks: &mut Checks) {

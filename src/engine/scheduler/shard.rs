@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::engine::arena::Partition;
-use crate::engine::channel::{Envelope, Outbox, Route, TaskEnvelope, gather};
+use crate::engine::channel::{Envelope, Outbox, Route, TaskEnvelope, gather, gather_by_key};
 use crate::engine::model::Model;
 use crate::engine::rng::{SPAWN, TaskRng, priority, step_key, step_keys};
 use crate::engine::space::Setup;
@@ -392,8 +392,7 @@ impl<M: Model> Shard<M> {
         // side for the same peer: one buffer per shard pair and kind instead of two.
         self.group_mail(rank, pass.deliver);
         recycle(&mut self.in_tasks, &mut self.out.to_tasks);
-        let by_key = |key: u64| key;
-        gather(&mut self.in_from_cells, &mut self.from_cell_inbox, &by_key);
+        gather_by_key(&mut self.in_from_cells, &mut self.from_cell_inbox);
         recycle(&mut self.in_from_cells, &mut self.out.from_cells);
         self.handle_cells(cells, pass, rank, counters);
         recycle(&mut self.in_cells, &mut self.out.to_cells);
@@ -453,14 +452,12 @@ impl<M: Model> Shard<M> {
         };
         // Once tasks have moved, a source shard's run is no longer a block of ids: the runs
         // are gathered and sorted by key, as under a seeded order.
-        let by_key = |key: u64| key;
-        let rank = match (rank, route) {
-            (None, Route::Home) => None,
-            (None, _) => Some(&by_key as &dyn Fn(u64) -> u64),
-            (rank, _) => rank,
-        };
         let done = if let Some(rank) = rank {
             gather(&mut self.in_cells, &mut self.cell_inbox, rank);
+            let runs = std::slice::from_ref(&self.cell_inbox);
+            handle_runs(model, cells, runs, &mut ctx, stop, 0)
+        } else if !matches!(route, Route::Home) {
+            gather_by_key(&mut self.in_cells, &mut self.cell_inbox);
             let runs = std::slice::from_ref(&self.cell_inbox);
             handle_runs(model, cells, runs, &mut ctx, stop, 0)
         } else {

@@ -129,12 +129,14 @@ impl<M: Model> Shard<M> {
             s.order[*at as usize] = i as u32;
             *at += 1;
         }
-        // Within a cell, by key (cells hold few tasks).
+        // Within a cell, by turn and then by key (cells hold few tasks; keys are distinct).
         let keys = &self.keys;
+        let slots = &self.slots;
+        let turn = |i: u32| (model.turn(&slots[i as usize].state), keys[i as usize]);
         for c in 0..cells {
             let (a, b) = (offsets[c] as usize, offsets[c + 1] as usize);
             if b - a > 1 {
-                s.order[a..b].sort_unstable_by_key(|&i| keys[i as usize]);
+                s.order[a..b].sort_unstable_by_key(|&i| turn(i));
             }
         }
         if !s.order.iter().enumerate().all(|(j, &i)| j == i as usize) {
