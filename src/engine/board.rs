@@ -480,14 +480,22 @@ impl<'a, M> Iterator for Near<'a, M> {
 
     #[inline]
     fn fold<B, F: FnMut(B, Neighbour<'a, M>) -> B>(mut self, init: B, mut f: F) -> B {
-        if self.walk.is_none() {
+        let Some(walk) = self.walk.as_mut() else {
             return self.boards.fold_near(self.cell, self.hood, init, f);
-        }
+        };
         let mut acc = init;
-        for n in self.by_ref() {
-            acc = f(acc, n);
+        loop {
+            let (piece, first) = (walk.piece, walk.first_cell);
+            for k in walk.k..piece.entries.len() {
+                if let Some(n) = piece.get(first, k) {
+                    acc = f(acc, n);
+                }
+            }
+            walk.k = piece.entries.len();
+            if !walk.next_piece(&self.boards) {
+                return acc;
+            }
         }
-        acc
     }
 }
 

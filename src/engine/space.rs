@@ -266,6 +266,7 @@ impl Space {
     }
 
     /// A place as a cell (and, in a continuous box, a point).
+    #[inline]
     pub(crate) fn locate(&self, place: Place) -> (u64, [f64; 2]) {
         match (place, self.is_continuous()) {
             (Place::Cell(c), false) => (c.min(self.grid.cells() - 1), [0.0; 2]),

@@ -75,7 +75,7 @@ const COUNTERS: &[Quantity] = &[
 const METRICS: &[Quantity] = &[
     Quantity::new("happy_share", "").about("share of agents happy in the last step"),
     Quantity::new("segregation", "").about("share of neighbours of one's own group, last step"),
-    Quantity::new("steps_to_happy", "steps").about("first step with every agent happy"),
+    Quantity::new("all_happy", "").about("1 if every agent was happy in the last step"),
     Quantity::new("moves", "moves").about("claims of an empty cell over the run"),
 ];
 const SERIES: &[Quantity] = &[
@@ -168,18 +168,16 @@ impl Model for Schelling {
     fn report(&self, end: &End<'_, Self>) -> Report {
         let t = end.tally();
         let agents = self.p.agents.max(1) as f64;
-        // The first step at which `happy` peaked, if it peaked at every agent.
-        let to_happy = match t.peak(HAPPY) {
-            Some((step, n)) if n == self.p.agents => step as f64,
-            _ => f64::NAN,
-        };
         let mut report = end.report();
         report
             .set(
                 Metric::named(METRICS, "happy_share"),
                 t.last(HAPPY) as f64 / agents,
             )
-            .set(Metric::named(METRICS, "steps_to_happy"), to_happy)
+            .set(
+                Metric::named(METRICS, "all_happy"),
+                (t.last(HAPPY) == self.p.agents) as u8 as f64,
+            )
             .set(
                 Metric::named(METRICS, "segregation"),
                 t.last(SAME) as f64 / t.last(NEIGHBOURS).max(1) as f64,

@@ -25,7 +25,7 @@
 //! Counters per step: `sheep`, `wolves` (the animals alive at the step's start), `grass`
 //! (cells grown at the step's start), `births`, `starved` and `eaten`.
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -170,16 +170,23 @@ impl WolfSheep {
 
     /// One of the cells around `cell` ([`Walk`]), at random.
     fn random_walk(&self, cell: u64, ctx: &mut Ctx<'_, Msg>) -> u64 {
+        const AROUND: [(i64, i64); 8] = [
+            (1, 0),
+            (0, 1),
+            (-1, 0),
+            (0, -1),
+            (1, 1),
+            (-1, 1),
+            (-1, -1),
+            (1, -1),
+        ];
+        let ways = match self.p.walk {
+            Walk::Moore => 8,
+            Walk::VonNeumann => 4,
+        };
         loop {
-            let (dx, dy) = (
-                ctx.rng().random_range(-1..=1),
-                ctx.rng().random_range(-1..=1),
-            );
-            let step = match self.p.walk {
-                Walk::Moore => (dx, dy) != (0, 0),
-                Walk::VonNeumann => dx * dy == 0 && dx != dy,
-            };
-            if step && let Some(to) = ctx.space().offset_cell(cell, dx, dy) {
+            let (dx, dy) = AROUND[(ctx.rng().next_u64() >> 61) as usize % ways];
+            if let Some(to) = ctx.space().offset_cell(cell, dx, dy) {
                 return to;
             }
         }
@@ -188,17 +195,19 @@ impl WolfSheep {
     /// One of the sheep in this animal's cell, at random, eaten: true if one was left.
     fn eat_a_sheep(&self, ctx: &mut Ctx<'_, Msg>) -> bool {
         let here = ctx.cell();
-        let sheep = || ctx.near(here, Hood::HERE).filter(|n| *n.msg == Msg::Sheep);
-        let n = sheep().count();
+        let mut sheep = [0; 16];
+        let n = ctx.near(here, Hood::HERE).fold(0, |n, a| {
+            if *a.msg == Msg::Sheep && n < sheep.len() {
+                sheep[n] = a.id;
+                return n + 1;
+            }
+            n
+        });
         if n == 0 {
             return false;
         }
         let start = ctx.rng().random_range(0..n);
-        (0..n).any(|i| {
-            let id = ctx.near(here, Hood::HERE).filter(|n| *n.msg == Msg::Sheep);
-            let id = id.map(|s| s.id).nth((start + i) % n);
-            id.is_some_and(|id| ctx.kill(id))
-        })
+        (0..n).any(|i| ctx.kill(sheep[(start + i) % n]))
     }
 }
 

@@ -76,6 +76,9 @@ impl<'m, M: Model> Simulation<'m, M> {
         };
         let leaving: Vec<Vec<(usize, Mover<M::Task>)>> = if parallel {
             self.shards.par_iter_mut().enumerate().map(sift).collect()
+        } else if let [one] = &mut self.shards[..] {
+            one.sift(part, 0, |_, _| unreachable!("one shard owns every cell"));
+            Vec::new()
         } else {
             self.shards.iter_mut().enumerate().map(sift).collect()
         };

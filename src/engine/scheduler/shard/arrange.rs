@@ -26,6 +26,8 @@ pub(crate) struct Mover<T> {
 #[derive(Debug, Default)]
 pub(super) struct Scratch {
     cursor: Vec<u32>,
+    /// The cells holding more than one task.
+    crowded: Vec<u32>,
     order: Vec<u32>,
     ids: Vec<TaskId>,
     spots: Vec<u64>,
@@ -114,8 +116,13 @@ impl<M: Model> Shard<M> {
         let offsets = &mut board.offsets;
         offsets.clear();
         offsets.resize(cells + 1, 0);
+        s.crowded.clear();
         for &c in &self.spots {
-            offsets[(c - first) as usize + 1] += 1;
+            let count = &mut offsets[(c - first) as usize + 1];
+            *count += 1;
+            if *count == 2 {
+                s.crowded.push((c - first) as u32);
+            }
         }
         for i in 1..=cells {
             offsets[i] += offsets[i - 1];
@@ -129,15 +136,16 @@ impl<M: Model> Shard<M> {
             s.order[*at as usize] = i as u32;
             *at += 1;
         }
-        // Within a cell, by turn and then by key (cells hold few tasks; keys are distinct).
+        // Within a cell holding several, by turn and then by key (keys are distinct).
         let keys = &self.keys;
         let slots = &self.slots;
         let turn = |i: u32| (model.turn(&slots[i as usize].state), keys[i as usize]);
-        for c in 0..cells {
-            let (a, b) = (offsets[c] as usize, offsets[c + 1] as usize);
-            if b - a > 1 {
-                s.order[a..b].sort_unstable_by_key(|&i| turn(i));
-            }
+        for &c in &s.crowded {
+            let (a, b) = (
+                offsets[c as usize] as usize,
+                offsets[c as usize + 1] as usize,
+            );
+            s.order[a..b].sort_unstable_by_key(|&i| turn(i));
         }
         if !s.order.iter().enumerate().all(|(j, &i)| j == i as usize) {
             gather(&mut self.ids, &s.order, &mut s.ids);
