@@ -214,17 +214,35 @@ impl<'a, M> Boards<'a, M> {
             }
             return acc;
         }
-        for (y0, y1) in span(y, r, h, true).into_iter().flatten() {
-            for row in y0..=y1 {
-                let dy = row_offset(row, y, h, true);
-                let half = match hood {
-                    Hood::Moore(_) => r,
-                    Hood::VonNeumann(_) => r - dy.clamp(-r, r).abs(),
-                };
-                for (x0, x1) in span(x, half, w, true).into_iter().flatten() {
-                    let base = (row * w) as u64;
-                    acc = self.fold_run(base + x0 as u64, base + x1 as u64, acc, &mut f);
+        // A periodic space: rows and columns wrap; a neighbourhood wider than the space takes
+        // each row (column) once, in order.
+        let wrap = |v: i64, n: i64| {
+            if v < 0 {
+                v + n
+            } else if v >= n {
+                v - n
+            } else {
+                v
+            }
+        };
+        let (rows, first_dy) = if 2 * r + 1 >= h { (h, -y) } else { (2 * r + 1, -r) };
+        let square = span(x, r, w, true);
+        for i in 0..rows {
+            let dy = first_dy + i;
+            let row = wrap(y + dy, h);
+            let cols = match hood {
+                Hood::Moore(_) => square,
+                Hood::VonNeumann(_) => {
+                    let dy = row_offset(row, y, h, true);
+                    span(x, r - dy.clamp(-r, r).abs(), w, true)
                 }
+            };
+            let base = (row * w) as u64;
+            if let Some((x0, x1)) = cols[0] {
+                acc = self.fold_run(base + x0 as u64, base + x1 as u64, acc, &mut f);
+            }
+            if let Some((x0, x1)) = cols[1] {
+                acc = self.fold_run(base + x0 as u64, base + x1 as u64, acc, &mut f);
             }
         }
         acc

@@ -34,8 +34,9 @@ pub struct Space {
     grid: Grid,
     /// Division by the width, as a multiplication (a cell's row).
     by_width: Divisor,
-    /// A continuous box's size; `None` for a grid of cells.
-    extent: Option<[f64; 2]>,
+    /// A continuous box's size (a grid's: its width and height in cells).
+    extent: [f64; 2],
+    continuous: bool,
     /// A bucket's side, in a continuous box.
     bucket: f64,
     periodic: bool,
@@ -85,7 +86,8 @@ impl Space {
                 if width == 0 { 1 } else { width },
                 width.saturating_mul(height),
             ),
-            extent: None,
+            extent: [width as f64, height as f64],
+            continuous: false,
             bucket: 1.0,
             periodic: false,
             capacity: u32::MAX,
@@ -102,7 +104,8 @@ impl Space {
         Space {
             grid: Grid::new(w, h),
             by_width: Divisor::new(w, w.saturating_mul(h)),
-            extent: Some([width, height]),
+            extent: [width, height],
+            continuous: true,
             bucket,
             periodic: false,
             capacity: u32::MAX,
@@ -139,13 +142,13 @@ impl Space {
 
     /// Whether places are points of a continuous box.
     pub const fn is_continuous(&self) -> bool {
-        self.extent.is_some()
+        self.continuous
     }
 
     /// The box's size (a grid's: its width and height in cells).
+    #[inline(always)]
     pub fn extent(&self) -> [f64; 2] {
         self.extent
-            .unwrap_or([self.grid.width as f64, self.grid.height as f64])
     }
 
     /// The most tasks a cell holds, if limited.
@@ -191,7 +194,7 @@ impl Space {
 
     /// The cell (bucket) a point lies in; points outside the box are first brought in
     /// ([`Space::wrap`]).
-    #[inline]
+    #[inline(always)]
     pub fn cell_of(&self, p: [f64; 2]) -> u64 {
         let p = self.wrap(p);
         let col = ((p[0] / self.bucket) as u64).min(self.grid.width - 1);
@@ -213,13 +216,13 @@ impl Space {
     /// A point brought into the box: wrapped around a periodic space, stopped at the edge of a
     /// bounded one (a coordinate equal to the box's size is moved just inside). Not-a-number
     /// coordinates become 0.
-    #[inline]
+    #[inline(always)]
     pub fn wrap(&self, p: [f64; 2]) -> [f64; 2] {
         let e = self.extent();
         [self.wrap1(p[0], e[0]), self.wrap1(p[1], e[1])]
     }
 
-    #[inline]
+    #[inline(always)]
     fn wrap1(&self, v: f64, side: f64) -> f64 {
         if (0.0..side).contains(&v) {
             return v;
@@ -240,7 +243,7 @@ impl Space {
 
     /// The displacement from `from` to `to`: on a periodic space the shortest one (the
     /// minimal image).
-    #[inline]
+    #[inline(always)]
     pub fn displacement(&self, from: [f64; 2], to: [f64; 2]) -> [f64; 2] {
         let mut d = [to[0] - from[0], to[1] - from[1]];
         if self.periodic {

@@ -405,7 +405,13 @@ impl<'a, M> Ctx<'a, M> {
     #[inline]
     #[track_caller]
     pub fn move_to_pos(&mut self, point: [f64; 2]) {
-        let place = self.space().locate(Place::Point(point));
+        let space = self.space();
+        let place = if space.is_continuous() {
+            let p = space.wrap(point);
+            (space.cell_of(p), p)
+        } else {
+            space.locate(Place::Point(point))
+        };
         self.spot.to = Some(place);
     }
 

@@ -162,11 +162,11 @@ impl Model for Flocking {
             let steer = cohere[k] * p.cohere + separate[k] * p.separate + matching[k] * p.r#match;
             vel[k] = bird.vel[k] + steer / f64::max(n, 1.0);
         }
-        let norm = vel[0].hypot(vel[1]);
+        let norm = (vel[0] * vel[0] + vel[1] * vel[1]).sqrt();
         if norm > 0.0 {
             bird.vel = [vel[0] / norm, vel[1] / norm];
         }
-        let heading = matching[0].hypot(matching[1]);
+        let heading = (matching[0] * matching[0] + matching[1] * matching[1]).sqrt();
         if n > 0.0 && heading > 0.0 {
             let agree = (bird.vel[0] * matching[0] + bird.vel[1] * matching[1]) / heading;
             ctx.count(ALIGNMENT, ((agree + 1.0) * 5e5).round() as u64);
@@ -199,7 +199,7 @@ impl Model for Flocking {
             )
             .set(
                 Metric::named(METRICS, "polarization"),
-                sum[0].hypot(sum[1]) / n.max(1) as f64,
+                (sum[0] * sum[0] + sum[1] * sum[1]).sqrt() / n.max(1) as f64,
             )
             .set(
                 Metric::named(METRICS, "alone"),
