@@ -217,6 +217,32 @@ pub(crate) struct Spot {
     pub(crate) to: Option<(u64, [f64; 2])>,
 }
 
+/// What a task's run needs besides the engine's basics: where it is, its births, what the
+/// tasks of its cell did to one another. One per shard, reused from task to task.
+pub(crate) struct Here {
+    pub(crate) spot: Spot,
+    /// Births so far in this run.
+    pub(crate) born: u32,
+    /// The task's order key in the step.
+    pub(crate) key: u64,
+    pub(crate) deeds: Deeds,
+    /// The shard's births of the step: a `Vec<Birth<Task>>`.
+    pub(crate) births: Box<dyn Any + Send + Sync>,
+}
+
+impl Here {
+    /// Bookkeeping for tasks of type `T`.
+    pub(crate) fn new<T: Send + Sync + 'static>() -> Self {
+        Here {
+            spot: Spot::default(),
+            born: 0,
+            key: 0,
+            deeds: Deeds::default(),
+            births: Box::new(Vec::<Birth<T>>::new()),
+        }
+    }
+}
+
 /// What a running task may do: draw random numbers, send messages, count; in a model with a
 /// space, read what is around it, move, give birth, kill and claim (see the module docs).
 pub struct Ctx<'a, M> {
@@ -234,13 +260,7 @@ pub struct Ctx<'a, M> {
     pub(crate) near: Option<u64>,
     /// Places: `None` in a model without a space.
     pub(crate) world: Option<&'a World<'a, M>>,
-    pub(crate) spot: Spot,
-    pub(crate) deeds: &'a mut Deeds,
-    /// The shard's births of the step: a `Vec<Birth<Task>>`.
-    pub(crate) births: &'a mut dyn Any,
-    pub(crate) born: u32,
-    /// The task's order key in the step.
-    pub(crate) key: u64,
+    pub(crate) here: &'a mut Here,
 }
 
 impl<'a, M> Ctx<'a, M> {
@@ -331,7 +351,7 @@ impl<'a, M> Ctx<'a, M> {
     #[track_caller]
     pub fn cell(&self) -> u64 {
         self.world();
-        self.spot.cell
+        self.here.spot.cell
     }
 
     /// This task's point in a continuous space, where it was at the step's start (on a grid:
@@ -340,7 +360,7 @@ impl<'a, M> Ctx<'a, M> {
     #[track_caller]
     pub fn pos(&self) -> [f64; 2] {
         self.world();
-        self.spot.point
+        self.here.spot.point
     }
 
     /// The tasks in the cells of `hood` around `cell` as they were at the step's start, this
@@ -358,7 +378,8 @@ impl<'a, M> Ctx<'a, M> {
     #[track_caller]
     pub fn neighbours(&self, hood: Hood) -> impl Iterator<Item = Neighbour<'a, M>> + use<'a, M> {
         let me = self.me;
-        self.near(self.spot.cell, hood).filter(move |n| n.id != me)
+        self.near(self.here.spot.cell, hood)
+            .filter(move |n| n.id != me)
     }
 
     /// In a continuous space, the other tasks within `radius` of this task's point, with their
@@ -366,7 +387,12 @@ impl<'a, M> Ctx<'a, M> {
     #[inline]
     #[track_caller]
     pub fn within(&self, radius: f64) -> Within<'a, M> {
-        Within::new(self.world().boards, self.spot.point, radius, Some(self.me))
+        Within::new(
+            self.world().boards,
+            self.here.spot.point,
+            radius,
+            Some(self.me),
+        )
     }
 
     /// In a continuous space, every task within `radius` of `point`.
@@ -398,7 +424,7 @@ impl<'a, M> Ctx<'a, M> {
     #[track_caller]
     pub fn move_to(&mut self, cell: u64) {
         let place = self.space().locate(Place::Cell(cell));
-        self.spot.to = Some(place);
+        self.here.spot.to = Some(place);
     }
 
     /// Moves this task to `point` at the step's end, wrapped (periodic) or stopped at the edge.
@@ -412,7 +438,7 @@ impl<'a, M> Ctx<'a, M> {
         } else {
             space.locate(Place::Point(point))
         };
-        self.spot.to = Some(place);
+        self.here.spot.to = Some(place);
     }
 
     /// Moves this task by `delta` from where it is (or from where it already asked to go this
@@ -420,7 +446,7 @@ impl<'a, M> Ctx<'a, M> {
     #[inline]
     #[track_caller]
     pub fn move_by(&mut self, delta: [f64; 2]) {
-        let from = self.spot.to.map_or(self.spot.point, |t| t.1);
+        let from = self.here.spot.to.map_or(self.here.spot.point, |t| t.1);
         self.move_to_pos([from[0] + delta[0], from[1] + delta[1]]);
     }
 
@@ -432,7 +458,7 @@ impl<'a, M> Ctx<'a, M> {
     #[inline]
     #[track_caller]
     pub fn spawn<T: 'static>(&mut self, child: T) {
-        let (cell, point) = (self.spot.cell, self.spot.point);
+        let (cell, point) = (self.here.spot.cell, self.here.spot.point);
         self.born_at(child, cell, point);
     }
 
@@ -446,7 +472,7 @@ impl<'a, M> Ctx<'a, M> {
 
     #[track_caller]
     fn born_at<T: 'static>(&mut self, state: T, cell: u64, point: [f64; 2]) {
-        let Some(births) = self.births.downcast_mut::<Vec<Birth<T>>>() else {
+        let Some(births) = self.here.births.downcast_mut::<Vec<Birth<T>>>() else {
             panic!(
                 "`Ctx::spawn` takes the model's task type (`Model::Task`), not `{}`",
                 std::any::type_name::<T>()
@@ -454,14 +480,14 @@ impl<'a, M> Ctx<'a, M> {
         };
         births.push(Birth {
             parent: self.me,
-            k: self.born,
+            k: self.here.born,
             state,
             cell,
             point,
             shard: self.out.me() as u32,
-            key: self.key,
+            key: self.here.key,
         });
-        self.born += 1;
+        self.here.born += 1;
     }
 
     /// Ends task `id`, which was at this task's cell at the step's start: it does not run
@@ -470,16 +496,16 @@ impl<'a, M> Ctx<'a, M> {
     /// first in the step's order succeeds (rule 8).
     #[track_caller]
     pub fn kill(&mut self, id: TaskId) -> bool {
-        let (board, range) = self.world().boards.at(self.spot.cell);
+        let (board, range) = self.world().boards.at(self.here.spot.cell);
         let Some(k) = range.clone().find(|&k| board.entries[k].id == id) else {
             return false;
         };
         let k = k as u32;
-        if k == self.spot.slot || self.deeds.gone.contains(&k) {
+        if k == self.here.spot.slot || self.here.deeds.gone.contains(&k) {
             return false;
         }
-        self.deeds.gone.push(k);
-        self.deeds.killed.push(k);
+        self.here.deeds.gone.push(k);
+        self.here.deeds.killed.push(k);
         true
     }
 
@@ -488,7 +514,7 @@ impl<'a, M> Ctx<'a, M> {
     /// a sheep eating the grass it stands on asks).
     #[inline]
     pub fn claim_here(&mut self) -> bool {
-        !std::mem::replace(&mut self.deeds.claimed, true)
+        !std::mem::replace(&mut self.here.deeds.claimed, true)
     }
 }
 

@@ -50,7 +50,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             self.settle_places(next);
             return self.route_mail();
         }
-        if self.shards.iter().any(|s| !s.births.is_empty()) {
+        if self.shards.iter().any(|s| s.has_births()) {
             self.settle_births(next);
         }
         0
@@ -131,7 +131,8 @@ impl<'m, M: Model> Simulation<'m, M> {
                     all.push(Claimed::new(c.cell, c.key, 0, k, j));
                 }
             }
-            for (j, b) in s.births.iter().enumerate() {
+            let births = s.births_ref();
+            for (j, b) in births.iter().enumerate() {
                 all.push(Claimed::new(b.cell, b.key, 1 + b.k, k, j));
             }
         }
@@ -196,7 +197,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             s.claims.clear();
             gone.sort_unstable();
             for j in gone.into_iter().rev() {
-                s.births.swap_remove(j as usize);
+                s.births().swap_remove(j as usize);
             }
         }
     }
@@ -207,7 +208,7 @@ impl<'m, M: Model> Simulation<'m, M> {
     fn number_births(&mut self) -> Vec<(TaskId, Birth<M::Task>)> {
         let mut all: Vec<Birth<M::Task>> = Vec::new();
         for s in self.shards.iter_mut() {
-            all.append(&mut s.births);
+            all.append(s.births());
         }
         if all.is_empty() {
             return Vec::new();

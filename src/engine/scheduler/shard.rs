@@ -2,7 +2,6 @@
 //! and its part of the board are kept beside the shards, in the [`super::Simulation`], so that
 //! every shard reads every shard's while tasks run.)
 
-use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -13,7 +12,7 @@ use crate::engine::rng::{SPAWN, TaskRng, priority, step_key, step_keys};
 use crate::engine::space::Setup;
 use crate::engine::stats::{Repeats, SmallCounts};
 use crate::engine::task::{
-    Birth, CellCtx, Ctx, DONE, Deeds, Mail, Next, Slot, Spot, StepEndCtx, TaskId, WAITING, World,
+    Birth, CellCtx, Ctx, DONE, Here, Mail, Next, Slot, Spot, StepEndCtx, TaskId, WAITING, World,
 };
 
 use super::{Order, Settings};
@@ -70,9 +69,8 @@ pub(crate) struct Shard<M: Model> {
     pub(crate) moves: Vec<(u32, u32)>,
     /// Claims on cells of a space with a capacity, this step.
     pub(crate) claims: Vec<Claim>,
-    /// Tasks born this step, not yet numbered.
-    pub(crate) births: Vec<Birth<M::Task>>,
-    deeds: Deeds,
+    /// A task run's bookkeeping, and the shard's births this step (not yet numbered).
+    here: Here,
     /// The arrangement's scratch buffers.
     scratch: arrange::Scratch,
     pub(crate) out: Outbox<M::Msg>,
@@ -194,8 +192,7 @@ impl<M: Model> Shard<M> {
             keys: Vec::new(),
             moves: Vec::new(),
             claims: Vec::new(),
-            births: Vec::new(),
-            deeds: Deeds::default(),
+            here: Here::new::<M::Task>(),
             scratch: arrange::Scratch::default(),
             out: Outbox::new(index, part),
             in_cells: (0..n).map(|_| Vec::new()).collect(),
@@ -263,8 +260,8 @@ impl<M: Model> Shard<M> {
         self.spawn_block(model, keys, ids, settings);
         self.moves.clear();
         self.claims.clear();
-        self.births.clear();
-        self.deeds.reset();
+        self.births().clear();
+        self.here.deeds.reset();
         self.out.clear();
         self.in_cells.iter_mut().for_each(Vec::clear);
         self.in_from_cells.iter_mut().for_each(Vec::clear);
@@ -278,6 +275,27 @@ impl<M: Model> Shard<M> {
         self.counters.iter_mut().for_each(|c| *c = 0);
         self.sent_per_task = SmallCounts::default();
         self.mailbox_depth = SmallCounts::default();
+    }
+
+    /// The tasks born here this step, not yet numbered.
+    pub(crate) fn births(&mut self) -> &mut Vec<Birth<M::Task>> {
+        self.here
+            .births
+            .downcast_mut()
+            .expect("a shard's births are of its model's tasks")
+    }
+
+    /// The tasks born here this step, to read.
+    pub(crate) fn births_ref(&self) -> &Vec<Birth<M::Task>> {
+        self.here
+            .births
+            .downcast_ref()
+            .expect("a shard's births are of its model's tasks")
+    }
+
+    /// Whether a task was born here this step.
+    pub(crate) fn has_births(&self) -> bool {
+        !self.births_ref().is_empty()
     }
 
     /// Recomputes the earliest wake step among the tasks alive here (after tasks moved out).
@@ -535,6 +553,38 @@ impl<M: Model> Shard<M> {
     /// rest are left undone and the step is marked cut short.
     #[inline(always)]
     fn run_tasks(&mut self, pass: Pass<'_, M>, counters: &mut [u64]) {
+        let has_mail = !self.ends.is_empty();
+        if !has_mail && self.next_due > pass.step {
+            // No mail, and no task is due before `next_due` (the earliest wake step among the
+            // tasks alive, from the last pass): nothing would run, and nothing changes.
+            return;
+        }
+        self.here.deeds.reset();
+        let next_due = if pass.world.is_some() {
+            self.run_each::<true>(pass, counters)
+        } else {
+            self.run_each::<false>(pass, counters)
+        };
+        for &k in &self.here.deeds.killed {
+            let slot = &mut self.slots[k as usize];
+            if slot.wake != DONE {
+                slot.wake = DONE;
+                self.tally.finished += 1;
+                self.done += 1;
+            }
+        }
+        let step = pass.step;
+        self.next_due = if self.has_births() {
+            next_due.min(step + 1)
+        } else {
+            next_due
+        };
+    }
+
+    /// [`Shard::run_tasks`]' loop, for a model with places (`PLACED`) or without; returns the
+    /// earliest wake step of the tasks that did not finish.
+    #[inline(always)]
+    fn run_each<const PLACED: bool>(&mut self, pass: Pass<'_, M>, counters: &mut [u64]) -> u32 {
         let Pass {
             model,
             step,
@@ -545,15 +595,9 @@ impl<M: Model> Shard<M> {
             ..
         } = pass;
         let has_mail = !self.ends.is_empty();
-        if !has_mail && self.next_due > step {
-            // No mail, and no task is due before `next_due` (the earliest wake step among the
-            // tasks alive, from the last pass): nothing would run, and nothing changes.
-            return;
-        }
         let keys = step_keys(settings.seed);
-        let capacity = world.is_some_and(|w| w.boards.space.capacity_per_cell().is_some());
-        self.deeds.reset();
-        let mut births = std::mem::take(&mut self.births);
+        let capacity =
+            PLACED && world.is_some_and(|w| w.boards.space.capacity_per_cell().is_some());
         let mut lo = 0usize;
         let mut next_due = WAITING;
         let (mut sent, mut depth) = (Repeats::default(), Repeats::default());
@@ -562,16 +606,17 @@ impl<M: Model> Shard<M> {
             let hi = if has_mail { self.ends[i] as usize } else { lo };
             let mail = &self.mail[lo..hi];
             lo = hi;
-            let mut spot = Spot::default();
-            if world.is_some() {
-                spot = Spot {
+            if PLACED {
+                let here = &mut self.here;
+                here.spot = Spot {
                     cell: self.spots[i],
                     point: self.points.get(i).copied().unwrap_or_default(),
                     slot: i as u32,
                     to: None,
                 };
-                self.deeds.enter(spot.cell);
-                if !self.deeds.gone.is_empty() && self.deeds.gone.contains(&(i as u32)) {
+                here.key = self.keys[i];
+                here.deeds.enter(here.spot.cell);
+                if !here.deeds.gone.is_empty() && here.deeds.gone.contains(&(i as u32)) {
                     continue; // killed before its turn
                 }
             }
@@ -594,6 +639,7 @@ impl<M: Model> Shard<M> {
             } else {
                 self.ids[i]
             };
+            self.here.born = 0;
             let mut rng = TaskRng::from_key(step_key(keys, me, step));
             let mut ctx = Ctx {
                 me,
@@ -606,11 +652,7 @@ impl<M: Model> Shard<M> {
                 route,
                 near: None,
                 world,
-                spot,
-                deeds: &mut self.deeds,
-                births: &mut births as &mut dyn Any,
-                born: 0,
-                key: self.keys.get(i).copied().unwrap_or(me as u64),
+                here: &mut self.here,
             };
             let mut next = model.step(&mut slot.state, mail, &mut ctx);
             let mut runs = 1;
@@ -622,21 +664,21 @@ impl<M: Model> Shard<M> {
                 sent.record(ctx.sent as u64, &mut self.sent_per_task);
                 depth.record(mail.len() as u64, &mut self.mailbox_depth);
             }
-            let (near, to, key) = (ctx.near, ctx.spot.to, ctx.key);
-            if world.is_none() {
+            let near = ctx.near;
+            if !PLACED {
                 if let Some(cell) = near {
                     let dest = self.out.cell_shard(cell);
                     if dest != self.out.me() && next != Next::Done {
                         self.moves.push((i as u32, dest as u32));
                     }
                 }
-            } else if let Some((cell, point)) = to {
+            } else if let Some((cell, point)) = self.here.spot.to {
                 if capacity {
                     if cell != self.spots[i] {
                         self.claims.push(Claim {
                             cell,
                             point,
-                            key,
+                            key: self.here.key,
                             slot: i as u32,
                         });
                     }
@@ -652,8 +694,8 @@ impl<M: Model> Shard<M> {
             if slot.wake == DONE {
                 self.tally.finished += 1;
                 self.done += 1;
-                if world.is_some() {
-                    self.deeds.gone.push(i as u32);
+                if PLACED {
+                    self.here.deeds.gone.push(i as u32);
                 }
             } else {
                 next_due = next_due.min(slot.wake);
@@ -661,20 +703,7 @@ impl<M: Model> Shard<M> {
         }
         sent.flush(&mut self.sent_per_task);
         depth.flush(&mut self.mailbox_depth);
-        for &k in &self.deeds.killed {
-            let slot = &mut self.slots[k as usize];
-            if slot.wake != DONE {
-                slot.wake = DONE;
-                self.tally.finished += 1;
-                self.done += 1;
-            }
-        }
-        self.births = births;
-        self.next_due = if self.births.is_empty() {
-            next_due
-        } else {
-            next_due.min(step + 1)
-        };
+        next_due
     }
 }
 
