@@ -489,3 +489,31 @@ fn schelling_segregates_as_mesas_does() {
         );
     }
 }
+
+/// The step that `docs/abm.md` shows is Schelling's code, line for line (so the guide cannot
+/// drift from the model it quotes).
+#[test]
+fn the_guides_schelling_excerpt_is_the_models_code() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let guide = std::fs::read_to_string(format!("{root}/docs/abm.md")).unwrap();
+    let source = std::fs::read_to_string(format!("{root}/src/models/schelling.rs")).unwrap();
+    let start = guide
+        .find("```rust\n")
+        .expect("a rust block in docs/abm.md")
+        + 8;
+    let excerpt = &guide[start..start + guide[start..].find("```").unwrap()];
+    let indented: String = excerpt
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect();
+    assert!(
+        excerpt.lines().count() > 10 && source.contains(&indented),
+        "docs/abm.md's excerpt is not in src/models/schelling.rs:\n{indented}"
+    );
+}

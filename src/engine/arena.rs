@@ -174,7 +174,7 @@ impl Divisor {
 ///
 /// The choice is made from the expected number of members: a bitmap costs one bit per cell,
 /// a hash set about 18 bytes per member; the cheaper wins. The
-/// 10000×10000 arena with 1M claims costs 12.5 MB as a bitmap, not 400 MB as a byte per cell.
+/// 10000×10000 arena with 1M claims costs 12.5 MB as a bitmap, not 100 MB as a byte per cell.
 #[derive(Clone, Debug)]
 pub struct CellSet {
     repr: Repr,
@@ -292,9 +292,6 @@ impl CellSet {
     }
 }
 
-/// `n` zero words, written rather than mapped: `vec![0; n]` gets lazily-zeroed pages from the
-/// kernel, and a bitmap that is read before it is written then faults twice per page (a read
-/// fault maps the shared zero page, the first write faults again to copy it).
 /// How a [`CellSet`] is written: its words, or its members in increasing order (so that the
 /// same set gives the same bytes whatever the history of its hash table).
 #[derive(serde::Serialize)]
@@ -420,6 +417,9 @@ impl CellSet {
     }
 }
 
+/// `n` zero words, written rather than mapped: `vec![0; n]` gets lazily-zeroed pages from the
+/// kernel, and a bitmap that is read before it is written then faults twice per page (a read
+/// fault maps the shared zero page, the first write faults again to copy it).
 #[allow(clippy::slow_vector_initialization)] // writing the zeros is the point
 fn zeroed(n: usize) -> Vec<u64> {
     let mut words = Vec::with_capacity(n);

@@ -518,21 +518,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         let mine = &self.shards[self.owned()];
         self.cut_short = mine.iter().any(|s| s.tally.cut_short);
         self.exchange();
-        let mut row = if self.shared.is_some() {
-            if self.exchange_between_ranks() {
-                self.settle_between_ranks();
-            }
-            let mut row = self.gather(start.elapsed());
-            self.cut_short = self.reduce_step(&mut row);
-            row.wall_ns = start.elapsed().as_nanos() as u64;
-            row
-        } else {
-            self.settle();
-            let dropped = self.settle_life(self.step + 1);
-            let mut row = self.gather(start.elapsed());
-            row.messages_dropped += dropped;
-            row
-        };
+        let mut row = self.boundary(start);
         self.counts.add(&row.counters);
         if !M::SERIES.is_empty() {
             let mut series = vec![0.0; M::SERIES.len()];
@@ -540,6 +526,26 @@ impl<'m, M: Model> Simulation<'m, M> {
             row.series = series;
         }
         self.step += 1;
+        row
+    }
+
+    /// Step 3, the boundary, once this process's shards have exchanged their mail: settled
+    /// here, or (a replication shared by MPI ranks) across the ranks, whose rows are reduced
+    /// into one. Returns the step's row.
+    fn boundary(&mut self, start: Instant) -> StepRow {
+        if self.shared.is_none() {
+            self.settle();
+            let dropped = self.settle_life(self.step + 1);
+            let mut row = self.gather(start.elapsed());
+            row.messages_dropped += dropped;
+            return row;
+        }
+        if self.exchange_between_ranks() {
+            self.settle_between_ranks();
+        }
+        let mut row = self.gather(start.elapsed());
+        self.cut_short = self.reduce_step(&mut row);
+        row.wall_ns = start.elapsed().as_nanos() as u64;
         row
     }
 
