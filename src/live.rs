@@ -3,7 +3,7 @@
 //!
 //! The run feeds a [`Board`] through the [`Progress`] calls it makes anyway; the board takes
 //! what it needs in a few atomic operations, follows the steps of one replication at a time
-//! (switching at most every 200 ms, [`board`]'s `SWITCH_EVERY_NS`) and keeps a bounded history
+//! (switching at most every 200 ms, `board::SWITCH_EVERY_NS`) and keeps a bounded history
 //! of each metric, so the run never waits for it. A small HTTP server on
 //! tokio, in a thread of its own ([`Server`]), renders the board to JSON at most four times a
 //! second and pushes it to every viewer as server-sent events through a `watch` channel: a
