@@ -14,6 +14,8 @@ mod progress;
 mod resume;
 mod run;
 mod serve;
+mod show;
+mod table;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};

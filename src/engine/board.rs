@@ -225,7 +225,11 @@ impl<'a, M> Boards<'a, M> {
                 v
             }
         };
-        let (rows, first_dy) = if 2 * r + 1 >= h { (h, -y) } else { (2 * r + 1, -r) };
+        let (rows, first_dy) = if 2 * r + 1 >= h {
+            (h, -y)
+        } else {
+            (2 * r + 1, -r)
+        };
         let square = span(x, r, w, true);
         for i in 0..rows {
             let dy = first_dy + i;

@@ -744,7 +744,7 @@ impl RunWriter {
                     .filter(|(_, c)| use_all || **c)
                     .map(|(v, _)| *v)
                     .collect();
-                let summary = Summary::at(&kept, self.confidence);
+                let summary = Summary::within(&kept, self.confidence, q.support);
                 (!kept.is_empty()).then(|| (q.name.to_string(), summary))
             })
             .collect()
@@ -782,7 +782,7 @@ impl RunWriter {
             target,
             slice: self.slice,
             sweep: None,
-            declared: declared(&self.info),
+            declared: scenario.declared(),
             manifest: manifest.record(scenario.run.shards, None, elapsed, self.compute_seconds),
             files: BTreeMap::new(),
         };

@@ -22,7 +22,7 @@ use crate::experiment::montecarlo::{
     Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
 };
 use crate::experiment::montecarlo::{RunStats, in_chunks};
-use crate::experiment::output::{Manifest, RunWriter, declared};
+use crate::experiment::output::{Manifest, RunWriter};
 use crate::experiment::results::{
     ResultDir, RunSummary, SliceInfo, SweepTable, SweepVariant, TargetOutcome, fmt_num,
 };
@@ -829,7 +829,7 @@ pub(crate) fn write_sweep(
         target: None,
         slice,
         sweep: Some(table),
-        declared: declared(&scenario.model_info()),
+        declared: scenario.declared(),
         manifest: manifest.record(
             scenario.run.shards,
             Some(variants.len() as u64),

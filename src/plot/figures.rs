@@ -7,8 +7,8 @@ use super::chart::{
     Axis, BLUE, Bar, Chart, GREEN, INK, Item, ORANGE, Ticks, VERMILLION, padded, series,
 };
 use super::data::{Run, interval};
-use super::numfmt::{human, percent, table_number};
 use super::{Entry, Planned, PlotKind, PlotOptions, Skipped};
+use crate::experiment::numbers::{human, percent, table_number};
 use crate::experiment::results::{StepsTable, SweepTable};
 use crate::experiment::stats::Summary;
 

@@ -6,9 +6,9 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::data::{Run, diff_interval, interval};
-use super::numfmt::{percent, table_number};
 use super::{Entry, Format, PlotKind, Skipped};
 use crate::engine::scheduler::Ending;
+use crate::experiment::numbers::{percent, table_number};
 use crate::experiment::results::{ResultDir, SweepTable, SweepVariant, ending_name};
 
 const CSS: &str = "

@@ -1,8 +1,8 @@
 //! Across-replication figures: each metric's distribution, empirical CDF and running mean
 //! (convergence), with the mean and its confidence interval (at the run's level) marked.
 
-use super::super::numfmt::human_with;
 use super::*;
+use crate::experiment::numbers::human_with;
 use crate::experiment::stats::t_quantile;
 
 pub(super) fn replication_plots(
