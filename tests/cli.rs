@@ -41,7 +41,7 @@ fn run_writes_the_whole_result_directory() {
     let summary = check_result_dir(&out, 3, &model_metrics(tmp.path(), "musical_chairs"));
     assert_eq!(summary["scenario"], "musical_chairs_small");
     assert_eq!(summary["model"], "musical_chairs");
-    assert_eq!(summary["seed"], 1);
+    assert_eq!(summary["seed"], "1", "seeds are strings in JSON");
     assert_eq!(summary["replications"], 3);
     assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
     assert!(
@@ -306,7 +306,7 @@ fn an_earlier_result_is_never_clobbered() {
     );
     assert_eq!(
         read_json(&out.join("summary.json"))["seed"],
-        6,
+        "6",
         "--force wrote into result"
     );
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `summary.json` | [`RunSummary`] (with [`Summary`] per metric, [`RunManifest`], [`SweepTable`]) |
 //! | `replications.csv` | [`ReplicationsTable`] of [`ReplicationRow`] |
+//! | `results.csv` | the same rows for every variant, the swept fields as columns |
 //! | `steps.csv` | [`StepsTable`] |
 //! | `sweep.json`, `sweep.csv` | [`SweepTable`] |
 //! | `details.json` | each replication's model details |
@@ -27,6 +28,8 @@ use crate::engine::quantity::Support;
 use crate::engine::scheduler::Ending;
 use crate::experiment::params::ModelInfo;
 use crate::experiment::stats::{Difference, Summary};
+
+pub mod seed_text;
 
 /// A result directory: where a run's files are, and how to read them back.
 ///
@@ -79,6 +82,9 @@ impl ResultDir {
     pub const SCENARIO: &'static str = "scenario.toml";
     /// `replications.csv`
     pub const REPLICATIONS: &'static str = "replications.csv";
+    /// `results.csv`: every (variant, replication) of the run, one row each, with the swept
+    /// fields as columns (see `output::tidy`).
+    pub const RESULTS: &'static str = "results.csv";
     /// `steps.csv`
     pub const STEPS: &'static str = "steps.csv";
     /// `details.json`
@@ -253,7 +259,8 @@ pub struct RunSummary {
     pub scenario: String,
     /// The model's name.
     pub model: String,
-    /// The scenario seed.
+    /// The scenario seed (a string in JSON: [`seed_text`]).
+    #[serde(with = "seed_text")]
     pub seed: u64,
     /// Replications written (for a sweep: asked of each variant).
     pub replications: u64,
