@@ -19,7 +19,7 @@
 mod board;
 mod server;
 
-pub use board::Board;
+pub use board::{About, Board};
 pub use server::{IDLE, Server, parse_addr};
 
 use crate::experiment::montecarlo::Progress;

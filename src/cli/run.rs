@@ -478,13 +478,16 @@ pub(crate) fn launch(
     let bar = Bar::new(variants * per_variant, quiet);
     let resuming = resume.is_some();
     let board = live.is_some().then(|| {
-        Arc::new(Board::new(
-            &scenario.name,
-            scenario.model_name(),
-            &scenario.metric_names(),
-            variants * per_variant,
-            &dir,
-        ))
+        Arc::new(
+            Board::new(
+                &scenario.name,
+                scenario.model_name(),
+                &scenario.metric_names(),
+                variants * per_variant,
+                &dir,
+            )
+            .about(crate::live::About::of(scenario)),
+        )
     });
     let server = match (live, &board) {
         (Some(listener), Some(board)) => {

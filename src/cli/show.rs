@@ -25,31 +25,11 @@ fn count(n: u64, one: &str) -> String {
     )
 }
 
-/// The marks of intervals found otherwise than by Student's t, and what they say.
-const MARKS: [(Method, &str, &str); 3] = [
-    (
-        Method::Poisson,
-        "†",
-        "exact Poisson interval (a rare count)",
-    ),
-    (
-        Method::ClopperPearson,
-        "‡",
-        "exact binomial interval (Clopper–Pearson)",
-    ),
-    (
-        Method::TClipped,
-        "°",
-        "t interval clipped to the metric's range",
-    ),
-];
+/// The methods whose intervals are marked, in the order their legends are printed.
+const MARKED: [Method; 3] = [Method::Poisson, Method::ClopperPearson, Method::TClipped];
 
 fn mark(s: &Summary) -> &'static str {
-    let method = s.interval.map(|i| i.method);
-    MARKS
-        .iter()
-        .find(|(m, _, _)| Some(*m) == method)
-        .map_or("", |(_, mark, _)| mark)
+    s.interval.map_or("", |i| i.method.mark())
 }
 
 /// A metric's mean and interval, and `expected` at the same precision.
@@ -134,8 +114,8 @@ pub(crate) fn print_report(
         table.row(row);
     }
     table.write(out)?;
-    for (_, mark, what) in MARKS.iter().filter(|(_, m, _)| used.contains(m)) {
-        writeln!(out, "{mark} {what}")?;
+    for m in MARKED.iter().filter(|m| used.contains(&m.mark())) {
+        writeln!(out, "{} {}", m.mark(), m.about())?;
     }
     print_details(out, dir)?;
     let report = if plots_written {

@@ -8,8 +8,9 @@ use serde_json::Value;
 use super::data::{Run, diff_interval, interval};
 use super::{Entry, Format, PlotKind, Skipped};
 use crate::engine::scheduler::Ending;
-use crate::experiment::numbers::{percent, table_number};
+use crate::experiment::numbers::{at_place, estimate, percent, place_of, table_number};
 use crate::experiment::results::{ResultDir, SweepTable, SweepVariant, ending_name};
+use crate::experiment::stats::Method;
 
 const CSS: &str = "
 :root { --ink: #1e1e1e; --muted: #5a5a5a; --line: #d9d9d9; --accent: #0072b2; --bg: #ffffff; --zebra: #f5f7fa; }
@@ -74,11 +75,6 @@ fn num(v: f64) -> String {
 /// [`num`] of a number that may be absent.
 fn opt(v: Option<f64>) -> String {
     v.map_or("—".into(), num)
-}
-
-/// An interval for a table cell: `[1, 2]`.
-fn pair([lo, hi]: [f64; 2]) -> String {
-    format!("[{}, {}]", num(lo), num(hi))
 }
 
 fn seconds(s: f64) -> String {
@@ -424,30 +420,70 @@ fn metrics_table(h: &mut String, run: &Run) {
         None => "Metrics".to_string(),
     };
     let confidence = run.confidence();
+    let expected = |name: &str| run.summary.declared_metric(name).and_then(|q| q.expected);
+    let with_expected = names.iter().any(|n| expected(n).is_some());
     let _ = writeln!(
         h,
         "<h2 id=\"metrics\">{}</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>metric</th><th>mean</th>\
-         <th>{}% CI</th><th>std</th><th>min</th><th>p50</th><th>max</th></tr></thead>\n<tbody>",
+         <th>{}% CI</th>{}<th>std</th><th>min</th><th>p50</th><th>max</th><th>unit</th></tr></thead>\n<tbody>",
         esc(&heading),
-        percent(confidence)
+        percent(confidence),
+        if with_expected {
+            "<th>expected</th>"
+        } else {
+            ""
+        }
     );
+    let mut methods = Vec::new();
     for name in names {
         let Some(m) = run.metric_summary(&name) else {
             continue;
         };
+        let ci = interval(m, confidence);
+        let e = estimate(m.mean, ci);
+        let method = m.interval.map(|i| i.method).filter(|&k| k != Method::T);
+        if let Some(k) = method.filter(|k| !methods.contains(k)) {
+            methods.push(k);
+        }
+        let mark = method.map_or(String::new(), |k| {
+            format!("<sup title=\"{}\">{}</sup>", esc(k.about()), k.mark())
+        });
+        let exp = if with_expected {
+            let x = expected(&name).map_or("—".into(), |x| same_place(x, m.mean, ci));
+            format!("<td>{x}</td>")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}{mark}</td>{exp}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&name),
-            num(m.mean),
-            interval(m, confidence).map_or("—".into(), pair),
+            e.mean,
+            e.interval_or("—"),
             opt(m.std),
             num(m.min),
             num(m.p50),
-            num(m.max)
+            num(m.max),
+            esc(run.summary.unit(&name))
         );
     }
     h.push_str("</tbody></table></div>\n");
+    for k in methods {
+        let _ = writeln!(
+            h,
+            "<p class=\"lead\"><sup>{}</sup> {}</p>",
+            k.mark(),
+            esc(k.about())
+        );
+    }
+}
+
+/// `x` to the decimal place that an estimate of `mean` with interval `ci` is shown to.
+fn same_place(x: f64, mean: f64, ci: Option<[f64; 2]>) -> String {
+    match ci.and_then(|[lo, hi]| place_of(mean, lo, hi)) {
+        Some(place) => at_place(x, place),
+        None => num(x),
+    }
 }
 
 fn sweep_table(h: &mut String, sw: &SweepTable, dir: &ResultDir) {
@@ -558,24 +594,27 @@ fn sweep_row(
 
 /// One metric's cell of a variant: the mean, its CI, and the difference to the baseline.
 fn sweep_cell(h: &mut String, confidence: f64, v: &SweepVariant, metric: &str) {
-    let ci = |c: Option<[f64; 2]>| {
-        c.map_or(String::new(), |c| format!("<br><small>{}</small>", pair(c)))
+    let shown = |mean: f64, c: Option<[f64; 2]>| {
+        let e = estimate(mean, c);
+        let ci = e.interval.as_ref().map_or(String::new(), |[lo, hi]| {
+            format!("<br><small>[{lo}, {hi}]</small>")
+        });
+        (e.mean, ci)
     };
     let diff = match v.vs_baseline.get(metric) {
         Some(d) => {
             let sig = d.significant;
+            let (mean, ci) = shown(d.mean, diff_interval(d, confidence));
             format!(
-                "<div class=\"diff{}\">Δ {}{}{}</div>",
+                "<div class=\"diff{}\">Δ {mean}{}{ci}</div>",
                 if sig { " sig" } else { "" },
-                num(d.mean),
                 if sig { " *" } else { "" },
-                ci(diff_interval(d, confidence))
             )
         }
         None => String::new(),
     };
     let (mean, m_ci) = match v.metrics.get(metric) {
-        Some(s) => (num(s.mean), ci(interval(s, confidence))),
+        Some(s) => shown(s.mean, interval(s, confidence)),
         None => ("—".into(), String::new()),
     };
     let _ = write!(h, "<td><b>{mean}</b>{m_ci}{diff}</td>");

@@ -48,6 +48,26 @@ impl Method {
             Method::ClopperPearson => "clopper_pearson",
         }
     }
+
+    /// The mark a table puts after an interval found this way (none for Student's t).
+    pub fn mark(self) -> &'static str {
+        match self {
+            Method::T => "",
+            Method::Poisson => "†",
+            Method::ClopperPearson => "‡",
+            Method::TClipped => "°",
+        }
+    }
+
+    /// What the method is, in a line (the legend of its [`Method::mark`]).
+    pub fn about(self) -> &'static str {
+        match self {
+            Method::T => "Student's t interval",
+            Method::Poisson => "exact Poisson interval (a rare count)",
+            Method::ClopperPearson => "exact binomial interval (Clopper–Pearson)",
+            Method::TClipped => "t interval clipped to the metric's range",
+        }
+    }
 }
 
 /// A confidence interval of a mean, and how it was found.
