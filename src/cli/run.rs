@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::out::Out;
 use super::progress::Bar;
-use super::{Failure, label};
+use super::{Failure, note_label, own_name};
 
 /// Run a scenario; results go to outputs/<scenario name>/ unless --out is given.
 #[derive(clap::Args, Debug)]
@@ -38,6 +38,10 @@ pub struct Args {
     /// Override a field: --set section.key=value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Sweep a field over values: --sweep model.robots=1000,2000 (repeatable: a grid of
+    /// every combination); adds to the file's [sweep.grid].
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,…")]
+    sweep: Vec<String>,
     /// Shorthand for --set run.seed=N.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -153,7 +157,7 @@ pub(crate) fn run(
         Some(Replications::Slice(r)) => (None, Some(r)),
         None => (None, None),
     };
-    let overrides = super::overrides(
+    let mut overrides = super::overrides(
         &args.set,
         &[
             ("run.seed", args.seed),
@@ -161,6 +165,9 @@ pub(crate) fn run(
             ("montecarlo.replications", count),
         ],
     )?;
+    for text in &args.sweep {
+        overrides.push(crate::experiment::scenario::Override::sweep(text)?);
+    }
     let scenario = registry.load(&args.file, &overrides)?;
     scenario.check_checkpoints()?;
     if let Some(s) = &slice {
@@ -273,7 +280,7 @@ pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view:
     };
     eprintln!(
         "{} the replication runs on rank 0 alone: {why}",
-        label("note:")
+        note_label()
     );
 }
 
@@ -529,14 +536,15 @@ pub(crate) fn launch(
     if partial {
         eprintln!(
             "{} interrupted: {} replication(s) written to {}, marked partial",
-            label("note:"),
+            note_label(),
             outcome.replications,
             dir.display()
         );
         if let Some(c) = &outcome.checkpoint {
             eprintln!(
-                "{} checkpoint written: go on with `microsim resume {}`",
-                label("note:"),
+                "{} checkpoint written: go on with `{} resume {}`",
+                note_label(),
+                super::bin(),
                 c.display()
             );
         }
@@ -698,7 +706,7 @@ pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots 
     };
     let note = |what: &str| {
         if !quiet {
-            eprintln!("{} {what}", label("note:"));
+            eprintln!("{} {}", note_label(), own_name(what));
         }
     };
     if scenario.sweep.is_some() {
