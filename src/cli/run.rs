@@ -482,7 +482,7 @@ pub(crate) fn launch(
         (None, None) => scenario.plan(None).max(),
     };
     let quiet = view.quiet || view.json;
-    let bar = Bar::new(variants * per_variant, quiet);
+    let bar = Bar::new(&scenario.name, variants * per_variant, quiet);
     let resuming = resume.is_some();
     let board = live.is_some().then(|| {
         Arc::new(
@@ -526,9 +526,14 @@ pub(crate) fn launch(
             ResultDir::INCOMPLETE
         ))
     })?;
-    bar.finish();
     let (summary, partial) = (outcome.summary, outcome.partial);
-    let plots = draw_plots(scenario, &dir, quiet);
+    bar.phase("drawing plots and report.html");
+    let plots = draw_plots_noting(scenario, &dir, &|what: &str| {
+        if !quiet {
+            bar.suspend(|| eprintln!("{} {}", note_label(), own_name(what)));
+        }
+    });
+    bar.finish();
     if let Some(b) = &board {
         b.finish(partial);
     }
@@ -691,6 +696,15 @@ impl Plots {
 /// replications, a constant metric) is a note on stderr and never fails the run; a file that
 /// cannot be written (a full disk) is returned in [`Plots::failed`], and fails it.
 pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
+    draw_plots_noting(scenario, dir, &|what: &str| {
+        if !quiet {
+            eprintln!("{} {}", note_label(), own_name(what));
+        }
+    })
+}
+
+/// [`draw_plots`], each note given to `note`.
+fn draw_plots_noting(scenario: &Scenario, dir: &Path, note: &dyn Fn(&str)) -> Plots {
     let mut plots = Plots::default();
     let kinds = match &scenario.output.plots {
         Some(names) if names.is_empty() => return plots,
@@ -703,11 +717,6 @@ pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots 
     let opts = PlotOptions {
         kinds,
         ..Default::default()
-    };
-    let note = |what: &str| {
-        if !quiet {
-            eprintln!("{} {}", note_label(), own_name(what));
-        }
     };
     if scenario.sweep.is_some() {
         let variants = dir.join(ResultDir::VARIANTS);
