@@ -166,7 +166,7 @@ pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped]) -> String {
         sweep_table(&mut h, sw, &run.dir);
     }
     metrics_table(&mut h, run);
-    plot_sections(&mut h, entries);
+    plot_sections(&mut h, entries, &run.dir);
     notes(&mut h, skipped);
     footer(&mut h, &run.dir);
     h.push_str("</main>\n</body>\n</html>\n");
@@ -336,7 +336,7 @@ fn src(e: &Entry) -> Option<(String, Option<String>)> {
 }
 
 /// The plots, by kind.
-fn plot_sections(h: &mut String, entries: &[Entry]) {
+fn plot_sections(h: &mut String, entries: &[Entry], dir: &ResultDir) {
     for (kinds, heading, class) in SECTIONS {
         // Entries come sorted by kind, then metric; a section of two kinds pairs them by metric.
         let mut these: Vec<(usize, &Entry)> = entries
@@ -362,24 +362,49 @@ fn plot_sections(h: &mut String, entries: &[Entry]) {
             esc(heading)
         );
         for (_, e) in these {
-            figure(h, e);
+            figure(h, e, dir);
         }
         h.push_str("</div>\n");
     }
 }
 
-/// One plot: its image, linked to itself, and its title with a link to the SVG.
-fn figure(h: &mut String, e: &Entry) {
+/// One plot, inlined (its SVG, else its PNG, as a `data:` URI) so that `report.html` is whole
+/// when copied alone; its title links the files in `plots/` for when they are there.
+fn figure(h: &mut String, e: &Entry, dir: &ResultDir) {
     let Some((img, svg)) = src(e) else { return };
+    let mime = if img.ends_with(".svg") {
+        "image/svg+xml"
+    } else {
+        "image/png"
+    };
+    let inlined = svg
+        .as_ref()
+        .and_then(|s| {
+            std::fs::read(dir.file(s))
+                .ok()
+                .map(|b| ("image/svg+xml", b))
+        })
+        .or_else(|| std::fs::read(dir.file(&img)).ok().map(|b| (mime, b)));
+    let shown = match inlined {
+        Some((mime, bytes)) => {
+            use base64::Engine;
+            format!(
+                "data:{mime};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        }
+        None => esc(&img),
+    };
     let svg_link = svg.map_or(String::new(), |s| {
         format!(" · <a href=\"{}\">SVG</a>", esc(&s))
     });
     let _ = writeln!(
         h,
-        "<figure><a href=\"{img}\"><img src=\"{img}\" alt=\"{alt}\" width=\"1000\" height=\"600\"></a>\
-         <figcaption>{alt}{svg_link}</figcaption></figure>",
+        "<figure><img src=\"{shown}\" alt=\"{alt}\" width=\"1000\" height=\"600\">\
+         <figcaption>{alt} · <a href=\"{img}\">{kind}</a>{svg_link}</figcaption></figure>",
         img = esc(&img),
         alt = esc(&e.title),
+        kind = if img.ends_with(".svg") { "SVG" } else { "PNG" },
     );
 }
 
