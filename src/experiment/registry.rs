@@ -163,7 +163,10 @@ impl Registry {
 
 /// Models that ship as examples (their scenarios in scenarios/), and the example that has
 /// each: what the "unknown model" error of a binary without them names.
-const EXAMPLE_MODELS: &[(&str, &str)] = &[("random_walkers", "random_walkers")];
+const EXAMPLE_MODELS: &[(&str, &str)] = &[
+    ("random_walkers", "random_walkers"),
+    ("gamblers_ruin", "gamblers_ruin"),
+];
 
 /// A registered model, with its parameter type erased.
 pub(crate) trait Entry: Send + Sync {
