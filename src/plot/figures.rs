@@ -4,7 +4,8 @@
 use hdrhistogram::Histogram;
 
 use super::chart::{
-    Axis, BLUE, Bar, Chart, GREEN, INK, Item, ORANGE, Ticks, VERMILLION, padded, series,
+    Axis, BLUE, Bar, Chart, GREEN, GREY, INK, Item, LIGHT, ORANGE, Ticks, VERMILLION, padded,
+    series,
 };
 use super::data::{Run, interval};
 use super::{Entry, Planned, PlotKind, PlotOptions, Skipped};
