@@ -493,7 +493,8 @@ pub(crate) fn launch(
                 variants * per_variant,
                 &dir,
             )
-            .about(crate::live::About::of(scenario)),
+            .about(crate::live::About::of(scenario))
+            .stoppable(&STOP),
         )
     });
     let server = match (live, &board) {

@@ -35,6 +35,8 @@ pub struct Board {
     model: String,
     metrics: Vec<String>,
     about: About,
+    /// The run's interrupt flag, which the page's Stop button sets (`run --serve` only).
+    stop: Option<&'static AtomicBool>,
     /// Replications planned (over all variants).
     planned: u64,
     dir: PathBuf,
@@ -266,6 +268,7 @@ impl Board {
             model: model.to_string(),
             metrics: metrics.iter().map(|m| m.to_string()).collect(),
             about: About::default(),
+            stop: None,
             planned,
             dir: dir.to_path_buf(),
             started: Instant::now(),
@@ -294,6 +297,17 @@ impl Board {
             .tracks = fresh;
         self.about = about;
         self
+    }
+
+    /// The board of a run that the page may stop, by setting `flag` (what Ctrl-C sets).
+    pub fn stoppable(mut self, flag: &'static AtomicBool) -> Self {
+        self.stop = Some(flag);
+        self
+    }
+
+    /// The flag the page's Stop button sets, if it may stop the run.
+    pub fn stop_flag(&self) -> Option<&'static AtomicBool> {
+        self.stop
     }
 
     fn fresh_tracks_of(&self, about: &About) -> Vec<Track> {
@@ -354,6 +368,7 @@ impl Board {
             "parameters": self.about.parameters,
             "file": self.about.file,
             "confidence": self.about.confidence,
+            "can_stop": self.stop.is_some() && !finished,
             "elapsed_s": elapsed,
             "eta_s": eta,
             "steps_done": self.steps.load(Ordering::Relaxed),
