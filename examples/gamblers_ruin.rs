@@ -1,7 +1,5 @@
 //! Gambler's ruin: every gambler starts with `stake` coins and bets one coin a step on a fair
 //! coin, until broken or holding `goal` coins. The README's "your own model", whole.
-//!
-//!   cargo run --release --example gamblers_ruin -- run scenarios/gamblers_ruin.toml
 use microsim::{
     Checks, Counter, Ctx, End, Expected, Mail, Metric, Model, ModelParams, Next, Quantity,
     Registry, Report, TaskId, TaskRng,
