@@ -140,7 +140,7 @@ struct Inner {
 
 /// A metric over the replications so far: Welford's running mean and variance, the running
 /// mean sampled for the band, a uniform sample of the values for the histogram.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Track {
     n: u64,
     mean: f64,
@@ -162,6 +162,22 @@ struct VariantRow {
     variant: u64,
     parameters: String,
     means: Option<Vec<f64>>,
+}
+
+impl Default for Track {
+    fn default() -> Self {
+        Track {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            band: Vec::new(),
+            every: 0,
+            sample: Vec::new(),
+            not_binary: false,
+            confidence: 0.95,
+            support: Support::Any,
+        }
+    }
 }
 
 impl Track {
@@ -685,6 +701,37 @@ mod tests {
         let v: Value = serde_json::from_str(&b.render()).unwrap();
         assert_eq!(v["finished"]["partial"], false);
         assert!(v["finished"]["report"].is_null(), "no report.html there");
+    }
+
+    #[test]
+    fn the_page_shows_intervals_as_the_terminal_does() {
+        let about = About {
+            seed: "7".into(),
+            confidence: 0.9,
+            supports: vec![Support::Count, Support::Any],
+            ..About::default()
+        };
+        let b = Board::new("s", "m", &["rare", "x"], 10, Path::new("/nonexistent")).about(about);
+        for (i, v) in [0.0, 0.0, 1.0, 0.0, 0.0].into_iter().enumerate() {
+            b.metrics(i as u64, &[v, 10.0 + i as f64]);
+        }
+        let v: Value = serde_json::from_str(&b.render()).unwrap();
+        assert_eq!(v["seed"], "7");
+        let rare = &v["metrics"][0]["shown"];
+        assert_eq!(
+            rare["mark"], "†",
+            "a rare count: the exact Poisson interval {rare}"
+        );
+        assert!(
+            !rare["interval"][0].as_str().unwrap().starts_with('-'),
+            "{rare}"
+        );
+        // Student t at the run's 90%, not a normal 95% band: 12 ± t(0.95, 4) · s / √5.
+        let x = &v["metrics"][1];
+        let half = x["half_width"].as_f64().unwrap();
+        let want = 2.131_846_786 * (2.5f64).sqrt() / 5f64.sqrt();
+        assert!((half - want).abs() < 1e-6, "{half} vs {want}");
+        assert_eq!(x["shown"]["mean"], "12.0");
     }
 
     #[test]

@@ -35,12 +35,6 @@ impl FromStr for Override {
             return bad("an override needs `=` between the field and its value".into());
         };
         let mut path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
-        // A sweep's grid is keyed by whole field paths: `sweep.grid.model.robots` sets the
-        // key `"model.robots"` of `[sweep.grid]`.
-        if path.len() > 3 && path[0] == "sweep" && path[1] == "grid" {
-            let field = path.split_off(2).join(".");
-            path.push(field);
-        }
         let valid = |p: &String| {
             !p.is_empty()
                 && p.chars()
@@ -51,6 +45,12 @@ impl FromStr for Override {
                 "`{}` is not a field; name it as section.key",
                 key.trim()
             ));
+        }
+        // A sweep's grid is keyed by whole field paths: `sweep.grid.model.robots` sets the
+        // key `"model.robots"` of `[sweep.grid]`.
+        if path.len() > 3 && path[0] == "sweep" && path[1] == "grid" {
+            let field = path.split_off(2).join(".");
+            path.push(field);
         }
         let raw = raw.trim();
         if raw.is_empty() {
