@@ -241,10 +241,12 @@ fn command() -> clap::Command {
     let mut cmd = Cli::command();
     if name != "microsim" {
         cmd = cmd.name(name).bin_name(name);
-        let rename = |c: clap::Command| match c.get_after_help().map(|h| h.to_string()) {
-            Some(h) => c.after_help(own_name(&h)),
-            None => c,
-        };
+        fn rename(c: clap::Command) -> clap::Command {
+            match c.get_after_help().map(|h| h.to_string()) {
+                Some(h) => c.after_help(own_name(&h)),
+                None => c,
+            }
+        }
         cmd = rename(cmd);
         let subs: Vec<String> = cmd
             .get_subcommands()

@@ -379,7 +379,7 @@ pub struct Neighbour<'a, M> {
     pub pos: [f64; 2],
 }
 
-/// The tasks around a place, in the order of the neighbourhood (see [`crate::engine::space`]):
+/// The tasks around a place, in the order of the neighbourhood (see [`crate::Space`]):
 /// the iterator [`crate::Ctx::near`] returns. Its `fold` (what `count`, `sum`, `for_each`
 /// and `filter(…).count()` use) walks the neighbourhood as nested loops, the fastest way
 /// through; `next` keeps where it has got to.

@@ -345,7 +345,7 @@ impl<'a, M> Ctx<'a, M> {
 
     /// The tasks in the cells of `hood` around `cell` as they were at the step's start, this
     /// task included if it is there: what each showed ([`crate::Model::publish`]), in the
-    /// neighbourhood's fixed order (see [`crate::engine::space`]).
+    /// neighbourhood's fixed order (see [`crate::Space`]).
     #[inline]
     #[track_caller]
     pub fn near(&self, cell: u64, hood: Hood) -> Near<'a, M> {

@@ -279,8 +279,8 @@ mod tests {
             "0.00 [0.00, 0.37]"
         );
         assert_eq!(
-            with_interval(3.14159, Some([3.14159, 3.14159])),
-            "3.14159 [3.14159, 3.14159]"
+            with_interval(2.71234, Some([2.71234, 2.71234])),
+            "2.71234 [2.71234, 2.71234]"
         );
         assert_eq!(with_interval(10.0, None), "10");
         assert_eq!(

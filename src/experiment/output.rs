@@ -6,7 +6,7 @@
 //! | `scenario.toml` | the resolved scenario: running it again reproduces the results |
 //! | `summary.json` | per metric: mean, std, ci95, ci, min, p5, p50, p95, max; the run's manifest |
 //! | `replications.csv` | one row per replication: replication, seed, ending, metrics |
-//! | `results.csv` | the same rows for every variant of a sweep, its fields as columns ([`tidy`]) |
+//! | `results.csv` | the same rows for every variant of a sweep, its fields as columns (`output::tidy`) |
 //! | `steps.csv` | one row per step of every replication |
 //! | `details.json` | each replication's seed (a string) and model details (e.g. the winners' ids) |
 //! | `histograms/*.hlog` | HdrHistogram interval logs (one interval, all replications merged) |

@@ -259,7 +259,7 @@ pub struct RunSummary {
     pub scenario: String,
     /// The model's name.
     pub model: String,
-    /// The scenario seed (a string in JSON: [`seed_text`]).
+    /// The scenario seed (a string in JSON: `results::seed_text`).
     #[serde(with = "seed_text")]
     pub seed: u64,
     /// Replications written (for a sweep: asked of each variant).

@@ -123,7 +123,7 @@ impl Moments {
 }
 
 /// The interval of the mean at `confidence` (in (0, 1)) that respects `support`, by the
-/// method the [module documentation](self) gives; `None` with fewer than two values or a
+/// method the module documentation gives; `None` with fewer than two values or a
 /// mean that is not a number.
 pub fn interval(m: &Moments, support: Support, confidence: f64) -> Option<Interval> {
     let std = m.std?;
