@@ -227,7 +227,12 @@ pub(crate) fn bin() -> &'static str {
 /// `text` with every command it quotes (`` `microsim …` ``) naming this program instead, for
 /// a crate's own binary (`my_models list`).
 pub(crate) fn own_name(text: &str) -> String {
-    match bin() {
+    renamed(text, bin())
+}
+
+/// `text` with the commands it quotes naming `name` instead of `microsim`.
+fn renamed(text: &str, name: &str) -> String {
+    match name {
         "microsim" => text.to_string(),
         name => text
             .replace("`microsim ", &format!("`{name} "))
@@ -291,6 +296,22 @@ fn paint(text: &str, sgr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_name_the_binary_that_runs() {
+        let hint =
+            "unknown model `x`\n  hint: the models are `pi` (`microsim list` describes them)";
+        assert_eq!(
+            renamed(hint, "my_models"),
+            "unknown model `x`\n  hint: the models are `pi` (`my_models list` describes them)"
+        );
+        assert_eq!(renamed(hint, "microsim"), hint);
+        let help = "Examples:\n  microsim run a.toml\n  microsim list";
+        assert_eq!(
+            renamed(help, "walkers"),
+            "Examples:\n  walkers run a.toml\n  walkers list"
+        );
+    }
 
     #[test]
     fn flags_beyond_toml_integers_say_the_number_and_the_range() {
