@@ -113,6 +113,10 @@ fn a_sweep_is_one_tidy_table() {
     }
     assert_eq!(lines.map(str::to_string).collect::<Vec<_>>(), want);
     assert_eq!(want.len(), 80, "40 replications of 2 variants");
+    // The sweep shows the baseline's metrics, and what the model expects of the baseline.
+    let file = |f: &str| -> Value { serde_json::from_slice(&read(&dir.join(f))).unwrap() };
+    let baseline = file("variants/000/summary.json");
+    assert_eq!(file("summary.json")["declared"], baseline["declared"]);
     // Recorded with the other files, so `merge` checks it.
     assert!(
         summary["files"]["results.csv"]["sha256"].is_string(),

@@ -833,7 +833,9 @@ pub(crate) fn write_sweep(
         target: None,
         slice,
         sweep: Some(table),
-        declared: scenario.declared(),
+        // The metrics shown are the baseline's, so what is expected of them is too (the
+        // scenario's own parameters, before the sweep sets them, may be no variant's).
+        declared: baseline.map_or_else(|| scenario.declared(), |(o, _)| o.summary.declared.clone()),
         manifest: manifest.record(
             scenario.run.shards,
             Some(variants.len() as u64),
