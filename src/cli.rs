@@ -5,6 +5,7 @@
 
 mod check;
 mod compare;
+mod completions;
 mod list;
 mod merge;
 mod new;
@@ -14,22 +15,40 @@ mod progress;
 mod resume;
 mod run;
 mod serve;
+mod show;
+mod table;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use crate::Registry;
 use crate::experiment::scenario::{Override, ScenarioError};
 use crate::experiment::team::{Alone, Team};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// The version `--version` prints: the crate's, and the commit it was built from when
+/// known (`0.1.0 (commit 7ba2f4d0c1e2)`; written by build.rs).
+const VERSION: &str = env!("MICROSIM_VERSION_LINE");
 
 /// microsim: run lightweight-task microsimulations from scenario files.
 #[derive(Parser, Debug)]
-#[command(name = "microsim", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "microsim", version = VERSION, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
+    /// When to colour messages: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    color: Color,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 const EXAMPLES: &str = "\
@@ -54,6 +73,7 @@ enum Command {
     Plot(plot::Args),
     Resume(resume::Args),
     Serve(serve::Args),
+    Completions(completions::Args),
 }
 
 /// Why a command failed, and so its exit code.
@@ -128,13 +148,23 @@ where
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let cli = match Cli::try_parse_from(args) {
+    if let Some(name) = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_stem())
+    {
+        let _ = BIN.set(name.to_string_lossy().into_owned());
+    }
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
+    let _ = COLOR.set(cli.color);
     // Under an MPI launcher (with the `mpi` feature), this process is one rank of the run.
     #[cfg(feature = "mpi")]
     let mpi_team = match &cli.command {
@@ -164,6 +194,7 @@ where
         Command::Plot(a) => plot::run(a),
         Command::Resume(a) => resume::run(a, &registry, command_line, team),
         Command::Serve(a) => serve::run(a),
+        Command::Completions(a) => completions::run(a, command()),
     };
     let ranked = |msg: String| match rank {
         0 => msg,
@@ -179,14 +210,84 @@ where
 
 fn report(msg: &str, code: u8) -> ExitCode {
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{} {msg}", label("error:"));
+    let _ = writeln!(err, "{} {}", error_label(), own_name(msg));
     ExitCode::from(code)
 }
 
-/// `text` in bold red when stderr is a terminal and NO_COLOR is unset.
-pub(crate) fn label(text: &str) -> String {
-    if io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
-        format!("\x1b[1;31m{text}\x1b[0m")
+/// The program's name as the user ran it (`microsim`, or the name of a crate's own binary).
+static BIN: OnceLock<String> = OnceLock::new();
+/// `--color`, once parsed.
+static COLOR: OnceLock<Color> = OnceLock::new();
+
+/// The program's name as the user ran it: what hints tell them to type.
+pub(crate) fn bin() -> &'static str {
+    BIN.get().map_or("microsim", String::as_str)
+}
+
+/// `text` with every command it quotes (`` `microsim …` ``) naming this program instead, for
+/// a crate's own binary (`my_models list`).
+pub(crate) fn own_name(text: &str) -> String {
+    renamed(text, bin())
+}
+
+/// `text` with the commands it quotes naming `name` instead of `microsim`.
+fn renamed(text: &str, name: &str) -> String {
+    match name {
+        "microsim" => text.to_string(),
+        name => text
+            .replace("`microsim ", &format!("`{name} "))
+            .replace("  microsim ", &format!("  {name} ")),
+    }
+}
+
+/// The command line's definition, its examples naming this program.
+fn command() -> clap::Command {
+    let name = bin();
+    let mut cmd = Cli::command();
+    if name != "microsim" {
+        cmd = cmd.name(name).bin_name(name);
+        fn rename(c: clap::Command) -> clap::Command {
+            match c.get_after_help().map(|h| h.to_string()) {
+                Some(h) => c.after_help(own_name(&h)),
+                None => c,
+            }
+        }
+        cmd = rename(cmd);
+        let subs: Vec<String> = cmd
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        for sub in subs {
+            cmd = cmd.mut_subcommand(sub, rename);
+        }
+    }
+    cmd
+}
+
+/// Whether messages on stderr are coloured: `--color`, else a terminal with NO_COLOR unset.
+fn colour() -> bool {
+    match COLOR.get().copied().unwrap_or(Color::Auto) {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// `error:`, in bold red where colour is on.
+fn error_label() -> String {
+    paint("error:", "1;31")
+}
+
+/// `note:`, in bold (not red: a note is not an error) where colour is on.
+pub(crate) fn note_label() -> String {
+    paint("note:", "1")
+}
+
+fn paint(text: &str, sgr: &str) -> String {
+    if colour() {
+        format!("\x1b[{sgr}m{text}\x1b[0m")
     } else {
         text.to_string()
     }
@@ -195,6 +296,22 @@ pub(crate) fn label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_name_the_binary_that_runs() {
+        let hint =
+            "unknown model `x`\n  hint: the models are `pi` (`microsim list` describes them)";
+        assert_eq!(
+            renamed(hint, "my_models"),
+            "unknown model `x`\n  hint: the models are `pi` (`my_models list` describes them)"
+        );
+        assert_eq!(renamed(hint, "microsim"), hint);
+        let help = "Examples:\n  microsim run a.toml\n  microsim list";
+        assert_eq!(
+            renamed(help, "walkers"),
+            "Examples:\n  walkers run a.toml\n  walkers list"
+        );
+    }
 
     #[test]
     fn flags_beyond_toml_integers_say_the_number_and_the_range() {

@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod merge;
 pub mod montecarlo;
+pub mod numbers;
 pub mod output;
 pub mod params;
 pub mod registry;

@@ -83,9 +83,9 @@ pub use engine::arena::MAX_CELLS;
 pub use engine::arena::{CellSet, Grid};
 pub use engine::board::{Near, Nearby, Neighbour, Within};
 pub use engine::codec::{CellBlock, Codec};
-pub use engine::model::{End, Model, Placed, Report, Tally};
+pub use engine::model::{End, Expected, Model, Placed, Report, Tally};
 pub use engine::prefetch::prefetch_read;
-pub use engine::quantity::{Counter, Metric, Quantity};
+pub use engine::quantity::{Counter, Metric, Quantity, Support};
 pub use engine::rng::{TaskRng, cell_rng, replication_seed, step_rng, task_rng};
 pub use engine::scheduler::{
     Ending, Order, Peers, Settings, Simulation, Snapshot, SnapshotError, Spare, estimate_bytes,
@@ -115,9 +115,12 @@ pub mod results {
         RunManifest, RunSummary, SliceInfo, StepsTable, SweepTable, SweepVariant, TargetOutcome,
         ending_name, fmt_num,
     };
-    pub use crate::experiment::stats::{Difference, Summary};
+    pub use crate::experiment::stats::interval::{clopper_pearson, interval, poisson};
+    pub use crate::experiment::stats::{Difference, Interval, Method, Moments, Summary};
     pub use crate::experiment::step_log::StepLog;
 }
+
+pub use experiment::numbers;
 
 /// Not part of the API: the crate's own integration tests and benchmarks reach internals
 /// through here. Anything in it may change without notice.

@@ -16,11 +16,12 @@
 //! | `/state` | the state as JSON, once |
 //! | `/events` | the state as server-sent events, whenever it changes |
 //! | `/files/…` | files of the result directory (`report.html`, `plots/…`) |
+//! | `POST /stop` | during `microsim run --serve`: what Ctrl-C does (the run stops after the steps under way and writes what is done); only from the machine itself (a loopback address), else 403 |
 
 mod board;
 mod server;
 
-pub use board::Board;
+pub use board::{About, Board};
 pub use server::{IDLE, Server, parse_addr};
 
 use crate::experiment::montecarlo::Progress;

@@ -35,7 +35,6 @@
 mod chart;
 mod data;
 mod figures;
-mod numfmt;
 mod report;
 mod text;
 
@@ -50,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::output::write_json;
 use crate::experiment::results::ResultDir;
 
-pub use numfmt::{human, table_number};
+pub use crate::experiment::numbers::{human, table_number};
 
 /// The list of plots, in [`ResultDir::PLOTS`].
 const PLOT_LIST: &str = "plots.json";

@@ -41,7 +41,7 @@ fn run_writes_the_whole_result_directory() {
     let summary = check_result_dir(&out, 3, &model_metrics(tmp.path(), "musical_chairs"));
     assert_eq!(summary["scenario"], "musical_chairs_small");
     assert_eq!(summary["model"], "musical_chairs");
-    assert_eq!(summary["seed"], 1);
+    assert_eq!(summary["seed"], "1", "seeds are strings in JSON");
     assert_eq!(summary["replications"], 3);
     assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
     assert!(
@@ -306,7 +306,7 @@ fn an_earlier_result_is_never_clobbered() {
     );
     assert_eq!(
         read_json(&out.join("summary.json"))["seed"],
-        6,
+        "6",
         "--force wrote into result"
     );
 }
@@ -665,4 +665,108 @@ fn no_color_means_no_escape_codes() {
             );
         }
     }
+}
+
+#[test]
+fn colour_is_asked_for_and_notes_are_not_red() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = bad_input("unknown_field_in_model.toml");
+    // --color always colours even off a terminal: an error red, a note bold, never red.
+    let err = microsim(tmp.path(), &["check", &bad, "--color", "always"]);
+    assert!(err.stderr.contains("\x1b[1;31merror:\x1b[0m"), "{err}");
+    let noted = microsim(
+        tmp.path(),
+        &[
+            "run",
+            &small(),
+            "--replications",
+            "1",
+            "--color",
+            "always",
+            "--out",
+            "one",
+        ],
+    );
+    assert!(noted.stderr.contains("\x1b[1mnote:\x1b[0m"), "{noted}");
+    assert!(!noted.stderr.contains("\x1b[1;31mnote:"), "{noted}");
+    let never = microsim(tmp.path(), &["check", &bad, "--color", "never"]);
+    assert!(!never.stderr.contains('\x1b'), "{never}");
+}
+
+#[test]
+fn a_sweep_from_the_command_line_is_one_tidy_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("swept");
+    let args = [
+        "run",
+        &small(),
+        "--sweep",
+        "model.robots=100,200",
+        "--sweep",
+        "model.rounds=2,3",
+        "--replications",
+        "3",
+        "--quiet",
+        "--out",
+        arg(&out),
+    ];
+    microsim_ok(tmp.path(), &args);
+    let table = Csv::read(&out.join("results.csv"));
+    assert_eq!(table.rows.len(), 12, "4 variants × 3 replications");
+    let robots = table.values("model.robots");
+    let rounds = table.values("model.rounds");
+    assert_eq!(robots[0], "100");
+    assert_eq!(rounds[3], "3");
+    assert_eq!(robots[11], "200");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(
+        summary["sweep"]["variants"].as_array().map(Vec::len),
+        Some(4)
+    );
+}
+
+#[test]
+fn new_writes_every_field_at_its_true_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let printed = microsim_ok(tmp.path(), &["new", "pi", "-"]).stdout;
+    for line in [
+        "seed = 2008",
+        "checkpoint_every = 0",
+        "confidence = 0.95",
+        "# target = ",
+        "# plots = ",
+        "# [sweep]",
+    ] {
+        assert!(printed.contains(line), "no `{line}` in\n{printed}");
+    }
+}
+
+#[test]
+fn version_names_the_commit_and_completions_are_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = microsim_ok(tmp.path(), &["--version"]).stdout;
+    assert!(
+        v.starts_with(&format!("microsim {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    let bash = microsim_ok(tmp.path(), &["completions", "bash"]).stdout;
+    assert!(
+        bash.contains("_microsim()") && bash.contains("--sweep"),
+        "{bash}"
+    );
+}
+
+#[test]
+fn an_error_shows_its_line_with_a_caret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let done = microsim(
+        tmp.path(),
+        &["check", &bad_input("unknown_field_in_model.toml")],
+    );
+    assert_eq!(done.code, Some(2));
+    assert!(
+        done.stderr.contains("7 | robts = 5\n  | ^^^^^"),
+        "{}",
+        done.stderr
+    );
 }

@@ -83,6 +83,47 @@ fn sweeps_are_byte_identical_at_one_and_two_threads() {
     }
 }
 
+#[test]
+fn a_sweep_is_one_tidy_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    let summary = run(&scenario(LOTTERY_SWEEP, &[]), &dir);
+    let text = String::from_utf8(read(&dir.join("results.csv"))).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let variant0 = String::from_utf8(read(&dir.join("variants/000/replications.csv"))).unwrap();
+    let variant1 = String::from_utf8(read(&dir.join("variants/001/replications.csv"))).unwrap();
+    assert_eq!(
+        header,
+        format!(
+            "variant,model.keep_fraction,{}",
+            variant0.lines().next().unwrap()
+        ),
+        "the swept field is a column, then replications.csv's columns"
+    );
+    // Every variant's rows, byte for byte, after its index and its value of the field.
+    let mut want = Vec::new();
+    for (v, value, table) in [(0, "0.0", &variant0), (1, "0.01", &variant1)] {
+        want.extend(
+            table
+                .lines()
+                .skip(1)
+                .map(|row| format!("{v},{value},{row}")),
+        );
+    }
+    assert_eq!(lines.map(str::to_string).collect::<Vec<_>>(), want);
+    assert_eq!(want.len(), 80, "40 replications of 2 variants");
+    // The sweep shows the baseline's metrics, and what the model expects of the baseline.
+    let file = |f: &str| -> Value { serde_json::from_slice(&read(&dir.join(f))).unwrap() };
+    let baseline = file("variants/000/summary.json");
+    assert_eq!(file("summary.json")["declared"], baseline["declared"]);
+    // Recorded with the other files, so `merge` checks it.
+    assert!(
+        summary["files"]["results.csv"]["sha256"].is_string(),
+        "{summary}"
+    );
+}
+
 /// The half width of the CI of variant 1 − variant 0 for `metric`.
 fn diff_half_width(summary: &Value, metric: &str) -> f64 {
     let d = &summary["sweep"]["variants"][1]["vs_baseline"][metric];

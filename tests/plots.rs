@@ -339,7 +339,12 @@ common_random_numbers = true
         .collect();
     assert_eq!(
         names,
-        ["sweep_bins_with_1", "sweep_max_per_bin"],
+        [
+            "sweep_bins_with_1",
+            "sweep_difference_bins_with_1",
+            "sweep_difference_max_per_bin",
+            "sweep_max_per_bin"
+        ],
         "{:?}",
         report.skipped
     );

@@ -14,7 +14,9 @@ use crate::experiment::runner::difference;
 use crate::experiment::stats::Difference;
 
 use super::Failure;
-use super::run::{level, short};
+use super::show::level;
+use super::table::Table;
+use crate::experiment::numbers::estimate;
 
 /// Compare the metrics of two result directories.
 #[derive(clap::Args, Debug)]
@@ -130,27 +132,32 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         args.b.display(),
         a.summary.model
     )?;
-    writeln!(
-        out,
-        "{:<18} {:>14} {:>14} {:>14} {:>32}",
-        "metric", "A mean", "B mean", "B − A", ci_label
-    )?;
+    let mut t = Table::new(["metric", "A mean", "B mean", "B − A", ci_label.as_str(), ""]).left(5);
     for r in &rows {
         let d = &r.difference;
-        let ci = d.ci.map_or("—".into(), |[lo, hi]| {
-            format!("[{}, {}]", short(lo), short(hi))
-        });
-        let sig = if d.significant { " *" } else { "" };
-        writeln!(
-            out,
-            "{:<18} {:>14} {:>14} {:>14} {:>32}{sig}",
-            r.metric,
-            short(r.a),
-            short(r.b),
-            short(d.mean),
-            ci
-        )?;
+        let de = estimate(d.mean, d.ci);
+        // Each mean to the precision of the difference's interval.
+        let at = |x: f64| {
+            estimate(
+                x,
+                d.ci.map(|[lo, hi]| [x - (d.mean - lo), x + (hi - d.mean)]),
+            )
+            .mean
+        };
+        t.row([
+            r.metric.clone(),
+            at(r.a),
+            at(r.b),
+            de.mean.clone(),
+            de.interval_or("—"),
+            if d.significant {
+                "*".into()
+            } else {
+                String::new()
+            },
+        ]);
     }
+    t.write(&mut out)?;
     writeln!(out, "(* significant: the interval excludes 0)")?;
     Ok(ExitCode::SUCCESS)
 }

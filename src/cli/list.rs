@@ -52,7 +52,8 @@ pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> 
     }
     writeln!(
         out,
-        "Write a starter scenario with `microsim new MODEL [FILE]`."
+        "Write a starter scenario with `{} new MODEL [FILE]`.",
+        super::bin()
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,9 +26,10 @@ pub struct Args {
 pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let Some(info) = registry.model(&args.model) else {
         return Err(Failure::Input(format!(
-            "unknown model `{}`\n  hint: the models are {} (`microsim list` describes them)",
+            "unknown model `{}`\n  hint: the models are {} (`{} list` describes them)",
             args.model,
-            registry.listed()
+            registry.listed(),
+            super::bin()
         )));
     };
     let text = starter_scenario(&info);
@@ -52,8 +53,9 @@ pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> 
         });
     written.map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
     eprintln!(
-        "wrote {} — run it with `microsim run {}`",
+        "wrote {} — run it with `{} run {}`",
         path.display(),
+        super::bin(),
         path.display()
     );
     Ok(ExitCode::SUCCESS)

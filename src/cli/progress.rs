@@ -9,7 +9,8 @@ use crate::engine::stats::StepRow;
 use crate::experiment::montecarlo::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// A progress display for a run of `replications` replications.
+/// A progress display for a run of `replications` replications: the scenario's name, how far,
+/// how fast, and the phase after the replications (drawing the plots).
 pub struct Bar {
     bar: Option<ProgressBar>,
     single: bool,
@@ -17,7 +18,7 @@ pub struct Bar {
 }
 
 impl Bar {
-    pub fn new(replications: u64, quiet: bool) -> Self {
+    pub fn new(scenario: &str, replications: u64, quiet: bool) -> Self {
         let show = !quiet && std::io::stderr().is_terminal();
         let single = replications == 1;
         let bar = show.then(|| {
@@ -25,21 +26,42 @@ impl Bar {
             let (bar, template) = if single {
                 (
                     ProgressBar::with_draw_target(None, target),
-                    "{spinner} {elapsed_precise} step {pos} · {msg}",
+                    "{spinner} {prefix} · {elapsed_precise} · step {human_pos} ({per_sec}) · {msg}",
                 )
             } else {
                 (
                     ProgressBar::with_draw_target(Some(replications), target),
-                    "{bar:40} {pos}/{len} replications · {elapsed_precise} (eta {eta}) {msg}",
+                    "{prefix} {bar:30} {human_pos}/{human_len} replications ({per_sec}) · {elapsed_precise} (eta {eta}) {msg}",
                 )
             };
             bar.set_style(ProgressStyle::with_template(template).expect("the template is valid"));
+            bar.set_prefix(scenario.to_string());
             bar
         });
         Bar {
             bar,
             single,
             steps: AtomicU64::new(0),
+        }
+    }
+
+    /// The replications are done and `what` is under way (`drawing plots`): a spinner with
+    /// the scenario's name and the time it has taken so far.
+    pub fn phase(&self, what: &str) {
+        if let Some(b) = &self.bar {
+            let style = ProgressStyle::with_template("{spinner} {prefix} · {msg} · {elapsed}")
+                .expect("the template is valid");
+            b.set_style(style);
+            b.set_message(what.to_string());
+            b.enable_steady_tick(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Runs `f` (which prints) with the bar out of the way.
+    pub fn suspend(&self, f: impl FnOnce()) {
+        match &self.bar {
+            Some(b) => b.suspend(f),
+            None => f(),
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::experiment::checkpoint::Checkpoint;
 use crate::experiment::output::{Manifest, now_rfc3339};
-use crate::experiment::results::{ResultDir, RunSummary, fmt_num};
+use crate::experiment::results::{ResultDir, RunSummary};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Bytes, MemorySource, Scenario, parse_bytes, usable_memory};
 use crate::experiment::team::{Order, Team, encode};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::out::Out;
 use super::progress::Bar;
-use super::{Failure, label};
+use super::{Failure, note_label, own_name};
 
 /// Run a scenario; results go to outputs/<scenario name>/ unless --out is given.
 #[derive(clap::Args, Debug)]
@@ -38,6 +38,10 @@ pub struct Args {
     /// Override a field: --set section.key=value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Sweep a field over values: --sweep model.robots=1000,2000 (repeatable: a grid of
+    /// every combination); adds to the file's [sweep.grid].
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,…")]
+    sweep: Vec<String>,
     /// Shorthand for --set run.seed=N.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -153,7 +157,7 @@ pub(crate) fn run(
         Some(Replications::Slice(r)) => (None, Some(r)),
         None => (None, None),
     };
-    let overrides = super::overrides(
+    let mut overrides = super::overrides(
         &args.set,
         &[
             ("run.seed", args.seed),
@@ -161,6 +165,9 @@ pub(crate) fn run(
             ("montecarlo.replications", count),
         ],
     )?;
+    for text in &args.sweep {
+        overrides.push(crate::experiment::scenario::Override::sweep(text)?);
+    }
     let scenario = registry.load(&args.file, &overrides)?;
     scenario.check_checkpoints()?;
     if let Some(s) = &slice {
@@ -273,7 +280,7 @@ pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view:
     };
     eprintln!(
         "{} the replication runs on rank 0 alone: {why}",
-        label("note:")
+        note_label()
     );
 }
 
@@ -475,16 +482,20 @@ pub(crate) fn launch(
         (None, None) => scenario.plan(None).max(),
     };
     let quiet = view.quiet || view.json;
-    let bar = Bar::new(variants * per_variant, quiet);
+    let bar = Bar::new(&scenario.name, variants * per_variant, quiet);
     let resuming = resume.is_some();
     let board = live.is_some().then(|| {
-        Arc::new(Board::new(
-            &scenario.name,
-            scenario.model_name(),
-            &scenario.metric_names(),
-            variants * per_variant,
-            &dir,
-        ))
+        Arc::new(
+            Board::new(
+                &scenario.name,
+                scenario.model_name(),
+                &scenario.metric_names(),
+                variants * per_variant,
+                &dir,
+            )
+            .about(crate::live::About::of(scenario))
+            .stoppable(&STOP),
+        )
     });
     let server = match (live, &board) {
         (Some(listener), Some(board)) => {
@@ -516,9 +527,14 @@ pub(crate) fn launch(
             ResultDir::INCOMPLETE
         ))
     })?;
-    bar.finish();
     let (summary, partial) = (outcome.summary, outcome.partial);
-    let plots = draw_plots(scenario, &dir, quiet);
+    bar.phase("drawing plots and report.html");
+    let plots = draw_plots_noting(scenario, &dir, &|what: &str| {
+        if !quiet {
+            bar.suspend(|| eprintln!("{} {}", note_label(), own_name(what)));
+        }
+    });
+    bar.finish();
     if let Some(b) = &board {
         b.finish(partial);
     }
@@ -526,14 +542,15 @@ pub(crate) fn launch(
     if partial {
         eprintln!(
             "{} interrupted: {} replication(s) written to {}, marked partial",
-            label("note:"),
+            note_label(),
             outcome.replications,
             dir.display()
         );
         if let Some(c) = &outcome.checkpoint {
             eprintln!(
-                "{} checkpoint written: go on with `microsim resume {}`",
-                label("note:"),
+                "{} checkpoint written: go on with `{} resume {}`",
+                note_label(),
+                super::bin(),
                 c.display()
             );
         }
@@ -574,9 +591,9 @@ pub(crate) fn show(
             serde_json::to_string_pretty(&json).expect("JSON serialises")
         )?;
     } else if !view.quiet && scenario.sweep.is_some() {
-        print_sweep(&mut out, scenario, summary, dir)?;
+        super::show::print_sweep(&mut out, scenario, summary, dir)?;
     } else if !view.quiet {
-        print_report(&mut out, scenario, summary, dir, plots.failed.is_empty())?;
+        super::show::print_report(&mut out, scenario, summary, dir, plots.failed.is_empty())?;
     }
     if let (Some(report), true) = (&plots.report, view.open) {
         super::plot::open_in_browser(report, &mut out)?;
@@ -680,6 +697,15 @@ impl Plots {
 /// replications, a constant metric) is a note on stderr and never fails the run; a file that
 /// cannot be written (a full disk) is returned in [`Plots::failed`], and fails it.
 pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
+    draw_plots_noting(scenario, dir, &|what: &str| {
+        if !quiet {
+            eprintln!("{} {}", note_label(), own_name(what));
+        }
+    })
+}
+
+/// [`draw_plots`], each note given to `note`.
+fn draw_plots_noting(scenario: &Scenario, dir: &Path, note: &dyn Fn(&str)) -> Plots {
     let mut plots = Plots::default();
     let kinds = match &scenario.output.plots {
         Some(names) if names.is_empty() => return plots,
@@ -692,11 +718,6 @@ pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots 
     let opts = PlotOptions {
         kinds,
         ..Default::default()
-    };
-    let note = |what: &str| {
-        if !quiet {
-            eprintln!("{} {what}", label("note:"));
-        }
     };
     if scenario.sweep.is_some() {
         let variants = dir.join(ResultDir::VARIANTS);
@@ -733,183 +754,4 @@ pub(crate) fn install_interrupt_handler() {
             std::process::exit(130);
         }
     });
-}
-
-fn print_report(
-    out: &mut impl Write,
-    s: &Scenario,
-    summary: &RunSummary,
-    dir: &Path,
-    plots_written: bool,
-) -> std::io::Result<()> {
-    let reps = summary.replications;
-    writeln!(
-        out,
-        "{} · model {} · seed {} · {} replication{} · {} shard{} · {} thread{} · {:.2} s",
-        s.name,
-        s.model_name(),
-        s.seed(),
-        reps,
-        if reps == 1 { "" } else { "s" },
-        s.run.shards.unwrap_or(1),
-        if s.run.shards.unwrap_or(1) == 1 {
-            ""
-        } else {
-            "s"
-        },
-        s.threads(),
-        if s.threads() == 1 { "" } else { "s" },
-        summary.elapsed_seconds
-    )?;
-    writeln!(
-        out,
-        "{:<16} {:>14} {:>30} {:>12} {:>12}",
-        "metric",
-        "mean",
-        format!("{} CI", level(summary.confidence)),
-        "min",
-        "max"
-    )?;
-    for name in s.metric_names() {
-        let Some(m) = summary.metrics.get(name) else {
-            continue;
-        };
-        let ci = match m.ci {
-            Some([lo, hi]) => format!("[{}, {}]", short(lo), short(hi)),
-            None => "— (one replication)".to_string(),
-        };
-        writeln!(
-            out,
-            "{:<16} {:>14} {:>30} {:>12} {:>12}",
-            name,
-            short(m.mean),
-            ci,
-            short(m.min),
-            short(m.max)
-        )?;
-    }
-    print_details(out, dir)?;
-    let report = if plots_written {
-        "report.html: the plots and this table"
-    } else {
-        "the plots and report.html could not be written, see below"
-    };
-    writeln!(out, "results: {} ({report})", dir.display())
-}
-
-/// A confidence level as a percentage: `95%`, `99.5%`.
-pub fn level(confidence: f64) -> String {
-    format!("{}%", short(confidence * 100.0))
-}
-
-/// The first replication's model details (e.g. who won), one line each. Only the first
-/// element of `details.json` is kept in memory (the file grows with the replications).
-fn print_details(out: &mut impl Write, dir: &Path) -> std::io::Result<()> {
-    let Some(first) = first_details(&dir.join(ResultDir::DETAILS)) else {
-        return Ok(());
-    };
-    let Some(details) = first["details"].as_object() else {
-        return Ok(());
-    };
-    for (k, v) in details {
-        let shown = match v {
-            serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), short),
-            serde_json::Value::Array(a) if a.len() <= 12 => {
-                let items: Vec<String> = a
-                    .iter()
-                    .map(|x| x.as_f64().map_or(x.to_string(), short))
-                    .collect();
-                format!("[{}]", items.join(", "))
-            }
-            _ => continue,
-        };
-        writeln!(out, "{k} (replication {}): {shown}", first["replication"])?;
-    }
-    Ok(())
-}
-
-/// The first element of the JSON array in `path`, read without holding the others.
-fn first_details(path: &Path) -> Option<serde_json::Value> {
-    use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
-    struct First;
-    impl<'de> Visitor<'de> for First {
-        type Value = Option<serde_json::Value>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an array")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let first = seq.next_element()?;
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(first)
-        }
-    }
-    let file = std::fs::File::open(path).ok()?;
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(file));
-    de.deserialize_seq(First).ok().flatten()
-}
-
-/// A number for people: integers whole, others to about six significant digits, without
-/// trailing zeros.
-pub fn short(x: f64) -> String {
-    if x.fract() == 0.0 || !x.is_finite() {
-        return fmt_num(x);
-    }
-    let decimals = (5 - x.abs().log10().floor() as i32).clamp(1, 6) as usize;
-    let s = format!("{x:.decimals$}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-fn print_sweep(
-    out: &mut impl Write,
-    s: &Scenario,
-    summary: &RunSummary,
-    dir: &Path,
-) -> std::io::Result<()> {
-    let Some(table) = &summary.sweep else {
-        return Ok(());
-    };
-    let crn = if table.common_random_numbers {
-        "paired (common random numbers)"
-    } else {
-        "independent (Welch)"
-    };
-    writeln!(
-        out,
-        "{} · model {} · seed {} · sweep of {} variants × {} replications · differences vs variant {}: {}",
-        s.name,
-        s.model_name(),
-        s.seed(),
-        table.variants.len(),
-        s.montecarlo.replications,
-        table.baseline,
-        crn
-    )?;
-    for v in &table.variants {
-        let params: Vec<String> = v
-            .parameters
-            .iter()
-            .map(|(k, x)| format!("{k}={x}"))
-            .collect();
-        writeln!(out, "variant {} · {}", v.variant, params.join(" "))?;
-        for m in &table.compare {
-            let diff = match v.vs_baseline.get(m) {
-                Some(d) => {
-                    let ci = d.ci.map_or("—".to_string(), |[lo, hi]| {
-                        format!("[{}, {}]", short(lo), short(hi))
-                    });
-                    let sig = if d.significant { " *" } else { "" };
-                    format!("Δ {} {ci}{sig}", short(d.mean))
-                }
-                None => "(baseline)".to_string(),
-            };
-            let mean = v.metrics.get(m).map_or("-".to_string(), |x| short(x.mean));
-            writeln!(out, "  {m:<18} mean {mean:>14}   {diff}")?;
-        }
-    }
-    writeln!(
-        out,
-        "(* the {} CI of the difference excludes 0)\nresults: {}",
-        level(table.confidence),
-        dir.display()
-    )
 }

@@ -213,6 +213,15 @@ pub trait Model: Sync {
     where
         Self: Sized;
 
+    /// What the model knows its results should be on average, for these parameters: a
+    /// metric's expected value, a histogram's expected count per value in one replication.
+    /// Drawn on the plots and shown beside the metric in the terminal and `report.html`
+    /// (`declared` in `summary.json`). Called once per run, not per replication. Default:
+    /// nothing beyond each [`Quantity::expected`].
+    fn expected(&self) -> Expected {
+        Expected::default()
+    }
+
     /// Messages in flight in a busy step, about, for the memory budget (default: every task
     /// sends `quantum` messages).
     fn messages_per_step(&self, quantum: u32) -> u64 {
@@ -242,6 +251,68 @@ pub trait Model: Sync {
     /// says what to add.
     fn codec(&self) -> Option<Codec<Self::Msg, Self::Cells>> {
         None
+    }
+}
+
+/// What a model expects of its results ([`Model::expected`]): values of metrics, and counts
+/// of a histogram's values, per replication.
+///
+/// ```
+/// use microsim::{Expected, Metric, Quantity};
+/// const METRICS: &[Quantity] = &[Quantity::count("heads", "flips")];
+/// const HEADS: Metric = Metric::named(METRICS, "heads");
+/// let flips = 100.0;
+/// let e = Expected::new()
+///     .metric(HEADS, flips / 2.0)
+///     .histogram("streaks", vec![(1, 25.0), (2, 12.5)]);
+/// assert_eq!(e.of_metric(HEADS), Some(50.0));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expected {
+    metrics: Vec<(Metric, f64)>,
+    histograms: Vec<(&'static str, Vec<(u64, f64)>)>,
+}
+
+impl Expected {
+    /// Nothing expected yet.
+    pub fn new() -> Self {
+        Expected::default()
+    }
+
+    /// `metric` is expected to be `value` on average.
+    pub fn metric(mut self, metric: Metric, value: f64) -> Self {
+        self.metrics.retain(|(m, _)| *m != metric);
+        self.metrics.push((metric, value));
+        self
+    }
+
+    /// The histogram `name` ([`Report::histogram`]) is expected to count `counts`: `(value,
+    /// expected count of it in one replication)`, in any order.
+    pub fn histogram(mut self, name: &'static str, counts: Vec<(u64, f64)>) -> Self {
+        self.histograms.retain(|(n, _)| *n != name);
+        self.histograms.push((name, counts));
+        self
+    }
+
+    /// The expected value of `metric`, if given.
+    pub fn of_metric(&self, metric: Metric) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, v)| *v)
+    }
+
+    /// The expected metrics: `(metric, value)`.
+    pub fn metrics(&self) -> impl Iterator<Item = (Metric, f64)> + '_ {
+        self.metrics.iter().copied()
+    }
+
+    /// The expected counts of histogram `name`, if given.
+    pub fn of_histogram(&self, name: &str) -> Option<&[(u64, f64)]> {
+        self.histograms
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c.as_slice())
     }
 }
 

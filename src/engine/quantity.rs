@@ -17,8 +17,35 @@ pub struct Quantity {
     /// What it is, in a line (may be empty).
     pub about: &'static str,
     /// A value it is known to have on average (π for an estimate of π), drawn as a reference
-    /// line on its plots.
+    /// line on its plots. A value that depends on the parameters comes from
+    /// [`crate::Model::expected`] instead.
     pub expected: Option<f64>,
+    /// The values it can take (any number, non-negative, a count, a probability): what its
+    /// confidence intervals respect (an interval of a count never reaches below 0).
+    pub support: Support,
+}
+
+/// The values a metric can take, which its intervals respect (see
+/// `microsim::results::Interval` for the method each gets).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Support {
+    /// Any real number.
+    #[default]
+    Any,
+    /// A real number ≥ 0 (an error, a time, a mean of counts).
+    NonNegative,
+    /// A whole number ≥ 0 (bins, claims, winners).
+    Count,
+    /// A number from 0 to 1 (a share; a 0/1 outcome per replication).
+    Probability,
+}
+
+impl Support {
+    /// Whether this is [`Support::Any`] (left out of `summary.json`).
+    pub fn is_any(&self) -> bool {
+        *self == Support::Any
+    }
 }
 
 impl Quantity {
@@ -29,7 +56,30 @@ impl Quantity {
             unit,
             about: "",
             expected: None,
+            support: Support::Any,
         }
+    }
+
+    /// A quantity that is a whole number ≥ 0 (bins, claims, winners): its intervals never
+    /// reach below 0 (a rare count gets the exact Poisson interval).
+    pub const fn count(name: &'static str, unit: &'static str) -> Self {
+        Quantity::new(name, unit).within(Support::Count)
+    }
+
+    /// A quantity that is never negative (an error, a time): its intervals are clipped at 0.
+    pub const fn non_negative(name: &'static str, unit: &'static str) -> Self {
+        Quantity::new(name, unit).within(Support::NonNegative)
+    }
+
+    /// A quantity that is a probability or a share, in [0, 1]: a 0/1 outcome per replication
+    /// gets the exact (Clopper–Pearson) interval, other shares one clipped to [0, 1].
+    pub const fn share(name: &'static str, unit: &'static str) -> Self {
+        Quantity::new(name, unit).within(Support::Probability)
+    }
+
+    /// The same quantity with these values possible.
+    pub const fn within(self, support: Support) -> Self {
+        Quantity { support, ..self }
     }
 
     /// The same quantity with a known expected value.

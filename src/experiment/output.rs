@@ -6,8 +6,9 @@
 //! | `scenario.toml` | the resolved scenario: running it again reproduces the results |
 //! | `summary.json` | per metric: mean, std, ci95, ci, min, p5, p50, p95, max; the run's manifest |
 //! | `replications.csv` | one row per replication: replication, seed, ending, metrics |
+//! | `results.csv` | the same rows for every variant of a sweep, its fields as columns (`output::tidy`) |
 //! | `steps.csv` | one row per step of every replication |
-//! | `details.json` | each replication's model details (e.g. the winners' ids) |
+//! | `details.json` | each replication's seed (a string) and model details (e.g. the winners' ids) |
 //! | `histograms/*.hlog` | HdrHistogram interval logs (one interval, all replications merged) |
 //!
 //! Every file is written to a hidden temporary name in the same directory
@@ -51,13 +52,14 @@ use crate::engine::stats::{EngineHistograms, StepRow, hist_bytes, hist_from};
 use crate::experiment::montecarlo::{Replication, Sink};
 use crate::experiment::params::ModelInfo;
 use crate::experiment::results::{
-    Declared, Endings, FileRecord, QuantityInfo, ReplicationRow, ReplicationsTable, ResultDir,
-    RunManifest, RunSummary, SliceInfo, TargetOutcome, parse_ending,
+    Endings, FileRecord, ReplicationRow, ReplicationsTable, ResultDir, RunManifest, RunSummary,
+    SliceInfo, TargetOutcome, parse_ending,
 };
 use crate::experiment::safe_fs::{self, Dir};
 use crate::experiment::stats::Summary;
 
 mod claim;
+pub(crate) mod tidy;
 
 pub use claim::{
     Claimed, MAX_NAME_BYTES, Taking, choose_dir, claim_dir, partial_pid, remove_stale_partials,
@@ -744,7 +746,7 @@ impl RunWriter {
                     .filter(|(_, c)| use_all || **c)
                     .map(|(v, _)| *v)
                     .collect();
-                let summary = Summary::at(&kept, self.confidence);
+                let summary = Summary::within(&kept, self.confidence, q.support);
                 (!kept.is_empty()).then(|| (q.name.to_string(), summary))
             })
             .collect()
@@ -782,7 +784,7 @@ impl RunWriter {
             target,
             slice: self.slice,
             sweep: None,
-            declared: declared(&self.info),
+            declared: scenario.declared(),
             manifest: manifest.record(scenario.run.shards, None, elapsed, self.compute_seconds),
             files: BTreeMap::new(),
         };
@@ -794,6 +796,12 @@ impl RunWriter {
             commit_csv(self.replications_csv)?,
         );
         files.insert(ResultDir::STEPS.into(), commit_csv(self.steps_csv)?);
+        let own = tidy::Source {
+            variant: None,
+            parameters: Vec::new(),
+            dir: dir.clone(),
+        };
+        files.insert(ResultDir::RESULTS.into(), tidy::write(dir, &[], &[own])?);
         let engine = self.engine.named();
         for (name, h) in self.histograms.iter().map(|(n, h)| (*n, h)).chain(engine) {
             let rel = ResultDir::histogram_file(name);
@@ -807,16 +815,6 @@ impl RunWriter {
         dir.write_json(ResultDir::SUMMARY, &summary)?;
         dir.mark_complete()?;
         Ok(summary)
-    }
-}
-
-/// What `info` declares, for `summary.json`.
-pub fn declared(info: &ModelInfo) -> Declared {
-    Declared {
-        metrics: info.metrics.iter().map(QuantityInfo::from).collect(),
-        counters: info.counters.iter().map(QuantityInfo::from).collect(),
-        histograms: info.histograms.iter().map(QuantityInfo::from).collect(),
-        series: info.series.iter().map(QuantityInfo::from).collect(),
     }
 }
 
@@ -863,8 +861,9 @@ impl Sink for RunWriter {
             }
         }
         self.engine.merge(&r.engine);
-        self.details
-            .push(&json!({ "replication": r.index, "seed": r.seed, "details": r.details }))?;
+        self.details.push(
+            &json!({ "replication": r.index, "seed": r.seed.to_string(), "details": r.details }),
+        )?;
         self.compute_seconds += r.elapsed.as_secs_f64();
         Ok(())
     }

@@ -103,8 +103,10 @@ impl Registry {
         overrides: &[Override],
     ) -> Result<Scenario, ScenarioError> {
         // An override's error says which file it was applied to.
-        self.parse_inner(bytes, path, overrides)
-            .map_err(|e| e.in_file(path))
+        self.parse_inner(bytes, path, overrides).map_err(|e| {
+            e.in_file(path)
+                .with_line_of(&String::from_utf8_lossy(bytes))
+        })
     }
 
     fn parse_inner(
@@ -135,10 +137,19 @@ impl Registry {
                         src.error(ErrorKind::Schema, at, msg)
                     }
                 };
-                Err(err.field("scenario.model").hint(format!(
-                    "the models are {} (`microsim list` describes them)",
-                    registry.listed()
-                )))
+                let hint = match EXAMPLE_MODELS.iter().find(|(m, _)| *m == model) {
+                    Some((_, example)) => format!(
+                        "`{model}` is the model of the example examples/{example}.rs, which is \
+                         not built into this program: run the file with its binary, `cargo run \
+                         --release --example {example} -- run {}`",
+                        path.display()
+                    ),
+                    None => format!(
+                        "the models are {} (`microsim list` describes them)",
+                        registry.listed()
+                    ),
+                };
+                Err(err.field("scenario.model").hint(hint))
             }
         }
     }
@@ -149,6 +160,13 @@ impl Registry {
         names.join(", ")
     }
 }
+
+/// Models that ship as examples (their scenarios in scenarios/), and the example that has
+/// each: what the "unknown model" error of a binary without them names.
+const EXAMPLE_MODELS: &[(&str, &str)] = &[
+    ("random_walkers", "random_walkers"),
+    ("gamblers_ruin", "gamblers_ruin"),
+];
 
 /// A registered model, with its parameter type erased.
 pub(crate) trait Entry: Send + Sync {
@@ -169,12 +187,20 @@ impl<P: ModelParams> Entry for Typed<P> {
     }
 }
 
-/// A complete, commented starter scenario for model `m`.
+/// A complete, commented starter scenario for model `m`: every field there is, each set to
+/// its default (those without one commented out), so that the file documents what a
+/// scenario can say and runs as is.
 pub(crate) fn starter_scenario(m: &ModelInfo) -> String {
+    use crate::experiment::scenario::sections::{
+        DEFAULT_CHECKPOINT_KEEP, DEFAULT_SEED, MonteCarloSection, RunSection,
+    };
+    let run = RunSection::default();
+    let mc = MonteCarloSection::default();
     format!(
         "\
 # A microsim scenario: {summary}.
 # Run it with `microsim run FILE`; check it with `microsim check FILE`.
+# Every field below is at its default; uncomment or change what you need.
 
 [scenario]
 # Names the result directory outputs/<name>/ (default: this file's name).
@@ -185,24 +211,47 @@ model = \"{name}\"
 {model}
 [run]
 # Every random number derives from the seed: the same seed gives the same results.
-seed = 1
+seed = {seed}
 # Shards split the arena; threads run them. Neither changes the results.
-shards = 16
-threads = 0          # 0: one per core
+# shards = 16        # default: one per thread (at least 16) for one replication, else the fewest
+threads = {threads}          # 0: one per core
 order = \"by_id\"      # conflicts go to the lower task id; \"shuffled\": a seeded random order
-quantum = 1          # times a task may run in a row within a step
-max_steps = 1000000  # a replication stops here even if tasks are alive
-histograms = true    # record messages per task and mailbox depth
+quantum = {quantum}          # times a task may run in a row within a step
+max_steps = {max_steps}  # a replication stops here even if tasks are alive
+histograms = {histograms}    # record messages per task and mailbox depth
+checkpoint_every = {checkpoint_every}   # write a checkpoint every N steps (0: none); `microsim resume` goes on
+checkpoint_keep = {keep}    # step checkpoints of a lone replication kept
 
 [montecarlo]
-replications = 1
+replications = {replications}
+confidence = {confidence}   # the level of every interval (summaries, differences, plots)
+# Add replications until an interval is this tight:
+# target = {{ metric = \"METRIC\", ci_half_width = 0.01, batch = 10, max_replications = 10000 }}
 
 [output]
 # dir = \"outputs/{name}\"
+# plots = [\"all\"]    # any of distribution, cdf, histograms, convergence, steps, sweep; [] for none
+
+# A sweep runs a variant per combination of values and compares each with the baseline:
+# [sweep]
+# baseline = 0
+# compare = []                   # metrics to compare (default: all)
+# common_random_numbers = true   # variants reuse the replication seeds: paired differences
+# [sweep.grid]
+# \"model.FIELD\" = [1, 2, 3]
 ",
         name = m.name,
         summary = m.summary,
         model = m.starter,
+        seed = DEFAULT_SEED,
+        threads = run.threads,
+        quantum = run.quantum,
+        max_steps = run.max_steps,
+        histograms = run.histograms,
+        checkpoint_every = run.checkpoint_every,
+        keep = DEFAULT_CHECKPOINT_KEEP,
+        replications = mc.replications,
+        confidence = mc.confidence,
     )
 }
 
@@ -220,6 +269,23 @@ mod tests {
                 .parse(text.as_bytes(), path, &[])
                 .unwrap_or_else(|e| panic!("{}: {e}", m.name));
             assert_eq!(s.model_name(), m.name);
+            // At its defaults: the same run as a file that names only the model.
+            let bare = format!("[scenario]\nname = \"{0}\"\nmodel = \"{0}\"\n", m.name);
+            let bare = registry.parse(bare.as_bytes(), path, &[]).unwrap();
+            let mut run = s.run.clone();
+            run.shards = bare.run.shards;
+            assert_eq!(run, bare.run, "{}: [run] at its defaults", m.name);
+            assert_eq!(s.montecarlo, bare.montecarlo);
+            assert_eq!(s.output, bare.output);
+            for field in [
+                "checkpoint_every",
+                "confidence",
+                "target",
+                "plots",
+                "[sweep]",
+            ] {
+                assert!(text.contains(field), "{}: {field} is not shown", m.name);
+            }
         }
     }
 

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `summary.json` | [`RunSummary`] (with [`Summary`] per metric, [`RunManifest`], [`SweepTable`]) |
 //! | `replications.csv` | [`ReplicationsTable`] of [`ReplicationRow`] |
+//! | `results.csv` | the same rows for every variant, the swept fields as columns |
 //! | `steps.csv` | [`StepsTable`] |
 //! | `sweep.json`, `sweep.csv` | [`SweepTable`] |
 //! | `details.json` | each replication's model details |
@@ -21,9 +22,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::model::Expected;
 use crate::engine::model::Quantity;
+use crate::engine::quantity::Support;
 use crate::engine::scheduler::Ending;
+use crate::experiment::params::ModelInfo;
 use crate::experiment::stats::{Difference, Summary};
+
+pub mod seed_text;
 
 /// A result directory: where a run's files are, and how to read them back.
 ///
@@ -76,6 +82,9 @@ impl ResultDir {
     pub const SCENARIO: &'static str = "scenario.toml";
     /// `replications.csv`
     pub const REPLICATIONS: &'static str = "replications.csv";
+    /// `results.csv`: every (variant, replication) of the run, one row each, with the swept
+    /// fields as columns (see `output::tidy`).
+    pub const RESULTS: &'static str = "results.csv";
     /// `steps.csv`
     pub const STEPS: &'static str = "steps.csv";
     /// `details.json`
@@ -250,7 +259,8 @@ pub struct RunSummary {
     pub scenario: String,
     /// The model's name.
     pub model: String,
-    /// The scenario seed.
+    /// The scenario seed (a string in JSON: `results::seed_text`).
+    #[serde(with = "seed_text")]
     pub seed: u64,
     /// Replications written (for a sweep: asked of each variant).
     pub replications: u64,
@@ -424,6 +434,13 @@ pub struct QuantityInfo {
     /// The value it is known to have on average, if the model declares one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<f64>,
+    /// The values it can take, which its intervals respect (`any` is left out).
+    #[serde(default, skip_serializing_if = "Support::is_any")]
+    pub support: Support,
+    /// For a histogram: the model's expected count of each value in one replication,
+    /// `[value, count]` in value order ([`crate::Model::expected`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected_counts: Vec<[f64; 2]>,
 }
 
 impl From<&Quantity> for QuantityInfo {
@@ -433,6 +450,8 @@ impl From<&Quantity> for QuantityInfo {
             unit: q.unit.to_string(),
             about: q.about.to_string(),
             expected: q.expected,
+            support: q.support,
+            expected_counts: Vec::new(),
         }
     }
 }
@@ -450,6 +469,38 @@ pub struct Declared {
     /// Per-step series derived from the counters (written only when the model has some).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<QuantityInfo>,
+}
+
+impl Declared {
+    /// What `info` declares, with what the model `expects` for its parameters
+    /// ([`crate::Model::expected`]) in place of a quantity's own `expected`.
+    pub fn of(info: &ModelInfo, expects: &Expected) -> Self {
+        let mut metrics: Vec<QuantityInfo> = info.metrics.iter().map(QuantityInfo::from).collect();
+        for (m, v) in expects.metrics() {
+            if let Some(q) = metrics.get_mut(m.index()) {
+                q.expected = Some(v);
+            }
+        }
+        let histograms = info
+            .histograms
+            .iter()
+            .map(|q| {
+                let mut h = QuantityInfo::from(q);
+                if let Some(counts) = expects.of_histogram(q.name) {
+                    let mut c: Vec<[f64; 2]> = counts.iter().map(|&(v, n)| [v as f64, n]).collect();
+                    c.sort_by(|a, b| a[0].total_cmp(&b[0]));
+                    h.expected_counts = c;
+                }
+                h
+            })
+            .collect();
+        Declared {
+            metrics,
+            counters: info.counters.iter().map(QuantityInfo::from).collect(),
+            histograms,
+            series: info.series.iter().map(QuantityInfo::from).collect(),
+        }
+    }
 }
 
 /// How, where and when a run ran. Not deterministic.

@@ -22,7 +22,7 @@ use crate::experiment::montecarlo::{
     Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
 };
 use crate::experiment::montecarlo::{RunStats, in_chunks};
-use crate::experiment::output::{Manifest, RunWriter, declared};
+use crate::experiment::output::{Manifest, RunWriter, tidy};
 use crate::experiment::results::{
     ResultDir, RunSummary, SliceInfo, SweepTable, SweepVariant, TargetOutcome, fmt_num,
 };
@@ -809,6 +809,10 @@ pub(crate) fn write_sweep(
         ResultDir::SWEEP_JSON.to_string(),
         dir.write_json(ResultDir::SWEEP_JSON, &table)?,
     );
+    files.insert(
+        ResultDir::RESULTS.to_string(),
+        tidy::write(dir, &fields, &tidy_sources(dir, &table, &fields))?,
+    );
     let replications: u64 = runs.iter().map(|(o, _)| o.replications).sum();
     let compute: f64 = runs
         .iter()
@@ -829,7 +833,9 @@ pub(crate) fn write_sweep(
         target: None,
         slice,
         sweep: Some(table),
-        declared: declared(&scenario.model_info()),
+        // The metrics shown are the baseline's, so what is expected of them is too (the
+        // scenario's own parameters, before the sweep sets them, may be no variant's).
+        declared: baseline.map_or_else(|| scenario.declared(), |(o, _)| o.summary.declared.clone()),
         manifest: manifest.record(
             scenario.run.shards,
             Some(variants.len() as u64),
@@ -927,6 +933,32 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
+/// Where a sweep's `results.csv` takes its rows: each variant's directory, with its values of
+/// the swept `fields` written as in `sweep.csv`.
+fn tidy_sources(dir: &ResultDir, table: &SweepTable, fields: &[String]) -> Vec<tidy::Source> {
+    table
+        .variants
+        .iter()
+        .map(|v| tidy::Source {
+            variant: Some(v.variant),
+            parameters: fields
+                .iter()
+                .map(|f| param_cell(v.parameters.get(f)))
+                .collect(),
+            dir: dir.variant(v.variant),
+        })
+        .collect()
+}
+
+/// A swept field's value in a CSV cell: a string as itself, anything else as JSON.
+fn param_cell(v: Option<&serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
 /// `sweep.csv`: one row per variant with its parameters, each metric's mean and interval, and
 /// each compared metric's difference to the baseline.
 fn write_sweep_csv(
@@ -959,11 +991,7 @@ fn write_sweep_csv(
     let num = |v: Option<f64>| v.map_or(String::new(), fmt_num);
     for v in &table.variants {
         let mut cells = vec![v.variant.to_string()];
-        cells.extend(fields.iter().map(|f| match &v.parameters.get(f) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        }));
+        cells.extend(fields.iter().map(|f| param_cell(v.parameters.get(f))));
         cells.push(v.replications.to_string());
         for m in &metrics {
             let s = v.metrics.get(*m);

@@ -52,6 +52,7 @@ use std::sync::atomic::AtomicBool;
 use crate::engine::scheduler::{Settings, estimate_bytes};
 use crate::experiment::montecarlo::{self, Job, Plan, Progress, RunStats, Sink, Target};
 use crate::experiment::params::{ModelInfo, ModelParams, Step, info};
+use crate::experiment::results::Declared;
 
 pub use error::{Detail, ErrorKind, Origin, ScenarioError, line_column};
 pub(crate) use locate::key_span;
@@ -102,6 +103,12 @@ impl Scenario {
     /// The model's name.
     pub fn model_name(&self) -> &'static str {
         self.model.info().name
+    }
+
+    /// What the model declares (names, units, supports) with what it expects of its results
+    /// for these parameters ([`crate::Model::expected`]).
+    pub fn declared(&self) -> Declared {
+        self.model.declared()
     }
 
     /// The names of the model's metrics, in output order.
@@ -287,6 +294,8 @@ pub(crate) trait Configured: Send + Sync + fmt::Debug {
     fn has_space(&self) -> bool;
     /// The resolved scenario document as TOML (without the comment header).
     fn resolved_body(&self) -> String;
+    /// What the model declares, with what it expects for these parameters.
+    fn declared(&self) -> Declared;
     /// The variants of `base`'s `sweep`, each built and checked.
     fn variants(
         &self,
@@ -340,6 +349,11 @@ impl<P: ModelParams> Configured for Checked<P> {
             doc.sweep = None;
         }
         toml::to_string(&doc).expect("a scenario document serialises")
+    }
+
+    fn declared(&self) -> Declared {
+        use crate::engine::model::Model;
+        Declared::of(&info::<P>(), &self.model.build().expected())
     }
 
     fn variants(

@@ -2,7 +2,9 @@
 //! between two sets of replications.
 
 mod difference;
+pub mod interval;
 mod summary;
 
 pub use difference::Difference;
+pub use interval::{Interval, Method, Moments};
 pub use summary::{Summary, quantile, t_quantile};

@@ -8,9 +8,13 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::Progress;
+use crate::engine::quantity::Support;
 use crate::engine::stats::StepRow;
+use crate::experiment::numbers::{estimate, table_number};
 use crate::experiment::output::partial_pid;
-use crate::experiment::results::{ReplicationsTable, ResultDir, StepsTable};
+use crate::experiment::results::{ReplicationsTable, ResultDir, RunSummary, StepsTable};
+use crate::experiment::stats::interval::interval;
+use crate::experiment::stats::{Moments, t_quantile};
 
 /// The step series follows one replication at a time, every step of it; once that one has
 /// ended, the next replication to step is followed, at most this often (nanoseconds).
@@ -30,6 +34,9 @@ pub struct Board {
     scenario: String,
     model: String,
     metrics: Vec<String>,
+    about: About,
+    /// The run's interrupt flag, which the page's Stop button sets (`run --serve` only).
+    stop: Option<&'static AtomicBool>,
     /// Replications planned (over all variants).
     planned: u64,
     dir: PathBuf,
@@ -47,6 +54,78 @@ pub struct Board {
     inner: Mutex<Inner>,
 }
 
+/// What the page says of the run besides its progress: the seed, the model's parameters, the
+/// scenario file, and how its intervals are found (the run's confidence level, each metric's
+/// range).
+#[derive(Clone, Debug)]
+pub struct About {
+    /// The scenario seed, as text.
+    pub seed: String,
+    /// The `[model]` table's fields and values, as the resolved scenario has them.
+    pub parameters: Vec<(String, String)>,
+    /// The scenario file's path.
+    pub file: String,
+    /// The level of the intervals (`[montecarlo] confidence`).
+    pub confidence: f64,
+    /// Each metric's range, in the order of the metrics (missing: any number).
+    pub supports: Vec<Support>,
+}
+
+impl Default for About {
+    fn default() -> Self {
+        About {
+            seed: String::new(),
+            parameters: Vec::new(),
+            file: String::new(),
+            confidence: 0.95,
+            supports: Vec::new(),
+        }
+    }
+}
+
+impl About {
+    /// What a scenario says of itself.
+    pub fn of(s: &crate::experiment::scenario::Scenario) -> Self {
+        About {
+            seed: s.seed().to_string(),
+            parameters: model_table(s.resolved_toml()),
+            file: s.path.display().to_string(),
+            confidence: s.montecarlo.confidence,
+            supports: s.model_info().metrics.iter().map(|q| q.support).collect(),
+        }
+    }
+
+    /// What a result directory's summary says of its run.
+    fn of_summary(summary: &RunSummary, toml_text: Option<&str>, file: &Path) -> Self {
+        About {
+            seed: summary.seed.to_string(),
+            parameters: toml_text.map(model_table).unwrap_or_default(),
+            file: file.display().to_string(),
+            confidence: summary.confidence,
+            supports: summary
+                .metric_names()
+                .iter()
+                .map(|m| {
+                    summary
+                        .declared_metric(m)
+                        .map_or(Support::Any, |q| q.support)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The `[model]` table of a scenario's TOML, each field as `name = value` text.
+fn model_table(text: &str) -> Vec<(String, String)> {
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    doc.get("model")
+        .and_then(|m| m.as_table())
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+        .unwrap_or_default()
+}
+
 #[derive(Default)]
 struct Inner {
     /// The replication whose steps are shown (the newest one seen).
@@ -61,7 +140,7 @@ struct Inner {
 
 /// A metric over the replications so far: Welford's running mean and variance, the running
 /// mean sampled for the band, a uniform sample of the values for the histogram.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Track {
     n: u64,
     mean: f64,
@@ -70,6 +149,13 @@ struct Track {
     /// A band point is taken every `every` replications (doubled when the band is thinned).
     every: u64,
     sample: Vec<f64>,
+    /// Whether some value was neither 0 nor 1 (a 0/1 outcome gets the exact binomial
+    /// interval).
+    not_binary: bool,
+    /// The interval's level.
+    confidence: f64,
+    /// The metric's range, which its interval respects.
+    support: Support,
 }
 
 struct VariantRow {
@@ -78,12 +164,29 @@ struct VariantRow {
     means: Option<Vec<f64>>,
 }
 
+impl Default for Track {
+    fn default() -> Self {
+        Track {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            band: Vec::new(),
+            every: 0,
+            sample: Vec::new(),
+            not_binary: false,
+            confidence: 0.95,
+            support: Support::Any,
+        }
+    }
+}
+
 impl Track {
     fn add(&mut self, v: f64) {
         if !v.is_finite() {
             return;
         }
         self.n += 1;
+        self.not_binary |= v != 0.0 && v != 1.0;
         let d = v - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (v - self.mean);
@@ -108,13 +211,36 @@ impl Track {
         }
     }
 
-    /// The 95% interval's half width (normal quantile; the page says so).
+    /// The half width of the Student t interval of the mean at the run's confidence (the
+    /// band of the running mean).
     fn half_width(&self) -> f64 {
         if self.n < 2 {
             return f64::NAN;
         }
         let sd = (self.m2 / (self.n - 1) as f64).sqrt();
-        1.959_963_985 * sd / (self.n as f64).sqrt()
+        t_quantile(self.confidence, (self.n - 1) as f64) * sd / (self.n as f64).sqrt()
+    }
+
+    fn moments(&self) -> Moments {
+        Moments {
+            n: self.n,
+            mean: self.mean,
+            std: (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).sqrt()),
+            binary: !self.not_binary,
+        }
+    }
+
+    /// The mean and its interval as the terminal and `report.html` show them: the interval
+    /// respecting the metric's range, every part to the precision the interval supports.
+    fn shown(&self) -> Value {
+        let i = interval(&self.moments(), self.support, self.confidence);
+        let e = estimate(self.mean, i.map(|i| i.ends()));
+        json!({
+            "mean": e.mean,
+            "interval": e.interval,
+            "mark": i.map_or("", |i| i.method.mark()),
+            "method": i.map(|i| i.method.about()),
+        })
     }
 
     fn render(&self, name: &str) -> Value {
@@ -137,6 +263,7 @@ impl Track {
             "n": self.n,
             "mean": num(self.mean),
             "half_width": num(self.half_width()),
+            "shown": self.shown(),
             "band": self.band.iter().map(|p| [num(p[0]), num(p[1]), num(p[2])]).collect::<Vec<_>>(),
             "histogram": { "lo": num(lo), "hi": num(hi), "counts": counts },
         })
@@ -156,6 +283,8 @@ impl Board {
             scenario: scenario.to_string(),
             model: model.to_string(),
             metrics: metrics.iter().map(|m| m.to_string()).collect(),
+            about: About::default(),
+            stop: None,
             planned,
             dir: dir.to_path_buf(),
             started: Instant::now(),
@@ -171,6 +300,40 @@ impl Board {
                 ..Inner::default()
             }),
         }
+        .about(About::default())
+    }
+
+    /// The board with what the page says of the run (its intervals at `about.confidence`,
+    /// each respecting its metric's range).
+    pub fn about(mut self, about: About) -> Self {
+        let fresh = self.fresh_tracks_of(&about);
+        self.inner
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .tracks = fresh;
+        self.about = about;
+        self
+    }
+
+    /// The board of a run that the page may stop, by setting `flag` (what Ctrl-C sets).
+    pub fn stoppable(mut self, flag: &'static AtomicBool) -> Self {
+        self.stop = Some(flag);
+        self
+    }
+
+    /// The flag the page's Stop button sets, if it may stop the run.
+    pub fn stop_flag(&self) -> Option<&'static AtomicBool> {
+        self.stop
+    }
+
+    fn fresh_tracks_of(&self, about: &About) -> Vec<Track> {
+        (0..self.metrics.len())
+            .map(|k| Track {
+                confidence: about.confidence,
+                support: about.supports.get(k).copied().unwrap_or_default(),
+                ..Track::default()
+            })
+            .collect()
     }
 
     /// The result directory the board's files come from.
@@ -217,6 +380,11 @@ impl Board {
         let state = json!({
             "scenario": self.scenario,
             "model": self.model,
+            "seed": self.about.seed,
+            "parameters": self.about.parameters,
+            "file": self.about.file,
+            "confidence": self.about.confidence,
+            "can_stop": self.stop.is_some() && !finished,
             "elapsed_s": elapsed,
             "eta_s": eta,
             "steps_done": self.steps.load(Ordering::Relaxed),
@@ -236,6 +404,7 @@ impl Board {
                 "variant": v.variant,
                 "parameters": v.parameters,
                 "means": v.means.as_ref().map(|m| m.iter().map(|x| num(*x)).collect::<Vec<_>>()),
+                "shown": v.means.as_ref().map(|m| m.iter().map(|x| table_number(*x)).collect::<Vec<_>>()),
             })).collect::<Vec<_>>(),
             "finished": finished.then(|| json!({
                 "partial": inner.partial,
@@ -265,15 +434,36 @@ impl Board {
                 .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned())
         });
         let model = name("model").unwrap_or_default();
-        let table = newest(dir, ResultDir::REPLICATIONS)
+        // A sweep shows the variant written last (the one under way, or at the end the last
+        // one) and counts the replications of all.
+        let variant_dirs = variant_dirs(dir);
+        let shown = variant_dirs.last().map_or(dir, PathBuf::as_path);
+        let table = newest(shown, ResultDir::REPLICATIONS)
             .and_then(|p| ReplicationsTable::read(&p).ok())
             .unwrap_or_default();
+        let mut done = table.rows.len() as u64;
+        for v in variant_dirs.iter().rev().skip(1) {
+            done += newest(v, ResultDir::REPLICATIONS)
+                .and_then(|p| ReplicationsTable::read(&p).ok())
+                .map_or(0, |t| t.rows.len() as u64);
+        }
         let metrics: Vec<&str> = table.metrics.iter().map(String::as_str).collect();
+        let variants_planned = summary
+            .as_ref()
+            .and_then(|s| s["sweep"]["variants"].as_array().map(|v| v.len() as u64))
+            .unwrap_or(1);
         let planned = summary
             .as_ref()
             .and_then(|s| s["replications"].as_u64())
-            .unwrap_or(table.rows.len() as u64);
-        let board = Board::new(&scenario, &model, &metrics, planned, dir);
+            .map_or(done, |r| r * variants_planned);
+        let typed: Option<RunSummary> = summary
+            .as_ref()
+            .and_then(|s| serde_json::from_value(s.clone()).ok());
+        let about = typed.as_ref().map_or_else(About::default, |s| {
+            let text = std::fs::read_to_string(rd.file(ResultDir::SCENARIO)).ok();
+            About::of_summary(s, text.as_deref(), &rd.file(ResultDir::SCENARIO))
+        });
+        let board = Board::new(&scenario, &model, &metrics, planned, dir).about(about);
         {
             let mut inner = board.lock();
             for row in &table.rows {
@@ -281,7 +471,7 @@ impl Board {
                     t.add(*v);
                 }
             }
-            if let Some(steps) = newest(dir, ResultDir::STEPS)
+            if let Some(steps) = newest(shown, ResultDir::STEPS)
                 .and_then(|p| StepsTable::read(&p).ok())
                 .filter(|t| !t.reps.is_empty())
             {
@@ -343,14 +533,29 @@ impl Board {
                 .as_ref()
                 .is_some_and(|s| s["partial"].as_bool() == Some(true));
         }
-        board
-            .replications
-            .store(table.rows.len() as u64, Ordering::Relaxed);
+        board.replications.store(done, Ordering::Relaxed);
         if summary.is_some() && rd.is_incomplete().is_none() {
             board.finished.store(true, Ordering::Relaxed);
         }
         board
     }
+}
+
+/// A sweep's variant directories (`variants/NNN`), in order; none for a run that is not a
+/// sweep.
+fn variant_dirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join(ResultDir::VARIANTS)) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<(u64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.parse::<u64>().ok()?;
+            e.file_type().ok()?.is_dir().then(|| (n, e.path()))
+        })
+        .collect();
+    dirs.sort();
+    dirs.into_iter().map(|(_, p)| p).collect()
 }
 
 /// `name` in `dir`, or while it is being written, the newest of its temporary files.
@@ -448,8 +653,7 @@ impl Progress for Board {
             means: None,
         });
         // The page follows the variant under way.
-        let n = inner.tracks.len();
-        inner.tracks = vec![Track::default(); n];
+        inner.tracks = self.fresh_tracks_of(&self.about);
         drop(inner);
         self.bump();
     }
@@ -497,6 +701,37 @@ mod tests {
         let v: Value = serde_json::from_str(&b.render()).unwrap();
         assert_eq!(v["finished"]["partial"], false);
         assert!(v["finished"]["report"].is_null(), "no report.html there");
+    }
+
+    #[test]
+    fn the_page_shows_intervals_as_the_terminal_does() {
+        let about = About {
+            seed: "7".into(),
+            confidence: 0.9,
+            supports: vec![Support::Count, Support::Any],
+            ..About::default()
+        };
+        let b = Board::new("s", "m", &["rare", "x"], 10, Path::new("/nonexistent")).about(about);
+        for (i, v) in [0.0, 0.0, 1.0, 0.0, 0.0].into_iter().enumerate() {
+            b.metrics(i as u64, &[v, 10.0 + i as f64]);
+        }
+        let v: Value = serde_json::from_str(&b.render()).unwrap();
+        assert_eq!(v["seed"], "7");
+        let rare = &v["metrics"][0]["shown"];
+        assert_eq!(
+            rare["mark"], "†",
+            "a rare count: the exact Poisson interval {rare}"
+        );
+        assert!(
+            !rare["interval"][0].as_str().unwrap().starts_with('-'),
+            "{rare}"
+        );
+        // Student t at the run's 90%, not a normal 95% band: 12 ± t(0.95, 4) · s / √5.
+        let x = &v["metrics"][1];
+        let half = x["half_width"].as_f64().unwrap();
+        let want = 2.131_846_786 * (2.5f64).sqrt() / 5f64.sqrt();
+        assert!((half - want).abs() < 1e-6, "{half} vs {want}");
+        assert_eq!(x["shown"]["mean"], "12.0");
     }
 
     #[test]

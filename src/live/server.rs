@@ -11,11 +11,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
@@ -71,6 +71,8 @@ struct App {
     /// The result directory, opened once: files are opened beneath it without following a
     /// link ([`Dir::open_file`]).
     dir: Option<Arc<Dir>>,
+    /// What the page's Stop button sets (a run's interrupt flag), if it has one.
+    stop: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 impl Server {
@@ -172,6 +174,7 @@ async fn serve(
     let app = App {
         dir: Dir::open(board.dir()).ok().map(Arc::new),
         state: rx,
+        stop: board.stop_flag(),
     };
     let publisher = async move {
         let mut board = board;
@@ -200,12 +203,45 @@ async fn serve(
         .route("/state", get(state))
         .route("/events", get(events))
         .route("/files/{*path}", get(file))
+        .route("/stop", post(stop))
         .with_state(app);
-    let server = axum::serve(listener, router);
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<Peer>(),
+    );
     tokio::select! {
         _ = server => {}
         _ = publisher => {}
         _ = shutdown => {}
+    }
+}
+
+/// The address a request came from.
+#[derive(Clone, Copy, Debug)]
+struct Peer(SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, IdleListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, IdleListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// The Stop button: Ctrl-C's first press, for a viewer on this machine only (anyone who
+/// can reach a page served on another address must not end the run).
+async fn stop(State(app): State<App>, ConnectInfo(Peer(peer)): ConnectInfo<Peer>) -> Response {
+    match app.stop {
+        None => (StatusCode::NOT_FOUND, "nothing to stop: not a running run").into_response(),
+        Some(_) if !peer.ip().is_loopback() => (
+            StatusCode::FORBIDDEN,
+            "only a viewer on the machine that runs it may stop the run",
+        )
+            .into_response(),
+        Some(flag) => {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            StatusCode::NO_CONTENT.into_response()
+        }
     }
 }
 

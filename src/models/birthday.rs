@@ -38,7 +38,7 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::{CellBlock, Codec};
+use crate::{CellBlock, Codec, Expected};
 use crate::{
     CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
     Report, TaskId, TaskRng, histogram, prefetch_read,
@@ -124,11 +124,11 @@ const REPEATS: Counter = Counter::named(COUNTERS, "repeat_arrivals");
 
 /// The model's metrics.
 pub const METRICS: &[Quantity] = &[
-    Quantity::new("shared_days", "days").about("days with two people or more"),
-    Quantity::new("people_sharing", "people").about("people whose day has two people or more"),
-    Quantity::new("any_shared", "").about("1 if some day has two people or more, else 0"),
-    Quantity::new("max_per_day", "people").about("the most people on one day"),
-    Quantity::new("days_empty", "days").about("days with nobody"),
+    Quantity::count("shared_days", "days").about("days with two people or more"),
+    Quantity::count("people_sharing", "people").about("people whose day has two people or more"),
+    Quantity::share("any_shared", "").about("1 if some day has two people or more, else 0"),
+    Quantity::count("max_per_day", "people").about("the most people on one day"),
+    Quantity::count("days_empty", "days").about("days with nobody"),
 ];
 /// The `shared_days` metric.
 pub const SHARED_DAYS: Metric = Metric::named(METRICS, "shared_days");
@@ -401,6 +401,21 @@ impl Model for Birthday {
                 "repeat_arrivals": end.total(REPEATS),
             }));
         report
+    }
+
+    /// Every metric but `max_per_day` from its formula, and the `people_per_day` histogram's
+    /// days with 0, 1, 2 … people: `d · P(Binomial(n, 1/d) = k)`.
+    fn expected(&self) -> Expected {
+        let (n, d) = (self.params.people, self.params.days);
+        let most = n.min(40) as usize;
+        let pmf = crate::models::gift_lottery::binomial_pmf(n as f64, 1.0 / d as f64, most);
+        let days: Vec<(u64, f64)> = (0..).zip(pmf.iter().map(|p| p * d as f64)).collect();
+        Expected::new()
+            .metric(ANY_SHARED, self.p_any_shared())
+            .metric(DAYS_EMPTY, self.expected_days_empty())
+            .metric(SHARED_DAYS, self.expected_shared_days())
+            .metric(PEOPLE_SHARING, self.expected_people_sharing())
+            .histogram("people_per_day", days)
     }
 
     fn messages_per_step(&self, _quantum: u32) -> u64 {

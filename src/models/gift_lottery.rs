@@ -62,8 +62,8 @@ use std::sync::OnceLock;
 use crate::draw::{scale, unit};
 use crate::{CellBlock, Codec};
 use crate::{
-    CellCtx, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next, Quantity,
-    Report, SmallCounts, TaskId, TaskRng, histogram, prefetch_read, task_rng,
+    CellCtx, Checks, Counter, Ctx, End, Expected, Grid, Mail, Metric, Model, ModelParams, Next,
+    Quantity, Report, SmallCounts, TaskId, TaskRng, histogram, prefetch_read, task_rng,
 };
 
 /// The largest `items` (task ids are `u32`).
@@ -260,21 +260,21 @@ const KEPT: Counter = Counter::named(COUNTERS, "items_kept");
 
 /// The model's metrics: bins with exactly 1 … 10 copies, then the rest.
 pub const METRICS: &[Quantity] = &[
-    Quantity::new("bins_with_1", "bins").about("bins with exactly one copy"),
-    Quantity::new("bins_with_2", "bins").about("bins with exactly two copies"),
-    Quantity::new("bins_with_3", "bins").about("bins with exactly three copies"),
-    Quantity::new("bins_with_4", "bins").about("bins with exactly four copies"),
-    Quantity::new("bins_with_5", "bins").about("bins with exactly five copies"),
-    Quantity::new("bins_with_6", "bins").about("bins with exactly six copies"),
-    Quantity::new("bins_with_7", "bins").about("bins with exactly seven copies"),
-    Quantity::new("bins_with_8", "bins").about("bins with exactly eight copies"),
-    Quantity::new("bins_with_9", "bins").about("bins with exactly nine copies"),
-    Quantity::new("bins_with_10", "bins").about("bins with exactly ten copies"),
-    Quantity::new("bins_empty", "bins").about("bins with no copy"),
-    Quantity::new("max_per_bin", "copies").about("the most copies in one bin"),
-    Quantity::new("items_kept", "items").about("items the buyers kept"),
-    Quantity::new("bins_with_over_10", "bins").about("bins with more than ten copies"),
-    Quantity::new("offers_declined", "items").about("offers declined over the run"),
+    Quantity::count("bins_with_1", "bins").about("bins with exactly one copy"),
+    Quantity::count("bins_with_2", "bins").about("bins with exactly two copies"),
+    Quantity::count("bins_with_3", "bins").about("bins with exactly three copies"),
+    Quantity::count("bins_with_4", "bins").about("bins with exactly four copies"),
+    Quantity::count("bins_with_5", "bins").about("bins with exactly five copies"),
+    Quantity::count("bins_with_6", "bins").about("bins with exactly six copies"),
+    Quantity::count("bins_with_7", "bins").about("bins with exactly seven copies"),
+    Quantity::count("bins_with_8", "bins").about("bins with exactly eight copies"),
+    Quantity::count("bins_with_9", "bins").about("bins with exactly nine copies"),
+    Quantity::count("bins_with_10", "bins").about("bins with exactly ten copies"),
+    Quantity::count("bins_empty", "bins").about("bins with no copy"),
+    Quantity::count("max_per_bin", "copies").about("the most copies in one bin"),
+    Quantity::count("items_kept", "items").about("items the buyers kept"),
+    Quantity::count("bins_with_over_10", "bins").about("bins with more than ten copies"),
+    Quantity::count("offers_declined", "items").about("offers declined over the run"),
 ];
 const BINS_WITH: [Metric; PROFILE] = [
     Metric::named(METRICS, "bins_with_1"),
@@ -465,7 +465,7 @@ impl GiftLottery {
 
 /// `P(X = j)` for `j = 0 ..= k`, `X ~ Binomial(n, p)` (`n` may be fractional; terms with
 /// `j > n + 1` are 0), by the recurrence in [`GiftLottery::expected_bins_with`].
-fn binomial_pmf(n: f64, p: f64, k: usize) -> Vec<f64> {
+pub fn binomial_pmf(n: f64, p: f64, k: usize) -> Vec<f64> {
     let mut pmf = Vec::with_capacity(k + 1);
     if p >= 1.0 {
         pmf.extend((0..=k).map(|j| if j as f64 == n { 1.0 } else { 0.0 }));
@@ -620,6 +620,30 @@ impl Model for GiftLottery {
                 "offers_accepted": end.total(ACCEPTED),
             }));
         report
+    }
+
+    /// Without interaction: every `bins_with_k` and `bins_empty` from the weights' profile
+    /// ([`GiftLottery::expected_profile`]), the `copies_per_bin` histogram's counts of 0 … 10,
+    /// and `items_kept`; with interaction (which the profile does not account for), only
+    /// `items_kept`.
+    fn expected(&self) -> Expected {
+        let kept = self.params.items as f64 * self.params.keep_fraction;
+        let e = Expected::new().metric(ITEMS_KEPT, kept);
+        if self.params.interaction > 0.0 {
+            return e;
+        }
+        let profile = self.expected_profile();
+        let mut e = e
+            .metric(BINS_EMPTY, profile[0])
+            .metric(OFFERS_DECLINED, 0.0)
+            .histogram(
+                "copies_per_bin",
+                (0..).zip(profile.iter().copied()).collect(),
+            );
+        for (metric, &v) in BINS_WITH.iter().zip(&profile[1..]) {
+            e = e.metric(*metric, v);
+        }
+        e
     }
 
     fn messages_per_step(&self, _quantum: u32) -> u64 {

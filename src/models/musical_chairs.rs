@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Codec;
 use crate::{
-    CellCtx, CellSet, Checks, Counter, Ctx, End, Grid, Mail, Metric, Model, ModelParams, Next,
-    Quantity, Report, TaskId, TaskRng, histogram,
+    CellCtx, CellSet, Checks, Counter, Ctx, End, Expected, Grid, Mail, Metric, Model, ModelParams,
+    Next, Quantity, Report, TaskId, TaskRng, histogram,
 };
 
 /// The model's parameters (`[model]` in a scenario).
@@ -73,11 +73,11 @@ pub const COUNTERS: &[Quantity] = &[
 ];
 /// The model's metrics.
 pub const METRICS: &[Quantity] = &[
-    Quantity::new("claims_granted", "claims").about("claims granted over the run"),
-    Quantity::new("claims_denied", "claims").about("claims denied over the run"),
-    Quantity::new("cells_taken", "cells").about("chairs taken at the end"),
-    Quantity::new("max_points", "points").about("the best robot's points"),
-    Quantity::new("winners", "robots").about("robots with the best score"),
+    Quantity::count("claims_granted", "claims").about("claims granted over the run"),
+    Quantity::count("claims_denied", "claims").about("claims denied over the run"),
+    Quantity::count("cells_taken", "cells").about("chairs taken at the end"),
+    Quantity::count("max_points", "points").about("the best robot's points"),
+    Quantity::count("winners", "robots").about("robots with the best score"),
 ];
 const GRANTED: Counter = Counter::named(COUNTERS, "claims_granted");
 const DENIED: Counter = Counter::named(COUNTERS, "claims_denied");
@@ -223,6 +223,16 @@ impl Model for MusicalChairs {
                 "expected_cells_taken": self.expected_cells_taken(),
             }));
         report
+    }
+
+    /// Cells taken (and claims granted) `C · (1 − (1 − 1/C)^n)`, and the claims denied,
+    /// `n` less that, for `n` claims on `C` cells.
+    fn expected(&self) -> Expected {
+        let taken = self.expected_cells_taken();
+        Expected::new()
+            .metric(CELLS_TAKEN, taken)
+            .metric(CLAIMS_GRANTED, taken)
+            .metric(CLAIMS_DENIED, self.claims() as f64 - taken)
     }
 
     fn messages_per_step(&self, quantum: u32) -> u64 {

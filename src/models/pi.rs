@@ -30,11 +30,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Codec;
 use crate::{
     Checks, Counter, Ctx, End, Mail, Metric, Model, ModelParams, Next, Quantity, Report, TaskId,
     TaskRng, histogram,
 };
+use crate::{Codec, Expected};
 
 /// The largest `tasks` (task ids are `u32`).
 pub const MAX_TASKS: u64 = u32::MAX as u64;
@@ -127,12 +127,12 @@ const DRAWN: Counter = Counter::named(COUNTERS, "points_drawn");
 
 /// The model's metrics.
 pub const METRICS: &[Quantity] = &[
-    Quantity::new("inside", "points").about("points inside the quarter circle"),
-    Quantity::new("pi_estimate", "")
+    Quantity::count("inside", "points").about("points inside the quarter circle"),
+    Quantity::non_negative("pi_estimate", "")
         .about("4 · inside / points")
         .expected(std::f64::consts::PI),
-    Quantity::new("abs_error", "").about("|pi_estimate − π|"),
-    Quantity::new("std_error", "").about("the estimate's binomial standard error"),
+    Quantity::non_negative("abs_error", "").about("|pi_estimate − π|"),
+    Quantity::non_negative("std_error", "").about("the estimate's binomial standard error"),
 ];
 const INSIDE_METRIC: Metric = Metric::named(METRICS, "inside");
 /// The `pi_estimate` metric.
@@ -212,6 +212,14 @@ impl Model for Pi {
         } else {
             Next::Continue
         }
+    }
+
+    /// `inside`: `points · π/4` (`pi_estimate`'s π is its declaration's).
+    fn expected(&self) -> Expected {
+        Expected::new().metric(
+            INSIDE_METRIC,
+            self.params.points as f64 * std::f64::consts::FRAC_PI_4,
+        )
     }
 
     fn report(&self, end: &End<'_, Self>) -> Report {

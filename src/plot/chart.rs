@@ -49,7 +49,9 @@ pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
 pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
 pub const INK: RGBColor = RGBColor(30, 30, 30);
-const GREY: RGBColor = RGBColor(90, 90, 90);
+pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
+/// Marks that stay in the background (a swept value's true position).
+pub(crate) const LIGHT: RGBColor = RGBColor(205, 205, 205);
 
 /// Series colours in order (yellow last: weak on white).
 pub const PALETTE: [RGBColor; 7] = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW];

@@ -105,10 +105,13 @@ impl Run {
     }
 }
 
-/// The confidence interval of `s` at level `confidence`: its `ci`, or for a summary written
-/// before `ci` existed (always at 95%), its `ci95`.
+/// The confidence interval of `s` at level `confidence` that is shown: its `interval` (which
+/// respects the metric's range), else its `ci`, or for a summary written before `ci` existed
+/// (always at 95%), its `ci95`.
 pub fn interval(s: &Summary, confidence: f64) -> Option<[f64; 2]> {
-    at_level(s.ci, s.ci95, confidence)
+    s.interval
+        .map(|i| i.ends())
+        .or_else(|| at_level(s.ci, s.ci95, confidence))
 }
 
 /// [`interval`] of a difference to the baseline.

@@ -4,11 +4,12 @@
 use hdrhistogram::Histogram;
 
 use super::chart::{
-    Axis, BLUE, Bar, Chart, GREEN, INK, Item, ORANGE, Ticks, VERMILLION, padded, series,
+    Axis, BLUE, Bar, Chart, GREEN, GREY, INK, Item, LIGHT, ORANGE, Ticks, VERMILLION, padded,
+    series,
 };
 use super::data::{Run, interval};
-use super::numfmt::{human, percent, table_number};
 use super::{Entry, Planned, PlotKind, PlotOptions, Skipped};
+use crate::experiment::numbers::{human, percent, table_number};
 use crate::experiment::results::{StepsTable, SweepTable};
 use crate::experiment::stats::Summary;
 
@@ -316,6 +317,28 @@ fn hlog(run: &Run, name: &str, h: &Histogram<u64>) -> Chart {
         )),
         value_labels,
     }];
+    // What the model expects (per replication, so times the replications merged here).
+    if integer_axis && let Some(q) = run.summary.declared_histogram(name) {
+        let reps = run.summary.replications.max(1) as f64;
+        let floor = if log { 0.5 } else { f64::NEG_INFINITY };
+        let pts: Vec<(f64, f64)> = q
+            .expected_counts
+            .iter()
+            .map(|&[v, c]| (v, c * reps))
+            .filter(|&(v, c)| v >= x0 - 0.4 && v <= x1 + 0.4 && c >= floor)
+            .collect();
+        if !pts.is_empty() {
+            items.push(Item::Line {
+                pts,
+                colour: ORANGE,
+                width: 2,
+                alpha: 1.0,
+                dash: true,
+                markers: true,
+                label: Some("expected (the model's)".into()),
+            });
+        }
+    }
     // The mean marks the centre of a bell; at the foot of a one-sided tail it only gets in
     // the way (it is in the note).
     if !log {

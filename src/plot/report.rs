@@ -6,10 +6,11 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::data::{Run, diff_interval, interval};
-use super::numfmt::{percent, table_number};
 use super::{Entry, Format, PlotKind, Skipped};
 use crate::engine::scheduler::Ending;
+use crate::experiment::numbers::{at_place, estimate, percent, place_of, table_number};
 use crate::experiment::results::{ResultDir, SweepTable, SweepVariant, ending_name};
+use crate::experiment::stats::Method;
 
 const CSS: &str = "
 :root { --ink: #1e1e1e; --muted: #5a5a5a; --line: #d9d9d9; --accent: #0072b2; --bg: #ffffff; --zebra: #f5f7fa; }
@@ -74,11 +75,6 @@ fn num(v: f64) -> String {
 /// [`num`] of a number that may be absent.
 fn opt(v: Option<f64>) -> String {
     v.map_or("—".into(), num)
-}
-
-/// An interval for a table cell: `[1, 2]`.
-fn pair([lo, hi]: [f64; 2]) -> String {
-    format!("[{}, {}]", num(lo), num(hi))
 }
 
 fn seconds(s: f64) -> String {
@@ -170,7 +166,7 @@ pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped]) -> String {
         sweep_table(&mut h, sw, &run.dir);
     }
     metrics_table(&mut h, run);
-    plot_sections(&mut h, entries);
+    plot_sections(&mut h, entries, &run.dir);
     notes(&mut h, skipped);
     footer(&mut h, &run.dir);
     h.push_str("</main>\n</body>\n</html>\n");
@@ -340,7 +336,7 @@ fn src(e: &Entry) -> Option<(String, Option<String>)> {
 }
 
 /// The plots, by kind.
-fn plot_sections(h: &mut String, entries: &[Entry]) {
+fn plot_sections(h: &mut String, entries: &[Entry], dir: &ResultDir) {
     for (kinds, heading, class) in SECTIONS {
         // Entries come sorted by kind, then metric; a section of two kinds pairs them by metric.
         let mut these: Vec<(usize, &Entry)> = entries
@@ -366,24 +362,49 @@ fn plot_sections(h: &mut String, entries: &[Entry]) {
             esc(heading)
         );
         for (_, e) in these {
-            figure(h, e);
+            figure(h, e, dir);
         }
         h.push_str("</div>\n");
     }
 }
 
-/// One plot: its image, linked to itself, and its title with a link to the SVG.
-fn figure(h: &mut String, e: &Entry) {
+/// One plot, inlined (its SVG, else its PNG, as a `data:` URI) so that `report.html` is whole
+/// when copied alone; its title links the files in `plots/` for when they are there.
+fn figure(h: &mut String, e: &Entry, dir: &ResultDir) {
     let Some((img, svg)) = src(e) else { return };
+    let mime = if img.ends_with(".svg") {
+        "image/svg+xml"
+    } else {
+        "image/png"
+    };
+    let inlined = svg
+        .as_ref()
+        .and_then(|s| {
+            std::fs::read(dir.file(s))
+                .ok()
+                .map(|b| ("image/svg+xml", b))
+        })
+        .or_else(|| std::fs::read(dir.file(&img)).ok().map(|b| (mime, b)));
+    let shown = match inlined {
+        Some((mime, bytes)) => {
+            use base64::Engine;
+            format!(
+                "data:{mime};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        }
+        None => esc(&img),
+    };
     let svg_link = svg.map_or(String::new(), |s| {
         format!(" · <a href=\"{}\">SVG</a>", esc(&s))
     });
     let _ = writeln!(
         h,
-        "<figure><a href=\"{img}\"><img src=\"{img}\" alt=\"{alt}\" width=\"1000\" height=\"600\"></a>\
-         <figcaption>{alt}{svg_link}</figcaption></figure>",
+        "<figure><img src=\"{shown}\" alt=\"{alt}\" width=\"1000\" height=\"600\">\
+         <figcaption>{alt} · <a href=\"{img}\">{kind}</a>{svg_link}</figcaption></figure>",
         img = esc(&img),
         alt = esc(&e.title),
+        kind = if img.ends_with(".svg") { "SVG" } else { "PNG" },
     );
 }
 
@@ -424,30 +445,70 @@ fn metrics_table(h: &mut String, run: &Run) {
         None => "Metrics".to_string(),
     };
     let confidence = run.confidence();
+    let expected = |name: &str| run.summary.declared_metric(name).and_then(|q| q.expected);
+    let with_expected = names.iter().any(|n| expected(n).is_some());
     let _ = writeln!(
         h,
         "<h2 id=\"metrics\">{}</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>metric</th><th>mean</th>\
-         <th>{}% CI</th><th>std</th><th>min</th><th>p50</th><th>max</th></tr></thead>\n<tbody>",
+         <th>{}% CI</th>{}<th>std</th><th>min</th><th>p50</th><th>max</th><th>unit</th></tr></thead>\n<tbody>",
         esc(&heading),
-        percent(confidence)
+        percent(confidence),
+        if with_expected {
+            "<th>expected</th>"
+        } else {
+            ""
+        }
     );
+    let mut methods = Vec::new();
     for name in names {
         let Some(m) = run.metric_summary(&name) else {
             continue;
         };
+        let ci = interval(m, confidence);
+        let e = estimate(m.mean, ci);
+        let method = m.interval.map(|i| i.method).filter(|&k| k != Method::T);
+        if let Some(k) = method.filter(|k| !methods.contains(k)) {
+            methods.push(k);
+        }
+        let mark = method.map_or(String::new(), |k| {
+            format!("<sup title=\"{}\">{}</sup>", esc(k.about()), k.mark())
+        });
+        let exp = if with_expected {
+            let x = expected(&name).map_or("—".into(), |x| same_place(x, m.mean, ci));
+            format!("<td>{x}</td>")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}{mark}</td>{exp}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&name),
-            num(m.mean),
-            interval(m, confidence).map_or("—".into(), pair),
+            e.mean,
+            e.interval_or("—"),
             opt(m.std),
             num(m.min),
             num(m.p50),
-            num(m.max)
+            num(m.max),
+            esc(run.summary.unit(&name))
         );
     }
     h.push_str("</tbody></table></div>\n");
+    for k in methods {
+        let _ = writeln!(
+            h,
+            "<p class=\"lead\"><sup>{}</sup> {}</p>",
+            k.mark(),
+            esc(k.about())
+        );
+    }
+}
+
+/// `x` to the decimal place that an estimate of `mean` with interval `ci` is shown to.
+fn same_place(x: f64, mean: f64, ci: Option<[f64; 2]>) -> String {
+    match ci.and_then(|[lo, hi]| place_of(mean, lo, hi)) {
+        Some(place) => at_place(x, place),
+        None => num(x),
+    }
 }
 
 fn sweep_table(h: &mut String, sw: &SweepTable, dir: &ResultDir) {
@@ -558,24 +619,27 @@ fn sweep_row(
 
 /// One metric's cell of a variant: the mean, its CI, and the difference to the baseline.
 fn sweep_cell(h: &mut String, confidence: f64, v: &SweepVariant, metric: &str) {
-    let ci = |c: Option<[f64; 2]>| {
-        c.map_or(String::new(), |c| format!("<br><small>{}</small>", pair(c)))
+    let shown = |mean: f64, c: Option<[f64; 2]>| {
+        let e = estimate(mean, c);
+        let ci = e.interval.as_ref().map_or(String::new(), |[lo, hi]| {
+            format!("<br><small>[{lo}, {hi}]</small>")
+        });
+        (e.mean, ci)
     };
     let diff = match v.vs_baseline.get(metric) {
         Some(d) => {
             let sig = d.significant;
+            let (mean, ci) = shown(d.mean, diff_interval(d, confidence));
             format!(
-                "<div class=\"diff{}\">Δ {}{}{}</div>",
+                "<div class=\"diff{}\">Δ {mean}{}{ci}</div>",
                 if sig { " sig" } else { "" },
-                num(d.mean),
                 if sig { " *" } else { "" },
-                ci(diff_interval(d, confidence))
             )
         }
         None => String::new(),
     };
     let (mean, m_ci) = match v.metrics.get(metric) {
-        Some(s) => (num(s.mean), ci(interval(s, confidence))),
+        Some(s) => shown(s.mean, interval(s, confidence)),
         None => ("—".into(), String::new()),
     };
     let _ = write!(h, "<td><b>{mean}</b>{m_ci}{diff}</td>");

@@ -213,6 +213,11 @@ pub fn check_result_dir(out: &Path, replications: u64, metrics: &[String]) -> Va
         check_metric_summary(name, &got[name.as_str()]);
     }
 
+    assert_eq!(
+        fs::read(out.join("results.csv")).ok(),
+        fs::read(out.join("replications.csv")).ok(),
+        "a run that is not a sweep: results.csv holds replications.csv's rows"
+    );
     let reps = Csv::read(&out.join("replications.csv"));
     assert_eq!(
         reps.rows.len() as u64,

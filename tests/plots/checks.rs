@@ -191,12 +191,18 @@ pub fn assert_report_ok(dir: &Path) -> String {
     assert!(!html.contains("<link"), "the report loads no stylesheet");
     let refs = references(&html);
     assert!(!refs.is_empty());
+    assert!(
+        html.split("<img src=\"")
+            .skip(1)
+            .all(|rest| rest.starts_with("data:image/")),
+        "every image is inlined: report.html is whole when copied alone"
+    );
     for r in &refs {
         assert!(
             !r.contains("://") && !r.starts_with("//"),
             "report.html refers to the network: {r}"
         );
-        if r.starts_with('#') {
+        if r.starts_with('#') || r.starts_with("data:image/") {
             continue;
         }
         assert!(

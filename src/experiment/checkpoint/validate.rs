@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Checkpoint, Running};
 use crate::engine::rng::replication_seed;
 use crate::experiment::output::WriterState;
-use crate::experiment::results::{ReplicationsTable, ending_name};
+use crate::experiment::results::{ReplicationsTable, ending_name, seed_text};
 
 /// Why `c` cannot be trusted, if it cannot.
 pub(super) fn check(c: &Checkpoint) -> Result<(), String> {
@@ -157,7 +157,7 @@ fn details(w: &WriterState, first: u64, seed: u64) -> Result<(), String> {
     for (i, d) in all.iter().enumerate() {
         let index = first + i as u64;
         if d["replication"].as_u64() != Some(index)
-            || d["seed"].as_u64() != Some(replication_seed(seed, index))
+            || seed_text::of_value(&d["seed"]) != Some(replication_seed(seed, index))
         {
             return Err(format!(
                 "details element {} is not replication {index}",

@@ -202,6 +202,7 @@ fn details(dir: &ResultDir, seed: u64, range: SliceInfo) -> Result<(), String> {
     #[derive(serde::Deserialize)]
     struct Element {
         replication: u64,
+        #[serde(with = "crate::experiment::results::seed_text")]
         seed: u64,
     }
     struct Each {

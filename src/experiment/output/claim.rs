@@ -359,7 +359,7 @@ impl ResultDir {
         f.commit()
     }
 
-    /// Writes `value` as pretty JSON (as [`crate::experiment::output::write_json`]) to the file `rel`; returns its
+    /// Writes `value` as pretty JSON (as [`write_json`](super::write_json)) to the file `rel`; returns its
     /// SHA-256.
     pub fn write_json<T: serde::Serialize>(&self, rel: &str, value: &T) -> io::Result<FileRecord> {
         let text = serde_json::to_string_pretty(value).map_err(io::Error::other)? + "\n";

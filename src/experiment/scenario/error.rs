@@ -66,6 +66,9 @@ pub struct Detail {
     pub message: String,
     /// What would be accepted, or how to fix it.
     pub hint: Option<String>,
+    /// The line of the file the problem is on (for [`Origin::File`]), shown under the
+    /// message with a caret at the column.
+    pub line_text: Option<String>,
 }
 
 impl std::ops::Deref for ScenarioError {
@@ -89,6 +92,7 @@ impl ScenarioError {
             field: None,
             message: message.into(),
             hint: None,
+            line_text: None,
         }))
     }
 
@@ -131,6 +135,14 @@ impl ScenarioError {
         self
     }
 
+    /// The same error with the line of `text` (the scenario file's) it points at, to show.
+    pub(crate) fn with_line_of(mut self, text: &str) -> Self {
+        if let (Origin::File { line, .. }, None) = (&self.origin, &self.line_text) {
+            self.line_text = text.lines().nth(line - 1).map(str::to_string);
+        }
+        self
+    }
+
     /// The same error, saying which scenario file an override's error is about.
     pub(crate) fn in_file(mut self, path: &Path) -> Self {
         if let Origin::Override { file: f @ None, .. } = &mut self.origin {
@@ -157,6 +169,9 @@ impl fmt::Display for ScenarioError {
             } => write!(f, "{via} {text}: ")?,
         }
         f.write_str(&self.message)?;
+        if let (Origin::File { line, column, .. }, Some(text)) = (&self.origin, &self.line_text) {
+            write_snippet(f, *line, *column, text)?;
+        }
         if let Some(field) = &self.field {
             write!(f, "\n  field: {field}")?;
         }
@@ -168,6 +183,43 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// The line, numbered, with carets under the word at `column` (1-based, in characters):
+///
+/// ```text
+///    |
+///  9 | width = 2147483648
+///    | ^^^^^
+/// ```
+fn write_snippet(
+    f: &mut fmt::Formatter<'_>,
+    line: usize,
+    column: usize,
+    text: &str,
+) -> fmt::Result {
+    const LONGEST: usize = 200;
+    let shown: String = text.chars().take(LONGEST).collect();
+    let shown = shown.trim_end();
+    let gutter = line.to_string().len();
+    let skip = column.saturating_sub(1);
+    let word = shown
+        .chars()
+        .skip(skip)
+        .take_while(|c| !c.is_whitespace())
+        .count()
+        .max(1);
+    let pad = " ".repeat(gutter);
+    let lead: String = shown
+        .chars()
+        .take(skip)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    write!(
+        f,
+        "\n{pad} |\n{line} | {shown}\n{pad} | {lead}{}",
+        "^".repeat(word)
+    )
+}
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -188,6 +240,26 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_offending_line_is_shown_with_a_caret() {
+        let text = "[model]\nrobots = -5\n";
+        let e = ScenarioError::new(
+            ErrorKind::Invalid,
+            Origin::File {
+                path: "a.toml".into(),
+                line: 2,
+                column: 10,
+            },
+            "`robots` must be positive",
+        )
+        .field("model.robots")
+        .with_line_of(text);
+        assert_eq!(
+            e.to_string(),
+            "a.toml:2:10: `robots` must be positive\n  |\n2 | robots = -5\n  |          ^^\n  field: model.robots"
+        );
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

@@ -34,7 +34,7 @@ impl FromStr for Override {
         let Some((key, raw)) = s.split_once('=') else {
             return bad("an override needs `=` between the field and its value".into());
         };
-        let path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
+        let mut path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
         let valid = |p: &String| {
             !p.is_empty()
                 && p.chars()
@@ -45,6 +45,12 @@ impl FromStr for Override {
                 "`{}` is not a field; name it as section.key",
                 key.trim()
             ));
+        }
+        // A sweep's grid is keyed by whole field paths: `sweep.grid.model.robots` sets the
+        // key `"model.robots"` of `[sweep.grid]`.
+        if path.len() > 3 && path[0] == "sweep" && path[1] == "grid" {
+            let field = path.split_off(2).join(".");
+            path.push(field);
         }
         let raw = raw.trim();
         if raw.is_empty() {
@@ -133,6 +139,44 @@ impl Override {
             text: value.to_string(),
             value: toml::Value::Integer(v),
             via: flag,
+        })
+    }
+
+    /// `--sweep FIELD=V1,V2,…`: the sweep's grid gets the axis `FIELD` with these values
+    /// (each read as `--set` reads a value), as `[sweep.grid] "FIELD" = [V1, V2, …]` would.
+    pub fn sweep(text: &str) -> Result<Self, ScenarioError> {
+        let origin = || Origin::Override {
+            via: "--sweep".into(),
+            text: text.to_string(),
+            file: None,
+        };
+        let bad = |msg: String| {
+            ScenarioError::new(ErrorKind::Schema, origin(), msg)
+                .hint("write --sweep section.key=V1,V2,…, e.g. --sweep model.robots=1000,2000,4000")
+        };
+        let Some((field, raw)) = text.split_once('=') else {
+            return Err(bad(
+                "a sweep needs `=` between the field and its values".into()
+            ));
+        };
+        let field = field.trim();
+        if field.split('.').count() < 2 {
+            return Err(bad(format!(
+                "`{field}` is not a field; name it as section.key"
+            )));
+        }
+        let mut values = Vec::new();
+        for v in raw.split(',').map(str::trim) {
+            let one: Override = format!("{field}={v}").parse().map_err(|e: ScenarioError| {
+                bad(format!("cannot read the value `{v}`: {}", e.message))
+            })?;
+            values.push(one.value);
+        }
+        Ok(Override {
+            path: vec!["sweep".into(), "grid".into(), field.to_string()],
+            value: toml::Value::Array(values),
+            text: text.to_string(),
+            via: "--sweep",
         })
     }
 
@@ -238,6 +282,19 @@ pub(super) fn apply_typed<D: DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sweeps_come_from_the_command_line() {
+        let o = super::Override::sweep("model.beta=0.1, 0.2,0.3").unwrap();
+        assert_eq!(o.path, ["sweep", "grid", "model.beta"]);
+        assert_eq!(o.value.to_string(), "[0.1, 0.2, 0.3]");
+        let o = super::Override::sweep("model.weights=uniform,zipf").unwrap();
+        assert_eq!(o.value.to_string(), r#"["uniform", "zipf"]"#);
+        let set: super::Override = "sweep.grid.model.robots=[100, 200]".parse().unwrap();
+        assert_eq!(set.path, ["sweep", "grid", "model.robots"]);
+        assert!(super::Override::sweep("robots=1,2").is_err());
+        assert!(super::Override::sweep("model.robots").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -113,6 +113,7 @@ mod tests {
             p50: 0.0,
             p95: 0.0,
             max: 0.0,
+            interval: None,
         };
         let b = Summary {
             mean: 2.0,

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use super::interval::{Interval, Moments, Support, interval as bounded};
+
 /// A metric summarised over replications.
 ///
 /// `std`, `ci95` and `ci` are `None` (JSON `null`) with fewer than two replications: one value
@@ -39,6 +41,11 @@ pub struct Summary {
     /// Largest value.
     #[serde(deserialize_with = "nan_if_null")]
     pub max: f64,
+    /// The interval shown for the mean, at the run's confidence level: `ci`, unless the
+    /// metric's declared support says `ci` would claim values it cannot take (a negative
+    /// count); see [`crate::results::Interval`] for the methods. `None` where `ci` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
 }
 
 impl Summary {
@@ -52,6 +59,11 @@ impl Summary {
     /// Quantiles interpolate linearly between order statistics (Hyndman & Fan type 7, the
     /// default of R and NumPy).
     pub fn at(values: &[f64], confidence: f64) -> Self {
+        Self::within(values, confidence, Support::Any)
+    }
+
+    /// [`Summary::at`], with the shown [`Summary::interval`] respecting `support`.
+    pub fn within(values: &[f64], confidence: f64, support: Support) -> Self {
         assert!(!values.is_empty(), "a summary needs at least one value");
         let n = values.len();
         let mean = values.iter().sum::<f64>() / n as f64;
@@ -78,7 +90,14 @@ impl Summary {
             p50: quantile(&sorted, 0.5),
             p95: quantile(&sorted, 0.95),
             max: sorted[n - 1],
+            interval: bounded(&Moments::of(values), support, confidence),
         }
+    }
+
+    /// The interval to show: [`Summary::interval`], else `ci` (a summary written before
+    /// intervals respected supports).
+    pub fn shown(&self) -> Option<[f64; 2]> {
+        self.interval.map(|i| i.ends()).or(self.ci)
     }
 
     /// Half the width of the confidence interval `ci`, if there is one.

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::ticks::Axes;
 use super::{Bar, Chart, DESC_PX, GREY, INK, Item, TICK_PX, font};
-use crate::plot::numfmt::{human, table_number};
+use crate::experiment::numbers::{human, table_number};
 
 /// Draws a polyline through `pts`, dashed or solid.
 fn stroke<DB, Y>(

@@ -7,7 +7,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{Axis, TICK_PX, Ticks, text_width};
-use crate::plot::numfmt::tick_formatter;
+use crate::experiment::numbers::tick_formatter;
 
 /// The tick labels chosen for both axes: how many, and how each reads.
 pub(super) struct Axes<'f> {

@@ -1,8 +1,8 @@
 //! Across-replication figures: each metric's distribution, empirical CDF and running mean
 //! (convergence), with the mean and its confidence interval (at the run's level) marked.
 
-use super::super::numfmt::human_with;
 use super::*;
+use crate::experiment::numbers::{estimate, human_with, with_interval};
 use crate::experiment::stats::t_quantile;
 
 pub(super) fn replication_plots(
@@ -119,6 +119,8 @@ fn reference(run: &Run, name: &str, lo: f64, hi: f64) -> Option<Item> {
 
 fn mean_items(m: &Mean) -> Vec<Item> {
     let mut items = Vec::new();
+    // The mean and its interval as the tables show them: to the precision the interval supports.
+    let shown = estimate(m.mean, m.ci);
     if let Some([lo, hi]) = m.ci {
         // The span behind the data, its edges in front so that bars do not hide them.
         for x in [lo, hi] {
@@ -135,10 +137,9 @@ fn mean_items(m: &Mean) -> Vec<Item> {
             colour: VERMILLION,
             alpha: 0.22,
             label: Some(format!(
-                "{} of the mean [{}, {}]",
+                "{} of the mean {}",
                 ci_name(m.confidence),
-                table_number(lo),
-                table_number(hi)
+                shown.interval_or("")
             )),
         });
     }
@@ -146,7 +147,7 @@ fn mean_items(m: &Mean) -> Vec<Item> {
         x: m.mean,
         colour: VERMILLION,
         dash: false,
-        label: Some(format!("mean {}", table_number(m.mean))),
+        label: Some(format!("mean {}", shown.mean)),
     });
     items
 }
@@ -328,6 +329,12 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
         }
     }
     let yr = padded(lo, hi, 0.08);
+    // The band of the first replications is wider than the plot: say where it is cut.
+    let cut = band
+        .iter()
+        .filter(|&&(_, l, h)| l < yr.start || h > yr.end)
+        .map(|&(k, _, _)| k)
+        .fold(0.0f64, f64::max);
     let last_half = band.last().map(|&(_, l, h)| (h - l) / 2.0);
     let line = thin(line, MAX_POINTS);
     let stride = band.len().div_ceil(MAX_POINTS).max(1);
@@ -345,12 +352,15 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
         note: Some(run_note(
             run,
             &match last_half {
-                Some(h) => format!(
-                    "after {}: {} ± {}",
-                    plural(n, "replication"),
-                    table_number(mean),
-                    table_number(h)
-                ),
+                Some(h) => {
+                    let shown = with_interval(mean, Some([mean - h, mean + h]));
+                    let clipped = if cut > 0.0 {
+                        format!(" · band cut at the plot's edges up to replication {cut}")
+                    } else {
+                        String::new()
+                    };
+                    format!("after {}: {shown}{clipped}", plural(n, "replication"))
+                }
                 None => String::new(),
             },
         )),
@@ -382,6 +392,14 @@ fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
                 dash: true,
                 label: Some(format!("final mean {}", table_number(mean))),
             },
-        ],
+        ]
+        .into_iter()
+        .chain((cut > 0.0).then(|| Item::VLine {
+            x: cut,
+            colour: GREY,
+            dash: true,
+            label: Some("band cut at the edges before this".into()),
+        }))
+        .collect(),
     }
 }

@@ -1,10 +1,15 @@
 //! Sweeps: each compared metric against the swept parameter, with error bars at the sweep's
-//! confidence level.
+//! confidence level (points of several lines at one value are moved a little sideways, so
+//! that their bars do not hide each other, and a dashed line marks the true value; a metric
+//! whose values span more than two orders of magnitude gets a log axis); and each variant's
+//! difference to the baseline with its interval — paired under common random numbers, the
+//! point of them.
 
 use serde_json::Value;
 
 use super::*;
 use crate::experiment::results::SweepVariant;
+use crate::plot::data::diff_interval;
 
 pub(super) fn sweep_plots(
     run: &Run,
@@ -27,6 +32,14 @@ pub(super) fn sweep_plots(
         sweep.compare.clone()
     };
     for metric in compare.iter().filter(|m| only(m)) {
+        if let Some(chart) = difference_chart(run, sweep, metric) {
+            p.push(Planned {
+                kind: PlotKind::Sweep,
+                stem: stem(PlotKind::Sweep, &format!("difference_{metric}")),
+                metric: Some(metric.clone()),
+                chart,
+            });
+        }
         match metric_chart(run, sweep, &layout, metric) {
             Some(chart) => p.push(Planned {
                 kind: PlotKind::Sweep,
@@ -204,7 +217,30 @@ fn metric_chart(run: &Run, sweep: &SweepTable, layout: &Layout, metric: &str) ->
     if !lo.is_finite() {
         return None;
     }
-    let yr = padded(lo, hi, 0.08);
+    if layout.numeric && layout.groups.len() > 1 {
+        for x in &layout.xs {
+            items.insert(
+                0,
+                Item::VLine {
+                    x: layout.pos(x),
+                    colour: LIGHT,
+                    dash: true,
+                    label: None,
+                },
+            );
+        }
+    }
+    let y = if lo > 0.0 && hi / lo > 100.0 {
+        Axis::linear(
+            format!("mean {} (log)", run.label(metric)),
+            lo / 1.3,
+            hi * 1.3,
+        )
+        .log()
+    } else {
+        let yr = padded(lo, hi, 0.08);
+        Axis::linear(format!("mean {}", run.label(metric)), yr.start, yr.end)
+    };
     Some(Chart {
         title: format!(
             "{metric} vs {} — {}",
@@ -213,8 +249,94 @@ fn metric_chart(run: &Run, sweep: &SweepTable, layout: &Layout, metric: &str) ->
         ),
         note: Some(run_note(run, &sweep_note(sweep))),
         x: layout.axis(),
-        y: Axis::linear(format!("mean {}", run.label(metric)), yr.start, yr.end),
+        y,
         items,
+    })
+}
+
+/// Each variant's difference to the baseline in `metric`, with its interval, and 0 marked;
+/// `None` when no variant has one.
+fn difference_chart(run: &Run, sweep: &SweepTable, metric: &str) -> Option<Chart> {
+    let mut names = Vec::new();
+    let (mut pts, mut bars) = (Vec::new(), Vec::new());
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for v in &sweep.variants {
+        let x = names.len() as f64;
+        let params: Vec<String> = v
+            .parameters
+            .iter()
+            .map(|(k, x)| format!("{}={}", short(k), show(x)))
+            .collect();
+        names.push((format!("{:03}", v.variant), params.join(" ")));
+        if v.variant == sweep.baseline {
+            pts.push((x, 0.0));
+            continue;
+        }
+        let Some(d) = v.vs_baseline.get(metric) else {
+            continue;
+        };
+        pts.push((x, d.mean));
+        (lo, hi) = (lo.min(d.mean), hi.max(d.mean));
+        if let Some([a, b]) = diff_interval(d, sweep.confidence) {
+            bars.push((x, a, b));
+            (lo, hi) = (lo.min(a), hi.max(b));
+        }
+    }
+    if pts.len() < 2 || !(lo.is_finite() && hi.is_finite()) {
+        return None;
+    }
+    let yr = padded(lo, hi, 0.08);
+    // Parameters under each variant where they fit; else the variant numbers of sweep.csv.
+    let fit = names.len() <= 4 && names.iter().all(|(_, p)| p.chars().count() <= 22);
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|(n, p)| if fit { format!("{n} {p}") } else { n })
+        .collect();
+    let how = if sweep.common_random_numbers {
+        "paired (common random numbers)"
+    } else {
+        "Welch (independent replications)"
+    };
+    Some(Chart {
+        title: format!(
+            "{metric}: each variant − baseline {:03} — {}",
+            sweep.baseline, run.summary.scenario
+        ),
+        note: Some(run_note(
+            run,
+            &format!("{how} · error bars: {}", ci_name(sweep.confidence)),
+        )),
+        x: Axis {
+            label: "variant".into(),
+            lo: -0.5,
+            hi: names.len() as f64 - 0.5,
+            log: false,
+            ticks: Ticks::Categories(names),
+        },
+        y: Axis::linear(format!("Δ mean {}", run.label(metric)), yr.start, yr.end),
+        items: [
+            Item::HLine {
+                y: 0.0,
+                colour: GREY,
+                dash: true,
+                label: Some("no difference".into()),
+            },
+            Item::ErrorBars {
+                pts: bars,
+                colour: BLUE,
+            },
+        ]
+        .into_iter()
+        .chain(pts.into_iter().enumerate().map(|(i, pt)| Item::Line {
+            pts: vec![pt],
+            colour: BLUE,
+            width: 2,
+            alpha: 1.0,
+            dash: false,
+            markers: true,
+            label: (i == 0).then(|| format!("Δ {metric} vs the baseline")),
+        }))
+        .collect(),
     })
 }
 
