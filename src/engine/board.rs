@@ -379,13 +379,9 @@ pub struct Neighbour<'a, M> {
     pub pos: [f64; 2],
 }
 
-<<<<<<< HEAD
 /// The tasks around a place, in the neighbourhood's fixed order (rows from the lowest `dy` up,
-/// within a row columns from the lowest `dx` up, within a cell the step's order): the iterator [`crate::Ctx::near`] returns. Its `fold` (what `count`, `sum`, `for_each`
-=======
-/// The tasks around a place, in the order of the neighbourhood (see [`crate::Space`]):
-/// the iterator [`crate::Ctx::near`] returns. Its `fold` (what `count`, `sum`, `for_each`
->>>>>>> whatusers
+/// within a row columns from the lowest `dx` up, within a cell the step's order): the iterator
+/// [`crate::Ctx::near`] returns. Its `fold` (what `count`, `sum`, `for_each`
 /// and `filter(…).count()` use) walks the neighbourhood as nested loops, the fastest way
 /// through; `next` keeps where it has got to.
 pub struct Near<'a, M> {
