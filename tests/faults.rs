@@ -375,6 +375,39 @@ fn ctrl_c_stops_a_very_long_step_quickly() {
     check_finished(&out);
 }
 
+/// Ctrl-C before any of several replications has ended: nothing complete to summarise, and
+/// the run still ends cleanly (exit 130, a partial summary with no metrics), not in a panic.
+#[test]
+fn ctrl_c_before_any_replication_ends_gives_an_empty_partial_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pi");
+    let mut running = Running::start(
+        tmp.path(),
+        &[
+            "run",
+            &repo_path("scenarios/pi.toml"),
+            "--quiet",
+            "--out",
+            arg(&out),
+            "--replications",
+            "4",
+            "--set",
+            "model.points=10000000000000",
+            "--set",
+            "output.plots=[]",
+        ],
+    );
+    wait_for(&mut running, "the result directory", || out.is_dir());
+    std::thread::sleep(Duration::from_millis(500));
+    interrupt(&mut running);
+    let done = running.wait(Duration::from_secs(30));
+    assert_eq!(done.code, Some(130), "an interrupted run exits 130\n{done}");
+    assert!(!done.stderr.contains("panicked"), "{done}");
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["partial"], true, "{summary}");
+    check_finished(&out);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ctrl-C in a run of several replications
 // ---------------------------------------------------------------------------------------------

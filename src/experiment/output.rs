@@ -746,8 +746,11 @@ impl RunWriter {
                     .filter(|(_, c)| use_all || **c)
                     .map(|(v, _)| *v)
                     .collect();
-                let summary = Summary::within(&kept, self.confidence, q.support);
-                (!kept.is_empty()).then(|| (q.name.to_string(), summary))
+                // No replication kept (a run stopped before its first ended): no summary.
+                (!kept.is_empty()).then(|| {
+                    let summary = Summary::within(&kept, self.confidence, q.support);
+                    (q.name.to_string(), summary)
+                })
             })
             .collect()
     }
