@@ -47,7 +47,13 @@ use serde::{Deserialize, Serialize};
 static ALLOC: microsim::alloc::Allocator = microsim::alloc::Allocator;
 
 fn main() -> std::process::ExitCode {
-    microsim::cli::main(Registry::builtin().with::<WalkersParams>())
+    microsim::cli::main(registry())
+}
+
+/// The built-in models and this one: what the command line above knows, and what the Python
+/// module of python/examples/random_walkers runs.
+pub(crate) fn registry() -> Registry {
+    Registry::builtin().with::<WalkersParams>()
 }
 
 /// The `[model]` section of a `random_walkers` scenario.
