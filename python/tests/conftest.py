@@ -14,8 +14,8 @@ def cli_binary():
     directory (the `microsim` binary or the random_walkers example, which knows every model)."""
     env = os.environ.get("MICROSIM_BIN")
     if env:
-        return Path(env)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+        return Path(env).resolve()
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")).resolve()
     for rel in ("release/microsim", "release/examples/random_walkers", "debug/microsim"):
         p = target / rel
         if p.is_file() and os.access(p, os.X_OK):
@@ -23,9 +23,12 @@ def cli_binary():
     return None
 
 
+CLI = cli_binary()  # resolved before any test changes directory
+
+
 @pytest.fixture
 def cli():
-    b = cli_binary()
+    b = CLI
     if b is None:
         pytest.skip("no microsim binary built (cargo build --release, or set MICROSIM_BIN)")
     return b

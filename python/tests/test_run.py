@@ -229,3 +229,16 @@ def test_models_lists_the_builtin_models():
     assert {"gift_lottery", "musical_chairs", "pi", "birthday"} <= set(names)
     gl = next(m for m in microsim.models() if m["name"] == "gift_lottery")
     assert "bins_with_1" in gl["metrics"]
+
+
+def test_a_precision_target_runs_until_the_interval_is_narrow_enough():
+    r = microsim.run(model="pi", params={"points": 2000, "tasks": 10},
+                     montecarlo={"target": {"metric": "pi_estimate", "ci_half_width": 0.05,
+                                            "batch": 10, "max_replications": 2000}},
+                     out="target", progress=False)
+    t = r.summary["target"]
+    assert t["reached"] is True, t
+    n = len(r.replications)
+    assert 10 <= n < 2000 and t["replications"] == n
+    ci = r.summary["metrics"]["pi_estimate"]["ci95"]
+    assert (ci[1] - ci[0]) / 2 <= 0.05
