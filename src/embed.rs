@@ -93,9 +93,14 @@ impl Request {
     }
 }
 
-/// Why a request was refused or a run failed.
+/// Why a request was refused or a run failed. Small to pass around (one pointer); read its
+/// [`ErrorDetail`] through `Deref` (`err.kind`, `err.field`, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorDetail>);
+
+/// What an [`Error`] says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorDetail {
     /// `io`, `syntax`, `schema`, `invalid` or `too_large` for a scenario that cannot run (as
     /// `microsim check` says), `usage` for another bad request (a result directory that
     /// cannot be used, a replication beyond the scenario's), `run` for a run that failed.
@@ -116,30 +121,40 @@ pub struct Error {
     pub hint: Option<String>,
 }
 
-impl Error {
-    /// Whether the input is at fault (exit code 2 on the command line), not the run (1).
-    pub fn is_input(&self) -> bool {
-        self.kind != "run"
+impl std::ops::Deref for Error {
+    type Target = ErrorDetail;
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
     }
+}
 
-    fn usage(message: String) -> Self {
-        Error {
-            kind: "usage",
-            message,
+impl Error {
+    /// An error of `kind` (see [`ErrorDetail::kind`]) saying `message`, about no file or
+    /// field.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Error(Box::new(ErrorDetail {
+            kind,
+            message: message.into(),
             file: None,
             line: None,
             column: None,
             field: None,
             set: None,
             hint: None,
-        }
+        }))
+    }
+
+    /// Whether the input is at fault (exit code 2 on the command line), not the run (1).
+    pub fn is_input(&self) -> bool {
+        self.kind != "run"
+    }
+
+    fn usage(message: String) -> Self {
+        Error::new("usage", message)
     }
 
     fn run(message: String) -> Self {
-        Error {
-            kind: "run",
-            ..Error::usage(message)
-        }
+        Error::new("run", message)
     }
 }
 
@@ -167,7 +182,7 @@ impl From<ScenarioError> for Error {
             Origin::FileOnly { path } => (Some(path.clone()), None, None, None),
             Origin::Override { text, file, .. } => (file.clone(), None, None, Some(text.clone())),
         };
-        Error {
+        Error(Box::new(ErrorDetail {
             kind,
             message: e.to_string(),
             file,
@@ -176,7 +191,7 @@ impl From<ScenarioError> for Error {
             field: e.field.clone(),
             set,
             hint: e.hint.clone(),
-        }
+        }))
     }
 }
 

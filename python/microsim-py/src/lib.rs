@@ -213,16 +213,7 @@ fn run(
                         .cloned()
                         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                         .unwrap_or_else(|| "a panic".into());
-                    Err(embed::Error {
-                        kind: "run",
-                        message: format!("the run failed: {why}"),
-                        file: None,
-                        line: None,
-                        column: None,
-                        field: None,
-                        set: None,
-                        hint: None,
-                    })
+                    Err(embed::Error::new("run", format!("the run failed: {why}")))
                 });
                 let (lock, cv) = &*slot;
                 *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
@@ -231,6 +222,7 @@ fn run(
             .map_err(|e| PyRuntimeError::new_err(format!("cannot start the run: {e}")))?;
     }
     let mut interrupted = false;
+    let mut pending: Option<PyErr> = None;
     let mut shown = (u64::MAX, u64::MAX, u64::MAX);
     let mut progress = progress;
     let mut tell = |py: Python<'_>, progress: &mut Option<Py<PyAny>>| {
@@ -263,16 +255,25 @@ fn run(
             break outcome;
         }
         if let Err(e) = py.check_signals() {
-            if interrupted {
+            if interrupted || pending.is_some() {
                 return Err(e);
             }
-            interrupted = true;
+            // Ctrl-C: the partial result is returned (`interrupted`). Another exception from
+            // a signal handler of the program's own is raised once the run has stopped.
+            if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+                interrupted = true;
+            } else {
+                pending = Some(e);
+            }
             control.stop();
         }
         tell(py, &mut progress);
     };
     tell(py, &mut progress);
     let finished = outcome.map_err(|e| raise(py, e))?;
+    if let Some(e) = pending {
+        return Err(e);
+    }
     let d = PyDict::new(py);
     d.set_item("dir", &finished.dir)?;
     d.set_item("partial", finished.partial)?;
