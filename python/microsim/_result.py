@@ -199,14 +199,23 @@ class Result:
 
         return self._once("metrics", make)
 
+    def _table(self, name, attr):
+        path = self._file(name)
+        if not path.exists():
+            if "sweep" in self.summary:
+                raise FileNotFoundError(
+                    f"{self.dir} is a sweep: its table is .sweep, and each variant has its own "
+                    f".{attr} (.variants[i].{attr})")
+            raise FileNotFoundError(f"{path}: not in the result directory")
+        return self._once(attr, lambda: _read_csv(path, self.frames))
+
     @property
     def replications(self):
-        return self._once("replications",
-                          lambda: _read_csv(self._file("replications.csv"), self.frames))
+        return self._table("replications.csv", "replications")
 
     @property
     def steps(self):
-        return self._once("steps", lambda: _read_csv(self._file("steps.csv"), self.frames))
+        return self._table("steps.csv", "steps")
 
     @property
     def sweep(self):

@@ -242,3 +242,13 @@ def test_a_precision_target_runs_until_the_interval_is_narrow_enough():
     assert 10 <= n < 2000 and t["replications"] == n
     ci = r.summary["metrics"]["pi_estimate"]["ci95"]
     assert (ci[1] - ci[0]) / 2 <= 0.05
+
+
+def test_a_sweep_says_where_its_tables_are():
+    r = microsim.run(model="pi", params={"points": 1000, "tasks": 10},
+                     montecarlo={"replications": 2}, sweep={"model.points": [1000, 2000]},
+                     out="s", progress=False, plots=False)
+    with pytest.raises(FileNotFoundError, match=r"variants\[i\].replications"):
+        r.replications
+    assert len(r.variants[1].replications) == 2
+    assert not (r.dir / "report.html").exists()
