@@ -18,6 +18,7 @@ Prints medians and the Python/CLI difference. Numbers, not a test: they depend o
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,17 +53,27 @@ def main():
         n += 1
         return work / f"r{n}"
 
-    def cli(extra):
-        out = fresh()
-        t = time.perf_counter()
-        subprocess.run([args.cli, "run", *extra, "--out", str(out), "-q"], check=True)
-        return time.perf_counter() - t
+    cpu = {}
 
-    def py(scenario, **kw):
+    def cpu_of(who):
+        r = resource.getrusage(who)
+        return r.ru_utime + r.ru_stime
+
+    def cli(extra, key="cli"):
         out = fresh()
-        t = time.perf_counter()
+        c, t = cpu_of(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run([args.cli, "run", *extra, "--out", str(out), "-q"], check=True)
+        wall = time.perf_counter() - t
+        cpu.setdefault(key, []).append(cpu_of(resource.RUSAGE_CHILDREN) - c)
+        return wall
+
+    def py(scenario, key="python", **kw):
+        out = fresh()
+        c, t = cpu_of(resource.RUSAGE_SELF), time.perf_counter()
         microsim.run(scenario, out=out, **kw)
-        return time.perf_counter() - t
+        wall = time.perf_counter() - t
+        cpu.setdefault(key, []).append(cpu_of(resource.RUSAGE_SELF) - c)
+        return wall
 
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
           f"import microsim: {import_s * 1000:.1f} ms (once)")
@@ -73,35 +84,43 @@ def main():
            str(args.threads)]
     times = {"cli": [], "python": [], "python+progress": []}
     calls = []
-    for _ in range(args.repeat):
-        times["cli"].append(cli(big))
-        times["python"].append(py("scenarios/mamma_mia.toml", replications=reps,
-                                  threads=args.threads, progress=False))
-        times["python+progress"].append(py(
-            "scenarios/mamma_mia.toml", replications=reps, threads=args.threads,
-            progress=lambda d, t, s: calls.append(d)))
+    runs = [
+        ("cli", lambda: cli(big)),
+        ("python", lambda: py("scenarios/mamma_mia.toml", replications=reps,
+                              threads=args.threads, progress=False)),
+        ("python+progress", lambda: py(
+            "scenarios/mamma_mia.toml", key="python+progress", replications=reps,
+            threads=args.threads, progress=lambda d, t, s: calls.append(d))),
+    ]
+    for i in range(args.repeat):
+        # Each repeat starts with another of the three, so that none is always first.
+        for k, f in runs[i % 3:] + runs[:i % 3]:
+            times[k].append(f())
         shutil.rmtree(work)
         work.mkdir()
-    c = statistics.median(times["cli"])
-    print(f"\nMamma Mia, {reps} replications (median of {args.repeat}):")
+    c, cc = statistics.median(times["cli"]), statistics.median(cpu["cli"])
+    print(f"\nMamma Mia, {reps} replications (median of {args.repeat}; wall, then CPU "
+          "time of all threads):")
     for k, v in times.items():
-        m = statistics.median(v)
-        extra = "" if k == "cli" else f"   {100 * (m - c) / c:+.2f}% vs the CLI"
-        print(f"  {k:<16} {m:8.3f} s  (runs: {', '.join(f'{x:.3f}' for x in v)}){extra}")
+        m, mc = statistics.median(v), statistics.median(cpu[k])
+        extra = "" if k == "cli" else \
+            f"   {100 * (m - c) / c:+.2f}% wall, {100 * (mc - cc) / cc:+.2f}% CPU vs the CLI"
+        print(f"  {k:<16} {m:8.3f} s wall {mc:8.3f} s CPU  "
+              f"(wall runs: {', '.join(f'{x:.2f}' for x in v)}){extra}")
     print(f"  progress callback calls: {len(calls) // max(args.repeat, 1)} per run")
 
     # 2. A single small run.
     small_cli = ["scenarios/pi.toml", "--set", "model.points=1000", "--set", "model.tasks=10",
                  "--replications", "1"]
     small = {"cli": [], "python": [], "python, no plots": []}
+    small_set = {"model.points": 1000, "model.tasks": 10}
     for _ in range(args.small_repeat):
-        small["cli"].append(cli(small_cli))
-        small["python"].append(py("scenarios/pi.toml", set={"model.points": 1000,
-                                                            "model.tasks": 10},
+        small["cli"].append(cli(small_cli, key="small cli"))
+        small["python"].append(py("scenarios/pi.toml", key="small python", set=small_set,
                                   replications=1, progress=False))
-        small["python, no plots"].append(py("scenarios/pi.toml",
-                                            set={"model.points": 1000, "model.tasks": 10},
-                                            replications=1, progress=False, plots=False))
+        small["python, no plots"].append(py("scenarios/pi.toml", key="small no plots",
+                                            set=small_set, replications=1, progress=False,
+                                            plots=False))
     c = statistics.median(small["cli"])
     print(f"\nsmall run (pi, 1000 points, 1 replication; median of {args.small_repeat}):")
     for k, v in small.items():
