@@ -73,3 +73,18 @@ def test_one_replication_writes_the_cli_bytes(cli):
     r = microsim.run("scenarios/musical_chairs_small.toml", replication=2, replications=4,
                      out="py", progress=False)
     same_bytes(r.dir.parent / "cli", r.dir)
+
+
+def test_a_merged_run_reads_back_as_the_python_run(cli):
+    """Slices run by the CLI (`--replications A..B`) and merged read back through
+    microsim.load as the run microsim.run makes of all the replications at once."""
+    base = [str(cli), "run", "scenarios/mamma_mia.toml", "--set", "model.items=60000",
+            "--set", "model.bins=200000", "--set", "montecarlo.replications=6", "-q"]
+    subprocess.run(base + ["--replications", "0..4", "--out", "s1"], check=True)
+    subprocess.run(base + ["--replications", "4..6", "--out", "s2"], check=True)
+    subprocess.run([str(cli), "merge", "s2", "s1", "--out", "merged", "-q"], check=True)
+    merged = microsim.load("merged")
+    r = microsim.run("scenarios/mamma_mia.toml", set=SMALL_MM, replications=6, out="py",
+                     progress=False)
+    same_bytes(merged.dir.resolve(), r.dir)
+    assert merged.replications.equals(r.replications)
