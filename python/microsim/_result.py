@@ -271,8 +271,9 @@ class Result:
 
     def __repr__(self):
         s = self.summary
+        n = s.get("replications")
         what = f"sweep of {len(self.variants)} variants" if "sweep" in s else \
-            f"{s.get('replications')} replications"
+            f"{n} replication{'' if n == 1 else 's'}"
         flag = ", partial" if self.partial else ""
         return f"<microsim.Result {s.get('scenario')} ({s.get('model')}, {what}{flag}) at {self.dir}>"
 
