@@ -24,8 +24,10 @@
 //! happened in and the busiest cell go to `details.json`; the `first_visits` histogram shows
 //! how the finds are spread over the walkers.
 //!
-//! The whole program is the model, its parameters and a one-line `main` that adds the model
-//! to the built-in ones, so every `microsim` command knows it:
+//! The whole program is the model, its parameters and a one-line `main` that runs the
+//! command line with `registry()`, the built-in models and this one, so every `microsim`
+//! command knows it (python/examples/random_walkers makes the same registry a Python module,
+//! `import random_walkers`; see docs/python.md):
 //!
 //! ```text
 //! cargo run --release --example random_walkers -- list
@@ -47,7 +49,13 @@ use serde::{Deserialize, Serialize};
 static ALLOC: microsim::alloc::Allocator = microsim::alloc::Allocator;
 
 fn main() -> std::process::ExitCode {
-    microsim::cli::main(Registry::builtin().with::<WalkersParams>())
+    microsim::cli::main(registry())
+}
+
+/// The built-in models and this one: what the command line above knows, and what the Python
+/// module of python/examples/random_walkers runs.
+pub(crate) fn registry() -> Registry {
+    Registry::builtin().with::<WalkersParams>()
 }
 
 /// The `[model]` section of a `random_walkers` scenario.

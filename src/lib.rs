@@ -63,7 +63,8 @@
 //!   result directory.
 //! - [`plot`]: pictures and `report.html` from a result directory.
 //! - [`live`]: the live view in the browser (`run --serve`, `serve`).
-//! - [`cli`]: the command line, as a library call.
+//! - [`cli`]: the command line, as a library call; [`embed`]: its `run` for a program that
+//!   embeds microsim (the Python package).
 //! - [`models`]: the built-in models, ordinary users of the public API.
 
 #![deny(unsafe_code)]
@@ -73,6 +74,7 @@
 
 pub mod alloc;
 pub mod cli;
+pub mod embed;
 mod engine;
 mod experiment;
 pub mod live;
