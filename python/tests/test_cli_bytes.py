@@ -22,7 +22,7 @@ def golden():
 def same_bytes(a, b):
     g = golden()
     assert g.digest_run(str(a), "run") == g.digest_run(str(b), "run")
-    for name in ("scenario.toml", "replications.csv", "details.json"):
+    for name in ("scenario.toml", "replications.csv", "results.csv", "details.json"):
         if (a / name).exists() or (b / name).exists():
             assert (a / name).read_bytes() == (b / name).read_bytes(), name
     sa = json.loads((a / "summary.json").read_text())
