@@ -451,10 +451,21 @@ fn ctrl_c_writes_complete_replications_only() {
         "only complete replications are written: {endings:?}"
     );
     assert_eq!(summary["replications"], endings.len());
+    // The replications under way when the interrupt came are counted, not written (there may
+    // be none: each may have been at its last step when it came).
+    let cut_short = summary["endings"]["interrupted"].as_u64().unwrap_or(0);
     assert!(
-        summary["endings"]["interrupted"].as_u64().unwrap() >= 1,
-        "the replications cut short are counted, not written: {summary}"
+        endings.len() < 400 && endings.len() as u64 + cut_short <= 400,
+        "the run stopped early; what was cut short is counted apart: {summary}"
     );
+    if endings.is_empty() {
+        // A loaded machine: none had ended. Nothing to summarise, and nothing is.
+        assert!(
+            summary["metrics"].as_object().is_none_or(|m| m.is_empty()),
+            "{summary}"
+        );
+        return;
+    }
     // The column's mean is the summary's: no row of zeros pulls it down.
     let ones: Vec<f64> = reps
         .values("bins_with_1")
