@@ -40,7 +40,7 @@ pub const MAGIC: &[u8; 8] = b"MSIMCKPT";
 /// the step).
 pub const FORMAT: u32 = 3;
 /// The directory of a result directory that holds its checkpoints.
-pub const DIR: &str = "checkpoints";
+pub const DIR: &str = crate::experiment::results::ResultDir::CHECKPOINTS;
 /// The longest header read (a header is a few hundred bytes).
 const MAX_HEADER: u32 = 1 << 20;
 

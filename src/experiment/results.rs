@@ -14,6 +14,7 @@
 //! | `scenario.toml` | the resolved scenario |
 //! | `plots/`, `report.html` | drawn by [`crate::plot`] |
 //! | `INCOMPLETE` | there only while the run writes, or if it never finished |
+//! | `checkpoints/` | snapshots to resume from (`checkpoint_every`, Ctrl-C) |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -104,6 +105,8 @@ impl ResultDir {
     /// `INCOMPLETE`: written first when a run claims the directory, removed last once
     /// `summary.json` is in place. A directory that still has it did not finish.
     pub const INCOMPLETE: &'static str = "INCOMPLETE";
+    /// `checkpoints/`: the checkpoints of a run with `checkpoint_every` (or stopped by Ctrl-C).
+    pub const CHECKPOINTS: &'static str = "checkpoints";
     /// The histograms the engine writes for every model; the others are the model's own.
     pub const ENGINE_HISTOGRAMS: [&'static str; 4] = [
         "messages_per_task",
