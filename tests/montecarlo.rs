@@ -1,21 +1,18 @@
 //! Monte Carlo machinery: replications, sweeps, common random numbers, precision targets.
 //! Statistical checks use fixed seeds and stated tolerances.
 
+mod common;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use microsim::Registry;
 use microsim::internal::montecarlo::Silent;
 use microsim::internal::output::Manifest;
 use microsim::internal::runner::{Options, execute};
 use microsim::internal::scenario::{Override, Scenario};
 use serde_json::Value;
 
-fn scenario(text: &str, overrides: &[Override]) -> Scenario {
-    Registry::builtin()
-        .parse(text.as_bytes(), Path::new("test.toml"), overrides)
-        .unwrap_or_else(|e| panic!("{e}"))
-}
+use common::scenario;
 
 /// Runs `s` into `dir` and returns its summary as JSON (what `summary.json` holds).
 fn run(s: &Scenario, dir: &Path) -> Value {

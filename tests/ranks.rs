@@ -10,19 +10,13 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use common::files::results;
-use microsim::Registry;
+use common::scenario;
 use microsim::internal::checkpoint::Checkpoint;
 use microsim::internal::montecarlo::Silent;
 use microsim::internal::output::Manifest;
 use microsim::internal::runner::{self, Options, Outcome, execute, execute_from};
 use microsim::internal::scenario::{Override, Scenario};
 use microsim::internal::team::{Order, Team, ThreadTeam, encode};
-
-fn scenario(text: &str, overrides: &[Override]) -> Scenario {
-    Registry::builtin()
-        .parse(text.as_bytes(), Path::new("test.toml"), overrides)
-        .unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn options(dir: &Path) -> Options {
     Options {

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::files::{results, run};
+use common::files::{results, run, summary};
 use common::{arg, microsim, microsim_ok, repo_path, small};
 
 /// `microsim merge DIRS… --quiet --out OUT` (no plots), asserting success.
@@ -31,10 +31,6 @@ fn refused(tmp: &Path, dirs: &[&Path], why: &str) {
     assert!(out.stderr.contains(why), "{why} not in: {}", out.stderr);
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     assert!(!dest.exists(), "{why}: nothing written");
-}
-
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
 #[test]

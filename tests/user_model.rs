@@ -12,6 +12,8 @@
 //! replications, a precision target, a grid sweep with common random numbers, `compare`,
 //! plots and report.html, and the same bytes at 1 and 2 threads × 1 and 3 shards.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,6 +23,8 @@ use microsim::{
 };
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
+
+use common::files::summary;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -311,10 +315,6 @@ fn arg(p: &Path) -> &str {
 
 fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
-}
-
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_slice(&read(dir, "summary.json")).unwrap()
 }
 
 #[test]

@@ -136,6 +136,11 @@ impl Csv {
     }
 }
 
+/// A result directory's `summary.json`, parsed.
+pub fn summary(dir: &Path) -> Value {
+    read_json(&dir.join("summary.json"))
+}
+
 /// Reads and parses a JSON file.
 pub fn read_json(path: &Path) -> Value {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -9,6 +9,17 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// A scenario parsed from `text` by the built-in registry, with `overrides` (a test's own
+/// scenario: any error is the test's bug).
+pub fn scenario(
+    text: &str,
+    overrides: &[microsim::internal::scenario::Override],
+) -> microsim::internal::scenario::Scenario {
+    microsim::Registry::builtin()
+        .parse(text.as_bytes(), Path::new("test.toml"), overrides)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_microsim");
 
