@@ -320,27 +320,32 @@ fn plots_that_cannot_be_written_fail_the_run_and_the_results_stay() {
 // Ctrl-C in a long step
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn ctrl_c_stops_a_very_long_step_quickly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("pi");
-    // Ten trillion points, 10^10 per task, all in step 0: hours, even in a release build.
-    let mut running = Running::start(
-        tmp.path(),
+/// `replications` runs of pi into `out` with ten trillion points each, 10^10 per task, all in
+/// step 0: hours, even in a release build.
+fn endless_pi(tmp: &Path, out: &Path, replications: &str) -> Running {
+    Running::start(
+        tmp,
         &[
             "run",
             &repo_path("scenarios/pi.toml"),
             "--quiet",
             "--out",
-            arg(&out),
+            arg(out),
             "--replications",
-            "1",
+            replications,
             "--set",
             "model.points=10000000000000",
             "--set",
             "output.plots=[]",
         ],
-    );
+    )
+}
+
+#[test]
+fn ctrl_c_stops_a_very_long_step_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pi");
+    let mut running = endless_pi(tmp.path(), &out, "1");
     // The directory is claimed just before the replications start.
     wait_for(&mut running, "the result directory", || out.is_dir());
     std::thread::sleep(Duration::from_millis(500));
@@ -381,22 +386,7 @@ fn ctrl_c_stops_a_very_long_step_quickly() {
 fn ctrl_c_before_any_replication_ends_gives_an_empty_partial_summary() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pi");
-    let mut running = Running::start(
-        tmp.path(),
-        &[
-            "run",
-            &repo_path("scenarios/pi.toml"),
-            "--quiet",
-            "--out",
-            arg(&out),
-            "--replications",
-            "4",
-            "--set",
-            "model.points=10000000000000",
-            "--set",
-            "output.plots=[]",
-        ],
-    );
+    let mut running = endless_pi(tmp.path(), &out, "4");
     wait_for(&mut running, "the result directory", || out.is_dir());
     std::thread::sleep(Duration::from_millis(500));
     interrupt(&mut running);
