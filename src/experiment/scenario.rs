@@ -316,6 +316,10 @@ pub(crate) struct Checked<P> {
     pub(crate) run: RunSection,
     /// Whether this is a variant of `doc`'s sweep (and so has no `[sweep]` of its own).
     pub(crate) variant: bool,
+    /// What the model declares and expects, from the model instance that ran (a model may
+    /// build costly state on first use, e.g. gift_lottery's alias table: a second instance
+    /// built at the end of a run would build it again, beyond the memory estimate).
+    pub(crate) declared: OnceLock<Declared>,
 }
 
 impl<P: ModelParams> Configured for Checked<P> {
@@ -328,7 +332,12 @@ impl<P: ModelParams> Configured for Checked<P> {
     }
 
     fn run(&self, job: Job<'_>) -> io::Result<RunStats> {
-        montecarlo::run_model(&self.model.build(), job)
+        use crate::engine::model::Model;
+        let model = self.model.build();
+        let stats = montecarlo::run_model(&model, job);
+        self.declared
+            .get_or_init(|| Declared::of(&info::<P>(), &model.expected()));
+        stats
     }
 
     fn snapshots(&self) -> bool {
@@ -353,7 +362,9 @@ impl<P: ModelParams> Configured for Checked<P> {
 
     fn declared(&self) -> Declared {
         use crate::engine::model::Model;
-        Declared::of(&info::<P>(), &self.model.build().expected())
+        self.declared
+            .get_or_init(|| Declared::of(&info::<P>(), &self.model.build().expected()))
+            .clone()
     }
 
     fn variants(
@@ -589,6 +600,7 @@ pub(crate) fn typed<P: ModelParams>(
             model: doc.model.clone(),
             run: doc.run.clone(),
             variant: false,
+            declared: OnceLock::new(),
         }),
         run: doc.run.clone(),
         montecarlo: doc.montecarlo.clone(),

@@ -19,8 +19,18 @@ pub const PROCESS_BYTES: u64 = 28 << 20;
 /// the freed pages it keeps for the next replication (`microsim::alloc`), which a replication
 /// running on another thread does not reuse. Measured at 2–5 MiB alone; a scan of every
 /// built-in model's parameters (`tests/memory.rs`) found small runs of two threads up to
-/// 8.4 MiB above an estimate that counted 6 per thread, so 12 are counted.
-pub const THREAD_BYTES: u64 = 12 << 20;
+/// 8.4 MiB above an estimate that counted 6 per thread, and later (Mamma Mia, 1000 bins, 3
+/// replications on 2 threads) within 5% of one that counted 12: 16 are counted.
+pub const THREAD_BYTES: u64 = 16 << 20;
+
+/// With more than one worker thread, what the allocator holds beyond the replications
+/// running, as a fraction of them (`1 / HEAP_SLACK`): each worker's heap keeps the pages it
+/// freed for its own next allocations, and a replication's shards and buffers, freed on
+/// one worker, are not reused by another. The scan of `tests/memory.rs` found two-thread
+/// runs of Mamma Mia up to 1.4% above an estimate without it (2 million bins, 3
+/// replications on 2 threads: 94.4 MiB against 93.1; twelve runs of it peaked anywhere from
+/// 81 to 95 MiB); an eighth is counted.
+pub const HEAP_SLACK: u64 = 8;
 
 /// What a scenario will need, about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,8 +43,8 @@ pub struct MemoryEstimate {
     /// waiting to be written in order, and the metric values kept for the summary (8 bytes
     /// per metric per replication).
     pub bookkeeping: u64,
-    /// The total: `per_replication × concurrent + bookkeeping`, plus the process itself and
-    /// its threads.
+    /// The total: `per_replication × concurrent + bookkeeping`, plus the process itself, its
+    /// threads and (with several threads) the allocator's slack ([`HEAP_SLACK`]).
     pub total: u64,
 }
 
@@ -60,12 +70,18 @@ impl MemoryEstimate {
         let waiting = reps.min(plan.window()).saturating_sub(concurrent);
         let values = reps.saturating_mul(info.metrics.len() as u64 * 8 + 1);
         let bookkeeping = waiting.saturating_mul(result).saturating_add(values);
+        let running = per_replication.saturating_mul(concurrent);
+        let heaps = if s.threads() > 1 {
+            running / HEAP_SLACK
+        } else {
+            0
+        };
         MemoryEstimate {
             per_replication,
             concurrent,
             bookkeeping,
-            total: per_replication
-                .saturating_mul(concurrent)
+            total: running
+                .saturating_add(heaps)
                 .saturating_add(bookkeeping)
                 .saturating_add(PROCESS_BYTES)
                 .saturating_add(THREAD_BYTES.saturating_mul(s.threads() as u64)),

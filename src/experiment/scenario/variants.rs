@@ -213,6 +213,7 @@ pub(super) fn build<P: ModelParams>(
                 model,
                 run: run.clone(),
                 variant: true,
+                declared: OnceLock::new(),
             }),
             run,
             montecarlo: base.montecarlo.clone(),

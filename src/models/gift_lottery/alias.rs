@@ -42,12 +42,17 @@ impl AliasTable {
         );
         let scale = n as f64 / total;
         let mut scaled: Vec<f64> = weights.iter().map(|w| w * scale).collect();
-        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        // Two stacks in one array of n (an index is on at most one of them): the small
+        // columns grow up from the front, the large ones down from the back.
+        let mut work = vec![0u32; n];
+        let (mut small, mut large) = (0usize, n);
         for (i, &p) in scaled.iter().enumerate() {
             if p < 1.0 {
-                small.push(i as u32)
+                work[small] = i as u32;
+                small += 1;
             } else {
-                large.push(i as u32)
+                large -= 1;
+                work[large] = i as u32;
             }
         }
         let full = |i: u32| AliasEntry {
@@ -55,9 +60,11 @@ impl AliasTable {
             alias: i,
         };
         let mut entries: Vec<AliasEntry> = (0..n as u32).map(full).collect();
-        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
-            small.pop();
-            large.pop();
+        while small > 0 && large < n {
+            small -= 1;
+            let s = work[small];
+            let l = work[large];
+            large += 1;
             let p = scaled[s as usize];
             let threshold = (p * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
             entries[s as usize] = AliasEntry {
@@ -67,9 +74,11 @@ impl AliasTable {
             // Vose: (p_l + p_s) − 1 loses less than p_l − (1 − p_s).
             scaled[l as usize] = (scaled[l as usize] + p) - 1.0;
             if scaled[l as usize] < 1.0 {
-                small.push(l)
+                work[small] = l;
+                small += 1;
             } else {
-                large.push(l)
+                large -= 1;
+                work[large] = l;
             }
         }
         // Whatever is left (large ones, or small ones short of 1 by rounding) is full.
@@ -118,9 +127,8 @@ impl AliasTable {
     }
 
     /// The most bytes building a table of `n` columns from `n` weights holds at once: the
-    /// weights (8 bytes each), their scaled copy (8), the two work lists (4 each, with room to
-    /// grow: 8) and the table.
+    /// weights (8 bytes each), their scaled copy (8), the work stacks (4) and the table.
     pub const fn build_bytes(n: u64) -> u64 {
-        n.saturating_mul(24).saturating_add(Self::bytes(n))
+        n.saturating_mul(20).saturating_add(Self::bytes(n))
     }
 }
