@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""The README cannot go stale: every command it shows runs, and prints what it shows.
+"""The README and the guide cannot go stale: every command they show runs, and prints what
+they show.
 
     scripts/readme_check.py check [BUILD_DIR]    # exit 1 on any difference
-    scripts/readme_check.py update [BUILD_DIR]   # rewrite the README's output blocks
+    scripts/readme_check.py update [BUILD_DIR]   # rewrite the documents' output blocks
+
+The documents: README.md and docs/guide.md (each in its own scratch directory).
 
 BUILD_DIR (default target/release) holds `microsim` and `examples/NAME`, built with
 `cargo build --release --bins --examples`.
@@ -12,7 +15,8 @@ What is checked:
 - Every ```console block: each `$ COMMAND` line is run (in order, in one scratch directory
   that sees the repository's scenarios/ and tests/, so result directories start afresh), and
   what it prints (stdout and stderr together) must be the lines under it. `microsim` is the
-  built binary, `cargo run --release --example NAME --` the example's. A line `…` stands for
+  built binary, `cargo run --release --example NAME --` the example's, `ls DIR` lists a
+  folder (names only). A line `…` stands for
   any lines (at the end of a block: the rest). Before comparing, both sides are masked: times
   (`0.41 s`), thread counts (`2 threads`) and memory sizes that depend on the machine.
 - Every ```rust block under a `<!-- file: PATH -->` line is the file PATH, byte for byte (so
@@ -29,8 +33,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = os.path.join(ROOT, "README.md")
-MAX_LINES = 400
+DOCUMENTS = ["README.md", os.path.join("docs", "guide.md")]
+MAX_LINES = 400  # the README's
 
 MASKS = [
     (re.compile(r"\b\d+(\.\d+)? (s|ms|min)\b"), "<time>"),
@@ -71,7 +75,9 @@ def command_argv(cmd, build):
         return [os.path.join(build, "examples", argv[4])] + argv[6:]
     if argv and argv[0] == "microsim":
         return [os.path.join(build, "microsim")] + argv[1:]
-    raise SystemExit(f"readme: cannot run `{cmd}`: only microsim and cargo run --example")
+    if len(argv) == 2 and argv[0] == "ls" and not argv[1].startswith("-"):
+        return argv
+    raise SystemExit(f"readme: cannot run `{cmd}`: only microsim, ls DIR and cargo run --example")
 
 
 def run(cmd, build, cwd):
@@ -111,16 +117,12 @@ def updated(want, got):
     return got
 
 
-def main():
-    if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("check", "update"):
-        print(__doc__)
-        sys.exit(2)
-    mode = sys.argv[1]
-    build = os.path.abspath(sys.argv[2] if len(sys.argv) == 3 else os.path.join(ROOT, "target", "release"))
-    with open(README) as f:
+def check_document(name, build):
+    """(problems, commands run, the document's lines with refreshed output blocks)."""
+    with open(os.path.join(ROOT, name)) as f:
         lines = f.read().split("\n")
     problems = []
-    if len(lines) - 1 > MAX_LINES:
+    if name == "README.md" and len(lines) - 1 > MAX_LINES:
         problems.append(f"README.md has {len(lines) - 1} lines, more than {MAX_LINES}")
     scratch = tempfile.mkdtemp(prefix="microsim-readme-")
     for d in ("scenarios", "tests"):
@@ -134,7 +136,7 @@ def main():
                 with open(os.path.join(ROOT, path)) as f:
                     text = f.read().rstrip("\n").split("\n")
                 if text != body:
-                    problems.append(f"README.md:{start + 1}: the rust block is not {path}")
+                    problems.append(f"{name}:{start + 1}: the rust block is not {path}")
                 replaced.append((start, end, text))
             if kind != "console":
                 continue
@@ -142,19 +144,34 @@ def main():
             for cmd, want, got in console(body, build, scratch):
                 commands += 1
                 if not matches(want, got):
-                    problems.append(f"README.md:{start + 1}: `{cmd}` printed:\n  "
-                                    + "\n  ".join(got) + "\n  where the README shows:\n  "
+                    problems.append(f"{name}:{start + 1}: `{cmd}` printed:\n  "
+                                    + "\n  ".join(got) + "\n  where the document shows:\n  "
                                     + "\n  ".join(want))
                 new_body += ["$ " + cmd] + updated(want, got)
             replaced.append((start, end, new_body))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    for start, end, new_body in reversed(replaced):
+        lines[start + 1:end] = new_body
+    return problems, commands, lines
+
+
+def main():
+    if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("check", "update"):
+        print(__doc__)
+        sys.exit(2)
+    mode = sys.argv[1]
+    build = os.path.abspath(sys.argv[2] if len(sys.argv) == 3 else os.path.join(ROOT, "target", "release"))
+    problems, commands = [], 0
+    for name in DOCUMENTS:
+        found, ran, lines = check_document(name, build)
+        problems += found
+        commands += ran
+        if mode == "update":
+            with open(os.path.join(ROOT, name), "w") as f:
+                f.write("\n".join(lines))
+            print(f"readme: {name} rewritten ({ran} commands run)")
     if mode == "update":
-        for start, end, new_body in reversed(replaced):
-            lines[start + 1:end] = new_body
-        with open(README, "w") as f:
-            f.write("\n".join(lines))
-        print(f"readme: {commands} commands run, README.md rewritten")
         return
     for p in problems:
         print("readme:", p)
