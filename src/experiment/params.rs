@@ -108,6 +108,22 @@ impl Checks {
     pub fn is_empty(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// `params`' own checks ([`ModelParams::check`]) outside a scenario, for a model's
+    /// constructor or a program that builds parameters itself: the first problem, as
+    /// `field: what is wrong; what is accepted`. A model that checks its parameters this way
+    /// accepts exactly what a scenario accepts.
+    pub fn verify<P: ModelParams>(params: &P) -> Result<(), String> {
+        let mut checks = Checks::default();
+        params.check(&mut checks);
+        match checks.problems.first() {
+            None => Ok(()),
+            Some(p) => {
+                let field = p.field.strip_prefix("model.").unwrap_or(&p.field);
+                Err(format!("{field}: {}; {}", p.message, p.hint))
+            }
+        }
+    }
 }
 
 /// What a registered model declares about itself.

@@ -145,46 +145,10 @@ impl Default for Params {
 }
 
 impl Params {
-    /// Checks every field; the error names the first bad field (as in `[model]`) and what is
-    /// accepted.
+    /// The checks a scenario makes ([`ModelParams::check`]); the error names the first bad
+    /// field (as in `[model]`) and what is accepted.
     pub fn validate(&self) -> Result<(), String> {
-        let prob = |name: &str, v: f64| {
-            if (0.0..=1.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("{name} must be from 0 to 1, got {v}"))
-            }
-        };
-        let positive = |name: &str, v: f64, max: f64| {
-            if v > 0.0 && v <= max {
-                Ok(())
-            } else {
-                Err(format!("{name} must be > 0 and ≤ {max}, got {v}"))
-            }
-        };
-        if self.items > MAX_ITEMS {
-            return Err(format!(
-                "items must be at most {MAX_ITEMS}, got {}",
-                self.items
-            ));
-        }
-        if !(1..=MAX_BINS).contains(&self.bins) {
-            return Err(format!(
-                "bins must be from 1 to {MAX_BINS}, got {}",
-                self.bins
-            ));
-        }
-        positive("zipf_s", self.zipf_s, MAX_ZIPF_S)?;
-        positive("lognormal_sigma", self.lognormal_sigma, MAX_SIGMA)?;
-        prob("keep_fraction", self.keep_fraction)?;
-        prob("interaction", self.interaction)?;
-        if self.max_retries > MAX_RETRIES {
-            return Err(format!(
-                "max_retries must be at most {MAX_RETRIES}, got {}",
-                self.max_retries
-            ));
-        }
-        Ok(())
+        Checks::verify(self)
     }
 }
 

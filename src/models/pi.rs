@@ -88,18 +88,10 @@ impl Default for Params {
 }
 
 impl Params {
-    /// Checks every field; the error names the first bad field and what is accepted.
+    /// The checks a scenario makes ([`ModelParams::check`]); the error names the first bad
+    /// field (as in `[model]`) and what is accepted.
     pub fn validate(&self) -> Result<(), String> {
-        if self.points == 0 {
-            return Err("points must be at least 1".into());
-        }
-        if !(1..=MAX_TASKS).contains(&self.tasks) {
-            return Err(format!(
-                "tasks must be from 1 to {MAX_TASKS}, got {}",
-                self.tasks
-            ));
-        }
-        Ok(())
+        Checks::verify(self)
     }
 
     /// The points task `id` draws: `⌊points/tasks⌋`, plus one if `id < points mod tasks`.
@@ -495,6 +487,13 @@ mod tests {
             .unwrap_err()
             .starts_with("tasks")
         );
+        // The constructor accepts what a scenario accepts (it once took points up to
+        // u64::MAX where a scenario stops at half that).
+        let huge = Params {
+            points: u64::MAX,
+            ..Params::default()
+        };
+        assert!(huge.validate().unwrap_err().starts_with("points"));
         assert!(toml::from_str::<Params>("points = 5\nthreads = 2").is_err());
         let p: Params = toml::from_str("points = 5").unwrap();
         assert_eq!(

@@ -319,6 +319,11 @@ fn validation_names_the_field() {
             items: MAX_ITEMS + 1,
             ..Params::default()
         },
+        // Refused by a scenario's checks, once accepted by the constructor's own.
+        Params {
+            items: 0,
+            ..Params::default()
+        },
         Params {
             keep_fraction: 1.5,
             ..Params::default()
@@ -338,6 +343,7 @@ fn validation_names_the_field() {
     ];
     for (p, field) in bad.iter().zip([
         "bins",
+        "items",
         "items",
         "keep_fraction",
         "interaction",
