@@ -6,11 +6,14 @@
 //!    model, and after a snapshot restored at another shard count.
 //! 2. Validation against what is known of each model, with stated tolerances and fixed seeds.
 
+mod common;
+
+use common::fingerprint::{describe, in_pool};
 use microsim::models::flocking::{self, Flocking};
 use microsim::models::forest_fire::{self, ForestFire};
 use microsim::models::schelling::{self, Schelling};
 use microsim::models::wolf_sheep::{self, Animal, WolfSheep};
-use microsim::{Ending, Model, Order, Report, Settings, Simulation, StepRow, replication_seed};
+use microsim::{Ending, Model, Order, Settings, Simulation, replication_seed};
 
 /// Everything about a run that must not depend on threads or shards: metrics, details and the
 /// deterministic columns of every step row (series included), as text.
@@ -21,35 +24,12 @@ fn fingerprint<M: Model>(
     threads: usize,
     order: Order,
 ) -> String {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
+    in_pool(threads, || {
         let settings = Settings::default().seed(seed).shards(shards).order(order);
         let mut sim = Simulation::new(model, settings);
         let ending = sim.run(|_| true);
         describe(ending, &sim.report(), sim.steps())
     })
-}
-
-fn describe(ending: Ending, report: &Report, steps: &[StepRow]) -> String {
-    let rows: Vec<_> = steps
-        .iter()
-        .map(|r| {
-            let series: Vec<u64> = r.series.iter().map(|v| v.to_bits()).collect();
-            (
-                r.step,
-                r.tasks_run,
-                r.tasks_alive,
-                r.tasks_finished,
-                r.counters.clone(),
-                series,
-            )
-        })
-        .collect();
-    let metrics: Vec<u64> = report.metrics().iter().map(|v| v.to_bits()).collect();
-    format!("{ending:?} {metrics:?} {} {rows:?}", report.details_json())
 }
 
 /// Asserts that `model` gives the same bytes at 1 shard and 1 thread as at `shards` shards

@@ -1,6 +1,9 @@
 //! Determinism is a contract: the same seed gives the same bytes at 1 and N threads and at
 //! 1 and N shards; a different seed gives different results.
 
+mod common;
+
+use common::fingerprint::{engine_histograms, fingerprint as run_fingerprint, in_pool};
 use microsim::models::musical_chairs::{self, MusicalChairs, Params};
 use microsim::{Ending, Metric, Order, Settings, Simulation};
 
@@ -36,11 +39,7 @@ fn fingerprint_after(
     order: Order,
     before: Option<u64>,
 ) -> Vec<u8> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
+    in_pool(threads, || {
         let settings = settings(seed, shards, order, 1000, true);
         let mut sim = match before {
             None => Simulation::new(model, settings),
@@ -51,48 +50,16 @@ fn fingerprint_after(
                 Simulation::reuse(model, settings, first.into_spare())
             }
         };
-        assert_eq!(sim.run(|_| true), Ending::Finished);
-        let report = sim.report();
+        let ending = sim.run(|_| true);
+        assert_eq!(ending, Ending::Finished);
+        // The shared fingerprint, the engine's histograms and every robot's end state.
         let tasks: Vec<_> = sim.end().tasks().map(|(id, r)| (id, *r)).collect();
-        let steps: Vec<_> = sim
-            .steps()
-            .iter()
-            .map(|r| {
-                (
-                    r.step,
-                    r.tasks_run,
-                    r.tasks_alive,
-                    r.tasks_finished,
-                    r.messages_local + r.messages_cross,
-                    r.counters.clone(),
-                )
-            })
-            .collect();
-        let points: Vec<(u64, u64)> = report.histograms()[0]
-            .1
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect();
-        let mut out = serde_json::to_vec(&serde_json::json!({
-            "metrics": report.metrics(),
-            "details": report.details_json(),
-            "tasks": tasks,
-            "steps": steps,
-            "points": points,
-        }))
-        .unwrap();
-        out.extend(
-            format!(
-                "{:?}",
-                sim.histograms()
-                    .messages_per_task
-                    .iter_recorded()
-                    .map(|v| v.count_at_value())
-                    .collect::<Vec<_>>()
-            )
-            .bytes(),
-        );
-        out
+        format!(
+            "{} {} {tasks:?}",
+            run_fingerprint(&sim, ending),
+            engine_histograms(&sim)
+        )
+        .into_bytes()
     })
 }
 

@@ -3,6 +3,9 @@
 //! when it stays at home, at any shard and thread count and under either order, and the
 //! cross-shard messages fall. A simulation whose tasks moved snapshots and resumes exactly.
 
+mod common;
+
+use common::fingerprint::results;
 use microsim::Peers;
 use microsim::internal::team::ThreadTeam;
 use microsim::rand::RngExt;
@@ -170,26 +173,10 @@ fn outcome(model: &Walkers, shards: usize, threads: usize, order: Order) -> (Str
     })
 }
 
+/// The shared fingerprint of the run's results, and the messages that crossed shards.
 fn fingerprint(sim: &Simulation<'_, Walkers>) -> (String, u64) {
-    let report = sim.report();
-    let steps: Vec<_> = sim
-        .steps()
-        .iter()
-        .map(|r| {
-            let sent = r.messages_local + r.messages_cross;
-            (
-                r.step,
-                r.tasks_run,
-                r.tasks_alive,
-                r.tasks_finished,
-                sent,
-                r.counters.clone(),
-            )
-        })
-        .collect();
     let cross = sim.steps().iter().map(|r| r.messages_cross).sum();
-    let text = format!("{:?} {} {steps:?}", report.metrics(), report.details_json());
-    (text, cross)
+    (results(&sim.report(), sim.steps()), cross)
 }
 
 #[test]

@@ -2,51 +2,23 @@
 //! shard count, on another thread count) goes on exactly as the original; rolling back gives
 //! exactly the state of step t; damaged bytes and the wrong model are refused.
 
+mod common;
+
+use common::fingerprint::{engine_histograms, fingerprint as run_fingerprint, in_pool};
 use microsim::models::birthday::{self, Birthday};
 use microsim::models::gift_lottery::{self, GiftLottery, Weights};
 use microsim::models::musical_chairs::{self, MusicalChairs};
 use microsim::models::pi::{self, Pi};
 use microsim::{Ending, Model, Order, Settings, Simulation, Snapshot, SnapshotError};
 
-/// Everything deterministic about a run, as text: metrics, details, the model's histograms,
-/// every step's deterministic columns, the engine's deterministic histograms.
+/// Everything deterministic about a run (the shared fingerprint), with the engine's
+/// histograms.
 fn fingerprint<M: Model>(sim: &Simulation<'_, M>, ending: Ending) -> String {
-    let report = sim.report();
-    let hist = |h: &hdrhistogram::Histogram<u64>| -> Vec<(u64, u64)> {
-        h.iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect()
-    };
-    let histograms: Vec<_> = report
-        .histograms()
-        .iter()
-        .map(|(n, h)| (n.to_string(), hist(h)))
-        .collect();
-    let steps: Vec<_> = sim
-        .steps()
-        .iter()
-        .map(|r| {
-            let sent = r.messages_local + r.messages_cross;
-            let counts = (r.tasks_run, r.tasks_alive, r.tasks_finished, sent);
-            (r.step, counts, r.messages_dropped, r.counters.clone())
-        })
-        .collect();
-    let engine = sim.histograms();
     format!(
-        "{ending:?} {:?} {} {histograms:?} {steps:?} {:?} {:?}",
-        report.metrics(),
-        report.details_json(),
-        hist(&engine.messages_per_task),
-        hist(&engine.mailbox_depth),
+        "{} {}",
+        run_fingerprint(sim, ending),
+        engine_histograms(sim)
     )
-}
-
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 /// Runs `model` straight through, and again with a snapshot at step `at` written to bytes,

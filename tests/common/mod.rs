@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod fingerprint;
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
