@@ -44,7 +44,7 @@ pub struct MemoryEstimate {
     /// per metric per replication).
     pub bookkeeping: u64,
     /// The total: `per_replication × concurrent + bookkeeping`, plus the process itself, its
-    /// threads and (with several threads) the allocator's slack ([`HEAP_SLACK`]).
+    /// threads and (with several threads) the allocator's slack, an eighth of the replications running.
     pub total: u64,
 }
 
