@@ -172,7 +172,7 @@ pub struct Plan {
     pub seed: u64,
     /// The engine settings of every replication (but their seed).
     pub settings: Settings,
-    /// Worker threads.
+    /// Worker threads (0: one per core).
     pub threads: usize,
     /// Where replications with many steps spill their step rows (a temporary file without a
     /// name, gone when closed); `None` keeps them in memory.
@@ -197,6 +197,14 @@ pub struct Target {
 }
 
 impl Plan {
+    /// The worker threads the run gets: `threads`, or one per core when it is 0.
+    pub fn workers(&self) -> usize {
+        match self.threads {
+            0 => cores(),
+            n => n,
+        }
+    }
+
     /// The engine settings of replication `index`.
     pub fn settings(&self, index: u64) -> Settings {
         self.settings.seed(replication_seed(self.seed, index))
@@ -257,7 +265,7 @@ pub fn run_with(
     extras: Extras<'_>,
 ) -> std::io::Result<RunStats> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.threads)
+        .num_threads(plan.workers())
         .build()
         .map_err(std::io::Error::other)?;
     let job = Job {
@@ -271,6 +279,11 @@ pub fn run_with(
         every: extras.every,
     };
     pool.install(|| model(job))
+}
+
+/// The threads this machine runs at once (1 when it cannot tell): what "one per core" means.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// What [`run`] hands to the model: everything but the model itself.
@@ -297,8 +310,14 @@ impl Job<'_> {
     ) -> std::io::Result<u64> {
         let (plan, stop, progress) = (self.plan, self.stop, self.progress);
         let target = plan.target.as_ref().map(|t| t.metric);
-        let threads = (rayon::current_num_threads() as u64).min(n);
+        let threads = (plan.workers() as u64).min(n);
         if threads <= 1 || self.peers.is_some() {
+            let cx = Context {
+                model,
+                plan,
+                stop,
+                progress,
+            };
             let mut spare = None;
             // A lone replication is snapshotted whole; in a run of several, the checkpoints
             // record the replications done instead (see the runner).
@@ -318,19 +337,16 @@ impl Job<'_> {
                             every: self.every,
                             from,
                         };
-                        run_shared(model, index, plan, stop, progress, shared)?
+                        run_shared(&cx, index, shared)?
                     }
-                    None => run_one(
-                        model,
-                        index,
-                        plan,
-                        n == 1,
-                        stop,
-                        progress,
-                        &mut spare,
-                        saver,
-                        from,
-                    )?,
+                    None => {
+                        let begin = Begin {
+                            parallel_shards: n == 1,
+                            saver,
+                            from,
+                        };
+                        run_one(&cx, index, begin, &mut spare)?
+                    }
                 };
                 if let Some(m) = target {
                     watched.push(r.metrics[m]);
@@ -553,35 +569,59 @@ pub fn replicate_reusing<M: Model>(
     progress: &dyn Progress,
     spare: &mut Option<Spare<M>>,
 ) -> Replication {
-    run_one(
+    let cx = Context {
         model,
-        index,
         plan,
-        parallel_shards,
         stop,
         progress,
-        spare,
-        None,
-        None,
-    )
-    .expect("a replication without snapshots cannot fail")
+    };
+    let begin = Begin {
+        parallel_shards,
+        saver: None,
+        from: None,
+    };
+    run_one(&cx, index, begin, spare).expect("a replication without snapshots cannot fail")
+}
+
+/// What every replication of a run shares.
+struct Context<'a, M> {
+    model: &'a M,
+    plan: &'a Plan,
+    /// Set to stop the run (heard within a step).
+    stop: &'a AtomicBool,
+    progress: &'a dyn Progress,
+}
+
+/// How one replication of a run in one process begins, and where it is saved.
+struct Begin<'a> {
+    /// Whether its shards step in parallel (not when replications already run in parallel).
+    parallel_shards: bool,
+    /// Where its snapshots go, if anywhere.
+    saver: Option<&'a dyn Checkpoints>,
+    /// The snapshot and the step rows before it, when it resumes.
+    from: Option<(Snapshot, Vec<StepRow>)>,
 }
 
 /// [`replicate_reusing`], saving a snapshot every `saver.every()` steps (and when stopped:
 /// the step under way is then finished, not cut short, so that the snapshot is of a step
 /// boundary), and starting from `from` (a snapshot and the step rows before it) if given.
-#[allow(clippy::too_many_arguments)]
 fn run_one<M: Model>(
-    model: &M,
+    cx: &Context<'_, M>,
     index: u64,
-    plan: &Plan,
-    parallel_shards: bool,
-    stop: &AtomicBool,
-    progress: &dyn Progress,
+    begin: Begin<'_>,
     spare: &mut Option<Spare<M>>,
-    saver: Option<&dyn Checkpoints>,
-    from: Option<(Snapshot, Vec<StepRow>)>,
 ) -> std::io::Result<Replication> {
+    let Context {
+        model,
+        plan,
+        stop,
+        progress,
+    } = *cx;
+    let Begin {
+        parallel_shards,
+        saver,
+        from,
+    } = begin;
     let start = Instant::now();
     let settings = plan.settings(index);
     let mut steps =
@@ -651,13 +691,16 @@ struct Shared<'a> {
 /// [`Simulation::new_on`]). Rank 0 returns the replication; the others return it without
 /// results (their part went to rank 0).
 fn run_shared<M: Model>(
-    model: &M,
+    cx: &Context<'_, M>,
     index: u64,
-    plan: &Plan,
-    stop: &AtomicBool,
-    progress: &dyn Progress,
     shared: Shared<'_>,
 ) -> std::io::Result<Replication> {
+    let Context {
+        model,
+        plan,
+        stop,
+        progress,
+    } = *cx;
     let start = Instant::now();
     let settings = plan.settings(index);
     let peers = shared.peers;

@@ -345,7 +345,7 @@ impl Manifest {
                 .unwrap_or("unknown")
                 .to_string(),
             command_line: self.command_line.clone(),
-            host_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            host_threads: crate::experiment::montecarlo::cores(),
             threads: self.threads,
             shards,
             variants,

@@ -21,7 +21,7 @@ use crate::experiment::checkpoint::{self, Checkpoint, Parts};
 use crate::experiment::montecarlo::{
     Checkpoints, Extras, Progress, Replication, Resumed, Sink, Told,
 };
-use crate::experiment::montecarlo::{RunStats, in_chunks};
+use crate::experiment::montecarlo::{Plan, RunStats, in_chunks};
 use crate::experiment::output::{Manifest, RunWriter, tidy};
 use crate::experiment::results::{
     ResultDir, RunSummary, SliceInfo, SweepTable, SweepVariant, TargetOutcome, fmt_num,
@@ -165,12 +165,10 @@ fn single(
     }
     writer.keep_interrupted(plan.max() == 1);
     let saving = Saving::new(scenario, dir, opts.only)?;
+    let mode = Mode::of(run, scenario, &plan, saving.as_ref());
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
-    // A lone replication is shared by the ranks (each steps its own shards) when the model
-    // can cross between processes.
-    let together = run.team.size() > 1 && plan.max() == 1 && scenario.shares_a_replication();
     let every = lone.map_or(0, |s| s.every());
-    if together {
+    if let Mode::Together = mode {
         let order = Order::Replicate {
             variant,
             index: plan.first,
@@ -182,13 +180,11 @@ fn single(
     let extras = Extras {
         checkpoints: lone.map(|s| s as &dyn Checkpoints),
         resumed,
-        peers: together.then_some(run.team as &dyn Peers),
+        peers: matches!(mode, Mode::Together).then_some(run.team as &dyn Peers),
         every,
     };
-    let shared = run.team.size() > 1 && plan.max() > 1;
-    let stats = match saving.as_ref().filter(|_| plan.max() > 1) {
-        _ if shared => {
-            let done = extras.resumed.done;
+    let stats = match mode {
+        Mode::Ranks => {
             let lead = Lead {
                 run,
                 scenario,
@@ -197,9 +193,9 @@ fn single(
                 saving: saving.as_ref(),
                 since: Default::default(),
             };
-            lead.all(&mut writer, done)?
+            lead.all(&mut writer, extras.resumed.done)?
         }
-        Some(saving) => {
+        Mode::Saved(saving) => {
             let done = extras.resumed.done;
             let mut keeping = Keeping {
                 writer: &mut writer,
@@ -219,7 +215,7 @@ fn single(
             }
             stats
         }
-        None => {
+        Mode::Together | Mode::Here => {
             let mut told = Told {
                 sink: &mut writer,
                 progress,
@@ -258,11 +254,36 @@ fn single(
     Ok((outcome, values))
 }
 
+/// How a run's replications are run.
+enum Mode<'s> {
+    /// Shared out over the MPI ranks, whole replications each (this process leads).
+    Ranks,
+    /// One replication stepped by every rank together, each its own shards (the model can
+    /// cross between processes).
+    Together,
+    /// Several replications in this process, the ones done saved every so often.
+    Saved(&'s Saving<'s>),
+    /// In this process (a lone replication may still be snapshotted whole: see [`Extras`]).
+    Here,
+}
+
+impl<'s> Mode<'s> {
+    fn of(run: &Run<'_>, scenario: &Scenario, plan: &Plan, saving: Option<&'s Saving<'s>>) -> Self {
+        let ranks = run.team.size() > 1;
+        match (plan.max() > 1, saving) {
+            (true, _) if ranks => Mode::Ranks,
+            (true, Some(saving)) => Mode::Saved(saving),
+            (false, _) if ranks && scenario.shares_a_replication() => Mode::Together,
+            _ => Mode::Here,
+        }
+    }
+}
+
 /// The writer and the start of a run resumed from `c`.
 fn resumed(
     scenario: &Scenario,
     dir: &ResultDir,
-    plan: &crate::experiment::montecarlo::Plan,
+    plan: &Plan,
     c: Checkpoint,
 ) -> io::Result<(RunWriter, Resumed)> {
     let info = scenario.model_info();

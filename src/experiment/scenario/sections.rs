@@ -357,7 +357,7 @@ impl RunSection {
     /// The worker thread count: as given, or one per core.
     pub fn threads(&self) -> usize {
         match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            0 => crate::experiment::montecarlo::cores(),
             n => n as usize,
         }
     }
