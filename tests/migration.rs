@@ -381,3 +381,70 @@ fn a_replication_shared_by_ranks_snapshots_and_resumes_on_other_ranks_or_one_pro
     });
     assert_eq!(got, expected, "resumed on two ranks");
 }
+
+/// A rank whose exchanges go wrong from the `from`-th on, on every rank alike (each makes the
+/// same exchanges in the same order): what arrives is cut in half, or the exchange fails.
+struct Faulty<'a> {
+    inner: &'a ThreadTeam,
+    calls: std::sync::atomic::AtomicUsize,
+    from: usize,
+    fail: bool,
+}
+
+impl Peers for Faulty<'_> {
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+    fn size(&self) -> usize {
+        self.inner.size()
+    }
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> std::io::Result<Vec<Vec<u8>>> {
+        let got = self.inner.all_to_all(out)?;
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < self.from {
+            return Ok(got);
+        }
+        if self.fail {
+            return Err(std::io::Error::other("the network went away"));
+        }
+        Ok(got.into_iter().map(|b| b[..b.len() / 2].to_vec()).collect())
+    }
+}
+
+#[test]
+fn a_failed_or_damaged_exchange_between_ranks_ends_the_run_with_an_error_not_a_panic() {
+    let model = walkers(true);
+    let settings = Settings::default().seed(77).shards(4);
+    for (fail, want) in [
+        (true, "could not exchange a step's data: the network went away"),
+        (false, "from another rank is damaged"),
+    ] {
+        let team = ThreadTeam::new(2);
+        let outcomes: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = team
+                .iter()
+                .map(|member| {
+                    let model = &model;
+                    s.spawn(move || {
+                        let faulty = Faulty {
+                            inner: member,
+                            calls: Default::default(),
+                            from: 7,
+                            fail,
+                        };
+                        let mut sim = Simulation::new_on(model, settings, &faulty).unwrap();
+                        let ending = sim.run(|_| true);
+                        let failure = sim.take_failure().map(|e| e.to_string());
+                        (ending, sim.step_count(), failure)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (ending, steps, failure) in outcomes {
+            assert_eq!(ending, microsim::Ending::Interrupted);
+            assert!(steps < 7, "stopped at the failed exchange, not after {steps} steps");
+            let failure = failure.expect("the run says why it stopped");
+            assert!(failure.contains(want), "{failure}");
+        }
+    }
+}

@@ -285,6 +285,8 @@ pub struct Simulation<'m, M: Model> {
     shared: Option<ranks::Shared<'m>>,
     /// Births passed the model's bound on tasks in the last step.
     overpopulated: bool,
+    /// Why the ranks sharing the simulation could not finish the last step's exchange.
+    failure: Option<std::io::Error>,
 }
 
 impl<M: Model> std::fmt::Debug for Simulation<'_, M> {
@@ -368,6 +370,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             places_fresh: false,
             shared: None,
             overpopulated: false,
+            failure: None,
         }
     }
 
@@ -540,13 +543,32 @@ impl<'m, M: Model> Simulation<'m, M> {
             row.messages_dropped += dropped;
             return row;
         }
-        if self.exchange_between_ranks() {
-            self.settle_between_ranks();
+        match self.boundary_between_ranks(start) {
+            Ok(row) => row,
+            Err(e) => {
+                // The run ends here (as if stopped); the caller learns why from `failure`.
+                self.failure = Some(e);
+                self.cut_short = true;
+                StepRow::zeroed(self.step, M::COUNTERS.len())
+            }
+        }
+    }
+
+    /// [`Simulation::boundary`] across the ranks sharing the simulation.
+    fn boundary_between_ranks(&mut self, start: Instant) -> std::io::Result<StepRow> {
+        if self.exchange_between_ranks()? {
+            self.settle_between_ranks()?;
         }
         let mut row = self.gather(start.elapsed());
-        self.cut_short = self.reduce_step(&mut row);
+        self.cut_short = self.reduce_step(&mut row)?;
         row.wall_ns = start.elapsed().as_nanos() as u64;
-        row
+        Ok(row)
+    }
+
+    /// Why the run stopped, when the ranks sharing it ([`Simulation::new_on`]) could not
+    /// exchange a step's data (a run then ends [`Ending::Interrupted`]); taken once.
+    pub fn take_failure(&mut self) -> Option<std::io::Error> {
+        self.failure.take()
     }
 
     /// Step 1 of a step (see the module docs): every shard's cells.

@@ -728,6 +728,9 @@ fn run_shared<M: Model>(
             steps.push(row);
             true
         });
+        if let Some(e) = sim.take_failure() {
+            return Err(e);
+        }
         if ended.is_none() {
             // Every rank pauses at the same step and snapshots with the others.
             let snapshot = sim.snapshot_shared().map_err(invalid)?;

@@ -89,18 +89,38 @@ impl<'m> Shared<'m> {
     }
 
     /// Sends every rank the same `bytes`; returns what each rank sent, in rank order.
-    fn all_gather(&self, bytes: Vec<u8>) -> Vec<Vec<u8>> {
-        let out = vec![bytes; self.peers.size()];
-        self.peers
-            .all_to_all(out)
-            .unwrap_or_else(|e| panic!("the ranks could not exchange a step's data: {e}"))
+    fn all_gather(&self, bytes: Vec<u8>) -> io::Result<Vec<Vec<u8>>> {
+        self.all_to_all(vec![bytes; self.peers.size()])
     }
 
-    fn all_to_all(&self, out: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        self.peers
-            .all_to_all(out)
-            .unwrap_or_else(|e| panic!("the ranks could not exchange a step's data: {e}"))
+    fn all_to_all(&self, out: Vec<Vec<u8>>) -> io::Result<Vec<Vec<u8>>> {
+        self.peers.all_to_all(out).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("the ranks could not exchange a step's data: {e}"),
+            )
+        })
     }
+}
+
+/// The error for bytes from another rank that do not read back as `what`.
+fn damaged(what: &'static str) -> impl Fn(String) -> io::Error {
+    move |e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{what} from another rank is damaged: {e}"),
+        )
+    }
+}
+
+/// The error for a value that cannot be written for another rank.
+fn unwritable(what: &'static str) -> impl Fn(String) -> io::Error {
+    move |e| io::Error::other(format!("{what} cannot be written for another rank: {e}"))
+}
+
+/// The model's codec, which a shared simulation has (checked when it was made).
+fn codec<M: Model>(model: &M) -> io::Result<Codec<M::Msg, M::Cells>> {
+    codec_of(model).map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// A run of messages from shard `src` to shard `dest`, as columns.
@@ -143,34 +163,43 @@ impl Run {
         src: usize,
         envelopes: &[E],
         encode: fn(&[M]) -> Result<Vec<u8>, String>,
-    ) -> Run {
+    ) -> io::Result<Run> {
         let (mut keys, mut to, mut msgs) = (Vec::new(), Vec::new(), Vec::new());
         for (k, t, m) in envelopes.iter().map(E::parts) {
             keys.push(k);
             to.push(t);
             msgs.push(m);
         }
-        let msgs = encode(&msgs).unwrap_or_else(|e| panic!("a message cannot be encoded: {e}"));
-        Run {
+        let msgs = encode(&msgs).map_err(unwritable("a message"))?;
+        Ok(Run {
             dest: dest as u32,
             src: src as u32,
             keys,
             to,
             msgs,
-        }
+        })
     }
 
     fn envelopes<M, E: Addressed<M>>(
         self,
         decode: fn(&[u8]) -> Result<Vec<M>, String>,
-    ) -> impl Iterator<Item = E> {
-        let msgs = decode(&self.msgs).unwrap_or_else(|e| panic!("a message is damaged: {e}"));
-        assert_eq!(msgs.len(), self.keys.len(), "a run of messages is damaged");
-        self.keys
+    ) -> io::Result<Vec<E>> {
+        let msgs = decode(&self.msgs).map_err(damaged("a message"))?;
+        if msgs.len() != self.keys.len() || self.to.len() != self.keys.len() {
+            return Err(damaged("a run of messages")(format!(
+                "{} keys, {} addresses, {} messages",
+                self.keys.len(),
+                self.to.len(),
+                msgs.len()
+            )));
+        }
+        Ok(self
+            .keys
             .into_iter()
             .zip(self.to)
             .zip(msgs)
             .map(|((k, t), m)| E::from_parts(k, t, m))
+            .collect())
     }
 }
 
@@ -278,8 +307,8 @@ impl<'m, M: Model> Simulation<'m, M> {
 
     /// After the local exchange: sends the mail that went to other ranks' shards, takes in
     /// what they sent here. Returns whether any rank has tasks that move this step.
-    pub(crate) fn exchange_between_ranks(&mut self) -> bool {
-        let codec = codec_of(self.model).expect("a shared simulation has a codec");
+    pub(crate) fn exchange_between_ranks(&mut self) -> io::Result<bool> {
+        let codec = codec(self.model)?;
         let shared = self.shared.as_mut().expect("shared");
         let size = shared.peers.size();
         let owned = shared.owned.clone();
@@ -298,14 +327,14 @@ impl<'m, M: Model> Simulation<'m, M> {
                     messages += cells.len() as u64;
                     parcels[q]
                         .cells
-                        .push(Run::new(d, s, &cells, codec.msgs_to_bytes));
+                        .push(Run::new(d, s, &cells, codec.msgs_to_bytes)?);
                 }
                 let tasks = std::mem::take(&mut self.shards[d].in_tasks[s]);
                 if !tasks.is_empty() {
                     messages += tasks.len() as u64;
                     parcels[q]
                         .tasks
-                        .push(Run::new(d, s, &tasks, codec.msgs_to_bytes));
+                        .push(Run::new(d, s, &tasks, codec.msgs_to_bytes)?);
                 }
             }
         }
@@ -313,9 +342,9 @@ impl<'m, M: Model> Simulation<'m, M> {
             .iter_mut()
             .map(|p| {
                 p.moved = moved;
-                to_bytes(p).expect("a parcel encodes")
+                to_bytes(p).map_err(unwritable("a step's mail"))
             })
-            .collect();
+            .collect::<io::Result<_>>()?;
         let bytes: u64 = out
             .iter()
             .enumerate()
@@ -325,25 +354,37 @@ impl<'m, M: Model> Simulation<'m, M> {
         shared.sent.0 += messages;
         shared.sent.1 += bytes;
         let mut any_moved = false;
-        for bytes in shared.all_to_all(out) {
-            let parcel: Parcel = from_bytes(&bytes).expect("a parcel from a rank is damaged");
+        for bytes in shared.all_to_all(out)? {
+            let parcel: Parcel = from_bytes(&bytes).map_err(damaged("a step's mail"))?;
             any_moved |= parcel.moved;
             for run in parcel.cells {
-                let (d, s) = (run.dest as usize, run.src as usize);
-                self.shards[d].in_cells[s] = run.envelopes(codec.msgs_from_bytes).collect();
+                let (d, s) = self.run_ends(&run, &owned)?;
+                self.shards[d].in_cells[s] = run.envelopes(codec.msgs_from_bytes)?;
             }
             for run in parcel.tasks {
-                let (d, s) = (run.dest as usize, run.src as usize);
-                self.shards[d].in_tasks[s] = run.envelopes(codec.msgs_from_bytes).collect();
+                let (d, s) = self.run_ends(&run, &owned)?;
+                self.shards[d].in_tasks[s] = run.envelopes(codec.msgs_from_bytes)?;
             }
         }
-        any_moved
+        Ok(any_moved)
+    }
+
+    /// The (destination, source) shards of a run of mail from another rank: a destination this
+    /// rank owns and a source among the shards.
+    fn run_ends(&self, run: &Run, owned: &Range<usize>) -> io::Result<(usize, usize)> {
+        let (d, s) = (run.dest as usize, run.src as usize);
+        if !owned.contains(&d) || s >= self.shards.len() {
+            return Err(damaged("a step's mail")(format!(
+                "a run from shard {s} to shard {d}, which this rank does not own"
+            )));
+        }
+        Ok((d, s))
     }
 
     /// [`Simulation::settle`] across ranks: tasks leave this rank's shards, travel to their
     /// new shards' ranks and are taken in there in the order one process takes them in; every
     /// rank learns their new places; mail sent to them is forwarded.
-    pub(crate) fn settle_between_ranks(&mut self) {
+    pub(crate) fn settle_between_ranks(&mut self) -> io::Result<()> {
         self.start_places();
         let shared = self.shared.as_ref().expect("shared");
         let (owned, owner, size) = (
@@ -372,21 +413,26 @@ impl<'m, M: Model> Simulation<'m, M> {
         let out: Vec<Vec<u8>> = leaving
             .into_iter()
             .map(|(dests, ids, slots)| {
-                let movers = Movers {
-                    dests,
-                    ids,
-                    slots: Tasks::Block(&slots).encode().expect("a task encodes"),
-                };
-                to_bytes(&movers).expect("movers encode")
+                let slots = Tasks::Block(&slots)
+                    .encode()
+                    .map_err(|e| unwritable("a moving task")(e.to_string()))?;
+                let movers = Movers { dests, ids, slots };
+                to_bytes(&movers).map_err(unwritable("the moving tasks"))
             })
-            .collect();
-        let got = shared.all_to_all(out);
+            .collect::<io::Result<_>>()?;
+        let got = shared.all_to_all(out)?;
         // Arrivals, in rank order: the order of their source shards.
         let mut arrived: Vec<(TaskId, Address)> = Vec::new();
         for bytes in got {
-            let m: Movers = from_bytes(&bytes).expect("movers from a rank are damaged");
+            let m: Movers = from_bytes(&bytes).map_err(damaged("the moving tasks"))?;
             let slots = decode_slots::<M::Task>(&m.slots, m.ids.len() as u64)
-                .expect("moving tasks from a rank are damaged");
+                .map_err(|e| damaged("a moving task")(e.to_string()))?;
+            let fits = |&d: &u32| owned.contains(&(d as usize));
+            if m.dests.len() != m.ids.len() || !m.dests.iter().all(fits) {
+                return Err(damaged("the moving tasks")(
+                    "destinations do not match the tasks or this rank's shards".into(),
+                ));
+            }
             for ((dest, id), slot) in m.dests.into_iter().zip(m.ids).zip(slots) {
                 let at = self.shards[dest as usize].take_in(id, slot);
                 arrived.push((
@@ -399,15 +445,19 @@ impl<'m, M: Model> Simulation<'m, M> {
             }
         }
         // Every rank learns where every task that moved lives now.
-        let news = to_bytes(&arrived).expect("places encode");
-        for bytes in shared.all_gather(news) {
-            let list: Vec<(TaskId, Address)> = from_bytes(&bytes).expect("places are damaged");
+        let news = to_bytes(&arrived).map_err(unwritable("the new places"))?;
+        for bytes in shared.all_gather(news)? {
+            let list: Vec<(TaskId, Address)> =
+                from_bytes(&bytes).map_err(damaged("the new places"))?;
             for (id, p) in list {
-                places[id as usize] = p;
+                let place = places.get_mut(id as usize).ok_or_else(|| {
+                    damaged("the new places")(format!("task {id} does not exist"))
+                })?;
+                *place = p;
             }
         }
         // Mail sent this step went to where its task lived then: forward it.
-        let codec = codec_of(self.model).expect("a shared simulation has a codec");
+        let codec = codec(self.model)?;
         let mut forward: Vec<Vec<Run>> = (0..size).map(|_| Vec::new()).collect();
         for k in owned.clone() {
             let n = self.shards[k].in_tasks.len();
@@ -429,27 +479,28 @@ impl<'m, M: Model> Simulation<'m, M> {
                     home == k
                 });
                 for (home, list) in by_home {
-                    forward[owner[home]].push(Run::new(home, src, &list, codec.msgs_to_bytes));
+                    forward[owner[home]].push(Run::new(home, src, &list, codec.msgs_to_bytes)?);
                 }
             }
         }
         let out = forward
             .iter()
-            .map(|runs| to_bytes(runs).expect("forwarded mail encodes"))
-            .collect();
-        for bytes in shared.all_to_all(out) {
-            let runs: Vec<Run> = from_bytes(&bytes).expect("forwarded mail is damaged");
+            .map(|runs| to_bytes(runs).map_err(unwritable("forwarded mail")))
+            .collect::<io::Result<_>>()?;
+        for bytes in shared.all_to_all(out)? {
+            let runs: Vec<Run> = from_bytes(&bytes).map_err(damaged("forwarded mail"))?;
             for run in runs {
-                let (home, src) = (run.dest as usize, run.src as usize);
-                let into = &mut self.shards[home].in_tasks[src];
-                into.extend(run.envelopes::<_, TaskEnvelope<_>>(codec.msgs_from_bytes));
+                let (home, src) = self.run_ends(&run, &owned)?;
+                let mail = run.envelopes::<_, TaskEnvelope<_>>(codec.msgs_from_bytes)?;
+                self.shards[home].in_tasks[src].extend(mail);
             }
         }
+        Ok(())
     }
 
     /// Sums this rank's step row and outlook with every other rank's, so that every rank
     /// holds the step row of one process; returns whether the step was cut short anywhere.
-    pub(crate) fn reduce_step(&mut self, row: &mut StepRow) -> bool {
+    pub(crate) fn reduce_step(&mut self, row: &mut StepRow) -> io::Result<bool> {
         let owned = self.owned();
         let pending: usize = self.shards.iter().map(Shard::pending).sum();
         let due = self.shards[owned].iter().any(Shard::has_due);
@@ -473,7 +524,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             cut_short,
         };
         let shared = self.shared.as_mut().expect("shared");
-        let all = shared.all_gather(to_bytes(&mine).expect("numbers encode"));
+        let all = shared.all_gather(to_bytes(&mine).map_err(unwritable("a step's numbers"))?)?;
         let mut total = Numbers {
             sums: vec![0; mine.sums.len()],
             shard_ns_max: 0,
@@ -482,7 +533,14 @@ impl<'m, M: Model> Simulation<'m, M> {
             cut_short: false,
         };
         for bytes in all {
-            let n: Numbers = from_bytes(&bytes).expect("a rank's numbers are damaged");
+            let n: Numbers = from_bytes(&bytes).map_err(damaged("a step's numbers"))?;
+            if n.sums.len() != total.sums.len() {
+                return Err(damaged("a step's numbers")(format!(
+                    "{} sums where this rank has {}",
+                    n.sums.len(),
+                    total.sums.len()
+                )));
+            }
             for (t, v) in total.sums.iter_mut().zip(&n.sums) {
                 *t += v;
             }
@@ -502,7 +560,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         row.counters.copy_from_slice(&s[7..]);
         row.shard_ns_max = total.shard_ns_max;
         shared.outlook = (total.pending as usize, row.tasks_alive, total.due);
-        total.cut_short
+        Ok(total.cut_short)
     }
 
     /// At the end of a shared run (every rank calls it): every rank sends its shards and its
@@ -589,20 +647,21 @@ impl<'m, M: Model> Simulation<'m, M> {
         let (rank, size) = (shared.peers.rank(), shared.peers.size());
         let mut out = vec![Vec::new(); size];
         if rank != 0 {
-            let runs = |s: &Shard<M>, k: usize| -> (Vec<Run>, Vec<Run>) {
+            let runs = |s: &Shard<M>, k: usize| -> Result<(Vec<Run>, Vec<Run>), SnapshotError> {
                 if !mail {
-                    return (Vec::new(), Vec::new());
+                    return Ok((Vec::new(), Vec::new()));
                 }
                 let enc = codec.msgs_to_bytes;
+                let encode = |e: io::Error| SnapshotError::Encode(e.to_string());
                 let cells = (s.in_cells.iter().enumerate())
                     .filter(|(_, r)| !r.is_empty())
-                    .map(|(src, r)| Run::new(k, src, r, enc))
-                    .collect();
+                    .map(|(src, r)| Run::new(k, src, r, enc).map_err(encode))
+                    .collect::<Result<_, _>>()?;
                 let tasks = (s.in_tasks.iter().enumerate())
                     .filter(|(_, r)| !r.is_empty())
-                    .map(|(src, r)| Run::new(k, src, r, enc))
-                    .collect();
-                (cells, tasks)
+                    .map(|(src, r)| Run::new(k, src, r, enc).map_err(encode))
+                    .collect::<Result<_, _>>()?;
+                Ok((cells, tasks))
             };
             let wholes: Vec<Whole> = self.shards[shared.owned.clone()]
                 .iter()
@@ -610,7 +669,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                 .enumerate()
                 .map(|(i, (s, cells))| {
                     let k = shared.owned.start + i;
-                    let (cell_mail, task_mail) = runs(s, k);
+                    let (cell_mail, task_mail) = runs(s, k)?;
                     Ok(Whole {
                         index: k as u32,
                         count: s.slots.len() as u64,
@@ -630,28 +689,40 @@ impl<'m, M: Model> Simulation<'m, M> {
                 .collect();
             out[0] = to_bytes(&(wholes, hists)).map_err(SnapshotError::Encode)?;
         }
-        let got = shared.all_to_all(out);
+        let got = shared
+            .all_to_all(out)
+            .map_err(|e| SnapshotError::Exchange(e.to_string()))?;
         if rank != 0 {
             return Ok(Vec::new());
         }
         let mut theirs = Vec::new();
         let part = Self::partition(self.model, &self.settings);
+        let shards = self.shards.len();
+        let run_damaged = |e: io::Error| SnapshotError::Damaged(e.to_string());
+        let out_of_range = |what: &str, k: usize| {
+            SnapshotError::Damaged(format!("{what} {k} from another rank: there are {shards}"))
+        };
         for bytes in got.into_iter().skip(1) {
             let (wholes, hists): (Vec<Whole>, Vec<Vec<u8>>) =
                 from_bytes(&bytes).map_err(SnapshotError::Damaged)?;
             for w in wholes {
-                let s = &mut self.shards[w.index as usize];
+                let s = (self.shards.get_mut(w.index as usize))
+                    .ok_or_else(|| out_of_range("shard", w.index as usize))?;
                 let slots = decode_slots(&w.slots, w.count)?;
                 let cells = (codec.cells_from_bytes)(&w.cells).map_err(SnapshotError::Damaged)?;
                 s.fill(self.model, part, slots, w.ids);
                 self.cells[w.index as usize] = cells;
                 for run in w.cell_mail {
                     let src = run.src as usize;
-                    s.in_cells[src] = run.envelopes(codec.msgs_from_bytes).collect();
+                    let into = (s.in_cells.get_mut(src))
+                        .ok_or_else(|| out_of_range("mail from shard", src))?;
+                    *into = run.envelopes(codec.msgs_from_bytes).map_err(run_damaged)?;
                 }
                 for run in w.task_mail {
                     let src = run.src as usize;
-                    s.in_tasks[src] = run.envelopes(codec.msgs_from_bytes).collect();
+                    let into = (s.in_tasks.get_mut(src))
+                        .ok_or_else(|| out_of_range("mail from shard", src))?;
+                    *into = run.envelopes(codec.msgs_from_bytes).map_err(run_damaged)?;
                 }
             }
             theirs.push(hists);

@@ -58,6 +58,9 @@ pub enum SnapshotError {
     /// The snapshot is of another model, or of a model with another number of tasks or cells.
     #[error("the snapshot does not fit this model: {0}")]
     Mismatch(String),
+    /// The ranks sharing the simulation could not exchange its parts.
+    #[error("the ranks could not exchange the simulation's parts: {0}")]
+    Exchange(String),
     /// The shard count cannot hold the arena.
     #[error("cannot restore with {shards} shards: {why}")]
     Shards {
