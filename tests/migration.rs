@@ -415,7 +415,10 @@ fn a_failed_or_damaged_exchange_between_ranks_ends_the_run_with_an_error_not_a_p
     let model = walkers(true);
     let settings = Settings::default().seed(77).shards(4);
     for (fail, want) in [
-        (true, "could not exchange a step's data: the network went away"),
+        (
+            true,
+            "could not exchange a step's data: the network went away",
+        ),
         (false, "from another rank is damaged"),
     ] {
         let team = ThreadTeam::new(2);
@@ -442,7 +445,10 @@ fn a_failed_or_damaged_exchange_between_ranks_ends_the_run_with_an_error_not_a_p
         });
         for (ending, steps, failure) in outcomes {
             assert_eq!(ending, microsim::Ending::Interrupted);
-            assert!(steps < 7, "stopped at the failed exchange, not after {steps} steps");
+            assert!(
+                steps < 7,
+                "stopped at the failed exchange, not after {steps} steps"
+            );
             let failure = failure.expect("the run says why it stopped");
             assert!(failure.contains(want), "{failure}");
         }

@@ -317,6 +317,59 @@ impl StepRow {
         }
     }
 
+    /// Words of [`StepRow::to_words`] before the counters.
+    pub const FIXED_WORDS: usize = 10;
+    /// Where [`StepRow::to_words`] puts the step.
+    pub(crate) const STEP_WORD: usize = 0;
+    /// Where [`StepRow::to_words`] puts the slowest shard's time.
+    pub(crate) const SHARD_NS_MAX_WORD: usize = 8;
+
+    /// Appends the row to `out` as [`StepRow::FIXED_WORDS`] words (step, tasks run, alive
+    /// and finished, messages local, cross and dropped, wall time, slowest and mean shard
+    /// time), then its counters, then its series as bits: the one packing of a row, read back
+    /// by [`StepRow::read_words`].
+    pub fn to_words(&self, out: &mut Vec<u64>) {
+        out.extend_from_slice(&[
+            self.step as u64,
+            self.tasks_run,
+            self.tasks_alive,
+            self.tasks_finished,
+            self.messages_local,
+            self.messages_cross,
+            self.messages_dropped,
+            self.wall_ns,
+            self.shard_ns_max,
+            self.shard_ns_mean,
+        ]);
+        out.extend_from_slice(&self.counters);
+        out.extend(self.series.iter().map(|v| v.to_bits()));
+    }
+
+    /// Sets this row from [`StepRow::to_words`]'s `words` of a row with `counters` counters
+    /// (the words after them are its series), reusing its vectors.
+    ///
+    /// # Panics
+    /// If `words` is shorter than [`StepRow::FIXED_WORDS`] + `counters`.
+    pub fn read_words(&mut self, words: &[u64], counters: usize) {
+        let (fixed, rest) = words.split_at(Self::FIXED_WORDS);
+        let (own, series) = rest.split_at(counters);
+        self.step = fixed[Self::STEP_WORD] as u32;
+        self.tasks_run = fixed[1];
+        self.tasks_alive = fixed[2];
+        self.tasks_finished = fixed[3];
+        self.messages_local = fixed[4];
+        self.messages_cross = fixed[5];
+        self.messages_dropped = fixed[6];
+        self.wall_ns = fixed[7];
+        self.shard_ns_max = fixed[Self::SHARD_NS_MAX_WORD];
+        self.shard_ns_mean = fixed[9];
+        self.counters.clear();
+        self.counters.extend_from_slice(own);
+        self.series.clear();
+        self.series
+            .extend(series.iter().map(|&b| f64::from_bits(b)));
+    }
+
     /// The `steps.csv` columns for a model with these columns of its own (its counters, then
     /// its series).
     pub fn csv_header(counters: &[&str]) -> Vec<String> {
@@ -367,6 +420,32 @@ impl StepRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_row_reads_back_from_its_words() {
+        let row = StepRow {
+            step: 7,
+            tasks_run: 1,
+            tasks_alive: 2,
+            tasks_finished: 3,
+            messages_local: 4,
+            messages_cross: 5,
+            messages_dropped: 6,
+            counters: vec![8, 9],
+            series: vec![0.5, -1e300],
+            wall_ns: 10,
+            shard_ns_max: 11,
+            shard_ns_mean: 12,
+        };
+        let mut words = Vec::new();
+        row.to_words(&mut words);
+        assert_eq!(words.len(), StepRow::FIXED_WORDS + 4);
+        assert_eq!(words[StepRow::STEP_WORD], 7);
+        assert_eq!(words[StepRow::SHARD_NS_MAX_WORD], 11);
+        let mut back = StepRow::zeroed(0, 0);
+        back.read_words(&words, 2);
+        assert_eq!(back, row);
+    }
     use proptest::prelude::*;
 
     proptest! {

@@ -30,7 +30,7 @@ pub struct StepLog {
 }
 
 /// Words of a row besides its counters.
-const FIXED: usize = 10;
+const FIXED: usize = StepRow::FIXED_WORDS;
 
 impl StepLog {
     /// Rows kept in memory before they are spilled.
@@ -81,25 +81,11 @@ impl StepLog {
     pub fn push(&mut self, row: &StepRow) {
         debug_assert_eq!(row.counters.len(), self.counters);
         debug_assert_eq!(row.series.len(), self.series);
-        let fixed = [
-            row.step as u64,
-            row.tasks_run,
-            row.tasks_alive,
-            row.tasks_finished,
-            row.messages_local,
-            row.messages_cross,
-            row.messages_dropped,
-            row.wall_ns,
-            row.shard_ns_max,
-            row.shard_ns_mean,
-        ];
         if self.error.is_some() {
             self.spilled += 1;
             return;
         }
-        self.words.extend_from_slice(&fixed);
-        self.words.extend_from_slice(&row.counters);
-        self.words.extend(row.series.iter().map(|v| v.to_bits()));
+        row.to_words(&mut self.words);
         if self.words.len() >= Self::IN_MEMORY * self.width()
             && let Err(e) = self.spill()
         {
@@ -155,23 +141,9 @@ impl StepLog {
         }
         let width = self.width();
         let mut row = StepRow::zeroed(0, self.counters);
-        row.series = vec![0.0; self.series];
         let counters = self.counters;
         let mut decode = |w: &[u64]| {
-            row.step = w[0] as u32;
-            row.tasks_run = w[1];
-            row.tasks_alive = w[2];
-            row.tasks_finished = w[3];
-            row.messages_local = w[4];
-            row.messages_cross = w[5];
-            row.messages_dropped = w[6];
-            row.wall_ns = w[7];
-            row.shard_ns_max = w[8];
-            row.shard_ns_mean = w[9];
-            row.counters.copy_from_slice(&w[FIXED..FIXED + counters]);
-            for (s, &bits) in row.series.iter_mut().zip(&w[FIXED + counters..]) {
-                *s = f64::from_bits(bits);
-            }
+            row.read_words(w, counters);
             f(&row)
         };
         if let Some(w) = self.file.as_mut() {

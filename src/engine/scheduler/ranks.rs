@@ -223,8 +223,8 @@ struct Movers {
 /// One rank's numbers for a step, summed over the ranks.
 #[derive(Serialize, Deserialize)]
 struct Numbers {
-    sums: Vec<u64>,
-    shard_ns_max: u64,
+    /// Its step row ([`StepRow::to_words`]).
+    words: Vec<u64>,
     pending: u64,
     due: bool,
     cut_short: bool,
@@ -504,61 +504,47 @@ impl<'m, M: Model> Simulation<'m, M> {
         let owned = self.owned();
         let pending: usize = self.shards.iter().map(Shard::pending).sum();
         let due = self.shards[owned].iter().any(Shard::has_due);
-        let cut_short = self.cut_short;
-        let shard_ns_sum = row.shard_ns_mean;
-        let mut sums = vec![
-            row.tasks_run,
-            row.tasks_finished,
-            row.messages_dropped,
-            row.tasks_alive,
-            row.messages_local,
-            row.messages_cross,
-            shard_ns_sum,
-        ];
-        sums.extend_from_slice(&row.counters);
+        // The row as words (its mean shard time is still this rank's sum: see `gather`).
+        let mut words = Vec::new();
+        row.to_words(&mut words);
         let mine = Numbers {
-            sums,
-            shard_ns_max: row.shard_ns_max,
+            words,
             pending: pending as u64,
             due,
-            cut_short,
+            cut_short: self.cut_short,
         };
         let shared = self.shared.as_mut().expect("shared");
         let all = shared.all_gather(to_bytes(&mine).map_err(unwritable("a step's numbers"))?)?;
         let mut total = Numbers {
-            sums: vec![0; mine.sums.len()],
-            shard_ns_max: 0,
+            words: vec![0; mine.words.len()],
             pending: 0,
             due: false,
             cut_short: false,
         };
         for bytes in all {
             let n: Numbers = from_bytes(&bytes).map_err(damaged("a step's numbers"))?;
-            if n.sums.len() != total.sums.len() {
+            if n.words.len() != total.words.len() {
                 return Err(damaged("a step's numbers")(format!(
-                    "{} sums where this rank has {}",
-                    n.sums.len(),
-                    total.sums.len()
+                    "{} words where this rank has {}",
+                    n.words.len(),
+                    total.words.len()
                 )));
             }
-            for (t, v) in total.sums.iter_mut().zip(&n.sums) {
-                *t += v;
+            // Every number adds up over the ranks but the step (the same on every rank) and
+            // the slowest shard's time (the slowest of all).
+            for (i, (t, v)) in total.words.iter_mut().zip(&n.words).enumerate() {
+                *t = match i {
+                    StepRow::STEP_WORD => *v,
+                    StepRow::SHARD_NS_MAX_WORD => (*t).max(*v),
+                    _ => t.wrapping_add(*v),
+                };
             }
-            total.shard_ns_max = total.shard_ns_max.max(n.shard_ns_max);
             total.pending += n.pending;
             total.due |= n.due;
             total.cut_short |= n.cut_short;
         }
-        let s = &total.sums;
-        row.tasks_run = s[0];
-        row.tasks_finished = s[1];
-        row.messages_dropped = s[2];
-        row.tasks_alive = s[3];
-        row.messages_local = s[4];
-        row.messages_cross = s[5];
-        row.shard_ns_mean = s[6] / self.shards.len().max(1) as u64;
-        row.counters.copy_from_slice(&s[7..]);
-        row.shard_ns_max = total.shard_ns_max;
+        row.read_words(&total.words, row.counters.len());
+        row.shard_ns_mean /= self.shards.len().max(1) as u64;
         shared.outlook = (total.pending as usize, row.tasks_alive, total.due);
         Ok(total.cut_short)
     }
