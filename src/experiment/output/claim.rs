@@ -8,7 +8,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::{AtomicFile, PARTIAL, now_rfc3339};
+use super::atomic::PARTIAL;
+use super::{AtomicFile, now_rfc3339};
 use crate::experiment::results::{FileRecord, ResultDir};
 use crate::experiment::safe_fs::{self, Dir};
 
