@@ -2,7 +2,7 @@
 //! models use only the public API (what a model outside the crate can use). Checked on the
 //! source text: a `crate::` path in code (not in comments or docs) that points up, or a model
 //! reaching into a private module, fails the test and names the file and line. Unit tests (a
-//! file's `#[cfg(test)]` part) may use anything.
+//! file's `#[cfg(test)]` part) may use anything. No source file is over 800 lines.
 
 use std::path::Path;
 
@@ -94,4 +94,28 @@ fn the_built_in_models_use_only_the_public_api() {
         &["engine", "experiment", "internal", "cli", "plot"],
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn no_source_file_is_longer_than_800_lines() {
+    // A file that grows past this has more than one subject: split it by subject (as
+    // `output/atomic.rs`, `runner/ranks.rs` and `snapshot/pieces.rs` were).
+    const MAX_LINES: usize = 800;
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() > 50, "found {} source files", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .map(|(file, text)| (file, text.lines().count()))
+        .filter(|(_, n)| *n > MAX_LINES)
+        .map(|(file, n)| format!("{file}: {n} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {MAX_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }

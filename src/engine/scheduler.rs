@@ -42,7 +42,9 @@
 //! what depends on the machine is wall time; neither feeds back into the simulation.
 
 mod life;
+mod memory;
 mod ranks;
+mod settings;
 mod shard;
 mod snapshot;
 
@@ -59,84 +61,11 @@ use crate::engine::space::{Setup, Space};
 use crate::engine::stats::{EngineHistograms, StepRow, TIME_HIGH_US};
 use crate::engine::task::{Mail, Slot, TaskId, World};
 
+pub use memory::estimate_bytes;
 pub use ranks::{Peers, share};
+pub use settings::{Order, Settings};
 pub(crate) use shard::Shard;
 pub use snapshot::{Snapshot, SnapshotError};
-
-/// The order in which a step's messages are handled, which settles conflicts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Order {
-    /// By sender id, then by the order the sender sent them.
-    #[default]
-    ById,
-    /// By a seeded per-step priority of the sender, then as `ById`.
-    Shuffled,
-}
-
-/// How one replication is run. `Settings::default()` is one shard, ordered by id, quantum 1,
-/// a million steps at most, histograms on, seed 0; the setters change one field each:
-///
-/// ```
-/// use microsim::{Order, Settings};
-/// let s = Settings::default().seed(7).shards(4).order(Order::Shuffled);
-/// assert_eq!((s.seed, s.shards, s.quantum), (7, 4, 1));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Settings {
-    /// The replication's seed ([`crate::replication_seed`] of a scenario seed).
-    pub seed: u64,
-    /// The number of shards.
-    pub shards: usize,
-    /// Message order within a step.
-    pub order: Order,
-    /// How many times a task may run in a row within one step.
-    pub quantum: u32,
-    /// The run stops after this many steps even if tasks are still alive.
-    pub max_steps: u32,
-    /// Whether to record the per-task histograms (messages per task, mailbox depth).
-    pub histograms: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            seed: 0,
-            shards: 1,
-            order: Order::ById,
-            quantum: 1,
-            max_steps: 1_000_000,
-            histograms: true,
-        }
-    }
-}
-
-impl Settings {
-    /// With this replication seed.
-    pub fn seed(self, seed: u64) -> Self {
-        Settings { seed, ..self }
-    }
-    /// With this many shards (at least 1).
-    pub fn shards(self, shards: usize) -> Self {
-        Settings { shards, ..self }
-    }
-    /// With this message order.
-    pub fn order(self, order: Order) -> Self {
-        Settings { order, ..self }
-    }
-    /// With this quantum (at least 1).
-    pub fn quantum(self, quantum: u32) -> Self {
-        Settings { quantum, ..self }
-    }
-    /// With this step limit.
-    pub fn max_steps(self, max_steps: u32) -> Self {
-        Settings { max_steps, ..self }
-    }
-    /// With the per-task histograms on or off.
-    pub fn histograms(self, histograms: bool) -> Self {
-        Settings { histograms, ..self }
-    }
-}
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -175,61 +104,6 @@ pub(crate) fn arena<M: Model>(model: &M) -> Option<Grid> {
 /// How many cells the model's arena has (0 without one).
 pub(crate) fn arena_cells<M: Model>(model: &M) -> u64 {
     arena(model).map_or(0, |g| g.cells())
-}
-
-/// What one replication of `model` needs in memory, about: the model's own state, the engine's
-/// bookkeeping per task, a busy step's message buffers, and each shard's fixed costs.
-///
-/// Counted as an upper bound, but not a loose one (it decides what may run): a message is held
-/// once in its buffer (a consumed incoming buffer becomes the outgoing one, so a shard pair
-/// keeps one buffer per kind), which may have grown to twice its contents; a message to a task
-/// ([`Model::mail_per_step`] of them) is grouped once more as mail (again with room to grow);
-/// and a seeded order gathers cell messages into one more buffer.
-pub fn estimate_bytes<M: Model>(model: &M, settings: &Settings) -> u64 {
-    use std::mem::size_of;
-    let slot = size_of::<Slot<M::Task>>().saturating_sub(size_of::<M::Task>()) as u64 + 4;
-    let envelope = size_of::<Envelope<M::Msg>>().max(size_of::<TaskEnvelope<M::Msg>>()) as u64;
-    let gathered = match settings.order {
-        Order::ById => 0,
-        Order::Shuffled => 2 * envelope,
-    };
-    let per_message = 2 * envelope + gathered;
-    let per_mail = 2 * size_of::<Mail<M::Msg>>() as u64;
-    let messages = model.messages_per_step(settings.quantum);
-    let mail = model.mail_per_step(settings.quantum).min(messages);
-    let shards = settings.shards as u64;
-    let tasks = model.tasks().max(model.max_tasks());
-    model
-        .estimate_bytes(settings.shards)
-        .saturating_add(tasks.saturating_mul(slot))
-        .saturating_add(places_bytes(model, tasks))
-        .saturating_add(messages.saturating_mul(per_message))
-        .saturating_add(mail.saturating_mul(per_mail))
-        .saturating_add(shards * shards * 3 * 48 + shards * 4096)
-}
-
-/// What places cost a model with a space, about: per task its id, cell, point and order key,
-/// the arrangement's scratch, its board entry and (with births) a birth record and a directory
-/// entry; per cell the board's offsets and the arrangement's counts. Nothing without a space
-/// (births are then counted with the tasks).
-fn places_bytes<M: Model>(model: &M, tasks: u64) -> u64 {
-    let Some(space) = model.space() else {
-        return if model.max_tasks() > model.tasks() {
-            tasks.saturating_mul(8 + std::mem::size_of::<M::Task>() as u64)
-        } else {
-            0
-        };
-    };
-    let continuous = space.is_continuous();
-    let (per_cell, entry) = Board::<M::Msg>::bytes_per(continuous);
-    let point = if continuous { 16 } else { 0 };
-    // id, cell, key, point; their gathered copies and the order while arranging; a directory
-    // entry and a birth (state and record).
-    let column = 4 + 8 + 8 + point;
-    let per_task = 2 * column + 4 + entry + 8 + std::mem::size_of::<M::Task>() as u64 + 48;
-    tasks
-        .saturating_mul(per_task)
-        .saturating_add(space.cells().cells().saturating_mul(2 * per_cell))
 }
 
 /// The memory of a finished [`Simulation`], for the next one ([`Simulation::reuse`]).
