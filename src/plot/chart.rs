@@ -17,6 +17,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Format;
+use super::text::FONT;
 
 mod items;
 mod layout;
@@ -27,8 +28,6 @@ pub use layout::draw;
 /// Image size in pixels.
 pub const SIZE: (u32, u32) = (1000, 600);
 
-/// The bundled font (DejaVu Sans; see fonts/LICENSE-DejaVu.txt).
-pub(super) static FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// Registers the bundled font as `sans-serif` (once per process).

@@ -13,7 +13,9 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
 };
 
-use super::chart::FONT;
+/// The bundled font (DejaVu Sans; see fonts/LICENSE-DejaVu.txt): drawn here, and registered
+/// with plotters by [`super::chart::register_fonts`].
+pub(super) static FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 
 fn font() -> Option<&'static FontRef<'static>> {
     static F: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
