@@ -7,15 +7,15 @@
 //! `prefetch` (one cache hint) beside them. What a modeller needs is re-exported at the crate
 //! root.
 
-pub mod arena;
-pub mod board;
-pub mod channel;
-pub mod codec;
-pub mod model;
-pub mod prefetch;
-pub mod quantity;
+pub(crate) mod arena;
+pub(crate) mod board;
+pub(crate) mod channel;
+pub(crate) mod codec;
+pub(crate) mod model;
+pub(crate) mod prefetch;
+pub(crate) mod quantity;
 pub mod rng;
-pub mod scheduler;
-pub mod space;
-pub mod stats;
-pub mod task;
+pub(crate) mod scheduler;
+pub(crate) mod space;
+pub(crate) mod stats;
+pub(crate) mod task;

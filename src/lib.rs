@@ -71,6 +71,7 @@
 // audited exceptions: `prefetch_read`, the allocator option in `alloc`,
 // `Send`/`Sync` of the MPI team (feature `mpi`)
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod alloc;
 pub mod cli;

@@ -11,7 +11,7 @@ use super::Failure;
 #[command(
     after_help = "Examples:\n  microsim check scenarios/musical_chairs.toml\n  microsim check robots.toml --set model.robots=10000000"
 )]
-pub struct Args {
+pub(super) struct Args {
     /// The scenario file.
     file: PathBuf,
     /// Override a field: --set section.key=value (repeatable).

@@ -29,7 +29,7 @@ Examples:
 Differences are B − A with a confidence interval (at A's confidence level unless --confidence
 says otherwise); * marks those whose interval excludes 0. Paired (replication by replication)
 when both runs share replication seeds, Welch otherwise.")]
-pub struct Args {
+pub(super) struct Args {
     /// The first result directory (A).
     a: PathBuf,
     /// The second result directory (B).
@@ -78,7 +78,7 @@ struct Row {
     difference: Difference,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub(super) fn run(args: Args) -> Result<ExitCode, Failure> {
     let (a, b) = (read(&args.a)?, read(&args.b)?);
     if a.summary.model != b.summary.model {
         return Err(Failure::Input(format!(

@@ -13,12 +13,12 @@ use super::Failure;
   microsim completions bash > ~/.local/share/bash-completion/completions/microsim
   microsim completions zsh > ~/.zfunc/_microsim      # with fpath+=(~/.zfunc) in ~/.zshrc
   microsim completions fish > ~/.config/fish/completions/microsim.fish")]
-pub struct Args {
+pub(super) struct Args {
     /// The shell: bash, zsh, fish, powershell or elvish.
     shell: Shell,
 }
 
-pub fn run(args: Args, mut command: clap::Command) -> Result<ExitCode, Failure> {
+pub(super) fn run(args: Args, mut command: clap::Command) -> Result<ExitCode, Failure> {
     let name = super::bin().to_string();
     let mut out = std::io::stdout().lock();
     clap_complete::generate(args.shell, &mut command, name, &mut out);

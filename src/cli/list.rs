@@ -10,13 +10,13 @@ use super::Failure;
 /// List the models with their parameters, defaults, metrics and counters.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  microsim list\n  microsim list --json")]
-pub struct Args {
+pub(super) struct Args {
     /// Print the list as JSON.
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
+pub(super) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let list: Vec<_> = registry

@@ -25,7 +25,7 @@ Examples:
   microsim merge outputs/part-a outputs/part-b
 
 Exit codes: 0 ok, 1 the merge failed (I/O), 2 bad input (slices that do not fit together).")]
-pub struct Args {
+pub(super) struct Args {
     /// The slices' result directories (in any order).
     #[arg(required = true, value_name = "DIR")]
     dirs: Vec<PathBuf>,

@@ -13,7 +13,7 @@ use super::Failure;
 #[command(
     after_help = "Examples:\n  microsim new musical_chairs\n  microsim new musical_chairs robots.toml\n  microsim new musical_chairs -   # print to stdout"
 )]
-pub struct Args {
+pub(super) struct Args {
     /// The model (see `microsim list`).
     model: String,
     /// Where to write it (default: MODEL.toml; `-` prints it).
@@ -23,7 +23,7 @@ pub struct Args {
     force: bool,
 }
 
-pub fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
+pub(super) fn run(args: Args, registry: &crate::Registry) -> Result<ExitCode, Failure> {
     let Some(info) = registry.model(&args.model) else {
         return Err(Failure::Input(format!(
             "unknown model `{}`\n  hint: the models are {} (`{} list` describes them)",

@@ -20,7 +20,7 @@ Examples:
 
 Writes RUN_DIR/plots/*.png and *.svg and RUN_DIR/report.html from the saved results.
 Plot kinds: sweep, distribution, cdf, histograms, convergence, steps.")]
-pub struct Args {
+pub(super) struct Args {
     /// A result directory written by `microsim run`.
     #[arg(value_name = "RUN_DIR")]
     dir: PathBuf,
@@ -61,7 +61,7 @@ pub(crate) fn unfinished(dir: &std::path::Path, why: &str) -> Failure {
     ))
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub(super) fn run(args: Args) -> Result<ExitCode, Failure> {
     if let Some(why) = ResultDir::new(&args.dir).is_incomplete() {
         return Err(unfinished(&args.dir, &why));
     }
@@ -122,7 +122,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
 }
 
 /// Opens `file` with `xdg-open` in the background; says so if it cannot.
-pub fn open_in_browser(file: &std::path::Path, out: &mut impl Write) -> std::io::Result<()> {
+pub(super) fn open_in_browser(file: &std::path::Path, out: &mut impl Write) -> std::io::Result<()> {
     let spawned = std::process::Command::new("xdg-open")
         .arg(file)
         .stdin(std::process::Stdio::null())

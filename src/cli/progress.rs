@@ -11,14 +11,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress display for a run of `replications` replications: the scenario's name, how far,
 /// how fast, and the phase after the replications (drawing the plots).
-pub struct Bar {
+pub(super) struct Bar {
     bar: Option<ProgressBar>,
     single: bool,
     steps: AtomicU64,
 }
 
 impl Bar {
-    pub fn new(scenario: &str, replications: u64, quiet: bool) -> Self {
+    pub(super) fn new(scenario: &str, replications: u64, quiet: bool) -> Self {
         let show = !quiet && std::io::stderr().is_terminal();
         let single = replications == 1;
         let bar = show.then(|| {
@@ -47,7 +47,7 @@ impl Bar {
 
     /// The replications are done and `what` is under way (`drawing plots`): a spinner with
     /// the scenario's name and the time it has taken so far.
-    pub fn phase(&self, what: &str) {
+    pub(super) fn phase(&self, what: &str) {
         if let Some(b) = &self.bar {
             let style = ProgressStyle::with_template("{spinner} {prefix} · {msg} · {elapsed}")
                 .expect("the template is valid");
@@ -58,14 +58,14 @@ impl Bar {
     }
 
     /// Runs `f` (which prints) with the bar out of the way.
-    pub fn suspend(&self, f: impl FnOnce()) {
+    pub(super) fn suspend(&self, f: impl FnOnce()) {
         match &self.bar {
             Some(b) => b.suspend(f),
             None => f(),
         }
     }
 
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }

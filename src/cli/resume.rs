@@ -27,7 +27,7 @@ Examples:
 
 Exit codes: 0 ok, 1 the run failed, 2 bad input (a damaged or foreign checkpoint, an override
 that would change the results), 130 interrupted.")]
-pub struct Args {
+pub(super) struct Args {
     /// The checkpoint (in a result directory's checkpoints/).
     checkpoint: PathBuf,
     /// Result directory (default: a new one beside the checkpointed run's: DIR-2, DIR-3, …).

@@ -29,7 +29,7 @@ Examples:
   microsim run scenarios/musical_chairs_small.toml --replication 7   # re-create one replication
 
 Exit codes: 0 ok, 1 the run failed, 2 bad input or usage, 130 interrupted (partial results kept).")]
-pub struct Args {
+pub(super) struct Args {
     /// The scenario file.
     file: PathBuf,
     /// Result directory (default: [output] dir, else outputs/<scenario name>).
@@ -98,7 +98,7 @@ fn parse_replications(text: &str) -> Result<Replications, String> {
 
 /// The memory limit: `--max-memory`, else 70% of the memory this process can use now: the
 /// machine's available memory, or the room under its cgroup's limit where that is smaller.
-pub fn memory_limit(arg: Option<&str>) -> Result<MemoryLimit, Failure> {
+pub(super) fn memory_limit(arg: Option<&str>) -> Result<MemoryLimit, Failure> {
     match arg {
         Some(text) => {
             let bytes = parse_bytes(text).ok_or_else(|| {
@@ -137,7 +137,7 @@ pub fn memory_limit(arg: Option<&str>) -> Result<MemoryLimit, Failure> {
 
 /// The memory budget of a run, and where it comes from.
 #[derive(Clone, Debug)]
-pub struct MemoryLimit {
+pub(super) struct MemoryLimit {
     /// Bytes a run may be estimated to need.
     pub bytes: u64,
     /// `--max-memory`, the machine's available memory, or a cgroup's limit.

@@ -22,7 +22,7 @@ Examples:
   microsim serve outputs/mamma_mia
   microsim serve outputs/mamma_mia --addr 8080
   microsim serve outputs/mamma_mia --addr 0.0.0.0:8080   # reachable from the network")]
-pub struct Args {
+pub(super) struct Args {
     /// The result directory.
     dir: PathBuf,
     /// Where to listen: HOST:PORT or PORT (default: 127.0.0.1 at a free port). Another host

@@ -38,7 +38,7 @@ impl Grid {
 
 /// The most cells one shard holds: 2³², so that a message names its cell as a 32-bit offset
 /// into the destination shard's block.
-pub const MAX_CELLS_PER_SHARD: u64 = 1 << 32;
+pub(crate) const MAX_CELLS_PER_SHARD: u64 = 1 << 32;
 
 /// The largest shard count (the exchange at a step boundary is quadratic in shards).
 pub const MAX_SHARDS: u64 = 4096;
@@ -192,7 +192,7 @@ enum Repr {
 
 /// What a sparse [`CellSet`] member costs, on average, in bytes (8-byte key, control byte,
 /// and the hash table's spare capacity at its worst load factor).
-pub const SPARSE_BYTES_PER_MEMBER: u64 = 18;
+pub(crate) const SPARSE_BYTES_PER_MEMBER: u64 = 18;
 
 impl CellSet {
     /// An empty set over a block of `size` cells, sized for about `expected` members.
@@ -429,7 +429,7 @@ fn zeroed(n: usize) -> Vec<u64> {
 
 /// A fast hasher for cell offsets: one SplitMix64 round. Keys are not attacker-controlled.
 #[derive(Default, Clone, Copy)]
-pub struct MixHasher(u64);
+pub(crate) struct MixHasher(u64);
 
 impl Hasher for MixHasher {
     fn finish(&self) -> u64 {

@@ -24,7 +24,7 @@ use crate::engine::arena::Partition;
 /// are read by copy (x86-64 reads unaligned fields at full speed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C, packed)]
-pub struct Envelope<M> {
+pub(crate) struct Envelope<M> {
     /// The ordering key (see the module docs).
     pub key: u64,
     /// The destination cell, as an offset into the destination shard's block.
@@ -37,7 +37,7 @@ pub struct Envelope<M> {
 /// task ids are 32-bit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C, packed)]
-pub struct TaskEnvelope<M> {
+pub(crate) struct TaskEnvelope<M> {
     /// The ordering key (see the module docs).
     pub key: u64,
     /// The destination task.
@@ -50,7 +50,7 @@ pub struct TaskEnvelope<M> {
 /// shard and its slot there. Until then every task lives at home (the partition's block of
 /// ids) and no directory is kept.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Address {
+pub(crate) struct Address {
     /// The shard.
     pub shard: u32,
     /// The slot in the shard.
@@ -83,7 +83,7 @@ pub(crate) const fn cell_key(cell: u64, n: u32) -> u64 {
 }
 
 /// One shard's outgoing messages, one buffer per destination shard and kind.
-pub struct Outbox<M> {
+pub(crate) struct Outbox<M> {
     me: usize,
     part: Partition,
     pub(crate) to_cells: Vec<Vec<Envelope<M>>>,
@@ -96,7 +96,7 @@ pub struct Outbox<M> {
 
 impl<M> Outbox<M> {
     /// An empty outbox for shard `me` of `part`.
-    pub fn new(me: usize, part: Partition) -> Self {
+    pub(crate) fn new(me: usize, part: Partition) -> Self {
         let n = part.shards();
         Outbox {
             me,
@@ -121,7 +121,7 @@ impl<M> Outbox<M> {
 
     /// Queues `msg` for the owner of `cell`.
     #[inline]
-    pub fn push_cell(&mut self, cell: u64, key: u64, msg: M) {
+    pub(crate) fn push_cell(&mut self, cell: u64, key: u64, msg: M) {
         let (dest, to) = self.part.locate_cell(cell);
         self.to_cells[dest].push(Envelope { key, to, msg });
     }
@@ -146,13 +146,13 @@ impl<M> Outbox<M> {
 
     /// The shard this outbox belongs to.
     #[inline]
-    pub fn me(&self) -> usize {
+    pub(crate) fn me(&self) -> usize {
         self.me
     }
 
     /// The shard that owns `cell`.
     #[inline]
-    pub fn cell_shard(&self, cell: u64) -> usize {
+    pub(crate) fn cell_shard(&self, cell: u64) -> usize {
         self.part.cell_shard(cell)
     }
 
@@ -166,7 +166,7 @@ impl<M> Outbox<M> {
     }
 
     /// Messages queued and not yet exchanged.
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         let cells: usize = self.to_cells.iter().map(Vec::len).sum();
         let from_cells: usize = self.from_cells.iter().map(Vec::len).sum();
         cells + from_cells + self.to_tasks.iter().map(Vec::len).sum::<usize>()
@@ -188,7 +188,7 @@ impl<M> std::fmt::Debug for Outbox<M> {
 /// key)`: the delivery order of a seeded policy. The sort is stable, so messages with equal
 /// keys (one cell's answers to one message) keep their emission order. (Under the by-id order
 /// no gathering is needed: see `Shard::handle_cells`.)
-pub fn gather<M: Copy>(
+pub(crate) fn gather<M: Copy>(
     runs: &mut [Vec<Envelope<M>>],
     into: &mut Vec<Envelope<M>>,
     rank: &dyn Fn(u64) -> u64,
@@ -203,7 +203,7 @@ pub fn gather<M: Copy>(
 
 /// Gathers the runs into `into` in key order: a stable sort, so that messages with equal keys
 /// (from one source cell, which one shard sends in its order) keep the order they were sent.
-pub fn gather_by_key<M: Copy>(runs: &mut [Vec<Envelope<M>>], into: &mut Vec<Envelope<M>>) {
+pub(crate) fn gather_by_key<M: Copy>(runs: &mut [Vec<Envelope<M>>], into: &mut Vec<Envelope<M>>) {
     into.clear();
     for run in runs.iter_mut() {
         into.extend_from_slice(run);
@@ -215,13 +215,13 @@ pub fn gather_by_key<M: Copy>(runs: &mut [Vec<Envelope<M>>], into: &mut Vec<Enve
 }
 
 /// One buffer of messages per shard.
-pub type Buffers<T> = Vec<Vec<T>>;
+pub(crate) type Buffers<T> = Vec<Vec<T>>;
 
 /// Moves every shard's outgoing buffers to the destination shards' incoming buffers.
 ///
 /// `outs[s][d]` (sent by `s` to `d`) becomes `ins[d][s]`; the emptied incoming buffers go back
 /// to the senders, so no buffer is allocated in steady state.
-pub fn exchange<T>(mut pairs: Vec<(&mut Buffers<T>, &mut Buffers<T>)>) {
+pub(crate) fn exchange<T>(mut pairs: Vec<(&mut Buffers<T>, &mut Buffers<T>)>) {
     let n = pairs.len();
     if n == 1 {
         let (out, ins) = &mut pairs[0];

@@ -36,7 +36,7 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::arena::Grid;
 use crate::engine::codec::Codec;
-pub use crate::engine::quantity::{Counter, Metric, Quantity};
+pub(crate) use crate::engine::quantity::{Counter, Metric, Quantity};
 use crate::engine::rng::TaskRng;
 use crate::engine::space::{Place, Setup, Space};
 use crate::engine::stats::StepRow;

@@ -40,7 +40,7 @@ impl fmt::Debug for Registry {
 }
 
 /// The largest scenario file read (the largest shipped one is a few kilobytes).
-pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 
 impl Registry {
     /// A registry with no models.

@@ -30,7 +30,7 @@ use crate::engine::scheduler::Ending;
 use crate::experiment::params::ModelInfo;
 use crate::experiment::stats::{Difference, Summary};
 
-pub mod seed_text;
+pub(crate) mod seed_text;
 mod tables;
 
 pub use tables::{ReplicationRow, ReplicationsTable, StepsTable};
@@ -242,7 +242,7 @@ impl ResultDir {
 
 /// The most bytes of a JSON file of a result directory read (a summary of a sweep of 100,000
 /// variants is well below it).
-pub const MAX_JSON_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_JSON_BYTES: u64 = 1 << 30;
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
     let text = crate::experiment::safe_fs::read_bounded(path, MAX_JSON_BYTES).map_err(|why| {
@@ -595,7 +595,7 @@ pub fn ending_name(e: Ending) -> &'static str {
 }
 
 /// The ending [`ending_name`] names.
-pub fn parse_ending(s: &str) -> Option<Ending> {
+pub(crate) fn parse_ending(s: &str) -> Option<Ending> {
     [
         Ending::Finished,
         Ending::Stalled,

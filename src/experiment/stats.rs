@@ -2,9 +2,10 @@
 //! between two sets of replications.
 
 mod difference;
-pub mod interval;
+pub(crate) mod interval;
 mod summary;
 
 pub use difference::Difference;
 pub use interval::{Interval, Method, Moments};
-pub use summary::{Summary, quantile, t_quantile};
+pub use summary::Summary;
+pub(crate) use summary::{quantile, t_quantile};

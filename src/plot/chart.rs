@@ -23,15 +23,15 @@ mod items;
 mod layout;
 mod ticks;
 
-pub use layout::draw;
+pub(super) use layout::draw;
 
 /// Image size in pixels.
-pub const SIZE: (u32, u32) = (1000, 600);
+pub(super) const SIZE: (u32, u32) = (1000, 600);
 
 const FAMILY: &str = "sans-serif";
 
 /// Registers the bundled font as `sans-serif` (once per process).
-pub fn register_fonts() {
+pub(super) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
@@ -40,23 +40,23 @@ pub fn register_fonts() {
 }
 
 /// Okabe–Ito colours.
-pub const BLUE: RGBColor = RGBColor(0, 114, 178);
-pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
-pub const GREEN: RGBColor = RGBColor(0, 158, 115);
-pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
-pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
-pub const SKY: RGBColor = RGBColor(86, 180, 233);
-pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
-pub const INK: RGBColor = RGBColor(30, 30, 30);
+pub(super) const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub(super) const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub(super) const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub(super) const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub(super) const PURPLE: RGBColor = RGBColor(204, 121, 167);
+pub(super) const SKY: RGBColor = RGBColor(86, 180, 233);
+pub(super) const YELLOW: RGBColor = RGBColor(240, 228, 66);
+pub(super) const INK: RGBColor = RGBColor(30, 30, 30);
 pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
 /// Marks that stay in the background (a swept value's true position).
 pub(crate) const LIGHT: RGBColor = RGBColor(205, 205, 205);
 
 /// Series colours in order (yellow last: weak on white).
-pub const PALETTE: [RGBColor; 7] = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW];
+pub(super) const PALETTE: [RGBColor; 7] = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW];
 
 /// The `i`th series colour.
-pub fn series(i: usize) -> RGBColor {
+pub(super) fn series(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
@@ -68,7 +68,7 @@ const DESC_PX: u32 = 18;
 
 /// How tick labels are chosen.
 #[derive(Clone, Debug)]
-pub enum Ticks {
+pub(crate) enum Ticks {
     /// Nice numbers.
     Auto,
     /// Whole numbers only.
@@ -79,7 +79,7 @@ pub enum Ticks {
 
 /// An axis.
 #[derive(Clone, Debug)]
-pub struct Axis {
+pub(crate) struct Axis {
     pub label: String,
     pub lo: f64,
     pub hi: f64,
@@ -89,7 +89,7 @@ pub struct Axis {
 
 impl Axis {
     /// A linear axis over `lo..hi`.
-    pub fn linear(label: impl Into<String>, lo: f64, hi: f64) -> Self {
+    pub(crate) fn linear(label: impl Into<String>, lo: f64, hi: f64) -> Self {
         Axis {
             label: label.into(),
             lo,
@@ -100,13 +100,13 @@ impl Axis {
     }
 
     /// This axis with whole-number ticks.
-    pub fn integer(mut self) -> Self {
+    pub(crate) fn integer(mut self) -> Self {
         self.ticks = Ticks::Integer;
         self
     }
 
     /// This axis on a log scale.
-    pub fn log(mut self) -> Self {
+    pub(crate) fn log(mut self) -> Self {
         self.log = true;
         self
     }
@@ -114,7 +114,7 @@ impl Axis {
 
 /// A bar from `x0` to `x1`, `y` high.
 #[derive(Clone, Copy, Debug)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub x0: f64,
     pub x1: f64,
     pub y: f64,
@@ -122,7 +122,7 @@ pub struct Bar {
 
 /// Something drawn in the plot.
 #[derive(Clone, Debug)]
-pub enum Item {
+pub(crate) enum Item {
     /// Bars from the axis bottom; `value_labels` writes each bar's height above it.
     Bars {
         bars: Vec<Bar>,
@@ -178,7 +178,7 @@ pub enum Item {
 
 /// A chart.
 #[derive(Clone, Debug)]
-pub struct Chart {
+pub(crate) struct Chart {
     pub title: String,
     pub note: Option<String>,
     pub x: Axis,
@@ -187,7 +187,7 @@ pub struct Chart {
 }
 
 /// Renders `chart` to `path`, catching any panic inside the drawing library.
-pub fn render_guarded(chart: &Chart, format: Format, path: &Path) -> Result<(), String> {
+pub(super) fn render_guarded(chart: &Chart, format: Format, path: &Path) -> Result<(), String> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(chart, format, path))) {
         Ok(r) => r,
         Err(_) => Err("the drawing library failed".into()),
@@ -195,7 +195,7 @@ pub fn render_guarded(chart: &Chart, format: Format, path: &Path) -> Result<(), 
 }
 
 /// Renders `chart` to `path` in `format`.
-pub fn render(chart: &Chart, format: Format, path: &Path) -> Result<(), String> {
+pub(super) fn render(chart: &Chart, format: Format, path: &Path) -> Result<(), String> {
     let (w, h) = SIZE;
     let bytes = match format {
         Format::Png => {
@@ -246,7 +246,7 @@ fn text_width<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, text: &str, px:
 }
 
 /// A range with some room around `lo..hi` (and never empty).
-pub fn padded(lo: f64, hi: f64, frac: f64) -> Range<f64> {
+pub(super) fn padded(lo: f64, hi: f64, frac: f64) -> Range<f64> {
     if !(lo.is_finite() && hi.is_finite()) {
         return 0.0..1.0;
     }

@@ -9,14 +9,14 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 
 use super::PlotError;
-pub use crate::experiment::output::read_hlog;
+pub(super) use crate::experiment::output::read_hlog;
 use crate::experiment::results::{
     ReplicationsTable, ResultDir, RunSummary, StepsTable, SweepTable,
 };
 use crate::experiment::stats::{Difference, Summary};
 
 /// A run's saved results.
-pub struct Run {
+pub(super) struct Run {
     /// Where they are.
     pub dir: ResultDir,
     /// `summary.json`.
@@ -36,7 +36,7 @@ pub struct Run {
 
 /// Metric columns of `replications.csv`, over the rows a summary is made of
 /// ([`ReplicationsTable::summarised`]).
-pub struct Replications {
+pub(super) struct Replications {
     pub columns: Vec<(String, Vec<f64>)>,
     /// Rows left out because the replication was interrupted.
     pub interrupted: usize,
@@ -61,7 +61,7 @@ impl Replications {
 impl Run {
     /// The metric names in the model's order (as declared; else as `replications.csv` has
     /// them; else as stored).
-    pub fn metric_names(&self) -> Vec<String> {
+    pub(super) fn metric_names(&self) -> Vec<String> {
         if !self.summary.declared.metrics.is_empty() {
             return self.summary.metric_names();
         }
@@ -73,7 +73,7 @@ impl Run {
     }
 
     /// Every name a metric filter may give: metrics and model histograms.
-    pub fn names(&self) -> Vec<String> {
+    pub(super) fn names(&self) -> Vec<String> {
         let mut n = self.metric_names();
         if let Some(s) = &self.sweep {
             for m in &s.compare {
@@ -87,17 +87,17 @@ impl Run {
     }
 
     /// A metric's summary from `summary.json`.
-    pub fn metric_summary(&self, name: &str) -> Option<&Summary> {
+    pub(super) fn metric_summary(&self, name: &str) -> Option<&Summary> {
         self.summary.metrics.get(name)
     }
 
     /// The confidence level of the run's intervals.
-    pub fn confidence(&self) -> f64 {
+    pub(super) fn confidence(&self) -> f64 {
         self.summary.confidence
     }
 
     /// `name (unit)`, or the name alone for a metric without a unit.
-    pub fn label(&self, name: &str) -> String {
+    pub(super) fn label(&self, name: &str) -> String {
         match self.summary.unit(name) {
             "" => name.to_string(),
             unit => format!("{name} ({unit})"),
@@ -108,14 +108,14 @@ impl Run {
 /// The confidence interval of `s` at level `confidence` that is shown: its `interval` (which
 /// respects the metric's range), else its `ci`, or for a summary written before `ci` existed
 /// (always at 95%), its `ci95`.
-pub fn interval(s: &Summary, confidence: f64) -> Option<[f64; 2]> {
+pub(super) fn interval(s: &Summary, confidence: f64) -> Option<[f64; 2]> {
     s.interval
         .map(|i| i.ends())
         .or_else(|| at_level(s.ci, s.ci95, confidence))
 }
 
 /// [`interval`] of a difference to the baseline.
-pub fn diff_interval(d: &Difference, confidence: f64) -> Option<[f64; 2]> {
+pub(super) fn diff_interval(d: &Difference, confidence: f64) -> Option<[f64; 2]> {
     at_level(d.ci, d.ci95, confidence)
 }
 
@@ -124,10 +124,10 @@ fn at_level(ci: Option<[f64; 2]>, ci95: Option<[f64; 2]>, confidence: f64) -> Op
 }
 
 /// Replications of `steps.csv` read for the step charts: the first and 100 faint others.
-pub const STEP_REPLICATIONS: usize = 101;
+pub(super) const STEP_REPLICATIONS: usize = 101;
 
 /// Reads `dir`.
-pub fn load(dir: &Path) -> Result<Run, PlotError> {
+pub(super) fn load(dir: &Path) -> Result<Run, PlotError> {
     let bad = |why: String| PlotError::NotAResultDir {
         dir: dir.to_path_buf(),
         why,

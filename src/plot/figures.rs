@@ -22,10 +22,10 @@ use steps::steps_plots;
 use sweep::sweep_plots;
 
 /// The fewest replications an across-replication plot is drawn for.
-pub const MIN_REPLICATIONS: usize = 3;
+pub(super) const MIN_REPLICATIONS: usize = 3;
 
 /// Plans every plot `opts` asks for that `run` supports; the rest are skipped with a reason.
-pub fn plan(run: &Run, opts: &PlotOptions) -> (Vec<Planned>, Vec<Skipped>) {
+pub(super) fn plan(run: &Run, opts: &PlotOptions) -> (Vec<Planned>, Vec<Skipped>) {
     let mut p = Vec::new();
     let mut s = Vec::new();
     let only = |name: &str| opts.metric.as_deref().is_none_or(|m| m == name);
@@ -111,7 +111,7 @@ fn planned(kind: PlotKind, name: &str, chart: Chart) -> Planned {
 }
 
 /// The file name (without extension) of a plot.
-pub fn stem(kind: PlotKind, name: &str) -> String {
+pub(super) fn stem(kind: PlotKind, name: &str) -> String {
     let safe: String = name
         .chars()
         .map(|c| {
@@ -130,7 +130,7 @@ pub fn stem(kind: PlotKind, name: &str) -> String {
 }
 
 /// Where an entry goes within its kind: metric order, then file name.
-pub fn order_key(run: &Run, e: &Entry) -> (usize, String) {
+pub(super) fn order_key(run: &Run, e: &Entry) -> (usize, String) {
     const STEPS: [&str; 4] = [
         "steps_tasks",
         "steps_messages",

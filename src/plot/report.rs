@@ -48,7 +48,7 @@ footer { color: var(--muted); font-size: 13px; margin-top: 40px; }
 ";
 
 /// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -153,7 +153,7 @@ impl Scenario {
 }
 
 /// The report page.
-pub fn html(run: &Run, entries: &[Entry], skipped: &[Skipped]) -> String {
+pub(super) fn html(run: &Run, entries: &[Entry], skipped: &[Skipped]) -> String {
     let scenario = Scenario::read(&run.dir);
     let mut h = String::new();
     head(

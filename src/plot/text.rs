@@ -55,7 +55,7 @@ fn layout(font: &FontRef<'static>, text: &str, size: f64) -> Line {
 }
 
 /// A bitmap backend whose text is drawn properly.
-pub struct Crisp<'a>(pub BitMapBackend<'a>);
+pub(super) struct Crisp<'a>(pub BitMapBackend<'a>);
 
 type Err<'a> = DrawingErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>;
 

@@ -32,7 +32,7 @@ use pieces::{Decoded, decode_piece, encode_mail, regroup};
 pub(super) use pieces::{PlacedTask, Tasks, decode_slots};
 
 /// The most tasks in one piece of a snapshot (pieces are written and read in parallel).
-pub const TASKS_PER_PIECE: usize = 1 << 18;
+pub(super) const TASKS_PER_PIECE: usize = 1 << 18;
 
 /// zstd's level for snapshots: its fastest regular level (about 0.5 GB/s per core), which
 /// still shrinks task states several times.

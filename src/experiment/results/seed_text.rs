@@ -7,12 +7,12 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::ser::Serializer;
 
 /// Writes `seed` as a string of its decimal digits.
-pub fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(seed)
 }
 
 /// Reads a seed written as a string of decimal digits or as a number.
-pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     struct Seed;
     impl Visitor<'_> for Seed {
         type Value = u64;
@@ -34,7 +34,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 /// The seed in a parsed JSON value (`"123"` or `123`), if it is one.
-pub fn of_value(v: &serde_json::Value) -> Option<u64> {
+pub(crate) fn of_value(v: &serde_json::Value) -> Option<u64> {
     match v {
         serde_json::Value::String(s) => s.parse().ok(),
         other => other.as_u64(),

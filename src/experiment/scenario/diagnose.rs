@@ -6,7 +6,7 @@ use super::sections::{accepted_names, accepted_range};
 
 /// A parser error, translated.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Diagnosis {
+pub(super) struct Diagnosis {
     pub message: String,
     pub field: Option<String>,
     pub hint: Option<String>,
@@ -15,7 +15,7 @@ pub struct Diagnosis {
 }
 
 /// The parser's limit on nesting: of arrays and inline tables, and of the parts of a key.
-pub const NESTING_LIMIT: usize = 80;
+pub(super) const NESTING_LIMIT: usize = 80;
 
 /// `at`, moved back to the start of the character it falls in.
 fn boundary(text: &str, at: usize) -> usize {
@@ -157,7 +157,7 @@ fn largest(ty: &str) -> Option<u128> {
 }
 
 /// Translates `message`, reported at byte span `span` of `text`.
-pub fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>) -> Diagnosis {
+pub(super) fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>) -> Diagnosis {
     let at = boundary(text, span.as_ref().map_or(0, |s| s.start));
     let found = span
         .as_ref()

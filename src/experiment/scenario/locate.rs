@@ -7,7 +7,7 @@ use crate::experiment::params::Step;
 
 /// A field's dotted path and the byte span of its key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
+pub(super) struct Found {
     /// `section.key`.
     pub path: String,
     /// Byte span of the key in the source.
@@ -15,7 +15,7 @@ pub struct Found {
 }
 
 /// The span of the key `path` (e.g. `["model", "robots"]`) in `text`, if it is there.
-pub fn key_span(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
+pub(crate) fn key_span(text: &str, path: &[&str]) -> Option<std::ops::Range<usize>> {
     let doc = DeTable::parse(text).ok()?;
     let mut table = doc.get_ref();
     let mut span = None;
@@ -97,7 +97,7 @@ pub(crate) fn deep_key(text: &str, parts: usize) -> Option<(usize, Vec<String>)>
 }
 
 /// The innermost field whose key or value covers byte `offset`.
-pub fn field_at(text: &str, offset: usize) -> Option<Found> {
+pub(super) fn field_at(text: &str, offset: usize) -> Option<Found> {
     let doc = DeTable::parse(text).ok()?;
     let mut best = None;
     walk(doc.get_ref(), &mut Vec::new(), offset, &mut best);

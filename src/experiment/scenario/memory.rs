@@ -13,7 +13,7 @@ use crate::experiment::step_log::StepLog;
 /// What the process itself takes besides the run (binary, allocator, the main thread):
 /// measured at about 21 MiB with mimalloc in a release build (8 MiB with the system
 /// allocator) and 28 MiB in a debug build (its code is three times larger), counted as 28.
-pub const PROCESS_BYTES: u64 = 28 << 20;
+pub(super) const PROCESS_BYTES: u64 = 28 << 20;
 
 /// What each worker thread adds: its stack and the allocator's per-thread pages, among them
 /// the freed pages it keeps for the next replication (`microsim::alloc`), which a replication
@@ -21,7 +21,7 @@ pub const PROCESS_BYTES: u64 = 28 << 20;
 /// built-in model's parameters (`tests/memory.rs`) found small runs of two threads up to
 /// 8.4 MiB above an estimate that counted 6 per thread, and later (Mamma Mia, 1000 bins, 3
 /// replications on 2 threads) within 5% of one that counted 12: 16 are counted.
-pub const THREAD_BYTES: u64 = 16 << 20;
+pub(super) const THREAD_BYTES: u64 = 16 << 20;
 
 /// With more than one worker thread, what the allocator holds beyond the replications
 /// running, as a fraction of them (`1 / HEAP_SLACK`): each worker's heap keeps the pages it
@@ -30,7 +30,7 @@ pub const THREAD_BYTES: u64 = 16 << 20;
 /// runs of Mamma Mia up to 1.4% above an estimate without it (2 million bins, 3
 /// replications on 2 threads: 94.4 MiB against 93.1; twelve runs of it peaked anywhere from
 /// 81 to 95 MiB); an eighth is counted.
-pub const HEAP_SLACK: u64 = 8;
+pub(super) const HEAP_SLACK: u64 = 8;
 
 /// What a scenario will need, about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

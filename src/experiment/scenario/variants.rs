@@ -34,7 +34,7 @@ pub struct Variant {
 }
 
 /// The stream the sweep sampler draws from: `task_rng(mix(seed ^ SAMPLE_STREAM), field index)`.
-pub const SAMPLE_STREAM: u64 = 0x5EE9_5A3F_1E00_0000;
+pub(super) const SAMPLE_STREAM: u64 = 0x5EE9_5A3F_1E00_0000;
 
 impl Scenario {
     /// The variants of this scenario's `[sweep]`, or none if it has no sweep.

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta, ContinuousCDF, Gamma};
 
 use super::summary::t_quantile;
-pub use crate::engine::quantity::Support;
+pub(crate) use crate::engine::quantity::Support;
 
 /// How an [`Interval`] was computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

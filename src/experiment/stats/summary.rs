@@ -121,7 +121,7 @@ pub(crate) fn nan_interval<'de, D: serde::Deserializer<'de>>(
 }
 
 /// The `q` quantile of sorted values, type 7.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q;
     let (lo, frac) = (h.floor() as usize, h - h.floor());
     match sorted.get(lo + 1) {
@@ -132,7 +132,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 /// The two-sided critical value of Student's t for `confidence` (e.g. 0.95 → the 0.975
 /// quantile) with `df` degrees of freedom (at least 1; fractional for Welch).
-pub fn t_quantile(confidence: f64, df: f64) -> f64 {
+pub(crate) fn t_quantile(confidence: f64, df: f64) -> f64 {
     assert!(df > 0.0, "Student's t needs a positive degree of freedom");
     assert!(
         confidence > 0.0 && confidence < 1.0,

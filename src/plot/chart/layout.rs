@@ -114,7 +114,7 @@ fn wrap<DB: DrawingBackend>(
 }
 
 /// Draws `chart` on `root`.
-pub fn draw<DB: DrawingBackend>(
+pub(crate) fn draw<DB: DrawingBackend>(
     chart: &Chart,
     root: &DrawingArea<DB, Shift>,
 ) -> Result<(), String> {
