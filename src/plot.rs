@@ -354,7 +354,7 @@ fn draw_inner(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError> {
 }
 
 /// Refuses a metric filter that names nothing in the run.
-fn check_metric(run: &data::Run, name: &str) -> Result<(), PlotError> {
+fn check_metric(run: &data::SavedRun, name: &str) -> Result<(), PlotError> {
     let known = run.names();
     if known.iter().any(|k| k == name) {
         return Ok(());

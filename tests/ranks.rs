@@ -16,7 +16,7 @@ use microsim::internal::montecarlo::Silent;
 use microsim::internal::output::Manifest;
 use microsim::internal::runner::{self, Options, Outcome, execute, execute_from};
 use microsim::internal::scenario::{Override, Scenario};
-use microsim::internal::team::{Order, Team, ThreadTeam, encode};
+use microsim::internal::team::{Command, Team, ThreadTeam, encode};
 
 fn options(dir: &Path) -> Options {
     Options {
@@ -46,9 +46,9 @@ fn on_ranks(scenarios: &[Scenario], dir: &Path) -> (std::io::Result<Outcome>, Ve
         let outcome =
             runner::execute_on(&leader, &scenarios[0], &options(dir), &stop, &Silent, None);
         let order = if outcome.is_ok() {
-            Order::Done
+            Command::Done
         } else {
-            Order::Abort
+            Command::Abort
         };
         leader.broadcast(&encode(&order).unwrap()).unwrap();
         let ended: Vec<bool> = workers.into_iter().map(|w| w.join().unwrap()).collect();
@@ -244,9 +244,9 @@ fn resumed_on_ranks(s: &Scenario, ranks: usize, from: &Path, dir: &Path) -> Outc
         let c = Checkpoint::read(from).unwrap();
         let outcome = runner::execute_on(&leader, s, &options(dir), &stop, &Silent, Some(c));
         let order = if outcome.is_ok() {
-            Order::Done
+            Command::Done
         } else {
-            Order::Abort
+            Command::Abort
         };
         leader.broadcast(&encode(&order).unwrap()).unwrap();
         for w in workers {

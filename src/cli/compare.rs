@@ -43,12 +43,12 @@ pub(super) struct Args {
 }
 
 /// A run's summary and replications.
-struct Run {
+struct Saved {
     summary: RunSummary,
     table: ReplicationsTable,
 }
 
-fn read(path: &std::path::Path) -> Result<Run, Failure> {
+fn read(path: &std::path::Path) -> Result<Saved, Failure> {
     let bad = |what: String| {
         Failure::Input(format!(
             "{}: {what}\n  hint: give a directory written by `microsim run`",
@@ -66,7 +66,7 @@ fn read(path: &std::path::Path) -> Result<Run, Failure> {
         ));
     }
     let table = dir.read_replications().map_err(|e| bad(e.to_string()))?;
-    Ok(Run { summary, table })
+    Ok(Saved { summary, table })
 }
 
 /// One metric compared.
@@ -92,7 +92,7 @@ pub(super) fn run(args: Args) -> Result<ExitCode, Failure> {
             "--confidence {confidence}: not a confidence level\n  hint: use a level from 0.5 to 0.9999, e.g. 0.95"
         )));
     }
-    let seeds = |r: &Run| r.table.rows.iter().map(|x| x.seed).collect::<Vec<_>>();
+    let seeds = |r: &Saved| r.table.rows.iter().map(|x| x.seed).collect::<Vec<_>>();
     let paired = seeds(&a) == seeds(&b);
     let mut rows = Vec::new();
     for name in &a.table.metrics {

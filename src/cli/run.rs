@@ -10,7 +10,7 @@ use crate::experiment::output::{Manifest, now_rfc3339};
 use crate::experiment::results::{ResultDir, RunSummary};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Bytes, MemorySource, Scenario, parse_bytes, usable_memory};
-use crate::experiment::team::{Order, Team, encode};
+use crate::experiment::team::{Command, Team, encode};
 use crate::live::{Board, Server};
 use crate::plot::{self, PlotError, PlotKind, PlotOptions};
 use std::sync::Arc;
@@ -284,8 +284,8 @@ pub(crate) fn note_alone(scenario: &Scenario, team: &dyn Team, lone: bool, view:
     );
 }
 
-/// Rank 0's word to the other ranks that the run is over: [`Order::Done`] when
-/// [`Leader::finish`] is called after a run that went well, [`Order::Abort`] otherwise (also
+/// Rank 0's word to the other ranks that the run is over: [`Command::Done`] when
+/// [`Leader::finish`] is called after a run that went well, [`Command::Abort`] otherwise (also
 /// when rank 0 gives up before running, dropping it). Nothing to say without other ranks.
 pub(crate) struct Leader<'a> {
     team: &'a dyn Team,
@@ -305,7 +305,7 @@ impl<'a> Leader<'a> {
         if self.told.replace(true) || self.team.size() < 2 {
             return;
         }
-        let order = if ok { Order::Done } else { Order::Abort };
+        let order = if ok { Command::Done } else { Command::Abort };
         if let Ok(bytes) = encode(&order) {
             let _ = self.team.broadcast(&bytes);
         }

@@ -212,13 +212,13 @@ pub struct Problem {
     pub hint: String,
     /// Where in the file, when the dotted `field` does not say: a quoted key with dots in it
     /// (`"model.items"` in `[sweep.grid]`) or an element of a list.
-    pub(crate) at: Option<Vec<Step>>,
+    pub(crate) at: Option<Vec<PathPart>>,
 }
 
 /// One step of a path into a scenario document: a key (taken whole, dots and all) or the
 /// index of a list element.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
+pub(crate) enum PathPart {
     Key(String),
     Index(usize),
 }
@@ -235,7 +235,7 @@ impl Problem {
     }
 
     /// The same problem, found at `steps` in the file rather than at its field's key.
-    pub(crate) fn at(mut self, steps: Vec<Step>) -> Self {
+    pub(crate) fn at(mut self, steps: Vec<PathPart>) -> Self {
         self.at = Some(steps);
         self
     }

@@ -29,7 +29,7 @@ use crate::experiment::results::{
 use crate::experiment::scenario::{Scenario, Variant, differing_fields};
 use crate::experiment::stats::{Difference, Summary};
 use crate::experiment::step_log::StepLog;
-use crate::experiment::team::{Alone, Order, Reply, Team, decode, encode, share};
+use crate::experiment::team::{Alone, Command, Reply, Team, decode, encode, share};
 
 mod ranks;
 mod saving;
@@ -104,7 +104,7 @@ pub fn execute_from(
 /// [`crate::internal::team`]), whose other members run [`work`]; the result directory is the
 /// same bytes as one process writes. A lone replication is shared by the ranks when its
 /// model has a codec ([`crate::Simulation::new_on`]), else runs on rank 0. The other ranks are
-/// not told that the run is over: the caller tells them ([`Order::Done`], or [`Order::Abort`]
+/// not told that the run is over: the caller tells them ([`Command::Done`], or [`Command::Abort`]
 /// after an error).
 pub fn execute_on(
     team: &dyn Team,
@@ -114,7 +114,7 @@ pub fn execute_on(
     progress: &dyn Progress,
     resume: Option<Checkpoint>,
 ) -> io::Result<Outcome> {
-    let run = Run {
+    let run = Common {
         opts,
         stop,
         progress,
@@ -132,7 +132,7 @@ pub fn execute_on(
 }
 
 /// What every part of a run shares.
-struct Run<'a> {
+struct Common<'a> {
     opts: &'a Options,
     stop: &'a AtomicBool,
     progress: &'a dyn Progress,
@@ -142,7 +142,7 @@ struct Run<'a> {
 /// One set of replications (of sweep variant `variant`) into `dir`; also returns each
 /// metric's values if `keep_values` (a sweep compares them with the baseline's).
 fn single(
-    run: &Run<'_>,
+    run: &Common<'_>,
     scenario: &Scenario,
     dir: &ResultDir,
     variant: Option<u64>,
@@ -176,7 +176,7 @@ fn single(
     let lone = saving.as_ref().filter(|_| plan.max() == 1);
     let every = lone.map_or(0, |s| s.every());
     if let Mode::Together = mode {
-        let order = Order::Replicate {
+        let order = Command::Replicate {
             variant,
             index: plan.first,
             every,
@@ -275,7 +275,12 @@ enum Mode<'s> {
 }
 
 impl<'s> Mode<'s> {
-    fn of(run: &Run<'_>, scenario: &Scenario, plan: &Plan, saving: Option<&'s Saving<'s>>) -> Self {
+    fn of(
+        run: &Common<'_>,
+        scenario: &Scenario,
+        plan: &Plan,
+        saving: Option<&'s Saving<'s>>,
+    ) -> Self {
         let ranks = run.team.size() > 1;
         match (plan.max() > 1, saving) {
             (true, _) if ranks => Mode::Ranks,
@@ -323,7 +328,7 @@ fn resumed(
 /// checkpoint of a lone replication: `[sweep] from`), every variant starts from its snapshot,
 /// under its own parameters, as that replication.
 fn sweep(
-    run: &Run<'_>,
+    run: &Common<'_>,
     scenario: &Scenario,
     variants: &[Variant],
     from: Option<&Checkpoint>,
@@ -346,7 +351,7 @@ fn sweep(
             .map(|(f, x)| format!("{f} = {x}"))
             .collect();
         progress.variant(v.index, &parameters.join(", "));
-        let branch = Run {
+        let branch = Common {
             opts: &branch_opts,
             ..*run
         };

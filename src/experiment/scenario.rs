@@ -51,7 +51,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::engine::scheduler::{Settings, estimate_bytes};
 use crate::experiment::montecarlo::{self, Job, Plan, Progress, RunStats, Sink, Target};
-use crate::experiment::params::{ModelInfo, ModelParams, Step, info};
+use crate::experiment::params::{ModelInfo, ModelParams, PathPart, info};
 use crate::experiment::results::Declared;
 
 pub use error::{Detail, ErrorKind, Origin, ScenarioError, line_column};
@@ -649,7 +649,7 @@ fn problem_error(src: &Source, overrides: &[Override], p: Problem) -> ScenarioEr
 }
 
 /// Where `steps` are in the scenario `text`, for a message about them.
-pub(crate) fn span_of(text: &str, steps: &[Step]) -> Option<std::ops::Range<usize>> {
+pub(crate) fn span_of(text: &str, steps: &[PathPart]) -> Option<std::ops::Range<usize>> {
     locate::span_of(text, steps)
 }
 

@@ -2,7 +2,7 @@
 //! the `mpi` feature, or threads in one process for tests) runs a scenario's replications as
 //! one run. Rank 0 leads: it writes the result directory (and its checkpoints), runs the first
 //! share of every chunk of replications itself, and tells the other ranks which share to run
-//! ([`Order`]); each sends back what a [`crate::experiment::output::RunWriter`] would hold of its share
+//! ([`Command`]); each sends back what a [`crate::experiment::output::RunWriter`] would hold of its share
 //! ([`WriterState`]), which rank 0 appends in rank order. Shares are cut from consecutive
 //! replications, so the result directory is the same bytes, in every deterministic file, as
 //! one process writes: at any rank count, thread count and shard count. Chunks are what a
@@ -35,7 +35,7 @@ pub trait Team: Peers {
 
 /// What the leader tells every rank.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Order {
+pub enum Command {
     /// Run your share of replications `first..first + count` of the scenario (of sweep
     /// variant `variant`), whose resolved text hashes to `scenario`.
     Run {
@@ -67,7 +67,7 @@ pub enum Order {
     Abort,
 }
 
-/// What a rank sends back after an [`Order::Run`].
+/// What a rank sends back after a [`Command::Run`].
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
     /// Its share, written.

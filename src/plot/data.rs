@@ -16,7 +16,7 @@ use crate::experiment::results::{
 use crate::experiment::stats::{Difference, Summary};
 
 /// A run's saved results.
-pub(super) struct Run {
+pub(super) struct SavedRun {
     /// Where they are.
     pub dir: ResultDir,
     /// `summary.json`.
@@ -58,7 +58,7 @@ impl Replications {
     }
 }
 
-impl Run {
+impl SavedRun {
     /// The metric names in the model's order (as declared; else as `replications.csv` has
     /// them; else as stored).
     pub(super) fn metric_names(&self) -> Vec<String> {
@@ -127,7 +127,7 @@ fn at_level(ci: Option<[f64; 2]>, ci95: Option<[f64; 2]>, confidence: f64) -> Op
 pub(super) const STEP_REPLICATIONS: usize = 101;
 
 /// Reads `dir`.
-pub(super) fn load(dir: &Path) -> Result<Run, PlotError> {
+pub(super) fn load(dir: &Path) -> Result<SavedRun, PlotError> {
     let bad = |why: String| PlotError::NotAResultDir {
         dir: dir.to_path_buf(),
         why,
@@ -189,7 +189,7 @@ pub(super) fn load(dir: &Path) -> Result<Run, PlotError> {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    Ok(Run {
+    Ok(SavedRun {
         dir: rd,
         summary,
         reps,

@@ -7,7 +7,7 @@ use super::chart::{
     Axis, BLUE, Bar, Chart, GREEN, GREY, INK, Item, LIGHT, ORANGE, Ticks, VERMILLION, padded,
     series,
 };
-use super::data::{Run, interval};
+use super::data::{SavedRun, interval};
 use super::{Entry, Planned, PlotKind, PlotOptions, Skipped};
 use crate::experiment::numbers::{human, percent, table_number};
 use crate::experiment::results::{StepsTable, SweepTable};
@@ -25,7 +25,7 @@ use sweep::sweep_plots;
 pub(super) const MIN_REPLICATIONS: usize = 3;
 
 /// Plans every plot `opts` asks for that `run` supports; the rest are skipped with a reason.
-pub(super) fn plan(run: &Run, opts: &PlotOptions) -> (Vec<Planned>, Vec<Skipped>) {
+pub(super) fn plan(run: &SavedRun, opts: &PlotOptions) -> (Vec<Planned>, Vec<Skipped>) {
     let mut p = Vec::new();
     let mut s = Vec::new();
     let only = |name: &str| opts.metric.as_deref().is_none_or(|m| m == name);
@@ -130,7 +130,7 @@ pub(super) fn stem(kind: PlotKind, name: &str) -> String {
 }
 
 /// Where an entry goes within its kind: metric order, then file name.
-pub(super) fn order_key(run: &Run, e: &Entry) -> (usize, String) {
+pub(super) fn order_key(run: &SavedRun, e: &Entry) -> (usize, String) {
     const STEPS: [&str; 4] = [
         "steps_tasks",
         "steps_messages",
@@ -166,7 +166,7 @@ fn plural(n: usize, one: &str) -> String {
 }
 
 /// `model gift_lottery · seed 2008 · 10 replications`.
-fn run_note(run: &Run, extra: &str) -> String {
+fn run_note(run: &SavedRun, extra: &str) -> String {
     let mut parts = vec![
         format!("model {}", run.summary.model),
         format!("seed {}", run.summary.seed),
@@ -183,7 +183,7 @@ fn run_note(run: &Run, extra: &str) -> String {
 /// Words for a model histogram: what is on x and what is counted, as the model declares them
 /// ([`crate::Model::HISTOGRAMS`]: `about` and `unit`), else from its name (`copies_per_bin`
 /// counts bins by copies per bin).
-fn hlog_words(run: &Run, name: &str) -> (String, Option<String>) {
+fn hlog_words(run: &SavedRun, name: &str) -> (String, Option<String>) {
     if let Some(q) = run.summary.declared_histogram(name) {
         let about = if q.about.is_empty() {
             name.replace('_', " ")
@@ -223,7 +223,7 @@ fn plural_noun(noun: &str) -> String {
     }
 }
 
-fn hlog(run: &Run, name: &str, h: &Histogram<u64>) -> Chart {
+fn hlog(run: &SavedRun, name: &str, h: &Histogram<u64>) -> Chart {
     let recs: Vec<(f64, f64, f64)> = h
         .iter_recorded()
         .map(|v| {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::data::{Run, diff_interval, interval};
+use super::data::{SavedRun, diff_interval, interval};
 use super::{Entry, Format, PlotKind, Skipped};
 use crate::engine::scheduler::Ending;
 use crate::experiment::numbers::{at_place, estimate, percent, place_of, table_number};
@@ -153,7 +153,7 @@ impl Scenario {
 }
 
 /// The report page.
-pub(super) fn html(run: &Run, entries: &[Entry], skipped: &[Skipped]) -> String {
+pub(super) fn html(run: &SavedRun, entries: &[Entry], skipped: &[Skipped]) -> String {
     let scenario = Scenario::read(&run.dir);
     let mut h = String::new();
     head(
@@ -185,7 +185,7 @@ fn head(h: &mut String, title: &str) {
 }
 
 /// The heading, the scenario's description and a warning for a partial run.
-fn intro(h: &mut String, run: &Run, scenario: &Scenario) {
+fn intro(h: &mut String, run: &SavedRun, scenario: &Scenario) {
     let _ = writeln!(h, "<h1>{}</h1>", esc(&run.summary.scenario));
     if let Some(d) = &scenario.description {
         let _ = writeln!(h, "<p class=\"lead\">{}</p>", esc(d));
@@ -199,7 +199,7 @@ fn intro(h: &mut String, run: &Run, scenario: &Scenario) {
 }
 
 /// The facts of the run: what ran, how, and how it ended (values are HTML).
-fn facts(run: &Run, scenario: &Scenario) -> Vec<(&'static str, String)> {
+fn facts(run: &SavedRun, scenario: &Scenario) -> Vec<(&'static str, String)> {
     let s = &run.summary;
     let mut facts: Vec<(&str, String)> = vec![("model", esc(&s.model))];
     if !scenario.params.is_empty() {
@@ -277,7 +277,7 @@ fn facts(run: &Run, scenario: &Scenario) -> Vec<(&'static str, String)> {
 }
 
 /// `9 finished, 1 interrupted`: the endings that happened (none if none is counted).
-fn endings(run: &Run) -> Option<String> {
+fn endings(run: &SavedRun) -> Option<String> {
     let e = &run.summary.endings;
     let parts: Vec<String> = [
         (Ending::Finished, e.finished),
@@ -435,7 +435,7 @@ fn footer(h: &mut String, dir: &ResultDir) {
     );
 }
 
-fn metrics_table(h: &mut String, run: &Run) {
+fn metrics_table(h: &mut String, run: &SavedRun) {
     let names = run.metric_names();
     if names.is_empty() {
         return;

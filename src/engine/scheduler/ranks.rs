@@ -125,7 +125,7 @@ fn codec<M: Model>(model: &M) -> io::Result<Codec<M::Msg, M::Cells>> {
 
 /// A run of messages from shard `src` to shard `dest`, as columns.
 #[derive(Serialize, Deserialize)]
-struct Run {
+struct MailRun {
     dest: u32,
     src: u32,
     keys: Vec<u64>,
@@ -157,13 +157,13 @@ impl<M: Copy> Addressed<M> for TaskEnvelope<M> {
     }
 }
 
-impl Run {
+impl MailRun {
     fn new<M, E: Addressed<M>>(
         dest: usize,
         src: usize,
         envelopes: &[E],
         encode: fn(&[M]) -> Result<Vec<u8>, String>,
-    ) -> io::Result<Run> {
+    ) -> io::Result<MailRun> {
         let (mut keys, mut to, mut msgs) = (Vec::new(), Vec::new(), Vec::new());
         for (k, t, m) in envelopes.iter().map(E::parts) {
             keys.push(k);
@@ -171,7 +171,7 @@ impl Run {
             msgs.push(m);
         }
         let msgs = encode(&msgs).map_err(unwritable("a message"))?;
-        Ok(Run {
+        Ok(MailRun {
             dest: dest as u32,
             src: src as u32,
             keys,
@@ -208,8 +208,8 @@ impl Run {
 struct Parcel {
     /// Whether some task of the sender asked to move this step.
     moved: bool,
-    cells: Vec<Run>,
-    tasks: Vec<Run>,
+    cells: Vec<MailRun>,
+    tasks: Vec<MailRun>,
 }
 
 /// Tasks moving to another rank's shards: (destination shard, id) and their slots.
@@ -239,8 +239,8 @@ struct Whole {
     ids: Vec<TaskId>,
     cells: Vec<u8>,
     /// The mail waiting for it, by source shard (for a snapshot only).
-    cell_mail: Vec<Run>,
-    task_mail: Vec<Run>,
+    cell_mail: Vec<MailRun>,
+    task_mail: Vec<MailRun>,
 }
 
 impl<'m, M: Model> Simulation<'m, M> {
@@ -327,14 +327,14 @@ impl<'m, M: Model> Simulation<'m, M> {
                     messages += cells.len() as u64;
                     parcels[q]
                         .cells
-                        .push(Run::new(d, s, &cells, codec.msgs_to_bytes)?);
+                        .push(MailRun::new(d, s, &cells, codec.msgs_to_bytes)?);
                 }
                 let tasks = std::mem::take(&mut self.shards[d].in_tasks[s]);
                 if !tasks.is_empty() {
                     messages += tasks.len() as u64;
                     parcels[q]
                         .tasks
-                        .push(Run::new(d, s, &tasks, codec.msgs_to_bytes)?);
+                        .push(MailRun::new(d, s, &tasks, codec.msgs_to_bytes)?);
                 }
             }
         }
@@ -371,7 +371,7 @@ impl<'m, M: Model> Simulation<'m, M> {
 
     /// The (destination, source) shards of a run of mail from another rank: a destination this
     /// rank owns and a source among the shards.
-    fn run_ends(&self, run: &Run, owned: &Range<usize>) -> io::Result<(usize, usize)> {
+    fn run_ends(&self, run: &MailRun, owned: &Range<usize>) -> io::Result<(usize, usize)> {
         let (d, s) = (run.dest as usize, run.src as usize);
         if !owned.contains(&d) || s >= self.shards.len() {
             return Err(damaged("a step's mail")(format!(
@@ -458,7 +458,7 @@ impl<'m, M: Model> Simulation<'m, M> {
         }
         // Mail sent this step went to where its task lived then: forward it.
         let codec = codec(self.model)?;
-        let mut forward: Vec<Vec<Run>> = (0..size).map(|_| Vec::new()).collect();
+        let mut forward: Vec<Vec<MailRun>> = (0..size).map(|_| Vec::new()).collect();
         for k in owned.clone() {
             let n = self.shards[k].in_tasks.len();
             for src in 0..n {
@@ -479,7 +479,7 @@ impl<'m, M: Model> Simulation<'m, M> {
                     home == k
                 });
                 for (home, list) in by_home {
-                    forward[owner[home]].push(Run::new(home, src, &list, codec.msgs_to_bytes)?);
+                    forward[owner[home]].push(MailRun::new(home, src, &list, codec.msgs_to_bytes)?);
                 }
             }
         }
@@ -488,7 +488,7 @@ impl<'m, M: Model> Simulation<'m, M> {
             .map(|runs| to_bytes(runs).map_err(unwritable("forwarded mail")))
             .collect::<io::Result<_>>()?;
         for bytes in shared.all_to_all(out)? {
-            let runs: Vec<Run> = from_bytes(&bytes).map_err(damaged("forwarded mail"))?;
+            let runs: Vec<MailRun> = from_bytes(&bytes).map_err(damaged("forwarded mail"))?;
             for run in runs {
                 let (home, src) = self.run_ends(&run, &owned)?;
                 let mail = run.envelopes::<_, TaskEnvelope<_>>(codec.msgs_from_bytes)?;
@@ -633,22 +633,23 @@ impl<'m, M: Model> Simulation<'m, M> {
         let (rank, size) = (shared.peers.rank(), shared.peers.size());
         let mut out = vec![Vec::new(); size];
         if rank != 0 {
-            let runs = |s: &Shard<M>, k: usize| -> Result<(Vec<Run>, Vec<Run>), SnapshotError> {
-                if !mail {
-                    return Ok((Vec::new(), Vec::new()));
-                }
-                let enc = codec.msgs_to_bytes;
-                let encode = |e: io::Error| SnapshotError::Encode(e.to_string());
-                let cells = (s.in_cells.iter().enumerate())
-                    .filter(|(_, r)| !r.is_empty())
-                    .map(|(src, r)| Run::new(k, src, r, enc).map_err(encode))
-                    .collect::<Result<_, _>>()?;
-                let tasks = (s.in_tasks.iter().enumerate())
-                    .filter(|(_, r)| !r.is_empty())
-                    .map(|(src, r)| Run::new(k, src, r, enc).map_err(encode))
-                    .collect::<Result<_, _>>()?;
-                Ok((cells, tasks))
-            };
+            let runs =
+                |s: &Shard<M>, k: usize| -> Result<(Vec<MailRun>, Vec<MailRun>), SnapshotError> {
+                    if !mail {
+                        return Ok((Vec::new(), Vec::new()));
+                    }
+                    let enc = codec.msgs_to_bytes;
+                    let encode = |e: io::Error| SnapshotError::Encode(e.to_string());
+                    let cells = (s.in_cells.iter().enumerate())
+                        .filter(|(_, r)| !r.is_empty())
+                        .map(|(src, r)| MailRun::new(k, src, r, enc).map_err(encode))
+                        .collect::<Result<_, _>>()?;
+                    let tasks = (s.in_tasks.iter().enumerate())
+                        .filter(|(_, r)| !r.is_empty())
+                        .map(|(src, r)| MailRun::new(k, src, r, enc).map_err(encode))
+                        .collect::<Result<_, _>>()?;
+                    Ok((cells, tasks))
+                };
             let wholes: Vec<Whole> = self.shards[shared.owned.clone()]
                 .iter()
                 .zip(&self.cells[shared.owned.clone()])

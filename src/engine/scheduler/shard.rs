@@ -89,7 +89,7 @@ pub(crate) struct Shard<M: Model> {
     pub(crate) done: u64,
     pub(crate) next_due: u32,
     /// This step's numbers, read by the scheduler at the boundary.
-    pub(crate) tally: Tally,
+    pub(crate) tally: StepTally,
     pub(crate) counters: Vec<u64>,
     pub(crate) sent_per_task: SmallCounts,
     pub(crate) mailbox_depth: SmallCounts,
@@ -118,7 +118,7 @@ impl<M: Model> Copy for Pass<'_, M> {}
 
 /// One shard's numbers for one step.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Tally {
+pub(crate) struct StepTally {
     pub(crate) run: u64,
     pub(crate) finished: u64,
     pub(crate) dropped: u64,
@@ -204,7 +204,7 @@ impl<M: Model> Shard<M> {
             ends: Vec::new(),
             done,
             next_due,
-            tally: Tally::default(),
+            tally: StepTally::default(),
             counters: vec![0; M::COUNTERS.len()],
             sent_per_task: SmallCounts::default(),
             mailbox_depth: SmallCounts::default(),
@@ -271,7 +271,7 @@ impl<M: Model> Shard<M> {
         self.mail.clear();
         self.ends.clear();
         self.done = 0;
-        self.tally = Tally::default();
+        self.tally = StepTally::default();
         self.counters.iter_mut().for_each(|c| *c = 0);
         self.sent_per_task = SmallCounts::default();
         self.mailbox_depth = SmallCounts::default();
@@ -362,7 +362,7 @@ impl<M: Model> Shard<M> {
     /// call. Leaves the rest undone (and says so in `tally.cut_short`) once `stop` is set.
     pub(crate) fn step_cells(&mut self, cells: &mut M::Cells, pass: Pass<'_, M>) {
         let start = Instant::now();
-        self.tally = Tally::default();
+        self.tally = StepTally::default();
         self.counters.iter_mut().for_each(|c| *c = 0);
         self.with_counters(|shard, counters| shard.cells_counting(cells, pass, counters));
         self.tally.nanos = start.elapsed().as_nanos() as u64;

@@ -9,7 +9,7 @@ use super::*;
 
 /// Rank 0 of a team running the replications of `plan` (of sweep variant `variant`).
 pub(super) struct Lead<'a, 'b> {
-    pub(super) run: &'a Run<'b>,
+    pub(super) run: &'a Common<'b>,
     pub(super) scenario: &'a Scenario,
     pub(super) variant: Option<u64>,
     pub(super) plan: &'a crate::experiment::montecarlo::Plan,
@@ -71,7 +71,7 @@ impl Lead<'_, '_> {
         while done < count && !*interrupted {
             let n = (count - done).min(round);
             let at = first + done;
-            let order = Order::Run {
+            let order = Command::Run {
                 variant: self.variant,
                 first: at,
                 count: n,
@@ -160,8 +160,8 @@ impl Lead<'_, '_> {
 
 /// A rank other than 0 of `team`: runs the share of each chunk of `scenario`'s replications
 /// that the leader orders and sends back what it wrote, until the leader says the run is
-/// over. Returns whether it ended well ([`Order::Done`]) rather than by the leader's failure
-/// ([`Order::Abort`]). `from` is the checkpoint the run goes on from (resumed, or a sweep's
+/// over. Returns whether it ended well ([`Command::Done`]) rather than by the leader's failure
+/// ([`Command::Abort`]). `from` is the checkpoint the run goes on from (resumed, or a sweep's
 /// branch point), if any: a replication shared by the ranks starts from its snapshot. Its shares are written to a scratch directory (under `scratch`), read
 /// back and removed.
 pub fn work(
@@ -179,17 +179,17 @@ pub fn work(
     };
     let prefix = format!(".rank-{}.", team.rank());
     loop {
-        let order: Order = decode(&team.broadcast(&[])?)?;
+        let order: Command = decode(&team.broadcast(&[])?)?;
         let (variant, first, count, text) = match order {
-            Order::Done => return Ok(true),
-            Order::Abort => return Ok(false),
-            Order::Run {
+            Command::Done => return Ok(true),
+            Command::Abort => return Ok(false),
+            Command::Run {
                 variant,
                 first,
                 count,
                 scenario,
             } => (variant, first, count, scenario),
-            Order::Replicate {
+            Command::Replicate {
                 variant,
                 index,
                 every,

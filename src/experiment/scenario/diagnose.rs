@@ -157,7 +157,11 @@ fn largest(ty: &str) -> Option<u128> {
 }
 
 /// Translates `message`, reported at byte span `span` of `text`.
-pub(super) fn diagnose(text: &str, message: &str, span: Option<std::ops::Range<usize>>) -> Diagnosis {
+pub(super) fn diagnose(
+    text: &str,
+    message: &str,
+    span: Option<std::ops::Range<usize>>,
+) -> Diagnosis {
     let at = boundary(text, span.as_ref().map_or(0, |s| s.start));
     let found = span
         .as_ref()

@@ -3,7 +3,7 @@
 
 use toml::de::{DeTable, DeValue};
 
-use crate::experiment::params::Step;
+use crate::experiment::params::PathPart;
 
 /// A field's dotted path and the byte span of its key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,13 +35,13 @@ pub(crate) fn key_span(text: &str, path: &[&str]) -> Option<std::ops::Range<usiz
 /// The span of what `steps` names in `text`: a key's span when the last step is a key, a list
 /// element's span when it is an index. Keys are matched whole (a quoted `"model.items"` is one
 /// key).
-pub(crate) fn span_of(text: &str, steps: &[Step]) -> Option<std::ops::Range<usize>> {
+pub(crate) fn span_of(text: &str, steps: &[PathPart]) -> Option<std::ops::Range<usize>> {
     let doc = DeTable::parse(text).ok()?;
     let mut value: Option<&DeValue> = None;
     let mut span = None;
     for step in steps {
         match (step, value) {
-            (Step::Key(k), None) => {
+            (PathPart::Key(k), None) => {
                 let (key, v) = doc
                     .get_ref()
                     .iter()
@@ -49,14 +49,14 @@ pub(crate) fn span_of(text: &str, steps: &[Step]) -> Option<std::ops::Range<usiz
                 span = Some(key.span());
                 value = Some(v.get_ref());
             }
-            (Step::Key(k), Some(DeValue::Table(t))) => {
+            (PathPart::Key(k), Some(DeValue::Table(t))) => {
                 let (key, v) = t
                     .iter()
                     .find(|(key, _)| key.get_ref().as_ref() == k.as_str())?;
                 span = Some(key.span());
                 value = Some(v.get_ref());
             }
-            (Step::Index(i), Some(DeValue::Array(a))) => {
+            (PathPart::Index(i), Some(DeValue::Array(a))) => {
                 let item = a.get(*i)?;
                 span = Some(item.span());
                 value = Some(item.get_ref());
@@ -143,8 +143,8 @@ mod tests {
     #[test]
     fn finds_quoted_keys_and_list_elements() {
         let text = "[sweep.grid]\n\"model.items\" = [10, 20]\n";
-        let key = |k: &str| Step::Key(k.to_string());
-        let at = |steps: &[Step]| span_of(text, steps).map(|s| &text[s]);
+        let key = |k: &str| PathPart::Key(k.to_string());
+        let at = |steps: &[PathPart]| span_of(text, steps).map(|s| &text[s]);
         assert_eq!(
             at(&[key("sweep"), key("grid"), key("model.items")]),
             Some("\"model.items\"")
@@ -153,7 +153,7 @@ mod tests {
             key("sweep"),
             key("grid"),
             key("model.items"),
-            Step::Index(1),
+            PathPart::Index(1),
         ];
         assert_eq!(at(&second), Some("20"));
         assert_eq!(at(&[key("sweep"), key("grid"), key("model")]), None);

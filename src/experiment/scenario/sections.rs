@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::arena::Partition;
 use crate::engine::scheduler::Order;
-use crate::experiment::params::Step;
+use crate::experiment::params::PathPart;
 pub use crate::experiment::params::{Problem, check_positive, check_probability, check_range};
 
 mod sweep;
@@ -247,8 +247,8 @@ pub const MAX_DIR_BYTES: usize = 1024;
 /// a copy; longer notes belong in `#` comments).
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 
-fn key(k: &str) -> Step {
-    Step::Key(k.to_string())
+fn key(k: &str) -> PathPart {
+    PathPart::Key(k.to_string())
 }
 
 impl OutputSection {
@@ -281,7 +281,7 @@ impl OutputSection {
                         .at(vec![
                             key("output"),
                             key("plots"),
-                            Step::Index(i),
+                            PathPart::Index(i),
                         ]),
                     );
                     break;

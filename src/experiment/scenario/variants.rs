@@ -20,7 +20,7 @@ use super::error::{ErrorKind, ScenarioError};
 use super::sections::{Doc, MAX_VARIANTS, RunSection, SampleMethod, SampleSection, SweepSection};
 use super::{Checked, Scenario};
 use crate::engine::rng::{mix, task_rng};
-use crate::experiment::params::{ModelParams, Problem, Step, check_model};
+use crate::experiment::params::{ModelParams, PathPart, Problem, check_model};
 
 /// One variant of a sweep.
 #[derive(Clone, Debug)]
@@ -50,7 +50,7 @@ impl Scenario {
 struct Setting {
     field: String,
     value: toml::Value,
-    from: Vec<Step>,
+    from: Vec<PathPart>,
 }
 
 /// The points of a sweep, each computed from its index.
@@ -96,10 +96,10 @@ impl<'a> Points<'a> {
                 field: field.to_string(),
                 value: values[at].clone(),
                 from: vec![
-                    Step::Key("sweep".into()),
-                    Step::Key("grid".into()),
-                    Step::Key(field.to_string()),
-                    Step::Index(at),
+                    PathPart::Key("sweep".into()),
+                    PathPart::Key("grid".into()),
+                    PathPart::Key(field.to_string()),
+                    PathPart::Index(at),
                 ],
             });
         }
@@ -110,10 +110,10 @@ impl<'a> Points<'a> {
                     field: field.to_string(),
                     value: value.clone(),
                     from: vec![
-                        Step::Key("sweep".into()),
-                        Step::Key("sample".into()),
-                        Step::Key("ranges".into()),
-                        Step::Key(field.to_string()),
+                        PathPart::Key("sweep".into()),
+                        PathPart::Key("sample".into()),
+                        PathPart::Key("ranges".into()),
+                        PathPart::Key(field.to_string()),
                     ],
                 });
             }
@@ -334,7 +334,7 @@ impl Scenario {
     /// command line's override of it, else at the field (or its section) in the file.
     pub(super) fn error_at(
         &self,
-        steps: Option<&[Step]>,
+        steps: Option<&[PathPart]>,
         kind: ErrorKind,
         field: &str,
         message: String,
@@ -349,8 +349,8 @@ impl Scenario {
             let keys: Vec<&str> = steps
                 .iter()
                 .filter_map(|s| match s {
-                    Step::Key(k) => Some(k.as_str()),
-                    Step::Index(_) => None,
+                    PathPart::Key(k) => Some(k.as_str()),
+                    PathPart::Index(_) => None,
                 })
                 .collect();
             keys.join(".")

@@ -6,7 +6,7 @@ use crate::experiment::numbers::{estimate, human_with, with_interval};
 use crate::experiment::stats::t_quantile;
 
 pub(super) fn replication_plots(
-    run: &Run,
+    run: &SavedRun,
     opts: &PlotOptions,
     only: &dyn Fn(&str) -> bool,
     p: &mut Vec<Planned>,
@@ -35,7 +35,7 @@ pub(super) fn replication_plots(
 
 /// The across-replication plots of one metric, or why there are none.
 fn metric_plots(
-    run: &Run,
+    run: &SavedRun,
     opts: &PlotOptions,
     name: &str,
     values: &[f64],
@@ -87,7 +87,7 @@ struct Mean {
 }
 
 impl Mean {
-    fn of(run: &Run, name: &str, v: &[f64]) -> Self {
+    fn of(run: &SavedRun, name: &str, v: &[f64]) -> Self {
         let confidence = run.confidence();
         let from_summary = |s: &Summary| Some((s.mean, interval(s, confidence)?));
         match run.metric_summary(name).and_then(from_summary) {
@@ -107,7 +107,7 @@ impl Mean {
 
 /// The value the model declares the metric should have on average (π for `pi_estimate`), as
 /// a dashed line, when it is in view.
-fn reference(run: &Run, name: &str, lo: f64, hi: f64) -> Option<Item> {
+fn reference(run: &SavedRun, name: &str, lo: f64, hi: f64) -> Option<Item> {
     let x = run.summary.declared_metric(name)?.expected?;
     (lo <= x && x <= hi).then(|| Item::VLine {
         x,
@@ -174,7 +174,7 @@ fn is_integer(v: &[f64]) -> bool {
     v.iter().all(|x| x.fract() == 0.0)
 }
 
-fn distribution(run: &Run, name: &str, v: &[f64], mean: &Mean) -> Chart {
+fn distribution(run: &SavedRun, name: &str, v: &[f64], mean: &Mean) -> Chart {
     let n = v.len();
     let (lo, hi) = min_max(v);
     let integer = is_integer(v);
@@ -256,7 +256,7 @@ fn sorted(v: &[f64]) -> Vec<f64> {
     s
 }
 
-fn cdf(run: &Run, name: &str, v: &[f64], mean: &Mean) -> Chart {
+fn cdf(run: &SavedRun, name: &str, v: &[f64], mean: &Mean) -> Chart {
     let s = sorted(v);
     let n = s.len();
     let (lo, hi) = (s[0], s[n - 1]);
@@ -295,7 +295,7 @@ fn cdf(run: &Run, name: &str, v: &[f64], mean: &Mean) -> Chart {
     }
 }
 
-fn convergence(run: &Run, name: &str, v: &[f64]) -> Chart {
+fn convergence(run: &SavedRun, name: &str, v: &[f64]) -> Chart {
     let n = v.len();
     let (mut mean, mut m2) = (0.0f64, 0.0f64);
     let mut line = Vec::with_capacity(n);

@@ -10,7 +10,7 @@ type Series<'a> = (usize, &'a str, RGBColor);
 
 /// The four step charts of a run: tasks, messages, time and the model's counters.
 pub(super) fn steps_plots(
-    run: &Run,
+    run: &SavedRun,
     steps: &StepsTable,
     p: &mut Vec<Planned>,
     s: &mut Vec<Skipped>,
@@ -166,7 +166,7 @@ impl<'a> StepView<'a> {
     /// The chart of series `ser`; `None` if they have no finite value.
     fn chart(
         &self,
-        run: &Run,
+        run: &SavedRun,
         title: &str,
         ylabel: &str,
         ser: &[Series],

@@ -12,7 +12,7 @@ use crate::experiment::results::SweepVariant;
 use crate::plot::data::diff_interval;
 
 pub(super) fn sweep_plots(
-    run: &Run,
+    run: &SavedRun,
     sweep: &SweepTable,
     only: &dyn Fn(&str) -> bool,
     p: &mut Vec<Planned>,
@@ -176,7 +176,12 @@ impl<'a> Layout<'a> {
 }
 
 /// The chart of `metric` against the swept parameter; `None` if no variant has the metric.
-fn metric_chart(run: &Run, sweep: &SweepTable, layout: &Layout, metric: &str) -> Option<Chart> {
+fn metric_chart(
+    run: &SavedRun,
+    sweep: &SweepTable,
+    layout: &Layout,
+    metric: &str,
+) -> Option<Chart> {
     let mut items = Vec::new();
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for (gi, (key, vs)) in layout.groups.iter().enumerate() {
@@ -256,7 +261,7 @@ fn metric_chart(run: &Run, sweep: &SweepTable, layout: &Layout, metric: &str) ->
 
 /// Each variant's difference to the baseline in `metric`, with its interval, and 0 marked;
 /// `None` when no variant has one.
-fn difference_chart(run: &Run, sweep: &SweepTable, metric: &str) -> Option<Chart> {
+fn difference_chart(run: &SavedRun, sweep: &SweepTable, metric: &str) -> Option<Chart> {
     let mut names = Vec::new();
     let (mut pts, mut bars) = (Vec::new(), Vec::new());
     let (mut lo, mut hi) = (0.0f64, 0.0f64);

@@ -20,7 +20,7 @@ const SWEEPABLE: &str =
 
 /// Checks that `key`, swept in `container` (`sweep.grid` or `sweep.sample.ranges`), names a
 /// field a variant may change.
-fn check_swept_field(out: &mut Vec<Problem>, container: &str, key: &str, at: Vec<Step>) {
+fn check_swept_field(out: &mut Vec<Problem>, container: &str, key: &str, at: Vec<PathPart>) {
     let parts: Vec<&str> = key.split('.').collect();
     let word = |p: &&str| {
         !p.is_empty()
@@ -83,7 +83,7 @@ fn check_swept_field(out: &mut Vec<Problem>, container: &str, key: &str, at: Vec
 fn check_sample_range(out: &mut Vec<Problem>, field: &str, range: &[toml::Value]) {
     let at = |i: Option<usize>| {
         let mut steps = vec![key("sweep"), key("sample"), key("ranges"), key(field)];
-        steps.extend(i.map(Step::Index));
+        steps.extend(i.map(PathPart::Index));
         steps
     };
     let hint = "give [low, high]: two numbers with low ≤ high, e.g. \"model.zipf_s\" = [0.5, 2.0]";
@@ -159,7 +159,7 @@ impl SweepSection {
                         format!("`sweep.compare` lists `{m}` twice"),
                         "list each metric once",
                     )
-                    .at(vec![key("sweep"), key("compare"), Step::Index(i)]),
+                    .at(vec![key("sweep"), key("compare"), PathPart::Index(i)]),
                 );
                 break;
             }
