@@ -18,7 +18,8 @@ What is checked:
   built binary, `cargo run --release --example NAME --` the example's, `ls DIR` lists a
   folder (names only). A line `…` stands for
   any lines (at the end of a block: the rest). Before comparing, both sides are masked: times
-  (`0.41 s`), thread counts (`2 threads`) and memory sizes that depend on the machine.
+  (`0.41 s`), thread counts (`2 threads`) and memory sizes that depend on the machine (an
+  estimate counts the replications the machine's threads run at once).
 - Every ```rust block under a `<!-- file: PATH -->` line is the file PATH, byte for byte (so
   the README's model is the one that compiles and runs).
 - The README is at most 400 lines.
@@ -40,6 +41,7 @@ MASKS = [
     (re.compile(r"\b\d+(\.\d+)? (s|ms|min)\b"), "<time>"),
     (re.compile(r"\b\d+ threads?\b"), "<threads>"),
     (re.compile(r"\b\d+(\.\d+)? [KMGT]iB allowed"), "<mem> allowed"),
+    (re.compile(r"\b\d+(\.\d+)? [KMGT]iB of memory"), "<mem> of memory"),
     (re.compile(r"\b\d+ host threads?\b"), "<threads>"),
 ]
 
