@@ -6,9 +6,13 @@
 //! replication's time); mimalloc, told not to hand freed pages back, reuses them. Peak memory,
 //! which the memory budget bounds, is the same. In a binary:
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static ALLOC: microsim::alloc::Allocator = microsim::alloc::Allocator;
+//! # fn main() {
+//! #     let v = vec![1u64; 1000]; // allocated by mimalloc
+//! #     assert_eq!(v.iter().sum::<u64>(), 1000);
+//! # }
 //! ```
 //!
 //! [`crate::cli::main`] calls [`keep_freed_pages`] itself.

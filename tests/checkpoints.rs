@@ -119,6 +119,7 @@ fn wait_for_checkpoint(running: &mut Running, dir: &Path, limit: Duration) -> bo
 }
 
 #[test]
+#[ignore = "long (a run killed mid-way, resumed and run again whole): CI runs it with cargo test -- --ignored"]
 fn a_run_killed_between_checkpoints_resumes_from_the_last_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
@@ -157,6 +158,7 @@ fn a_run_killed_between_checkpoints_resumes_from_the_last_to_the_same_bytes() {
 }
 
 #[test]
+#[ignore = "long (a run killed mid-way, resumed and run again whole): CI runs it with cargo test -- --ignored"]
 fn a_killed_run_of_many_replications_resumes_without_running_them_again() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();

@@ -270,7 +270,7 @@ fn grid(axes: &[(&str, &[&str])]) -> Vec<Vec<String>> {
 }
 
 #[test]
-#[ignore = "minutes: CI runs it (cargo test --test memory -- --ignored)"]
+#[ignore = "minutes: CI runs it (cargo test -- --ignored)"]
 fn the_estimate_bounds_the_peak_over_a_grid_of_every_models_parameters() {
     if !std::path::Path::new("/proc/self/status").exists() {
         eprintln!("no /proc: peak memory is not reported on this OS; nothing to compare");

@@ -142,7 +142,7 @@ fn files_swapped_for_links_are_never_sent() {
 }
 
 #[test]
-#[ignore = "30 s: CI runs it (cargo test --test serve -- --ignored)"]
+#[ignore = "30 s: CI runs it (cargo test -- --ignored)"]
 fn the_swap_race_for_30_seconds_leaks_nothing() {
     no_leak(30);
 }
