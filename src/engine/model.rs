@@ -47,7 +47,18 @@ use crate::engine::task::{CellCtx, Ctx, Mail, Next, Slot, StepEndCtx, TaskId};
 /// The engine calls `tasks`, `grid` and `estimate_bytes` before anything is allocated, to check
 /// the run against the memory budget: building a model must therefore be cheap. Large shared
 /// tables (an alias table over a billion bins) belong in `cells` or are built on first use.
+///
+/// Its parts, in this order below (`METRICS`, `tasks`, `spawn`, `cells`, `step` and `report`
+/// are required; the rest have defaults):
+/// - **what the model is**: `Task`, `Msg`, `Cells`, `COUNTERS`, `METRICS`, `HISTOGRAMS`,
+///   `SERIES`; `tasks`, `max_tasks`, `grid`, `space`;
+/// - **a replication's start**: `spawn`, `place`, `cells`, `reset_cells`, `setup_cells`;
+/// - **a step**: `step`, `on_cell`, `end_step`, `publish`, `view`, `turn`, `prefetch_cell`;
+/// - **the end**: `stop`, `series`, `report`, `expected`;
+/// - **before a run**: `messages_per_step`, `mail_per_step`, `estimate_bytes`, `codec`.
 pub trait Model: Sync {
+    // What the model is: its types, what it declares, how many tasks and where they live.
+
     /// A task's own state. Serialisable, so that a task can be written out and read back with
     /// its data intact (what checkpoints and tasks that move between shards build on).
     type Task: Send + Sync + Serialize + DeserializeOwned + 'static;
@@ -94,6 +105,12 @@ pub trait Model: Sync {
         None
     }
 
+    // A replication's start: its tasks, their places and its cells.
+
+    /// The state of task `id` at the start; `rng` is its spawn stream ([`crate::step_rng`] at
+    /// step [`crate::engine::rng::SPAWN`]), which no step shares.
+    fn spawn(&self, id: TaskId, rng: &mut TaskRng) -> Self::Task;
+
     /// Where task `id` starts, in a model with a space. `rng` is its spawn stream, continued
     /// after [`Model::spawn`]; `setup` has the replication's own layouts (e.g.
     /// [`Setup::shuffled_cell`] for distinct random cells). Default: a uniformly random place
@@ -102,44 +119,6 @@ pub trait Model: Sync {
         let _ = (id, task);
         setup.random_place(rng)
     }
-
-    /// What a task shows the tasks and cells around it, read during the next step through
-    /// [`Ctx::near`] and [`Ctx::within`] (`None`: nothing, though it is there). Called at every
-    /// step boundary for every task with a place. Default: nothing.
-    #[inline(always)]
-    fn publish(&self, task: &Self::Task) -> Option<Self::Msg> {
-        let _ = task;
-        None
-    }
-
-    /// In a model with a space, the turn of a task among the tasks of its cell: each step the
-    /// tasks of a cell run one after another, lower turns first, and within a turn in the
-    /// step's order (by id, or by seeded priority). What lets one kind of agent act before
-    /// another (sheep before wolves). Default: 0 for every task.
-    #[inline(always)]
-    fn turn(&self, task: &Self::Task) -> u8 {
-        let _ = task;
-        0
-    }
-
-    /// What a task sees of the cell at `offset` in `cells` ([`Ctx::look`]): cells are not
-    /// changed while tasks run, so every task of a step sees the same. Default: nothing.
-    #[inline(always)]
-    fn view(&self, cells: &Self::Cells, offset: usize) -> Option<Self::Msg> {
-        let _ = (cells, offset);
-        None
-    }
-
-    /// Draws the starting state of the cells in `range` (made by [`Model::cells`]) from the
-    /// replication's setup streams ([`Setup::cell_rng`]), so that replications start from
-    /// different layouts. Default: nothing.
-    fn setup_cells(&self, cells: &mut Self::Cells, range: Range<u64>, setup: &Setup) {
-        let _ = (cells, range, setup);
-    }
-
-    /// The state of task `id` at the start; `rng` is its spawn stream ([`crate::step_rng`] at
-    /// step [`crate::engine::rng::SPAWN`]), which no step shares.
-    fn spawn(&self, id: TaskId, rng: &mut TaskRng) -> Self::Task;
 
     /// The state of the cells in `range`, owned by one of `shards` shards. A cell is named to
     /// the model by its offset in this range (see [`CellCtx::offset`]), so the state can be a
@@ -154,6 +133,15 @@ pub trait Model: Sync {
     fn reset_cells(&self, cells: &mut Self::Cells, range: Range<u64>, shards: usize) {
         *cells = self.cells(range, shards);
     }
+
+    /// Draws the starting state of the cells in `range` (made by [`Model::cells`]) from the
+    /// replication's setup streams ([`Setup::cell_rng`]), so that replications start from
+    /// different layouts. Default: nothing.
+    fn setup_cells(&self, cells: &mut Self::Cells, range: Range<u64>, setup: &Setup) {
+        let _ = (cells, range, setup);
+    }
+
+    // A step: tasks run, cells handle their mail, and what each shows the others.
 
     /// Runs a task once: read `mail`, act through `ctx`, say what comes next.
     fn step(
@@ -183,6 +171,33 @@ pub trait Model: Sync {
         let _ = (cells, ctx);
     }
 
+    /// What a task shows the tasks and cells around it, read during the next step through
+    /// [`Ctx::near`] and [`Ctx::within`] (`None`: nothing, though it is there). Called at every
+    /// step boundary for every task with a place. Default: nothing.
+    #[inline(always)]
+    fn publish(&self, task: &Self::Task) -> Option<Self::Msg> {
+        let _ = task;
+        None
+    }
+
+    /// What a task sees of the cell at `offset` in `cells` ([`Ctx::look`]): cells are not
+    /// changed while tasks run, so every task of a step sees the same. Default: nothing.
+    #[inline(always)]
+    fn view(&self, cells: &Self::Cells, offset: usize) -> Option<Self::Msg> {
+        let _ = (cells, offset);
+        None
+    }
+
+    /// In a model with a space, the turn of a task among the tasks of its cell: each step the
+    /// tasks of a cell run one after another, lower turns first, and within a turn in the
+    /// step's order (by id, or by seeded priority). What lets one kind of agent act before
+    /// another (sheep before wolves). Default: 0 for every task.
+    #[inline(always)]
+    fn turn(&self, task: &Self::Task) -> u8 {
+        let _ = task;
+        0
+    }
+
     /// A hint that a message for the cell at `offset` in `cells` will be handled soon (the
     /// engine calls it a few messages ahead). A model whose cell state is a large table can
     /// prefetch the cell's memory here ([`crate::prefetch_read`]), so that the cache misses of
@@ -191,6 +206,8 @@ pub trait Model: Sync {
     fn prefetch_cell(&self, cells: &Self::Cells, offset: usize) {
         let _ = (cells, offset);
     }
+
+    // The end: when to stop, what each step and each replication reports, what is expected.
 
     /// Whether the run is over after the step just ended, judged from the counters, the tasks
     /// alive and the messages in flight (e.g. an epidemic that died out). A run that ends here is recorded as `finished`, like one whose
@@ -221,6 +238,8 @@ pub trait Model: Sync {
     fn expected(&self) -> Expected {
         Expected::default()
     }
+
+    // Before a run: what the memory budget counts; snapshots.
 
     /// Messages in flight in a busy step, about, for the memory budget (default: every task
     /// sends `quantum` messages).
