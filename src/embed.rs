@@ -401,23 +401,7 @@ fn prepare(registry: &Registry, request: &Request) -> Result<Prepared, Error> {
         )));
     }
     let (limit, source) = memory_limit(request.max_memory.as_deref())?;
-    let variants: Vec<Scenario> = match &scenario.sweep {
-        Some(_) => scenario
-            .variants()?
-            .into_iter()
-            .map(|v| v.scenario)
-            .collect(),
-        None => vec![scenario.clone()],
-    };
-    let mut estimate = 0;
-    for mut sized in variants.iter().cloned() {
-        if request.replication.is_some() {
-            sized.montecarlo.replications = 1;
-        }
-        let e = sized.estimate_memory();
-        e.check(&scenario, limit)?;
-        estimate = estimate.max(e.total);
-    }
+    let (variants, estimate) = scenario.sized_runs(request.replication.is_some(), limit)?;
     let per_variant = if request.replication.is_some() { 1 } else { n };
     let checked = Checked {
         name: scenario.name.clone(),

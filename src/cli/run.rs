@@ -196,23 +196,7 @@ pub(crate) fn run(
         }
     }
     let limit = memory_limit(args.max_memory.as_deref())?;
-    let variants: Vec<Scenario> = match &scenario.sweep {
-        Some(_) => scenario
-            .variants()?
-            .into_iter()
-            .map(|v| v.scenario)
-            .collect(),
-        None => vec![scenario.clone()],
-    };
-    let mut estimate = 0;
-    for mut sized in variants.iter().cloned() {
-        if args.replication.is_some() {
-            sized.montecarlo.replications = 1;
-        }
-        let e = sized.estimate_memory();
-        e.check(&scenario, limit.bytes)?;
-        estimate = estimate.max(e.total);
-    }
+    let (variants, estimate) = scenario.sized_runs(args.replication.is_some(), limit.bytes)?;
 
     let dir = Out::choose(
         args.out.as_deref(),

@@ -277,6 +277,26 @@ impl Scenario {
     pub fn estimate_memory(&self) -> MemoryEstimate {
         MemoryEstimate::of(self)
     }
+
+    /// The scenarios a run of this one runs (its sweep's variants, or itself alone), and the
+    /// most memory any of them is estimated to need; refused if that is above `limit`. With
+    /// `one` (a single replication re-created), each is counted for one replication.
+    pub fn sized_runs(&self, one: bool, limit: u64) -> Result<(Vec<Scenario>, u64), ScenarioError> {
+        let runs: Vec<Scenario> = match &self.sweep {
+            Some(_) => self.variants()?.into_iter().map(|v| v.scenario).collect(),
+            None => vec![self.clone()],
+        };
+        let mut most = 0;
+        for mut sized in runs.iter().cloned() {
+            if one {
+                sized.montecarlo.replications = 1;
+            }
+            let e = sized.estimate_memory();
+            e.check(self, limit)?;
+            most = most.max(e.total);
+        }
+        Ok((runs, most))
+    }
 }
 
 /// A model with checked parameters, ready to run: what a [`Scenario`] holds. Each method
