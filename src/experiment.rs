@@ -16,3 +16,6 @@ pub mod scenario;
 pub(crate) mod stats;
 pub(crate) mod step_log;
 pub mod team;
+
+#[cfg(test)]
+mod doc_numbers;
