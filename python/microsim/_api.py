@@ -109,6 +109,17 @@ def _whole(name, v):
     return int(v)
 
 
+def _sweep_sets(sweep):
+    """``sweep=`` for a scenario file, as the ``--set`` texts the command line takes: a key
+    with a dot is a swept field (``sweep.grid.FIELD``), any other a ``[sweep]`` setting."""
+    if sweep is None:
+        return []
+    if not isinstance(sweep, dict):
+        raise TypeError(f"sweep= takes a dict, not {type(sweep).__name__}")
+    return [f"sweep.grid.{k}={toml_value(v)}" if "." in str(k) else f"sweep.{k}={toml_value(v)}"
+            for k, v in sweep.items()]
+
+
 def _request(scenario, *, set, seed, replications, threads, replication, model, params, run,
              montecarlo, output, sweep, name, description):
     """(file, text, sets, command line) of a call."""
@@ -124,11 +135,11 @@ def _request(scenario, *, set, seed, replications, threads, replication, model, 
             raise TypeError("give a scenario file (microsim.run('scenarios/pi.toml')) or "
                             "model= (microsim.run(model='pi', params={...}))")
         for kw, v in (("params", params), ("run", run), ("montecarlo", montecarlo),
-                      ("output", output), ("sweep", sweep), ("name", name),
-                      ("description", description)):
+                      ("output", output), ("name", name), ("description", description)):
             if v is not None:
                 raise TypeError(f"{kw}= goes with model=; with a scenario file, change fields "
-                                f"with set={{'section.key': value}} (a sweep goes in the file)")
+                                f"with set={{'section.key': value}}")
+        sets += _sweep_sets(sweep)
         text, file, line = None, os.fspath(scenario), [os.fspath(scenario)]
     for s in sets:
         line += ["--set", s]
@@ -213,6 +224,7 @@ def make(native):
                 run={"seed": 2008}, montecarlo={"replications": 20},
                 sweep={"model.keep_fraction": [0.0, 0.02, 0.1]})
 
+        ``sweep=`` also sweeps a scenario file (as ``--set sweep.grid.FIELD=...`` does).
         ``replication=K`` re-creates replication K alone. ``out`` defaults to ``[output] dir``,
         else ``outputs/<scenario name>`` (``-2``, ``-3``, … if taken); a named ``out`` that
         holds a result is refused unless ``force=True``. The result directory holds the bytes

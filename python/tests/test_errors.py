@@ -82,6 +82,8 @@ def test_arguments_python_gets_wrong():
         microsim.run("scenarios/pi.toml", model="pi")
     with pytest.raises(TypeError, match="goes with model="):
         microsim.run("scenarios/pi.toml", params={"points": 1})
+    with pytest.raises(TypeError, match="sweep= takes a dict"):
+        microsim.run("scenarios/pi.toml", sweep=[1, 2])
     with pytest.raises(microsim.ScenarioError, match="not a whole number"):
         microsim.run("scenarios/pi.toml", replications=-1)
     with pytest.raises(TypeError, match="no TOML form"):

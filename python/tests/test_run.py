@@ -90,6 +90,22 @@ def test_a_sweep_gives_a_table_with_paired_differences_and_variants():
     assert kept[0] == 0 and kept[0] < kept[1] < kept[2]
 
 
+def test_a_sweep_of_a_scenario_file_is_the_sweep_of_the_same_scenario_as_a_dict():
+    sweep = {"model.keep_fraction": [0.0, 0.1], "compare": ["items_kept"]}
+    a = microsim.run("scenarios/mamma_mia.toml", set=SMALL_MM, replications=3, sweep=sweep,
+                     out="file_sweep", progress=False)
+    assert a.sweep is not None and len(a.variants) == 2
+    kept = [v.replications["items_kept"].mean() for v in a.variants]
+    assert kept[0] == 0 < kept[1]
+    # The command line's overrides say the same.
+    b = microsim.run("scenarios/mamma_mia.toml", replications=3, out="cli_sweep", progress=False,
+                     set=list(microsim._api._sets(SMALL_MM))
+                     + ["sweep.grid.model.keep_fraction=[0.0, 0.1]",
+                        'sweep.compare=["items_kept"]'])
+    for va, vb in zip(a.variants, b.variants):
+        assert va.replications.equals(vb.replications)
+
+
 def test_histograms_are_numpy_arrays_decoded_from_the_hlog():
     r = microsim.run("scenarios/mamma_mia.toml", set=SMALL_MM, replications=3, out="mm",
                      progress=False)
