@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Same seed, same bytes: hashes of the deterministic results of every shipped scenario.
 
-    scripts/golden.py record BINARY   # writes tests/golden/hashes.txt
-    scripts/golden.py check BINARY    # runs again, compares, exits 1 on any difference
+    scripts/golden.py record BINARY...   # writes tests/golden/hashes.txt
+    scripts/golden.py check BINARY...    # runs again, compares, exits 1 on any difference
 
-`BINARY` is a microsim binary or any program with microsim's command line (the random_walkers
-example's binary knows every built-in model and its own, so CI checks with it); scenarios of
-models the binary does not know are skipped. Each scenario in `scenarios/` runs at 1 and at 2 threads
+Each `BINARY` is a microsim binary or any program with microsim's command line; a scenario runs
+with the first that knows its model (CI gives the random_walkers example's binary, which knows
+every built-in model and its own, and the gamblers_ruin example's); scenarios of models none
+knows are skipped. Each scenario in `scenarios/` runs at 1 and at 2 threads
 (and, where the scenario lets it, at another shard count), and both must agree with each other
 and with the recorded hashes.
 
@@ -115,7 +116,7 @@ def known(binary, scenario_path):
     return "unknown model" not in p.stderr
 
 
-def collect(binary):
+def collect(binaries):
     scen_dir = os.path.join(ROOT, "scenarios")
     rows = []
     problems = []
@@ -127,8 +128,9 @@ def collect(binary):
                 continue
             stem = name[:-5]
             path = os.path.join(scen_dir, name)
-            if not known(binary, path):
-                print(f"golden: skipping {name}: its model is not in {binary}")
+            binary = next((b for b in binaries if known(b, path)), None)
+            if binary is None:
+                print(f"golden: skipping {name}: its model is in none of {', '.join(binaries)}")
                 skipped.append(stem)
                 continue
             variants = [(1, None), (2, None), (2, 3)]
@@ -155,11 +157,11 @@ def collect(binary):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("record", "check"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "check"):
         print(__doc__)
         sys.exit(2)
-    mode, binary = sys.argv[1], sys.argv[2]
-    rows, problems, skipped = collect(binary)
+    mode, binaries = sys.argv[1], sys.argv[2:]
+    rows, problems, skipped = collect(binaries)
     for p in problems:
         print("DIFFERS across threads/shards:", p)
     if mode == "record":
