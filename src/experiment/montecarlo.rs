@@ -337,7 +337,7 @@ impl Job<'_> {
                             every: self.every,
                             from,
                         };
-                        run_shared(&cx, index, shared)?
+                        run_shared(cx, index, shared)?
                     }
                     None => {
                         let begin = Begin {
@@ -345,7 +345,7 @@ impl Job<'_> {
                             saver,
                             from,
                         };
-                        run_one(&cx, index, begin, &mut spare)?
+                        run_one(cx, index, begin, &mut spare)?
                     }
                 };
                 if let Some(m) = target {
@@ -580,7 +580,7 @@ pub fn replicate_reusing<M: Model>(
         saver: None,
         from: None,
     };
-    run_one(&cx, index, begin, spare).expect("a replication without snapshots cannot fail")
+    run_one(cx, index, begin, spare).expect("a replication without snapshots cannot fail")
 }
 
 /// What every replication of a run shares.
@@ -591,6 +591,14 @@ struct Context<'a, M> {
     stop: &'a AtomicBool,
     progress: &'a dyn Progress,
 }
+
+// References only: copied whatever the model (a derive would ask `M: Copy`).
+impl<M> Clone for Context<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Context<'_, M> {}
 
 /// How one replication of a run in one process begins, and where it is saved.
 struct Begin<'a> {
@@ -606,17 +614,16 @@ struct Begin<'a> {
 /// the step under way is then finished, not cut short, so that the snapshot is of a step
 /// boundary), and starting from `from` (a snapshot and the step rows before it) if given.
 fn run_one<M: Model>(
-    cx: &Context<'_, M>,
-    index: u64,
-    begin: Begin<'_>,
-    spare: &mut Option<Spare<M>>,
-) -> std::io::Result<Replication> {
-    let Context {
+    Context {
         model,
         plan,
         stop,
         progress,
-    } = *cx;
+    }: Context<'_, M>,
+    index: u64,
+    begin: Begin<'_>,
+    spare: &mut Option<Spare<M>>,
+) -> std::io::Result<Replication> {
     let Begin {
         parallel_shards,
         saver,
@@ -691,16 +698,15 @@ struct Shared<'a> {
 /// [`Simulation::new_on`]). Rank 0 returns the replication; the others return it without
 /// results (their part went to rank 0).
 fn run_shared<M: Model>(
-    cx: &Context<'_, M>,
-    index: u64,
-    shared: Shared<'_>,
-) -> std::io::Result<Replication> {
-    let Context {
+    Context {
         model,
         plan,
         stop,
         progress,
-    } = *cx;
+    }: Context<'_, M>,
+    index: u64,
+    shared: Shared<'_>,
+) -> std::io::Result<Replication> {
     let start = Instant::now();
     let settings = plan.settings(index);
     let peers = shared.peers;
