@@ -40,7 +40,7 @@ use crate::experiment::safe_fs::refusal;
 use crate::experiment::scenario::{
     ErrorKind, MemorySource, Origin, Override, Scenario, ScenarioError, parse_bytes, usable_memory,
 };
-use crate::plot::{self, PlotError, PlotKind, PlotOptions};
+use crate::plot;
 
 /// What to run: a scenario (a file, or text standing for one) and what the command line's
 /// options would say. [`Request::file`] and [`Request::text`] start one with nothing else
@@ -484,55 +484,13 @@ fn choose_out(request: &Request, scenario: &Scenario) -> Result<PathBuf, Error> 
     })
 }
 
-/// The most sweep variants whose own plots are drawn (as `run` draws them).
-const MAX_VARIANT_PLOTS: usize = 20;
-
-/// Draws the plots and report.html as `run` does; returns the files that could not be
-/// written, and adds a note for each plot with nothing to draw.
+/// Draws the plots and report.html as `run` does ([`plot::draw_run`]); returns the files
+/// that could not be written, and adds each note (a plot with nothing to draw) to `notes`.
 fn draw_plots(scenario: &Scenario, dir: &Path, notes: &mut Vec<String>) -> Vec<String> {
-    let mut failed = Vec::new();
-    let kinds = match &scenario.output.plots {
-        Some(names) if names.is_empty() => return failed,
-        Some(names) => match PlotKind::parse_list(names) {
-            Ok(kinds) => Some(kinds),
-            Err(_) => return failed,
-        },
-        None => None,
-    };
-    let opts = PlotOptions {
-        kinds,
-        ..Default::default()
-    };
-    let mut dirs = Vec::new();
-    if scenario.sweep.is_some() {
-        let mut variants: Vec<PathBuf> = std::fs::read_dir(dir.join(ResultDir::VARIANTS))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        variants.sort();
-        if variants.len() <= MAX_VARIANT_PLOTS {
-            dirs.extend(variants.into_iter().map(|d| (d, true)));
-        }
-    }
-    dirs.push((dir.to_path_buf(), false));
-    for (d, variant) in dirs {
-        match plot::draw(&d, &opts) {
-            Ok(r) => {
-                failed.extend(r.unwritten.iter().map(|s| s.reason.clone()));
-                if !variant {
-                    notes.extend(
-                        r.skipped
-                            .iter()
-                            .filter(|s| !r.unwritten.contains(s))
-                            .map(|s| format!("{} not drawn: {}", s.plot, s.reason)),
-                    );
-                }
-            }
-            Err(e @ PlotError::Io { .. }) => failed.push(e.to_string()),
-            Err(e) => notes.push(format!("plots of {} not drawn: {e}", d.display())),
-        }
-    }
-    failed
+    let noted = std::cell::RefCell::new(Vec::new());
+    let drawn = plot::draw_run(scenario, dir, &|what: &str| {
+        noted.borrow_mut().push(what.to_string())
+    });
+    notes.extend(noted.into_inner());
+    drawn.failed
 }

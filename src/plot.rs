@@ -36,6 +36,7 @@ mod chart;
 mod data;
 mod figures;
 mod report;
+mod run;
 mod text;
 
 use std::fs;
@@ -90,6 +91,7 @@ impl FromStr for Format {
 }
 
 pub use crate::experiment::scenario::PlotKind;
+pub use run::{MAX_VARIANT_PLOTS, RunPlots, draw_run};
 
 /// What to draw.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use crate::experiment::results::ResultDir;
 
 use super::Failure;
 use super::out::Out;
-use super::run::{View, draw_plots, show};
+use super::run::{View, draw_plots, plots_failure, show};
 
 /// Put slices of a run (`run --replications A..B`) together into one result directory.
 #[derive(clap::Args, Debug)]
@@ -112,7 +112,7 @@ pub(crate) fn run(
     let plots = draw_plots(&scenario, &dir, quiet);
     show(&scenario, &dir, &outcome.summary, &plots, &args.view)?;
     if !plots.failed.is_empty() {
-        return Err(Failure::Run(plots.failure_message(&dir)));
+        return Err(Failure::Run(plots_failure(&plots, &dir)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use crate::experiment::runner::{self, Options};
 use crate::experiment::scenario::{Bytes, MemorySource, Scenario, parse_bytes, usable_memory};
 use crate::experiment::team::{Command, Team, encode};
 use crate::live::{Board, Server};
-use crate::plot::{self, PlotError, PlotKind, PlotOptions};
+use crate::plot::{self, RunPlots};
 use std::sync::Arc;
 
 use super::out::Out;
@@ -513,7 +513,7 @@ pub(crate) fn launch(
     })?;
     let (summary, partial) = (outcome.summary, outcome.partial);
     bar.phase("drawing plots and report.html");
-    let plots = draw_plots_noting(scenario, &dir, &|what: &str| {
+    let plots = plot::draw_run(scenario, &dir, &|what: &str| {
         if !quiet {
             bar.suspend(|| eprintln!("{} {}", note_label(), own_name(what)));
         }
@@ -544,7 +544,7 @@ pub(crate) fn launch(
         server.stop();
     }
     if !plots.failed.is_empty() {
-        return Err(Failure::Run(plots.failure_message(&dir)));
+        return Err(Failure::Run(plots_failure(&plots, &dir)));
     }
     if partial {
         return Ok(ExitCode::from(130));
@@ -558,7 +558,7 @@ pub(crate) fn show(
     scenario: &Scenario,
     dir: &Path,
     summary: &RunSummary,
-    plots: &Plots,
+    plots: &RunPlots,
     view: &View,
 ) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -600,135 +600,30 @@ fn linger(server: &Server) {
     let _ = std::io::stdin().read_line(&mut line);
 }
 
-/// The most sweep variants whose own plots are drawn after a sweep.
-const MAX_VARIANT_PLOTS: usize = 20;
-
-/// What drawing the plots of a finished run did.
-#[derive(Default)]
-pub(crate) struct Plots {
-    /// `report.html`, if written.
-    report: Option<PathBuf>,
-    /// Files that could not be written (I/O errors), with the reason: these fail the run.
-    pub(crate) failed: Vec<String>,
+/// The error of a run whose results are complete but whose plots could not all be written.
+pub(crate) fn plots_failure(plots: &RunPlots, dir: &Path) -> String {
+    let more = match plots.failed.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    format!(
+        "{}: the results are complete, but the plots could not all be written: {}{more}\n  \
+         hint: free some space (or fix what the message names), then draw them again with \
+         `microsim plot {}`",
+        dir.display(),
+        plots.failed[0],
+        dir.display()
+    )
 }
 
-impl Plots {
-    /// Folds in what drawing `dir` did: an I/O error (a file that could not be written) is a
-    /// failure; anything else that kept a plot from being drawn (too few replications, a
-    /// constant metric, a damaged input file) is a note (for a sweep variant, only an error
-    /// is, as its plots not drawn are listed in its own `plots.json`).
-    fn add(
-        &mut self,
-        dir: &Path,
-        drawn: Result<plot::PlotReport, PlotError>,
-        variant: bool,
-        note: &dyn Fn(&str),
-    ) {
-        let r = match drawn {
-            Ok(r) => r,
-            Err(e @ PlotError::Io { .. }) => return self.failed.push(e.to_string()),
-            Err(e) if variant => {
-                return note(&format!("plots of {} not drawn: {e}", dir.display()));
-            }
-            Err(e) => return note(&format!("plots not drawn: {e}")),
-        };
-        self.failed
-            .extend(r.unwritten.iter().map(|s| s.reason.clone()));
-        if r.unwritten.is_empty() && !variant {
-            self.report = r.report;
-        }
-        let nothing_to_draw: Vec<_> = r
-            .skipped
-            .iter()
-            .filter(|s| !r.unwritten.contains(s))
-            .collect();
-        match nothing_to_draw.as_slice() {
-            _ if variant => {}
-            [] => {}
-            [one] => note(&format!("{} not drawn: {}", one.plot, one.reason)),
-            many => {
-                let names: Vec<&str> = many.iter().take(3).map(|s| s.plot.as_str()).collect();
-                let more = if many.len() > 3 { ", …" } else { "" };
-                note(&format!(
-                    "{} plots not drawn ({}{more}); the reasons are in {}",
-                    many.len(),
-                    names.join("; "),
-                    dir.join(ResultDir::PLOTS).join("plots.json").display()
-                ));
-            }
-        }
-    }
-
-    /// The error of a run whose results are complete but whose plots could not all be
-    /// written.
-    pub(crate) fn failure_message(&self, dir: &Path) -> String {
-        let more = match self.failed.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        format!(
-            "{}: the results are complete, but the plots could not all be written: {}{more}\n  \
-             hint: free some space (or fix what the message names), then draw them again with \
-             `microsim plot {}`",
-            dir.display(),
-            self.failed[0],
-            dir.display()
-        )
-    }
-}
-
-/// Draws the plots and report.html of a finished run. A plot with nothing to draw (too few
-/// replications, a constant metric) is a note on stderr and never fails the run; a file that
-/// cannot be written (a full disk) is returned in [`Plots::failed`], and fails it.
-pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> Plots {
-    draw_plots_noting(scenario, dir, &|what: &str| {
+/// Draws the plots and report.html of a finished run ([`plot::draw_run`]), its notes on
+/// stderr unless `quiet`.
+pub(crate) fn draw_plots(scenario: &Scenario, dir: &Path, quiet: bool) -> RunPlots {
+    plot::draw_run(scenario, dir, &|what: &str| {
         if !quiet {
             eprintln!("{} {}", note_label(), own_name(what));
         }
     })
-}
-
-/// [`draw_plots`], each note given to `note`.
-fn draw_plots_noting(scenario: &Scenario, dir: &Path, note: &dyn Fn(&str)) -> Plots {
-    let mut plots = Plots::default();
-    let kinds = match &scenario.output.plots {
-        Some(names) if names.is_empty() => return plots,
-        Some(names) => match PlotKind::parse_list(names) {
-            Ok(kinds) => Some(kinds),
-            Err(_) => return plots,
-        },
-        None => None,
-    };
-    let opts = PlotOptions {
-        kinds,
-        ..Default::default()
-    };
-    if scenario.sweep.is_some() {
-        let variants = dir.join(ResultDir::VARIANTS);
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&variants)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        dirs.sort();
-        if dirs.len() > MAX_VARIANT_PLOTS {
-            note(&format!(
-                "{} variants: their own plots are not drawn (run `microsim plot {}/NNN`)",
-                dirs.len(),
-                variants.display()
-            ));
-        } else {
-            for d in dirs {
-                plots.add(&d, plot::draw(&d, &opts), true, &note);
-            }
-        }
-    }
-    plots.add(dir, plot::draw(dir, &opts), false, &note);
-    if !plots.failed.is_empty() {
-        plots.report = None;
-    }
-    plots
 }
 
 /// First Ctrl-C: finish the steps under way and write what is done. Second: leave at once.
