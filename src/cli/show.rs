@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::experiment::numbers::{Estimate, at_place, estimate, percent, place_of, table_number};
+use crate::experiment::numbers::{
+    Estimate, at_place, counted, estimate, percent, place_of, table_number,
+};
 use crate::experiment::results::{ResultDir, RunSummary};
 use crate::experiment::scenario::Scenario;
 use crate::experiment::stats::{Method, Summary};
@@ -14,15 +16,6 @@ use super::table::Table;
 /// A confidence level as a percentage: `95%`, `99.5%`.
 pub(crate) fn level(confidence: f64) -> String {
     format!("{}%", percent(confidence))
-}
-
-/// `10 replications`, `1 shard`.
-fn count(n: u64, one: &str) -> String {
-    format!(
-        "{} {one}{}",
-        table_number(n as f64),
-        if n == 1 { "" } else { "s" }
-    )
 }
 
 /// The methods whose intervals are marked, in the order their legends are printed.
@@ -53,9 +46,9 @@ fn header(s: &Scenario, summary: &RunSummary) -> String {
         s.name,
         s.model_name(),
         s.seed(),
-        count(summary.replications, "replication"),
-        count(shards, "shard"),
-        count(s.threads() as u64, "thread"),
+        counted(summary.replications, "replication"),
+        counted(shards, "shard"),
+        counted(s.threads() as u64, "thread"),
         summary.elapsed_seconds
     )
 }
@@ -196,7 +189,7 @@ pub(crate) fn print_sweep(
         s.model_name(),
         s.seed(),
         table.variants.len(),
-        count(s.montecarlo.replications, "replication"),
+        counted(s.montecarlo.replications, "replication"),
         table.baseline,
         crn
     )?;

@@ -220,6 +220,15 @@ pub fn with_interval(mean: f64, ci: Option<[f64; 2]>) -> String {
     }
 }
 
+/// `n` of something, as people read it: `10 replications`, `1 shard`, `1,200 variants`.
+pub fn counted(n: u64, one: &str) -> String {
+    format!(
+        "{} {one}{}",
+        table_number(n as f64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// A confidence level as a percentage for a label: `0.95` → `95`, `0.995` → `99.5`.
 pub fn percent(level: f64) -> String {
     human_with(level * 100.0, 4)

@@ -9,7 +9,7 @@ use super::chart::{
 };
 use super::data::{SavedRun, interval};
 use super::{Entry, Planned, PlotKind, PlotOptions, Skipped};
-use crate::experiment::numbers::{human, percent, table_number};
+use crate::experiment::numbers::{counted, human, percent, table_number};
 use crate::experiment::results::{StepsTable, SweepTable};
 use crate::experiment::stats::Summary;
 
@@ -155,14 +155,6 @@ fn min_max(v: &[f64]) -> (f64, f64) {
 /// `95% CI`, at the run's confidence level.
 fn ci_name(confidence: f64) -> String {
     format!("{}% CI", percent(confidence))
-}
-
-fn plural(n: usize, one: &str) -> String {
-    format!(
-        "{} {one}{}",
-        table_number(n as f64),
-        if n == 1 { "" } else { "s" }
-    )
 }
 
 /// `model gift_lottery · seed 2008 · 10 replications`.

@@ -232,7 +232,7 @@ fn distribution(run: &SavedRun, name: &str, v: &[f64], mean: &Mean) -> Chart {
     Chart {
         title: format!(
             "{name} over {} — {}",
-            plural(n, "replication"),
+            counted(n as u64, "replication"),
             run.summary.scenario
         ),
         note: Some(run_note(
@@ -285,7 +285,7 @@ fn cdf(run: &SavedRun, name: &str, v: &[f64], mean: &Mean) -> Chart {
     Chart {
         title: format!(
             "{name}: cumulative distribution over {} — {}",
-            plural(n, "replication"),
+            counted(n as u64, "replication"),
             run.summary.scenario
         ),
         note: Some(run_note(run, "")),
@@ -359,7 +359,10 @@ fn convergence(run: &SavedRun, name: &str, v: &[f64]) -> Chart {
                     } else {
                         String::new()
                     };
-                    format!("after {}: {shown}{clipped}", plural(n, "replication"))
+                    format!(
+                        "after {}: {shown}{clipped}",
+                        counted(n as u64, "replication")
+                    )
                 }
                 None => String::new(),
             },

@@ -132,7 +132,7 @@ impl<'a> StepView<'a> {
             format!(
                 "replication {} bold, {} faint",
                 steps.reps[0].0,
-                plural(faint, "other")
+                counted(faint as u64, "other")
             )
         } else {
             String::new()

@@ -355,8 +355,8 @@ fn sweep_note(sweep: &SweepTable) -> String {
     let reps = sweep.variants.first().map_or(0, |v| v.replications);
     format!(
         "{} · {} per variant · {crn} · error bars: {}",
-        plural(sweep.variants.len(), "variant"),
-        plural(reps as usize, "replication"),
+        counted(sweep.variants.len() as u64, "variant"),
+        counted(reps, "replication"),
         ci_name(sweep.confidence)
     )
 }
