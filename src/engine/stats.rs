@@ -393,14 +393,19 @@ impl StepRow {
     /// This row's fields, matching [`StepRow::csv_header`]. Columns up to the counters are
     /// deterministic; the last three are timings (milliseconds, three decimals).
     pub fn csv_record(&self) -> Vec<String> {
-        // The deterministic words up to the counters (step … messages dropped), the counters.
-        let mut words = Vec::with_capacity(Self::FIXED_WORDS + self.counters.len());
-        self.to_words(&mut words);
-        let mut r: Vec<String> = words[..7]
-            .iter()
-            .chain(&self.counters)
-            .map(u64::to_string)
-            .collect();
+        let mut r: Vec<String> = [
+            self.step as u64,
+            self.tasks_run,
+            self.tasks_alive,
+            self.tasks_finished,
+            self.messages_local,
+            self.messages_cross,
+            self.messages_dropped,
+        ]
+        .iter()
+        .chain(&self.counters)
+        .map(u64::to_string)
+        .collect();
         r.extend(self.series.iter().map(|v| v.to_string()));
         let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
         r.extend([
